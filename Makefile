@@ -1,0 +1,113 @@
+# vend: one binary, ./vend. See README.md.
+#
+#   make            build ./vend
+#   make up         install build dependencies, build, run `vend up` on examples/
+#   make check      install dependencies, build, run every test; ends "N passed, N failed"
+#   make check-san  the same suite against an AddressSanitizer+UBSan build
+#   make bench      benchmarks; they print measured figures
+#   make fuzz       build libFuzzer targets (clang) into build-fuzz/
+
+CC      ?= cc
+PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libpcre2-8 libpq
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+           -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wpointer-arith
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -pthread
+ALL_CPPFLAGS = -Isrc -D_GNU_SOURCE -include src/prelude.h $(CPPFLAGS) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+LIB_SRC  = $(sort $(wildcard src/*/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+ifeq ($(BUILD),build)
+VEND = vend
+else
+VEND = $(BUILD)/vend
+endif
+
+all: $(VEND)
+
+$(VEND): $(BUILD)/src/main.o $(BUILD)/libvend.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libvend.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/tests/tap.o $(BUILD)/libvend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/tap.o: tests/unit/tap.c tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# A fuzz target built without libFuzzer: replays its committed corpus.
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libvend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libvend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+tests: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
+
+deps:
+	@scripts/deps.sh
+
+up: deps
+	@$(MAKE) --no-print-directory all
+	./vend up
+
+check: deps
+	@$(MAKE) --no-print-directory all tests
+	@scripts/run-tests.sh
+
+check-san:
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		build-san/vend tests
+	@VEND_BIN=$(CURDIR)/build-san/vend UNIT_DIR=$(CURDIR)/build-san/tests \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@scripts/bench.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+		SAN="-fsanitize=address,undefined,fuzzer-no-link" build-fuzz/libvend.a
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+		echo "fuzz target build-fuzz/$$n"; \
+		clang $(ALL_CPPFLAGS) -O1 -g -fsanitize=address,undefined,fuzzer \
+			-o build-fuzz/$$n $$f build-fuzz/libvend.a $(LIBS) || exit 1; done
+
+clean:
+	rm -rf build build-san build-fuzz vend
+
+.PHONY: all deps up check check-san bench fuzz clean tests
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

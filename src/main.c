@@ -1,0 +1,58 @@
+/*
+ * vend: the one command table. Each subcommand is a function in its own
+ * file (see commands.h); this file only finds it and prints the overview.
+ */
+#include "commands.h"
+#include "util/version.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "version", cmd_version, "print the version" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vend COMMAND [OPTIONS] [ARGS]\n\n"
+		   "vend is a self-service pipeline: typed requests, versioned templates,\n"
+		   "guardrails, sandboxed execution and an audit trail, in one binary.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'vend COMMAND --help' for a command's options.\n"
+		   "Server and token: --server/--token, then VEND_SERVER/VEND_TOKEN, then\n"
+		   "$VEND_DATA/server.url and admin.token, then ./.vend/.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *name;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		if (argc > 2) {
+			char *sub[] = { argv[2], "--help", NULL };
+			name = argv[2];
+			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (!strcmp(commands[i].name, name))
+					return commands[i].fn(2, sub);
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vend: '%s' is not a command. See 'vend --help'.\n", name);
+	return 2;
+}
