@@ -1,0 +1,40 @@
+/*
+ * ${{ expr }} interpolation in template strings (env values, lock,
+ * environment). This module only finds the expressions; evaluating one is
+ * the caller's job (CEL), through a callback, so that it stays independent
+ * of what the expressions may see.
+ */
+#ifndef VEND_TEMPLATE_INTERP_H
+#define VEND_TEMPLATE_INTERP_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#define INTERP_MAX_EXPR 4096 /* bytes of one expression */
+
+/* Appends the value of expr[0..len) to out, or returns a negative errno
+ * with detail in err. */
+typedef int (*interp_eval_fn)(void *ctx, const char *expr, size_t len,
+			      struct buf *out, struct vend_err *err);
+
+/*
+ * Expands every ${{ expr }} in s into out (literal text copied as is).
+ * `$${{` is a literal "${{". An unterminated `${{` is -EINVAL with the byte
+ * offset in the message. Returns 0 or the first error.
+ */
+int interp_expand(const char *s, interp_eval_fn eval, void *ctx,
+		  struct buf *out, struct vend_err *err);
+
+/* Calls fn for each expression in s without evaluating (for linting);
+ * offset is the expression's byte offset in s. Returns 0, the first
+ * non-zero fn result, or -EINVAL for an unterminated expression. */
+typedef int (*interp_each_fn)(void *ctx, const char *expr, size_t len,
+			      size_t offset);
+int interp_each(const char *s, interp_each_fn fn, void *ctx);
+
+/* Whether s contains "${{" anywhere. */
+int interp_has_expr(const char *s);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * Templates (DESIGN §3): what a product team may run, with typed parameters,
+ * steps and rules. A template is parsed from one YAML document of
+ * `kind: Template`; every problem is reported with its file, line and column
+ * (unknown keys are errors, never silently ignored). A parsed template is
+ * immutable and may be shared between threads.
+ *
+ * Fields that later parts of vend implement (artifact, cost, schedule,
+ * analysis and approval steps, secrets, type: secret) are rejected with
+ * "not supported yet" until they are, so nothing is silently ignored.
+ */
+#ifndef VEND_TEMPLATE_TEMPLATE_H
+#define VEND_TEMPLATE_TEMPLATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "util/diag.h"
+
+/* Hard limits on what a template author controls. */
+#define TEMPLATE_MAX_SOURCE   (256 * 1024) /* bytes of YAML per document */
+#define TEMPLATE_MAX_PARAMS   100
+#define TEMPLATE_MAX_STEPS    200          /* per list: preflight, steps, rollback */
+#define TEMPLATE_MAX_ENV      100          /* env: entries per step */
+#define TEMPLATE_MAX_ATTEMPTS 20
+
+enum param_type { PARAM_STRING, PARAM_INTEGER, PARAM_NUMBER, PARAM_BOOLEAN };
+
+struct param_spec {
+	char *name;              /* [a-z_][a-z0-9_]{0,63} */
+	enum param_type type;
+	bool required;
+	json_t *default_value;   /* typed (string, integer, real, boolean) or NULL */
+	json_t *enum_values;     /* array of typed values, or NULL */
+	char *pattern;           /* PCRE2 source as written, or NULL */
+	void *pattern_re;        /* compiled pcre2_code *, or NULL */
+	bool has_minimum, has_maximum;
+	double minimum, maximum; /* integer and number */
+	long min_length, max_length; /* strings, in code points; -1 = unset */
+	char *description;       /* or NULL */
+};
+
+struct env_var {
+	char *name;              /* [A-Za-z_][A-Za-z0-9_]* */
+	char *value;             /* may contain ${{ }} */
+};
+
+struct step_spec {
+	char *name;              /* [a-z0-9][a-z0-9_-]{0,62}, unique in its list */
+	char *run;               /* shell command; never contains ${{ */
+	struct env_var *env;
+	size_t n_env;
+	long long timeout_ms;    /* 0: no timeout beyond the runner's default */
+	int attempts;            /* retry.attempts, total tries, >= 1 */
+	long long backoff_ms;    /* retry.backoff: first delay, doubled each try */
+	bool idempotent;
+	char *when;              /* CEL source or NULL (always) */
+	int line, col;           /* where the step starts, for errors */
+};
+
+struct validate_rule {
+	char *rule;              /* CEL over params, must be true */
+	char *message;
+	int line, col;
+};
+
+struct template {
+	char *name;              /* [a-z0-9-]{1,63} */
+	char *title, *description, *owner; /* or NULL */
+	char **tags;
+	size_t n_tags;
+	struct param_spec *params;   /* in document order */
+	size_t n_params;
+	struct validate_rule *validate;
+	size_t n_validate;
+	json_t *permissions;     /* {"run": ["team:x", ...], ...} or NULL */
+	char *environment;       /* template string or NULL */
+	char *lock;              /* template string or NULL */
+	struct step_spec *preflight, *steps, *rollback;
+	size_t n_preflight, n_steps, n_rollback;
+
+	/* Where it came from. */
+	char *path;              /* the YAML file's path in the catalog */
+	char *dir;               /* its directory in the catalog, "" for the root */
+	char *source;            /* the document's exact YAML text */
+	size_t source_len;
+	char version[65];        /* sha256 hex; set by the catalog (catalog.h) */
+};
+
+/*
+ * Parses one YAML document that is known to be `kind: Template`. `doc` is the
+ * document node from yaml.h; `path` names the file for diagnostics. On
+ * success *out is a new template (caller frees) and 0 is returned; on any
+ * problem each one is added to d and -EINVAL is returned.
+ */
+struct ynode;
+int template_from_yaml(const struct ynode *doc, const char *path,
+		       const char *source, size_t source_len,
+		       struct template **out, struct diags *d);
+
+/* Parses every document of a YAML file's text; each one must be a Template. */
+int template_parse(const char *path, const char *text, size_t len,
+		   struct template **out, struct diags *d);
+
+void template_free(struct template *t);
+
+/* The template as JSON for the API (name, title, parameters, steps...). New. */
+json_t *template_to_json(const struct template *t);
+
+/*
+ * Lints one file: parses every document; Templates are checked fully, other
+ * known kinds (Policy, Environment, TrustedKey, PolicyTest) structurally.
+ * Returns the number of problems added to d (0 = clean).
+ */
+int template_lint_file(const char *path, struct diags *d);
+
+const char *param_type_name(enum param_type t);
+
+#endif
