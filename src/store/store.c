@@ -1,0 +1,296 @@
+/*
+ * The store's front: picks a backend from the URL, runs migrations,
+ * dispatches transactions and statements to the backend's ops, and keeps
+ * the in-process wake-up channels (see store.h).
+ */
+#include "store/store_int.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static int migrate(struct store *st, struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct store_stmt *s;
+	int64_t have = 0;
+	int want = 0, rc;
+
+	while (st->ops->migrations[want])
+		want++;
+	rc = store_begin(st, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "cannot start a transaction: %s", strerror(-rc));
+	/* The meta table is in migration 0; before it exists, version is 0. */
+	rc = store__stmt(tx, "SELECT value FROM meta WHERE key = 'schema_version'", &s, "");
+	if (rc == 0) {
+		if (store__step(tx, s) == 1)
+			have = strtoll(st->ops->col_text(s, 0), NULL, 10);
+		store__done(tx, s);
+	} else {
+		/* No meta table yet: a new store. Start over in a clean tx. */
+		store_rollback(tx);
+		rc = store_begin(st, STORE_WRITE, &tx);
+		if (rc)
+			return err_set(err, rc, "cannot start a transaction");
+	}
+	if (have > want) {
+		store_rollback(tx);
+		return err_set(err, -EPROTO,
+			       "the database has schema version %" PRId64
+			       " but this vend knows only %d; use a newer vend", have, want);
+	}
+	for (int64_t v = have; v < want; v++) {
+		rc = st->ops->exec_script(tx->conn, st->ops->migrations[v]);
+		if (rc < 0) {
+			store_rollback(tx);
+			return err_set(err, rc, "schema migration %" PRId64 " failed", v + 1);
+		}
+	}
+	if (have != want) {
+		char v[24];
+		snprintf(v, sizeof(v), "%d", want);
+		rc = store__exec(tx, "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+				     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", "s", v);
+		if (rc < 0) {
+			store_rollback(tx);
+			return err_set(err, rc, "cannot record the schema version");
+		}
+	}
+	rc = store_commit(tx);
+	return rc ? err_set(err, rc, "cannot commit the schema") : 0;
+}
+
+int store_open(const char *url, struct store **out, struct vend_err *err)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	const char *target = url;
+	struct store *st;
+	int rc;
+
+	if (!strncmp(url, "sqlite:", 7)) {
+		target = url + 7;
+	} else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
+		return err_set(err, -ENOTSUP, "PostgreSQL is not supported by this build yet");
+	}
+	st = XNEW(struct store, 1);
+	st->ops = ops;
+	pthread_mutex_init(&st->hub_lock, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&st->hub_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	rc = ops->open(target, &st->be, err);
+	if (rc)
+		goto fail;
+	rc = migrate(st, err);
+	if (rc)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->be)
+		st->ops->close(st->be);
+	pthread_cond_destroy(&st->hub_cond);
+	pthread_mutex_destroy(&st->hub_lock);
+	free(st);
+}
+
+const char *store_backend_name(const struct store *st)
+{
+	return st->ops->name;
+}
+
+int store_begin(struct store *st, enum store_mode mode, struct store_tx **out)
+{
+	void *conn;
+	int rc = st->ops->begin(st->be, mode, &conn);
+	struct store_tx *tx;
+
+	if (rc)
+		return rc;
+	tx = XNEW(struct store_tx, 1);
+	tx->st = st;
+	tx->conn = conn;
+	tx->mode = mode;
+	*out = tx;
+	return 0;
+}
+
+int store_commit(struct store_tx *tx)
+{
+	struct store *st = tx->st;
+	bool any = false;
+	int rc = st->ops->commit(st->be, tx->conn);
+
+	if (rc == 0) {
+		pthread_mutex_lock(&st->hub_lock);
+		for (int c = 0; c < CHAN_COUNT; c++) {
+			if (tx->notify[c / 64] & (1ULL << (c % 64))) {
+				st->gen[c]++;
+				any = true;
+			}
+		}
+		if (any)
+			pthread_cond_broadcast(&st->hub_cond);
+		pthread_mutex_unlock(&st->hub_lock);
+	}
+	free(tx);
+	return rc;
+}
+
+void store_rollback(struct store_tx *tx)
+{
+	if (!tx)
+		return;
+	tx->st->ops->rollback(tx->st->be, tx->conn);
+	free(tx);
+}
+
+void store_notify(struct store_tx *tx, int chan)
+{
+	if (chan >= 0 && chan < CHAN_COUNT)
+		tx->notify[chan / 64] |= 1ULL << (chan % 64);
+}
+
+uint64_t store_generation(struct store *st, int chan)
+{
+	uint64_t g;
+	pthread_mutex_lock(&st->hub_lock);
+	g = st->gen[chan];
+	pthread_mutex_unlock(&st->hub_lock);
+	return g;
+}
+
+uint64_t store_wait(struct store *st, int chan, uint64_t seen, int64_t deadline_ms)
+{
+	uint64_t g;
+	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
+
+	pthread_mutex_lock(&st->hub_lock);
+	while (st->gen[chan] == seen && !st->stopping && mono_ms() < deadline_ms)
+		pthread_cond_timedwait(&st->hub_cond, &st->hub_lock, &ts);
+	g = st->gen[chan];
+	pthread_mutex_unlock(&st->hub_lock);
+	return g;
+}
+
+void store_wake_all(struct store *st)
+{
+	pthread_mutex_lock(&st->hub_lock);
+	st->stopping = true;
+	pthread_cond_broadcast(&st->hub_cond);
+	pthread_mutex_unlock(&st->hub_lock);
+}
+
+/* ---- statement helpers ---------------------------------------------- */
+
+static int bindv(struct store_tx *tx, struct store_stmt *s, const char *fmt, va_list ap)
+{
+	const struct store_ops *ops = tx->st->ops;
+	int rc = 0;
+
+	for (int i = 0; fmt[i] && !rc; i++) {
+		int idx = i + 1;
+		switch (fmt[i]) {
+		case 'i':
+			rc = ops->bind_int(s, idx, va_arg(ap, int64_t));
+			break;
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			rc = v ? ops->bind_text(s, idx, v, strlen(v)) : ops->bind_null(s, idx);
+			break;
+		}
+		case 'S': {
+			const char *v = va_arg(ap, const char *);
+			size_t len = va_arg(ap, size_t);
+			rc = ops->bind_text(s, idx, v, len);
+			break;
+		}
+		case 'b': {
+			const void *v = va_arg(ap, const void *);
+			size_t len = va_arg(ap, size_t);
+			rc = ops->bind_blob(s, idx, v, len);
+			break;
+		}
+		case 'n':
+			rc = ops->bind_null(s, idx);
+			break;
+		default:
+			rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
+int store__stmt(struct store_tx *tx, const char *sql, struct store_stmt **out,
+		const char *fmt, ...)
+{
+	struct store_stmt *s;
+	va_list ap;
+	int rc = tx->st->ops->prepare(tx->conn, sql, &s);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	rc = bindv(tx, s, fmt, ap);
+	va_end(ap);
+	if (rc) {
+		tx->st->ops->reset(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int store__exec(struct store_tx *tx, const char *sql, const char *fmt, ...)
+{
+	struct store_stmt *s;
+	va_list ap;
+	int rc = tx->st->ops->prepare(tx->conn, sql, &s);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	rc = bindv(tx, s, fmt, ap);
+	va_end(ap);
+	if (!rc) {
+		while ((rc = tx->st->ops->step(s)) == 1)
+			;
+		if (rc == 0)
+			rc = tx->st->ops->changes(s);
+	}
+	tx->st->ops->reset(s);
+	return rc;
+}
+
+int store__step(struct store_tx *tx, struct store_stmt *s)
+{
+	return tx->st->ops->step(s);
+}
+
+void store__done(struct store_tx *tx, struct store_stmt *s)
+{
+	tx->st->ops->reset(s);
+}
+
+int64_t store__int(struct store_tx *tx, struct store_stmt *s, int col)
+{
+	return tx->st->ops->col_int(s, col);
+}
+
+char *store__str(struct store_tx *tx, struct store_stmt *s, int col)
+{
+	if (tx->st->ops->col_null(s, col))
+		return NULL;
+	return xstrdup(tx->st->ops->col_text(s, col));
+}

@@ -1,0 +1,256 @@
+/*
+ * The store: every durable fact of vend (templates, runs, steps, jobs, logs,
+ * tokens, runners) behind one interface, so that SQLite (the default, one
+ * file in WAL mode) and PostgreSQL (cluster mode) are interchangeable
+ * without touching callers.
+ *
+ * All access happens inside a transaction (struct store_tx): the engine
+ * makes each state change, together with what records it, one transaction.
+ * Write transactions are serialised; read transactions run concurrently.
+ *
+ * Wake-ups: a writer marks channels with store_notify(); once the
+ * transaction commits, everyone blocked in store_wait() on that channel
+ * wakes up (in-process condition variables for SQLite, LISTEN/NOTIFY for
+ * PostgreSQL). Waiters re-read the store; a wake-up carries no data.
+ *
+ * Rows are plain structs whose strings are owned by the row; each *_free
+ * accepts NULL and zeroes nothing it does not own.
+ */
+#ifndef VEND_STORE_STORE_H
+#define VEND_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+struct store;
+struct store_tx;
+
+enum store_mode { STORE_READ, STORE_WRITE };
+
+/* Opens "sqlite:PATH" (or a bare path) or "postgres://..." and migrates
+ * the schema. Returns new in *out, caller frees with store_close. */
+int store_open(const char *url, struct store **out, struct vend_err *err);
+void store_close(struct store *st);
+const char *store_backend_name(const struct store *st);
+
+int store_begin(struct store *st, enum store_mode mode, struct store_tx **out);
+/* Commits and frees tx; on failure the transaction is rolled back and
+ * freed all the same. Then wakes the channels tx notified. */
+int store_commit(struct store_tx *tx);
+void store_rollback(struct store_tx *tx); /* frees tx; NULL is fine */
+
+/* Wake-up channels. */
+enum {
+	CHAN_JOBS = 0,    /* a job was queued, or a lease/cancel changed */
+	CHAN_RUNS = 1,    /* any run changed state */
+	CHAN_TIMERS = 2,  /* a new deadline exists (lease, retry, expiry) */
+	CHAN_RUN0 = 3,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
+			   * state, steps or log changed */
+};
+#define CHAN_RUN_BUCKETS 61
+#define CHAN_COUNT (CHAN_RUN0 + CHAN_RUN_BUCKETS)
+static inline int chan_run(int64_t run_id)
+{
+	return CHAN_RUN0 + (int)(run_id % CHAN_RUN_BUCKETS);
+}
+
+void store_notify(struct store_tx *tx, int chan);
+/* The channel's generation now; pass it to store_wait to not miss a
+ * wake-up between reading the store and waiting. */
+uint64_t store_generation(struct store *st, int chan);
+/* Blocks until chan's generation differs from seen, until deadline
+ * (mono_ms), or until store_wake_all. Returns the new generation. */
+uint64_t store_wait(struct store *st, int chan, uint64_t seen, int64_t deadline_ms);
+void store_wake_all(struct store *st); /* shutdown: release every waiter */
+
+/* ---- templates and their files ------------------------------------- */
+
+/* Stores a blob by its sha256 hex (no-op if present). */
+int store_blob_put(struct store_tx *tx, const char *hash, const void *data, size_t len);
+/* Appends the blob to out; -ENOENT. */
+int store_blob_get(struct store_tx *tx, const char *hash, struct buf *out);
+
+struct template_row {
+	char *name, *version, *source, *path, *dir;
+	char *files;        /* JSON array [{"path","hash","mode"}] */
+	char *manifest;
+	int64_t created_at;
+	bool current;       /* the version `vend run NAME` uses */
+};
+void template_row_free(struct template_row *r);
+
+/* Inserts a version if new (versions are immutable). */
+int store_template_put(struct store_tx *tx, const struct template_row *r);
+/* Makes the given versions the current ones; names not listed are
+ * retired (no longer current, their versions kept for old runs). */
+int store_templates_set_current(struct store_tx *tx, const char *const *names,
+				const char *const *versions, size_t n);
+/* version NULL: the current version of name. -ENOENT. */
+int store_template_get(struct store_tx *tx, const char *name, const char *version,
+		       struct template_row *out);
+/* Current versions, sorted by name; caller frees each and the array. */
+int store_template_list(struct store_tx *tx, struct template_row **out, size_t *n);
+/* All versions of one template, newest first. */
+int store_template_versions(struct store_tx *tx, const char *name,
+			    struct template_row **out, size_t *n);
+
+/* ---- runs ----------------------------------------------------------- */
+
+struct run_row {
+	int64_t id;
+	char *template, *version, *state, *reason;
+	char *params;        /* JSON object, secret values masked */
+	char *requester;
+	char *environment, *lock_key, *trace_id;
+	char *idempotency_key, *request_hash;
+	char *break_glass, *decisions, *approvals, *analysis; /* JSON or NULL */
+	char *phase;         /* "preflight", "main", "rollback" */
+	int64_t created_at, updated_at, finished_at;
+};
+void run_row_free(struct run_row *r);
+
+int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id);
+int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out);
+/* The run that requester created with this Idempotency-Key; -ENOENT. */
+int store_run_find_idempotent(struct store_tx *tx, const char *requester,
+			      const char *key, int64_t *id);
+/* Compare-and-set: changes state only if it is `from`; -ESTALE if not.
+ * finished_at 0 leaves it unset. reason NULL leaves it unchanged. */
+int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
+			const char *to, const char *reason, int64_t finished_at);
+int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase);
+
+struct run_filter {
+	const char *state;     /* or NULL */
+	const char *template;  /* or NULL */
+	const char *requester; /* or NULL */
+	int64_t before_id;     /* keyset cursor: ids < before_id; 0 = newest */
+	int limit;             /* 1..1000 */
+};
+/* Newest first. Caller frees each row and the array. */
+int store_run_list(struct store_tx *tx, const struct run_filter *f,
+		   struct run_row **out, size_t *n);
+/* Ids of runs not in a terminal state, oldest first. */
+int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n);
+
+/* ---- steps ---------------------------------------------------------- */
+
+struct step_row {
+	int64_t run_id;
+	char *phase;
+	int idx;
+	char *name, *state;
+	int attempts;        /* times started */
+	int failures;        /* failed attempts (retry budget) */
+	int exit_code;       /* valid when has_exit */
+	bool has_exit;
+	int64_t started_at, finished_at;
+	char *runner;
+	char *outputs;       /* JSON object or NULL */
+	char *error;         /* why it failed, or NULL */
+};
+void step_row_free(struct step_row *r);
+
+int store_step_insert(struct store_tx *tx, const struct step_row *r);
+/* All steps of a run in (phase, idx) order. */
+int store_steps_get(struct store_tx *tx, int64_t run_id, struct step_row **out, size_t *n);
+int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int idx,
+		   struct step_row *out);
+/* Writes every mutable field of r (matched by run_id, phase, idx). */
+int store_step_update(struct store_tx *tx, const struct step_row *r);
+
+/* ---- jobs: one attempt of one step, claimed by a runner --------------- */
+
+struct job_row {
+	int64_t id, run_id;
+	char *phase;
+	int step_idx, attempt;
+	char *state;          /* queued, claimed, done, canceled */
+	int64_t runner_id;
+	int64_t fence;        /* bumped on every claim; checked on every report */
+	int64_t lease_until;  /* wall ms; claimed jobs only */
+	int64_t available_at; /* wall ms; not claimable before (retry backoff) */
+	int64_t created_at;
+	char *spec;           /* JSON: what the runner needs */
+	char *result;         /* JSON of the completion report, once done */
+	bool cancel;          /* the runner should stop it */
+	bool idempotent;
+};
+void job_row_free(struct job_row *r);
+
+int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id);
+int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out);
+/* Claims the oldest available queued job: state claimed, fence bumped,
+ * lease set. -ENOENT if none. */
+int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
+		    int64_t lease_until, struct job_row *out);
+/* Earliest available_at of queued jobs in the future, or 0. */
+int store_job_next_available(struct store_tx *tx, int64_t now, int64_t *at);
+int store_job_set_lease(struct store_tx *tx, int64_t id, int64_t lease_until);
+int store_job_finish(struct store_tx *tx, int64_t id, const char *state, const char *result);
+/* Marks every queued job of the run canceled and every claimed one
+ * cancel-requested. */
+int store_jobs_cancel_run(struct store_tx *tx, int64_t run_id);
+/* Claimed jobs whose lease ended before now, or (runner_id > 0) all
+ * claimed jobs of that runner. Caller frees. */
+int store_jobs_lapsed(struct store_tx *tx, int64_t now, int64_t runner_id,
+		      struct job_row **out, size_t *n);
+/* Earliest lease_until among claimed jobs, or 0. */
+int store_job_next_lease_end(struct store_tx *tx, int64_t *at);
+
+/* ---- logs and run events -------------------------------------------- */
+
+struct log_line {
+	int64_t id;          /* increasing; the follow cursor */
+	int64_t time;        /* ms */
+	char *step;          /* or NULL for the run itself */
+	char *stream;        /* "out", "err", "sys" */
+	char *line;
+};
+void log_lines_free(struct log_line *v, size_t n);
+
+int store_log_append(struct store_tx *tx, int64_t run_id, const char *step,
+		     const char *stream, int64_t time, const char *line, size_t len);
+/* Lines with id > after, at most limit. Caller frees with log_lines_free. */
+int store_log_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
+		   struct log_line **out, size_t *n);
+/* Adds n to the bytes of log one step has written and returns the new
+ * total in *total (for the per-step cap). */
+int store_step_add_log_bytes(struct store_tx *tx, int64_t run_id, const char *phase,
+			     int idx, int64_t n, int64_t *total);
+
+struct run_event {
+	int64_t id, run_id, time;
+	char *type;          /* "state", "step", ... */
+	char *detail;        /* JSON object */
+};
+void run_events_free(struct run_event *v, size_t n);
+int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
+		       const char *type, const char *detail_json);
+int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
+		      struct run_event **out, size_t *n);
+
+/* ---- principals ----------------------------------------------------- */
+
+struct token_row {
+	int64_t id;
+	char *name, *hash;   /* hash: sha256 hex of the token */
+	char *roles, *teams; /* JSON arrays */
+	int64_t created_at, expires_at, revoked_at; /* 0 = never / not */
+};
+void token_row_free(struct token_row *r);
+
+/* Inserts, or replaces the hash, roles and teams of the token of that name. */
+int store_token_put(struct store_tx *tx, const struct token_row *r, int64_t *id);
+int store_token_by_hash(struct store_tx *tx, const char *hash, struct token_row *out);
+int store_token_by_name(struct store_tx *tx, const char *name, struct token_row *out);
+
+int store_runner_register(struct store_tx *tx, const char *name, const char *labels,
+			  int64_t now, int64_t *id);
+int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now);
+int store_runner_name(struct store_tx *tx, int64_t id, char **name);
+
+#endif

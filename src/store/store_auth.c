@@ -1,0 +1,122 @@
+/* Principals: API tokens (stored as hashes) and registered runners. */
+#include "store/store_int.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+void token_row_free(struct token_row *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->hash);
+	free(r->roles);
+	free(r->teams);
+	memset(r, 0, sizeof(*r));
+}
+
+#define TOKEN_COLS "id, name, hash, roles, teams, created_at, expires_at, revoked_at"
+
+static int one_token(struct store_tx *tx, struct store_stmt *s, struct token_row *r)
+{
+	int rc = store__step(tx, s);
+	if (rc == 1) {
+		memset(r, 0, sizeof(*r));
+		r->id = store__int(tx, s, 0);
+		r->name = store__str(tx, s, 1);
+		r->hash = store__str(tx, s, 2);
+		r->roles = store__str(tx, s, 3);
+		r->teams = store__str(tx, s, 4);
+		r->created_at = store__int(tx, s, 5);
+		r->expires_at = store__int(tx, s, 6);
+		r->revoked_at = store__int(tx, s, 7);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_token_put(struct store_tx *tx, const struct token_row *r, int64_t *id)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx,
+			     "INSERT INTO tokens (name, hash, roles, teams, created_at, expires_at) "
+			     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+			     "hash = excluded.hash, roles = excluded.roles, teams = excluded.teams, "
+			     "created_at = excluded.created_at, expires_at = excluded.expires_at, "
+			     "revoked_at = NULL RETURNING id",
+			     &s, "ssssii", r->name, r->hash, r->roles, r->teams,
+			     r->created_at ? r->created_at : now_ms(), r->expires_at);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		if (id)
+			*id = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -EIO;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_token_by_hash(struct store_tx *tx, const char *hash, struct token_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?", &s, "s", hash);
+	return rc ? rc : one_token(tx, s, out);
+}
+
+int store_token_by_name(struct store_tx *tx, const char *name, struct token_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens WHERE name = ?", &s, "s", name);
+	return rc ? rc : one_token(tx, s, out);
+}
+
+int store_runner_register(struct store_tx *tx, const char *name, const char *labels,
+			  int64_t now, int64_t *id)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "INSERT INTO runners (name, labels, registered_at, last_seen) "
+				 "VALUES (?, ?, ?, ?) RETURNING id",
+			     &s, "ssii", name, labels, now, now);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*id = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -EIO;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now)
+{
+	int rc = store__exec(tx, "UPDATE runners SET last_seen = ? WHERE id = ?", "ii", now, id);
+	if (rc == 0)
+		return -ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
+int store_runner_name(struct store_tx *tx, int64_t id, char **name)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT name FROM runners WHERE id = ?", &s, "i", id);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*name = store__str(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * Inside the store module: the backend interface (struct store_ops, after
+ * SQLite's sqlite3_io_methods) and the statement helpers that the domain
+ * files (store_runs.c, store_jobs.c, ...) use. Domain SQL is written once,
+ * with `?` placeholders, in the subset SQLite and PostgreSQL share;
+ * backends translate placeholders and types.
+ */
+#ifndef VEND_STORE_STORE_INT_H
+#define VEND_STORE_STORE_INT_H
+
+#include <pthread.h>
+
+#include "store/store.h"
+
+struct store_stmt;
+struct store_backend;
+
+struct store_ops {
+	const char *name;
+	int (*open)(const char *target, struct store_backend **out, struct vend_err *err);
+	void (*close)(struct store_backend *be);
+	/* Starts a transaction on a connection of the backend's choosing. */
+	int (*begin)(struct store_backend *be, enum store_mode mode, void **conn);
+	int (*commit)(struct store_backend *be, void *conn);
+	void (*rollback)(struct store_backend *be, void *conn);
+	/* Statements are cached per connection, keyed by the SQL pointer:
+	 * callers pass string literals only. */
+	int (*prepare)(void *conn, const char *sql, struct store_stmt **out);
+	int (*bind_int)(struct store_stmt *s, int idx, int64_t v);  /* 1-based */
+	int (*bind_text)(struct store_stmt *s, int idx, const char *v, size_t len);
+	int (*bind_blob)(struct store_stmt *s, int idx, const void *v, size_t len);
+	int (*bind_null)(struct store_stmt *s, int idx);
+	int (*step)(struct store_stmt *s);          /* 1 row, 0 done, <0 error */
+	int (*changes)(struct store_stmt *s);       /* rows changed by the last step */
+	bool (*col_null)(struct store_stmt *s, int col);          /* 0-based */
+	int64_t (*col_int)(struct store_stmt *s, int col);
+	const char *(*col_text)(struct store_stmt *s, int col);   /* "" if NULL */
+	const void *(*col_blob)(struct store_stmt *s, int col, size_t *len);
+	void (*reset)(struct store_stmt *s);        /* back to the cache */
+	/* Runs a script of several statements without parameters. */
+	int (*exec_script)(void *conn, const char *sql);
+	/* Schema: each migration is one SQL script, applied in order. */
+	const char *const *migrations;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+struct store {
+	const struct store_ops *ops;
+	struct store_backend *be;
+	pthread_mutex_t hub_lock;
+	pthread_cond_t hub_cond;
+	uint64_t gen[CHAN_COUNT];
+	bool stopping;
+};
+
+struct store_tx {
+	struct store *st;
+	void *conn;
+	enum store_mode mode;
+	uint64_t notify[(CHAN_COUNT + 63) / 64];
+};
+
+/*
+ * Helpers over the ops. fmt names the arguments, one char each:
+ *   'i' int64_t   's' const char * (NULL binds NULL)   'n' NULL
+ *   'b' const void *, size_t (a blob)   'S' const char *, size_t (text)
+ */
+int store__stmt(struct store_tx *tx, const char *sql, struct store_stmt **out,
+		const char *fmt, ...);
+/* Runs a statement that returns no rows; returns rows changed (>= 0). */
+int store__exec(struct store_tx *tx, const char *sql, const char *fmt, ...);
+int store__step(struct store_tx *tx, struct store_stmt *s);
+void store__done(struct store_tx *tx, struct store_stmt *s);
+int64_t store__int(struct store_tx *tx, struct store_stmt *s, int col);
+/* New copy of a text column; NULL if the column is NULL. */
+char *store__str(struct store_tx *tx, struct store_stmt *s, int col);
+
+#endif

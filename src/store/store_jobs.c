@@ -1,0 +1,188 @@
+/*
+ * Jobs: one attempt of one step, waiting to be claimed by a runner. A claim
+ * bumps the job's fence; every later report must carry that fence, so a
+ * runner that lost its lease cannot overwrite what its successor did.
+ */
+#include "store/store_int.h"
+#include "util/xalloc.h"
+
+void job_row_free(struct job_row *r)
+{
+	if (!r)
+		return;
+	free(r->phase);
+	free(r->state);
+	free(r->spec);
+	free(r->result);
+	memset(r, 0, sizeof(*r));
+}
+
+#define JOB_COLS \
+	"id, run_id, phase, step_idx, attempt, state, runner_id, fence, lease_until, " \
+	"available_at, created_at, spec, result, cancel, idempotent"
+
+static void read_job(struct store_tx *tx, struct store_stmt *s, struct job_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = store__int(tx, s, 0);
+	r->run_id = store__int(tx, s, 1);
+	r->phase = store__str(tx, s, 2);
+	r->step_idx = (int)store__int(tx, s, 3);
+	r->attempt = (int)store__int(tx, s, 4);
+	r->state = store__str(tx, s, 5);
+	r->runner_id = store__int(tx, s, 6);
+	r->fence = store__int(tx, s, 7);
+	r->lease_until = store__int(tx, s, 8);
+	r->available_at = store__int(tx, s, 9);
+	r->created_at = store__int(tx, s, 10);
+	r->spec = store__str(tx, s, 11);
+	r->result = store__str(tx, s, 12);
+	r->cancel = store__int(tx, s, 13) != 0;
+	r->idempotent = store__int(tx, s, 14) != 0;
+}
+
+static int one_job(struct store_tx *tx, struct store_stmt *s, struct job_row *out)
+{
+	int rc = store__step(tx, s);
+	if (rc == 1) {
+		read_job(tx, s, out);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx,
+			     "INSERT INTO jobs (run_id, phase, step_idx, attempt, state, "
+			     "available_at, created_at, spec, idempotent) "
+			     "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
+			     &s, "isiiiisi", r->run_id, r->phase, (int64_t)r->step_idx,
+			     (int64_t)r->attempt, r->available_at, r->created_at, r->spec,
+			     (int64_t)r->idempotent);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*id = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -EIO;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", &s, "i", id);
+	return rc ? rc : one_job(tx, s, out);
+}
+
+int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
+		    int64_t lease_until, struct job_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx,
+			     "UPDATE jobs SET state = 'claimed', runner_id = ?, fence = fence + 1, "
+			     "lease_until = ? WHERE id = (SELECT id FROM jobs WHERE state = 'queued' "
+			     "AND available_at <= ? ORDER BY available_at, id LIMIT 1) "
+			     "RETURNING " JOB_COLS,
+			     &s, "iii", runner_id, lease_until, now);
+	return rc ? rc : one_job(tx, s, out);
+}
+
+static int min_value(struct store_tx *tx, struct store_stmt *s, int64_t *at)
+{
+	int rc = store__step(tx, s);
+	*at = 0;
+	if (rc == 1) {
+		*at = store__int(tx, s, 0);
+		rc = 0;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_job_next_available(struct store_tx *tx, int64_t now, int64_t *at)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT MIN(available_at) FROM jobs WHERE state = 'queued' "
+				 "AND available_at > ?",
+			     &s, "i", now);
+	return rc ? rc : min_value(tx, s, at);
+}
+
+int store_job_next_lease_end(struct store_tx *tx, int64_t *at)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT MIN(lease_until) FROM jobs WHERE state = 'claimed'",
+			     &s, "");
+	return rc ? rc : min_value(tx, s, at);
+}
+
+int store_job_set_lease(struct store_tx *tx, int64_t id, int64_t lease_until)
+{
+	int rc = store__exec(tx, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'claimed'",
+			     "ii", lease_until, id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_job_finish(struct store_tx *tx, int64_t id, const char *state, const char *result)
+{
+	int rc = store__exec(tx, "UPDATE jobs SET state = ?, result = ?, lease_until = NULL "
+				 "WHERE id = ?",
+			     "ssi", state, result, id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_jobs_cancel_run(struct store_tx *tx, int64_t run_id)
+{
+	int rc = store__exec(tx, "UPDATE jobs SET state = 'canceled' WHERE run_id = ? "
+				 "AND state = 'queued'",
+			     "i", run_id);
+	if (rc >= 0)
+		rc = store__exec(tx, "UPDATE jobs SET cancel = 1 WHERE run_id = ? "
+				     "AND state = 'claimed'",
+				 "i", run_id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_jobs_lapsed(struct store_tx *tx, int64_t now, int64_t runner_id,
+		      struct job_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct job_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	if (runner_id > 0)
+		rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE state = 'claimed' "
+				     "AND runner_id = ? ORDER BY id",
+				 &s, "i", runner_id);
+	else
+		rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE state = 'claimed' "
+				     "AND lease_until < ? ORDER BY id",
+				 &s, "i", now);
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		XGROW(v, cnt + 1, cap);
+		read_job(tx, s, &v[cnt++]);
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			job_row_free(&v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}

@@ -1,0 +1,323 @@
+/* Runs and their steps. */
+#include "store/store_int.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+void run_row_free(struct run_row *r)
+{
+	if (!r)
+		return;
+	free(r->template);
+	free(r->version);
+	free(r->state);
+	free(r->reason);
+	free(r->params);
+	free(r->requester);
+	free(r->environment);
+	free(r->lock_key);
+	free(r->trace_id);
+	free(r->idempotency_key);
+	free(r->request_hash);
+	free(r->break_glass);
+	free(r->decisions);
+	free(r->approvals);
+	free(r->analysis);
+	free(r->phase);
+	memset(r, 0, sizeof(*r));
+}
+
+#define RUN_COLS \
+	"id, template, version, state, reason, params, requester, environment, lock_key, " \
+	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
+	"analysis, phase, created_at, updated_at, finished_at"
+
+static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = store__int(tx, s, 0);
+	r->template = store__str(tx, s, 1);
+	r->version = store__str(tx, s, 2);
+	r->state = store__str(tx, s, 3);
+	r->reason = store__str(tx, s, 4);
+	r->params = store__str(tx, s, 5);
+	r->requester = store__str(tx, s, 6);
+	r->environment = store__str(tx, s, 7);
+	r->lock_key = store__str(tx, s, 8);
+	r->trace_id = store__str(tx, s, 9);
+	r->idempotency_key = store__str(tx, s, 10);
+	r->request_hash = store__str(tx, s, 11);
+	r->break_glass = store__str(tx, s, 12);
+	r->decisions = store__str(tx, s, 13);
+	r->approvals = store__str(tx, s, 14);
+	r->analysis = store__str(tx, s, 15);
+	r->phase = store__str(tx, s, 16);
+	r->created_at = store__int(tx, s, 17);
+	r->updated_at = store__int(tx, s, 18);
+	r->finished_at = store__int(tx, s, 19);
+}
+
+int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx,
+			     "INSERT INTO runs (template, version, state, reason, params, "
+			     "requester, environment, lock_key, trace_id, idempotency_key, "
+			     "request_hash, break_glass, decisions, approvals, analysis, phase, "
+			     "created_at, updated_at) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			     "RETURNING id",
+			     &s, "ssssssssssssssssii", r->template, r->version, r->state,
+			     r->reason, r->params, r->requester, r->environment, r->lock_key,
+			     r->trace_id, r->idempotency_key, r->request_hash, r->break_glass,
+			     r->decisions, r->approvals, r->analysis,
+			     r->phase ? r->phase : "main", r->created_at, r->created_at);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*id = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -EIO;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id = ?", &s, "i", id);
+
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		read_run(tx, s, out);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_run_find_idempotent(struct store_tx *tx, const char *requester,
+			      const char *key, int64_t *id)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT id FROM runs WHERE requester = ? AND idempotency_key = ?",
+			     &s, "ss", requester, key);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*id = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
+			const char *to, const char *reason, int64_t finished_at)
+{
+	int64_t now = now_ms();
+	int rc = store__exec(tx,
+			     "UPDATE runs SET state = ?, reason = COALESCE(?, reason), "
+			     "finished_at = CASE WHEN ? > 0 THEN ? ELSE finished_at END, "
+			     "updated_at = ? WHERE id = ? AND state = ?",
+			     "ssiiiis", to, reason, finished_at, finished_at, now, id, from);
+	if (rc < 0)
+		return rc;
+	return rc == 1 ? 0 : -ESTALE;
+}
+
+int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase)
+{
+	int rc = store__exec(tx, "UPDATE runs SET phase = ?, updated_at = ? WHERE id = ?",
+			     "sii", phase, now_ms(), id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_list(struct store_tx *tx, const struct run_filter *f,
+		   struct run_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct run_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int64_t before = f->before_id > 0 ? f->before_id : INT64_MAX;
+	int rc;
+
+	/* One statement for every filter combination: an absent filter
+	 * binds NULL and matches everything. */
+	rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id < ? "
+			     "AND (? IS NULL OR state = ?) AND (? IS NULL OR template = ?) "
+			     "AND (? IS NULL OR requester = ?) ORDER BY id DESC LIMIT ?",
+			 &s, "isssssi" "i", before, f->state, f->state, f->template,
+			 f->template, f->requester, f->requester, (int64_t)f->limit);
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		XGROW(v, cnt + 1, cap);
+		read_run(tx, s, &v[cnt++]);
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			run_row_free(&v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n)
+{
+	struct store_stmt *s;
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc = store__stmt(tx, "SELECT id FROM runs WHERE state NOT IN ('succeeded', "
+				 "'failed', 'rolled_back', 'rollback_failed', 'rejected', "
+				 "'expired', 'canceled') ORDER BY id",
+			     &s, "");
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		XGROW(v, cnt + 1, cap);
+		v[cnt++] = store__int(tx, s, 0);
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- steps ---------------------------------------------------------- */
+
+void step_row_free(struct step_row *r)
+{
+	if (!r)
+		return;
+	free(r->phase);
+	free(r->name);
+	free(r->state);
+	free(r->runner);
+	free(r->outputs);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+#define STEP_COLS \
+	"run_id, phase, idx, name, state, attempts, failures, exit_code, started_at, " \
+	"finished_at, runner, outputs, error"
+
+static void read_step(struct store_tx *tx, struct store_stmt *s, struct step_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->run_id = store__int(tx, s, 0);
+	r->phase = store__str(tx, s, 1);
+	r->idx = (int)store__int(tx, s, 2);
+	r->name = store__str(tx, s, 3);
+	r->state = store__str(tx, s, 4);
+	r->attempts = (int)store__int(tx, s, 5);
+	r->failures = (int)store__int(tx, s, 6);
+	r->has_exit = !tx->st->ops->col_null(s, 7);
+	r->exit_code = (int)store__int(tx, s, 7);
+	r->started_at = store__int(tx, s, 8);
+	r->finished_at = store__int(tx, s, 9);
+	r->runner = store__str(tx, s, 10);
+	r->outputs = store__str(tx, s, 11);
+	r->error = store__str(tx, s, 12);
+}
+
+int store_step_insert(struct store_tx *tx, const struct step_row *r)
+{
+	int rc = store__exec(tx, "INSERT INTO steps (run_id, phase, idx, name, state) "
+				 "VALUES (?, ?, ?, ?, ?)",
+			     "isiss", r->run_id, r->phase, (int64_t)r->idx, r->name, r->state);
+	return rc < 0 ? rc : 0;
+}
+
+int store_steps_get(struct store_tx *tx, int64_t run_id, struct step_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct step_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	/* preflight, main, rollback: the order they run in */
+	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? "
+				 "ORDER BY CASE phase WHEN 'preflight' THEN 0 WHEN 'main' THEN 1 "
+				 "ELSE 2 END, idx",
+			     &s, "i", run_id);
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		XGROW(v, cnt + 1, cap);
+		read_step(tx, s, &v[cnt++]);
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			step_row_free(&v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int idx,
+		   struct step_row *out)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? AND "
+				 "phase = ? AND idx = ?",
+			     &s, "isi", run_id, phase, (int64_t)idx);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		read_step(tx, s, out);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_step_update(struct store_tx *tx, const struct step_row *r)
+{
+	struct store_stmt *s;
+	int rc;
+
+	if (r->has_exit)
+		rc = store__stmt(tx, "UPDATE steps SET state = ?, attempts = ?, failures = ?, "
+				     "exit_code = ?, started_at = ?, finished_at = ?, runner = ?, "
+				     "outputs = ?, error = ? WHERE run_id = ? AND phase = ? AND idx = ?",
+				 &s, "siiiiisssisi", r->state, (int64_t)r->attempts,
+				 (int64_t)r->failures, (int64_t)r->exit_code, r->started_at,
+				 r->finished_at, r->runner, r->outputs, r->error, r->run_id,
+				 r->phase, (int64_t)r->idx);
+	else
+		rc = store__stmt(tx, "UPDATE steps SET state = ?, attempts = ?, failures = ?, "
+				     "exit_code = NULL, started_at = ?, finished_at = ?, runner = ?, "
+				     "outputs = ?, error = ? WHERE run_id = ? AND phase = ? AND idx = ?",
+				 &s, "siiiisssisi", r->state, (int64_t)r->attempts,
+				 (int64_t)r->failures, r->started_at, r->finished_at, r->runner,
+				 r->outputs, r->error, r->run_id, r->phase, (int64_t)r->idx);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	store__done(tx, s);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,432 @@
+/*
+ * The SQLite backend: one database file in WAL mode with synchronous=FULL
+ * (a commit is on disk before it is acknowledged), a pool of connections
+ * so reads run in parallel, and one process-wide writer lock so writers
+ * queue in-process instead of spinning on SQLITE_BUSY.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+#include "util/xalloc.h"
+
+#define POOL_MAX 32
+#define STMT_CACHE 128
+
+struct store_stmt {
+	sqlite3_stmt *st;
+	const char *sql;
+	int changes;
+	bool busy;      /* handed out and not reset yet */
+	bool uncached;  /* a second copy of a busy statement: finalize on reset */
+	struct sq_conn *conn;
+};
+
+struct sq_conn {
+	sqlite3 *db;
+	bool in_use;
+	bool writing;
+	struct store_stmt *cache[STMT_CACHE];
+};
+
+struct store_backend {
+	char *path;
+	pthread_mutex_t lock;         /* guards the pool */
+	pthread_cond_t freed;
+	pthread_mutex_t write_lock;   /* one writer at a time */
+	struct sq_conn *conns[POOL_MAX];
+	int n;
+};
+
+static const char *const migrations[] = {
+	/* 1: the walking skeleton */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);"
+	"CREATE TABLE template_versions ("
+	"  version TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL,"
+	"  path TEXT NOT NULL, dir TEXT NOT NULL, files TEXT NOT NULL,"
+	"  manifest TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX template_versions_name ON template_versions (name, created_at);"
+	"CREATE TABLE templates (name TEXT PRIMARY KEY,"
+	"  version TEXT NOT NULL REFERENCES template_versions (version),"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  template TEXT NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL,"
+	"  reason TEXT, params TEXT NOT NULL, requester TEXT NOT NULL,"
+	"  environment TEXT, lock_key TEXT, trace_id TEXT NOT NULL,"
+	"  idempotency_key TEXT, request_hash TEXT,"
+	"  break_glass TEXT, decisions TEXT, approvals TEXT, analysis TEXT,"
+	"  phase TEXT NOT NULL DEFAULT 'main',"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER);"
+	"CREATE UNIQUE INDEX runs_idempotency ON runs (requester, idempotency_key)"
+	"  WHERE idempotency_key IS NOT NULL;"
+	"CREATE INDEX runs_state ON runs (state, id);"
+	"CREATE INDEX runs_template ON runs (template, id);"
+	"CREATE TABLE steps ("
+	"  run_id INTEGER NOT NULL REFERENCES runs (id), phase TEXT NOT NULL,"
+	"  idx INTEGER NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER, started_at INTEGER, finished_at INTEGER,"
+	"  runner TEXT, outputs TEXT, error TEXT, log_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (run_id, phase, idx));"
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id), phase TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  runner_id INTEGER, fence INTEGER NOT NULL DEFAULT 0,"
+	"  lease_until INTEGER, available_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL, spec TEXT NOT NULL, result TEXT,"
+	"  cancel INTEGER NOT NULL DEFAULT 0, idempotent INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX jobs_queue ON jobs (state, available_at, id);"
+	"CREATE INDEX jobs_run ON jobs (run_id);"
+	"CREATE TABLE logs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL, step TEXT, stream TEXT NOT NULL, line TEXT NOT NULL);"
+	"CREATE INDEX logs_run ON logs (run_id, id);"
+	"CREATE TABLE run_events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL, type TEXT NOT NULL, detail TEXT NOT NULL);"
+	"CREATE INDEX run_events_run ON run_events (run_id, id);"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL UNIQUE, roles TEXT NOT NULL, teams TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);"
+	"CREATE TABLE runners ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+	"  labels TEXT NOT NULL, registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);",
+	NULL,
+};
+
+static int sq_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: return 0;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_TOOBIG: return -E2BIG;
+	case SQLITE_CANTOPEN: case SQLITE_PERM: return -EACCES;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: return -EBADMSG;
+	case SQLITE_READONLY: return -EROFS;
+	default: return -EIO;
+	}
+}
+
+static int conn_open(struct store_backend *be, struct sq_conn **out)
+{
+	static const char *pragmas =
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA temp_store = MEMORY;";
+	struct sq_conn *c = XNEW(struct sq_conn, 1);
+	int rc = sqlite3_open_v2(be->path, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+				 NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(c->db, 10000);
+	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	sqlite3_close_v2(c->db);
+	free(c);
+	return sq_err(rc);
+}
+
+static void conn_close(struct sq_conn *c)
+{
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (c->cache[i]) {
+			sqlite3_finalize(c->cache[i]->st);
+			free(c->cache[i]);
+		}
+	}
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static int sq_open(const char *target, struct store_backend **out, struct vend_err *err)
+{
+	struct store_backend *be = XNEW(struct store_backend, 1);
+	struct sq_conn *c;
+	int rc;
+
+	if (!*target)
+		return err_set(err, -EINVAL, "empty SQLite path in VEND_DB");
+	be->path = xstrdup(target);
+	pthread_mutex_init(&be->lock, NULL);
+	pthread_cond_init(&be->freed, NULL);
+	pthread_mutex_init(&be->write_lock, NULL);
+	rc = conn_open(be, &c);
+	if (rc) {
+		err_set(err, rc, "cannot open SQLite database %s: %s", target, strerror(-rc));
+		free(be->path);
+		free(be);
+		return rc;
+	}
+	be->conns[be->n++] = c;
+	*out = be;
+	return 0;
+}
+
+static void sq_close(struct store_backend *be)
+{
+	for (int i = 0; i < be->n; i++)
+		conn_close(be->conns[i]);
+	pthread_mutex_destroy(&be->lock);
+	pthread_cond_destroy(&be->freed);
+	pthread_mutex_destroy(&be->write_lock);
+	free(be->path);
+	free(be);
+}
+
+static int acquire(struct store_backend *be, struct sq_conn **out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&be->lock);
+	for (;;) {
+		for (int i = 0; i < be->n; i++) {
+			if (!be->conns[i]->in_use) {
+				be->conns[i]->in_use = true;
+				*out = be->conns[i];
+				goto out;
+			}
+		}
+		if (be->n < POOL_MAX) {
+			struct sq_conn *c;
+			rc = conn_open(be, &c);
+			if (rc)
+				goto out;
+			c->in_use = true;
+			be->conns[be->n++] = c;
+			*out = c;
+			goto out;
+		}
+		pthread_cond_wait(&be->freed, &be->lock);
+	}
+out:
+	pthread_mutex_unlock(&be->lock);
+	return rc;
+}
+
+static void release(struct store_backend *be, struct sq_conn *c)
+{
+	pthread_mutex_lock(&be->lock);
+	c->in_use = false;
+	pthread_cond_signal(&be->freed);
+	pthread_mutex_unlock(&be->lock);
+}
+
+static int sq_begin(struct store_backend *be, enum store_mode mode, void **conn)
+{
+	struct sq_conn *c;
+	int rc = acquire(be, &c);
+
+	if (rc)
+		return rc;
+	if (mode == STORE_WRITE) {
+		pthread_mutex_lock(&be->write_lock);
+		c->writing = true;
+	}
+	rc = sq_err(sqlite3_exec(c->db, mode == STORE_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
+				 NULL, NULL, NULL));
+	if (rc) {
+		if (c->writing) {
+			c->writing = false;
+			pthread_mutex_unlock(&be->write_lock);
+		}
+		release(be, c);
+		return rc;
+	}
+	*conn = c;
+	return 0;
+}
+
+static void finish(struct store_backend *be, struct sq_conn *c)
+{
+	if (c->writing) {
+		c->writing = false;
+		pthread_mutex_unlock(&be->write_lock);
+	}
+	release(be, c);
+}
+
+static int sq_commit(struct store_backend *be, void *conn)
+{
+	struct sq_conn *c = conn;
+	int rc = sq_err(sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL));
+
+	if (rc)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	finish(be, c);
+	return rc;
+}
+
+static void sq_rollback(struct store_backend *be, void *conn)
+{
+	struct sq_conn *c = conn;
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	finish(be, c);
+}
+
+static size_t slot_of(const char *sql)
+{
+	uintptr_t p = (uintptr_t)sql;
+	return (size_t)((p >> 3) ^ (p >> 11)) % STMT_CACHE;
+}
+
+static int sq_prepare(void *conn, const char *sql, struct store_stmt **out)
+{
+	struct sq_conn *c = conn;
+	size_t slot = slot_of(sql);
+	struct store_stmt *s = NULL;
+	bool cache = true;
+	int rc;
+
+	/* Linear probing over a small table keyed by the SQL pointer. */
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		struct store_stmt *e = c->cache[(slot + i) % STMT_CACHE];
+		if (!e) {
+			slot = (slot + i) % STMT_CACHE;
+			break;
+		}
+		if (e->sql == sql) {
+			if (!e->busy) {
+				e->busy = true;
+				e->changes = 0;
+				*out = e;
+				return 0;
+			}
+			cache = false; /* nested use of the same statement */
+			break;
+		}
+		if (i == STMT_CACHE - 1)
+			cache = false;
+	}
+	s = XNEW(struct store_stmt, 1);
+	rc = sqlite3_prepare_v3(c->db, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0,
+				&s->st, NULL);
+	if (rc != SQLITE_OK) {
+		free(s);
+		return sq_err(rc);
+	}
+	s->sql = sql;
+	s->conn = c;
+	s->busy = true;
+	s->uncached = !cache;
+	if (cache)
+		c->cache[slot] = s;
+	*out = s;
+	return 0;
+}
+
+static int sq_bind_int(struct store_stmt *s, int idx, int64_t v)
+{
+	return sq_err(sqlite3_bind_int64(s->st, idx, v));
+}
+
+static int sq_bind_text(struct store_stmt *s, int idx, const char *v, size_t len)
+{
+	return sq_err(sqlite3_bind_text64(s->st, idx, v, len, SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+static int sq_bind_blob(struct store_stmt *s, int idx, const void *v, size_t len)
+{
+	return sq_err(sqlite3_bind_blob64(s->st, idx, v, len, SQLITE_TRANSIENT));
+}
+
+static int sq_bind_null(struct store_stmt *s, int idx)
+{
+	return sq_err(sqlite3_bind_null(s->st, idx));
+}
+
+static int sq_step(struct store_stmt *s)
+{
+	int rc;
+
+	rc = sqlite3_step(s->st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		s->changes = sqlite3_changes(s->conn->db);
+		return 0;
+	}
+	return sq_err(rc);
+}
+
+static int sq_changes(struct store_stmt *s)
+{
+	return s->changes;
+}
+
+static bool sq_col_null(struct store_stmt *s, int col)
+{
+	return sqlite3_column_type(s->st, col) == SQLITE_NULL;
+}
+
+static int64_t sq_col_int(struct store_stmt *s, int col)
+{
+	return sqlite3_column_int64(s->st, col);
+}
+
+static const char *sq_col_text(struct store_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s->st, col);
+	return t ? (const char *)t : "";
+}
+
+static const void *sq_col_blob(struct store_stmt *s, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s->st, col);
+	*len = (size_t)sqlite3_column_bytes(s->st, col);
+	return p ? p : "";
+}
+
+static void sq_reset(struct store_stmt *s)
+{
+	if (s->uncached) {
+		sqlite3_finalize(s->st);
+		free(s);
+		return;
+	}
+	sqlite3_reset(s->st);
+	sqlite3_clear_bindings(s->st);
+	s->busy = false;
+}
+
+static int sq_exec_script(void *conn, const char *sql)
+{
+	struct sq_conn *c = conn;
+	return sq_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.prepare = sq_prepare,
+	.bind_int = sq_bind_int,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.changes = sq_changes,
+	.col_null = sq_col_null,
+	.col_int = sq_col_int,
+	.col_text = sq_col_text,
+	.col_blob = sq_col_blob,
+	.reset = sq_reset,
+	.exec_script = sq_exec_script,
+	.migrations = migrations,
+};

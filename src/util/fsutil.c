@@ -1,0 +1,155 @@
+/* File helpers (see fsutil.h). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "util/fsutil.h"
+
+int fs_read_file(const char *path, size_t max, struct buf *out)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+	size_t total = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max) {
+			rc = -E2BIG;
+			break;
+		}
+		if ((rc = buf_add(out, chunk, (size_t)n)) < 0)
+			break;
+	}
+	close(fd);
+	return rc;
+}
+
+int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	const char *p = data;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0)
+		rc = -errno;
+	while (!rc && len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+int fs_mkdirs(const char *dir, mode_t mode)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return -EINVAL;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int remove_at(int parent, const char *name, int depth)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		int fd;
+		DIR *d;
+		struct dirent *e;
+
+		if (depth > 256)
+			return -ELOOP;
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		/* A step may have made its files read-only; we own them. */
+		fchmod(fd, 0700);
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return -errno;
+		}
+		while ((e = readdir(d))) {
+			int r;
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			r = remove_at(dirfd(d), e->d_name, depth + 1);
+			if (r && !rc)
+				rc = r;
+		}
+		closedir(d);
+		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && !rc)
+			rc = -errno;
+	} else if (unlinkat(parent, name, 0) < 0 && errno != ENOENT) {
+		rc = -errno;
+	}
+	return rc;
+}
+
+int fs_remove_tree(const char *path)
+{
+	return remove_at(AT_FDCWD, path, 0);
+}
+
+int fs_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+int fs_set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}

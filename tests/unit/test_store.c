@@ -1,0 +1,235 @@
+/* Unit tests for the store (SQLite backend): the SQL each domain file runs. */
+#include <stdlib.h>
+
+#include "store/store.h"
+#include "tap.h"
+#include "util/timeutil.h"
+
+static struct store *open_temp(void)
+{
+	char dir[] = "/tmp/vend-store-XXXXXX";
+	char path[128];
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
+	CHECK_INT(store_open(path, &st, &err), 0);
+	return st;
+}
+
+static int64_t new_run(struct store *st, const char *key)
+{
+	struct store_tx *tx;
+	struct run_row r = { 0 };
+	int64_t id = 0;
+
+	r.template = "hello";
+	r.version = "abc";
+	r.state = "pending";
+	r.params = "{}";
+	r.requester = "admin";
+	r.trace_id = "0123";
+	r.idempotency_key = (char *)key;
+	r.created_at = now_ms();
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_insert(tx, &r, &id), 0);
+	CHECK_INT(store_commit(tx), 0);
+	return id;
+}
+
+TEST(store_reopens_with_schema)
+{
+	char dir[] = "/tmp/vend-store-XXXXXX";
+	char path[128];
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
+	CHECK_INT(store_open(path, &st, &err), 0);
+	store_close(st);
+	CHECK_INT(store_open(path, &st, &err), 0);
+	store_close(st);
+}
+
+TEST(store_run_state_is_compare_and_set)
+{
+	struct store *st = open_temp();
+	int64_t id = new_run(st, NULL);
+	struct store_tx *tx;
+	struct run_row r;
+
+	CHECK(id > 0);
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_set_state(tx, id, "pending", "checking", NULL, 0), 0);
+	CHECK_INT(store_run_set_state(tx, id, "pending", "queued", NULL, 0), -ESTALE);
+	CHECK_INT(store_run_set_state(tx, id, "checking", "failed", "boom", 123), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_run_get(tx, id, &r), 0);
+	CHECK_STR(r.state, "failed");
+	CHECK_STR(r.reason, "boom");
+	CHECK_INT(r.finished_at, 123);
+	run_row_free(&r);
+	CHECK_INT(store_run_get(tx, id + 100, &r), -ENOENT);
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_idempotency_key_is_unique_per_requester)
+{
+	struct store *st = open_temp();
+	int64_t id = new_run(st, "k1"), found = 0;
+	struct store_tx *tx;
+	struct run_row r = { 0 };
+	int64_t dup;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_find_idempotent(tx, "admin", "k1", &found), 0);
+	CHECK_INT(found, id);
+	CHECK_INT(store_run_find_idempotent(tx, "admin", "k2", &found), -ENOENT);
+	r.template = "hello";
+	r.version = "abc";
+	r.state = "pending";
+	r.params = "{}";
+	r.requester = "admin";
+	r.trace_id = "0";
+	r.idempotency_key = "k1";
+	CHECK_INT(store_run_insert(tx, &r, &dup), -EEXIST);
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_run_list_filters_and_pages)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct run_row *rows;
+	size_t n;
+	struct run_filter f = { .limit = 2 };
+
+	for (int i = 0; i < 5; i++)
+		new_run(st, NULL);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(rows[0].id, 5);
+	CHECK_INT(rows[1].id, 4);
+	f.before_id = rows[1].id;
+	for (size_t i = 0; i < n; i++)
+		run_row_free(&rows[i]);
+	free(rows);
+	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(rows[0].id, 3);
+	for (size_t i = 0; i < n; i++)
+		run_row_free(&rows[i]);
+	free(rows);
+	f.state = "failed";
+	f.before_id = 0;
+	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+	CHECK_INT(n, 0);
+	free(rows);
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_job_claim_fences_and_orders)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL), a, b;
+	struct store_tx *tx;
+	struct job_row j = { 0 }, got;
+	int64_t now = now_ms(), at;
+
+	j.run_id = run;
+	j.phase = "main";
+	j.spec = "{}";
+	j.available_at = now;
+	j.created_at = now;
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_job_insert(tx, &j, &a), 0);
+	j.step_idx = 1;
+	j.available_at = now + 60000; /* a retry waiting for its backoff */
+	CHECK_INT(store_job_insert(tx, &j, &b), 0);
+	CHECK_INT(store_job_claim(tx, 7, now, now + 15000, &got), 0);
+	CHECK_INT(got.id, a);
+	CHECK_INT(got.fence, 1);
+	CHECK_INT(got.runner_id, 7);
+	CHECK_STR(got.state, "claimed");
+	job_row_free(&got);
+	CHECK_INT(store_job_claim(tx, 7, now, now + 15000, &got), -ENOENT);
+	CHECK_INT(store_job_next_available(tx, now, &at), 0);
+	CHECK_INT(at, now + 60000);
+	CHECK_INT(store_job_claim(tx, 7, now + 60000, now + 75000, &got), 0);
+	CHECK_INT(got.id, b);
+	job_row_free(&got);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
+TEST(store_logs_read_after_cursor)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL);
+	struct store_tx *tx;
+	struct log_line *v;
+	size_t n;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_log_append(tx, run, "greet", "out", 1, "hello", 5), 0);
+	CHECK_INT(store_log_append(tx, run, "greet", "err", 2, "warn\0x", 6), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_log_read(tx, run, 0, 100, &v, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(v[0].line, "hello");
+	CHECK_STR(v[1].stream, "err");
+	{
+		int64_t after = v[0].id;
+		log_lines_free(v, n);
+		CHECK_INT(store_log_read(tx, run, after, 100, &v, &n), 0);
+		CHECK_INT(n, 1);
+		log_lines_free(v, n);
+	}
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_step_log_bytes_accumulate)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL), total;
+	struct store_tx *tx;
+	struct step_row s = { 0 };
+
+	s.run_id = run;
+	s.phase = "main";
+	s.name = "greet";
+	s.state = "pending";
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_step_insert(tx, &s), 0);
+	CHECK_INT(store_step_add_log_bytes(tx, run, "main", 0, 10, &total), 0);
+	CHECK_INT(store_step_add_log_bytes(tx, run, "main", 0, 5, &total), 0);
+	CHECK_INT(total, 15);
+	CHECK_INT(store_step_add_log_bytes(tx, run, "main", 9, 5, &total), -ENOENT);
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_wait_wakes_on_commit)
+{
+	struct store *st = open_temp();
+	uint64_t g = store_generation(st, CHAN_JOBS);
+	struct store_tx *tx;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	store_notify(tx, CHAN_JOBS);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK(store_wait(st, CHAN_JOBS, g, mono_ms() + 5000) != g);
+	/* Nothing notified: times out at the deadline. */
+	g = store_generation(st, CHAN_JOBS);
+	CHECK(store_wait(st, CHAN_JOBS, g, mono_ms() + 20) == g);
+	store_close(st);
+}
