@@ -12,6 +12,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "up", cmd_up, "run server, embedded runner and SQLite in one process" },
+	{ "run", cmd_run, "request a run of a template" },
+	{ "runs", cmd_runs, "list runs" },
+	{ "show", cmd_show, "show one run: state, steps, outputs" },
+	{ "logs", cmd_logs, "print a run's log (-f follows it)" },
+	{ "cancel", cmd_cancel, "cancel a run" },
+	{ "template", cmd_template, "lint, list and show templates" },
+	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
 	{ "version", cmd_version, "print the version" },
 };
 

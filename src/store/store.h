@@ -194,9 +194,9 @@ int store_job_finish(struct store_tx *tx, int64_t id, const char *state, const c
 /* Marks every queued job of the run canceled and every claimed one
  * cancel-requested. */
 int store_jobs_cancel_run(struct store_tx *tx, int64_t run_id);
-/* Claimed jobs whose lease ended before now, or (runner_id > 0) all
- * claimed jobs of that runner. Caller frees. */
-int store_jobs_lapsed(struct store_tx *tx, int64_t now, int64_t runner_id,
+/* Claimed jobs whose lease ended before now, or (runner_name given) all
+ * claimed jobs of runners of that name. Caller frees. */
+int store_jobs_lapsed(struct store_tx *tx, int64_t now, const char *runner_name,
 		      struct job_row **out, size_t *n);
 /* Earliest lease_until among claimed jobs, or 0. */
 int store_job_next_lease_end(struct store_tx *tx, int64_t *at);
@@ -222,16 +222,16 @@ int store_log_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit
 int store_step_add_log_bytes(struct store_tx *tx, int64_t run_id, const char *phase,
 			     int idx, int64_t n, int64_t *total);
 
-struct run_event {
+struct event_row {
 	int64_t id, run_id, time;
 	char *type;          /* "state", "step", ... */
 	char *detail;        /* JSON object */
 };
-void run_events_free(struct run_event *v, size_t n);
+void event_rows_free(struct event_row *v, size_t n);
 int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
 		       const char *type, const char *detail_json);
 int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
-		      struct run_event **out, size_t *n);
+		      struct event_row **out, size_t *n);
 
 /* ---- principals ----------------------------------------------------- */
 

@@ -153,7 +153,7 @@ int store_jobs_cancel_run(struct store_tx *tx, int64_t run_id)
 	return rc < 0 ? rc : 0;
 }
 
-int store_jobs_lapsed(struct store_tx *tx, int64_t now, int64_t runner_id,
+int store_jobs_lapsed(struct store_tx *tx, int64_t now, const char *runner_name,
 		      struct job_row **out, size_t *n)
 {
 	struct store_stmt *s;
@@ -161,10 +161,11 @@ int store_jobs_lapsed(struct store_tx *tx, int64_t now, int64_t runner_id,
 	size_t cnt = 0, cap = 0;
 	int rc;
 
-	if (runner_id > 0)
+	if (runner_name)
 		rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE state = 'claimed' "
-				     "AND runner_id = ? ORDER BY id",
-				 &s, "i", runner_id);
+				     "AND runner_id IN (SELECT id FROM runners WHERE name = ?) "
+				     "ORDER BY id",
+				 &s, "s", runner_name);
 	else
 		rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE state = 'claimed' "
 				     "AND lease_until < ? ORDER BY id",

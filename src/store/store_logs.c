@@ -70,7 +70,7 @@ int store_step_add_log_bytes(struct store_tx *tx, int64_t run_id, const char *ph
 	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
 }
 
-void run_events_free(struct run_event *v, size_t n)
+void event_rows_free(struct event_row *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].type);
@@ -93,10 +93,10 @@ int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
 }
 
 int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
-		      struct run_event **out, size_t *n)
+		      struct event_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct run_event *v = NULL;
+	struct event_row *v = NULL;
 	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id, run_id, time, type, detail FROM run_events "
 				 "WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
@@ -114,7 +114,7 @@ int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int li
 	}
 	store__done(tx, s);
 	if (rc < 0) {
-		run_events_free(v, cnt);
+		event_rows_free(v, cnt);
 		return rc;
 	}
 	*out = v;

@@ -1,0 +1,158 @@
+/* Shared CLI plumbing (see cli.h). */
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+int cli_common_opt(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'S':
+		c->server_flag = arg;
+		return 1;
+	case 'T':
+		c->token_flag = arg;
+		return 1;
+	case 'o':
+		if (!strcmp(arg, "json")) {
+			c->json = true;
+		} else if (!strcmp(arg, "table") || !strcmp(arg, "text")) {
+			c->json = false;
+		} else {
+			fprintf(stderr, "vend: -o takes json or table, not %s\n", arg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_connect(struct cli *c)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	char *server, *token;
+	int rc = client_resolve(c->server_flag, c->token_flag, &server, &token, &err);
+
+	if (rc) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		err_free(&err);
+		return 3;
+	}
+	rc = client_init(&c->api, server, token);
+	free(server);
+	free(token);
+	if (rc) {
+		fprintf(stderr, "vend: cannot set up the HTTP client\n");
+		return 3;
+	}
+	c->connected = true;
+	return 0;
+}
+
+void cli_close(struct cli *c)
+{
+	if (c->connected)
+		client_cleanup(&c->api);
+	c->connected = false;
+}
+
+int cli_fail(const struct vend_err *err, int code)
+{
+	size_t i;
+	json_t *f;
+
+	fprintf(stderr, "vend: %s\n", err && err->msg[0] ? err->msg : strerror(-code));
+	if (err && err->fields && json_array_size(err->fields) > 1)
+		json_array_foreach(err->fields, i, f)
+			fprintf(stderr, "  %s: %s\n",
+				json_string_value(json_object_get(f, "field")),
+				json_string_value(json_object_get(f, "message")));
+	return err_exit_code(code);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vend %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'vend %s --help' for usage.\n", cmd);
+	return 2;
+}
+
+void cli_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	printf("%s\n", s ? s : "null");
+	free(s);
+}
+
+void cli_format_time(const char *rfc3339, char *out, size_t size)
+{
+	int64_t ms, ago;
+
+	if (!rfc3339 || time_parse(rfc3339, &ms)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	ago = (now_ms() - ms) / 1000;
+	if (ago < 0)
+		ago = 0;
+	if (ago < 60)
+		snprintf(out, size, "%llds ago", (long long)ago);
+	else if (ago < 3600)
+		snprintf(out, size, "%lldm ago", (long long)ago / 60);
+	else if (ago < 86400)
+		snprintf(out, size, "%lldh ago", (long long)ago / 3600);
+	else
+		snprintf(out, size, "%.10s", rfc3339);
+}
+
+void cli_format_span(const char *from, const char *to, char *out, size_t size)
+{
+	int64_t a, b, ms;
+
+	if (!from || time_parse(from, &a)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	if (!to || time_parse(to, &b))
+		b = now_ms();
+	ms = b - a;
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		snprintf(out, size, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(out, size, "%.1fs", (double)ms / 1000.0);
+	else if (ms < 3600000)
+		snprintf(out, size, "%lldm%llds", (long long)ms / 60000, (long long)(ms / 1000) % 60);
+	else
+		snprintf(out, size, "%lldh%lldm", (long long)ms / 3600000,
+			 (long long)(ms / 60000) % 60);
+}
+
+bool cli_is_tty(int fd)
+{
+	return isatty(fd) == 1;
+}
+
+int cli_run_exit_code(const char *state)
+{
+	return state && !strcmp(state, "succeeded") ? 0 : 1;
+}
+
+/* Parses a run id argument; prints the usage error. */
+int cli_run_id(const char *cmd, const char *arg, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno || *end || v <= 0)
+		return cli_usage_error(cmd, "%s is not a run id", arg);
+	*id = v;
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* Human output for runs and logs (see render.h). Colours only on a TTY. */
+#include "cli/cli.h"
+#include "cli/render.h"
+
+#define RESET "\033[0m"
+#define BOLD "\033[1m"
+#define DIM "\033[2m"
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define BLUE "\033[34m"
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+const char *render_state_color(const char *state, bool color)
+{
+	if (!color)
+		return "";
+	if (!strcmp(state, "succeeded"))
+		return GREEN;
+	if (!strcmp(state, "failed") || !strcmp(state, "rejected") ||
+	    !strcmp(state, "rollback_failed") || !strcmp(state, "expired"))
+		return RED;
+	if (!strcmp(state, "canceled") || !strcmp(state, "skipped"))
+		return DIM;
+	return YELLOW;
+}
+
+void render_run_summary(FILE *f, json_t *run, bool color)
+{
+	char span[32];
+	const char *state = str(run, "state");
+	const char *reason = json_string_value(json_object_get(run, "reason"));
+
+	cli_format_span(json_string_value(json_object_get(run, "created_at")),
+			json_string_value(json_object_get(run, "finished_at")), span, sizeof(span));
+	fprintf(f, "run %" JSON_INTEGER_FORMAT " %s%s%s (%s, %s)%s%s\n",
+		json_integer_value(json_object_get(run, "id")), render_state_color(state, color),
+		state, color ? RESET : "", str(run, "template"), span, reason ? ": " : "",
+		reason ? reason : "");
+}
+
+void render_run(FILE *f, json_t *run, bool color)
+{
+	const char *state = str(run, "state");
+	const char *reason = json_string_value(json_object_get(run, "reason"));
+	json_t *steps = json_object_get(run, "steps"), *s, *params = json_object_get(run, "params");
+	char created[40], span[32];
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	cli_format_time(json_string_value(json_object_get(run, "created_at")), created,
+			sizeof(created));
+	cli_format_span(json_string_value(json_object_get(run, "created_at")),
+			json_string_value(json_object_get(run, "finished_at")), span, sizeof(span));
+	fprintf(f, "%sRun %" JSON_INTEGER_FORMAT "%s  %s%s%s\n", color ? BOLD : "",
+		json_integer_value(json_object_get(run, "id")), color ? RESET : "",
+		render_state_color(state, color), state, color ? RESET : "");
+	if (reason)
+		fprintf(f, "  reason:      %s\n", reason);
+	fprintf(f, "  template:    %s @ %.12s\n", str(run, "template"), str(run, "version"));
+	fprintf(f, "  requester:   %s\n", str(run, "requester"));
+	fprintf(f, "  created:     %s (%s)  took %s\n", str(run, "created_at"), created, span);
+	if (json_is_string(json_object_get(run, "environment")))
+		fprintf(f, "  environment: %s\n", str(run, "environment"));
+	if (json_is_string(json_object_get(run, "lock")))
+		fprintf(f, "  lock:        %s\n", str(run, "lock"));
+	fprintf(f, "  trace:       %s\n", str(run, "trace_id"));
+	if (json_object_size(params)) {
+		fprintf(f, "  params:\n");
+		json_object_foreach(params, k, v) {
+			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			fprintf(f, "    %s = %s\n", k, t ? t : "");
+			free(t);
+		}
+	}
+	if (json_array_size(steps)) {
+		fprintf(f, "  steps:\n");
+		fprintf(f, "    %-10s %-24s %-10s %8s %5s %9s  %s\n", "PHASE", "NAME", "STATE",
+			"ATTEMPTS", "EXIT", "DURATION", "RUNNER");
+		json_array_foreach(steps, i, s) {
+			const char *ss = str(s, "state");
+			json_t *ec = json_object_get(s, "exit_code");
+			char exit[16] = "-";
+			if (json_is_integer(ec))
+				snprintf(exit, sizeof(exit), "%" JSON_INTEGER_FORMAT, json_integer_value(ec));
+			cli_format_span(json_string_value(json_object_get(s, "started_at")),
+					json_string_value(json_object_get(s, "finished_at")), span,
+					sizeof(span));
+			fprintf(f, "    %-10s %-24s %s%-10s%s %8" JSON_INTEGER_FORMAT " %5s %9s  %s\n",
+				str(s, "phase"), str(s, "name"), render_state_color(ss, color), ss,
+				color ? RESET : "", json_integer_value(json_object_get(s, "attempts")),
+				exit, span, str(s, "runner"));
+			if (json_is_string(json_object_get(s, "error")))
+				fprintf(f, "      error: %s\n", str(s, "error"));
+			json_object_foreach(json_object_get(s, "outputs"), k, v)
+				fprintf(f, "      output %s = %s\n", k, json_string_value(v) ?: "");
+		}
+	}
+}
+
+void render_log_line(FILE *f, json_t *line, bool color, bool prefix, bool timestamps)
+{
+	const char *stream = str(line, "stream");
+	const char *step = json_string_value(json_object_get(line, "step"));
+	const char *text = str(line, "line");
+
+	if (timestamps)
+		fprintf(f, "%s%s%s ", color ? DIM : "", str(line, "time"), color ? RESET : "");
+	if (!strcmp(stream, "sys")) {
+		fprintf(f, "%s==> %s%s\n", color ? BLUE : "", text, color ? RESET : "");
+		return;
+	}
+	if (prefix && step)
+		fprintf(f, "%s[%s]%s ", color ? DIM : "", step, color ? RESET : "");
+	if (!strcmp(stream, "err") && color)
+		fprintf(f, "%s%s%s\n", RED, text, RESET);
+	else
+		fprintf(f, "%s\n", text);
+}

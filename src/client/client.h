@@ -1,0 +1,59 @@
+/*
+ * The API client that the CLI and the runner use (libcurl): JSON in, JSON
+ * out, problem+json turned back into a struct vend_err with the code the
+ * HTTP status stands for, so a command can exit with the right status.
+ * One struct client per thread.
+ */
+#ifndef VEND_CLIENT_CLIENT_H
+#define VEND_CLIENT_CLIENT_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+struct client {
+	void *curl;            /* CURL * */
+	char *server;          /* "http://127.0.0.1:8700", no trailing '/' */
+	char *token;
+	long timeout_ms;       /* per request; 0 = none */
+	atomic_bool *abort;    /* if set and true, requests stop (shutdown) */
+};
+
+/*
+ * Where the server and token come from (DESIGN §2): the flags, then
+ * VEND_SERVER / VEND_TOKEN, then $VEND_DATA/server.url and admin.token,
+ * then ./.vend/. Returns new strings; -ENOENT with a message saying what
+ * to do when either is missing.
+ */
+int client_resolve(const char *flag_server, const char *flag_token, char **server,
+		   char **token, struct vend_err *err);
+
+int client_init(struct client *c, const char *server, const char *token);
+void client_cleanup(struct client *c);
+
+/*
+ * method path (with query) and an optional JSON body (borrowed). On 2xx:
+ * 0, *status and *out (new; NULL for an empty body). Otherwise the
+ * problem's detail and field errors in err and the code for the status
+ * (-EINVAL, -EACCES, ...), or -ECONNREFUSED when the server cannot be
+ * reached. headers: extra "Name: value" lines or NULL.
+ */
+int client_call(struct client *c, const char *method, const char *path, json_t *body,
+		const char *const *headers, long *status, json_t **out, struct vend_err *err);
+/* GET raw bytes (up to out's cap). */
+int client_get_raw(struct client *c, const char *path, struct buf *out, struct vend_err *err);
+
+/*
+ * Reads a server-sent event stream; fn gets each event's name and parsed
+ * data and returns non-zero to stop. Returns 0 when the stream ends.
+ */
+typedef int (*client_event_fn)(void *ctx, const char *event, json_t *data);
+int client_stream(struct client *c, const char *path, client_event_fn fn, void *ctx,
+		  struct vend_err *err);
+
+/* Percent-encodes s for a URL path segment or query value. New. */
+char *client_escape(const char *s);
+
+#endif

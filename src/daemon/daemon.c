@@ -1,0 +1,269 @@
+/*
+ * Starting and stopping the control plane (see daemon.h). Signals are
+ * blocked in every thread and taken by sigwait() in the main one, so that
+ * no thread is interrupted at a bad moment and shutdown runs in order:
+ * stop taking work, stop the runner (its steps are killed; the next start
+ * resolves them as interrupted), stop serving, close the store.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "daemon/daemon.h"
+#include "engine/auth.h"
+#include "engine/catalog_apply.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "runner/runner.h"
+#include "template/catalog.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define EMBEDDED_RUNNER "embedded"
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct vend_ctx *ctx;
+	struct http_server *http;
+	struct runner *runner;
+	pthread_t timer;
+	bool timer_started;
+	int lock_fd;
+};
+
+/* One process per data directory: a second `vend up` on it says so. */
+static int lock_data_dir(struct daemon *d)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/lock", d->o->data_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0) {
+		fprintf(stderr, "vend: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "vend: %s is in use by another vend process; stop it, or use "
+				"--data to pick another directory\n", d->o->data_dir);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int load_catalog(struct daemon *d)
+{
+	struct catalog_files fs = { 0 };
+	struct diags diag = DIAGS_INIT;
+	struct vend_err err = VEND_ERR_INIT;
+	int rc;
+
+	rc = catalog_files_read_dir(d->o->catalog, &fs, &err);
+	if (rc) {
+		fprintf(stderr, "vend: cannot read the catalog %s: %s\n", d->o->catalog, err.msg);
+		goto out;
+	}
+	rc = engine_catalog_apply(d->ctx, &fs, &diag, NULL, &err);
+	if (rc) {
+		diags_print(&diag, stderr);
+		fprintf(stderr, "vend: %s\n", err.msg);
+	}
+out:
+	diags_free(&diag);
+	catalog_files_free(&fs);
+	err_free(&err);
+	return rc;
+}
+
+/* The admin token lives in DATA/admin.token (0600); it is made once and
+ * made again only if the file is gone or no longer matches. */
+static int ensure_admin_token(struct daemon *d, char *token, size_t size)
+{
+	char path[4096];
+	struct buf b = BUF_INIT;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/admin.token", d->o->data_dir);
+	if (fs_read_file(path, 4096, &b) == 0) {
+		while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
+			buf_truncate(&b, b.len - 1);
+		if (auth_token_matches(d->ctx, "admin", b.data)) {
+			snprintf(token, size, "%s", b.data);
+			buf_release(&b);
+			return 0;
+		}
+	}
+	buf_release(&b);
+	rc = auth_token_create(d->ctx, "admin", ROLE_ADMIN, NULL, 0, token);
+	if (rc) {
+		fprintf(stderr, "vend: cannot create the admin token: %s\n", strerror(-rc));
+		return rc;
+	}
+	{
+		char *line = xasprintf("%s\n", token);
+		rc = fs_write_file(path, line, strlen(line), 0600);
+		free(line);
+	}
+	if (rc)
+		fprintf(stderr, "vend: cannot write %s: %s\n", path, strerror(-rc));
+	return rc;
+}
+
+/* Timers: lapsed leases now; approvals and schedules as they land. It
+ * sleeps until the next deadline the store knows of. */
+static void *timer_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct vend_ctx *ctx = d->ctx;
+
+	while (!atomic_load(&ctx->stopping)) {
+		uint64_t gen = store_generation(ctx->store, CHAN_TIMERS);
+		int64_t next = 0, deadline = mono_ms() + 60000;
+
+		engine_expire_leases(ctx, &next);
+		if (next > 0) {
+			int64_t in = next - now_ms() + 5;
+			if (in < 0)
+				in = 0;
+			if (mono_ms() + in < deadline)
+				deadline = mono_ms() + in;
+		}
+		store_wait(ctx->store, CHAN_TIMERS, gen, deadline);
+	}
+	return NULL;
+}
+
+static int write_url(struct daemon *d)
+{
+	char path[4096];
+	char *line = xasprintf("%s\n", http_url(d->http));
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/server.url", d->o->data_dir);
+	rc = fs_write_file(path, line, strlen(line), 0644);
+	free(line);
+	return rc;
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .o = o, .lock_fd = -1 };
+	struct vend_err err = VEND_ERR_INIT;
+	struct store *st = NULL;
+	char db[4200], admin[AUTH_TOKEN_LEN + 8], runner_token[AUTH_TOKEN_LEN + 8];
+	char work[4200];
+	sigset_t sigs;
+	int sig = 0, rc, exit_code = 1;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = fs_mkdirs(o->data_dir, 0700);
+	if (rc) {
+		fprintf(stderr, "vend: cannot create %s: %s\n", o->data_dir, strerror(-rc));
+		return 1;
+	}
+	if (lock_data_dir(&d))
+		goto out;
+	if (o->db_url)
+		snprintf(db, sizeof(db), "%s", o->db_url);
+	else
+		snprintf(db, sizeof(db), "sqlite:%s/vend.db", o->data_dir);
+	rc = store_open(db, &st, &err);
+	if (rc) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		goto out;
+	}
+	d.ctx = vend_ctx_new(st);
+	if (o->lease_ms > 0)
+		d.ctx->lease_ms = o->lease_ms;
+	if (o->catalog && load_catalog(&d)) {
+		exit_code = 2;
+		goto out;
+	}
+	if (ensure_admin_token(&d, admin, sizeof(admin)))
+		goto out;
+	/* Before anything runs: what the previous life left running. */
+	rc = engine_recover(d.ctx, EMBEDDED_RUNNER);
+	if (rc) {
+		fprintf(stderr, "vend: recovery failed: %s\n", strerror(-rc));
+		goto out;
+	}
+	rc = http_start(d.ctx, o->listen, &d.http, &err);
+	if (rc) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		goto out;
+	}
+	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
+		d.timer_started = true;
+	if (o->concurrency > 0) {
+		struct runner_config rc_cfg = {
+			.server = http_url(d.http),
+			.token = runner_token,
+			.name = EMBEDDED_RUNNER,
+			.work_dir = work,
+			.concurrency = o->concurrency,
+			.kill_grace_ms = o->kill_grace_ms,
+		};
+		/* A fresh runner token every start, held only in memory. */
+		rc = auth_token_create(d.ctx, "embedded-runner", ROLE_RUNNER, NULL, 0, runner_token);
+		snprintf(work, sizeof(work), "%s/work", o->data_dir);
+		if (!rc)
+			rc = runner_start(&rc_cfg, &d.runner, &err);
+		if (rc) {
+			fprintf(stderr, "vend: cannot start the embedded runner: %s\n",
+				err.msg[0] ? err.msg : strerror(-rc));
+			goto out;
+		}
+	}
+	if (write_url(&d)) {
+		fprintf(stderr, "vend: cannot write %s/server.url\n", o->data_dir);
+		goto out;
+	}
+	log_info("vend is up at %s (data %s, store %s)", http_url(d.http), o->data_dir,
+		 store_backend_name(st));
+	if (!o->quiet) {
+		printf("vend is up at %s\n", http_url(d.http));
+		printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
+		printf("  try: vend run hello -p name=world --follow\n");
+		fflush(stdout);
+	}
+
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		; /* SIGHUP: nothing to reload yet */
+	log_info("received %s; shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	exit_code = 0;
+out:
+	if (d.ctx) {
+		atomic_store(&d.ctx->stopping, true);
+		store_wake_all(d.ctx->store);
+	}
+	runner_stop(d.runner);
+	runner_free(d.runner);
+	http_stop(d.http);
+	if (d.timer_started)
+		pthread_join(d.timer, NULL);
+	if (d.http || exit_code == 0) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);
+		unlink(path);
+	}
+	if (d.ctx)
+		vend_ctx_free(d.ctx);
+	else
+		store_close(st);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
+	err_free(&err);
+	sodium_memzero(admin, sizeof(admin));
+	sodium_memzero(runner_token, sizeof(runner_token));
+	return exit_code;
+}

@@ -1,0 +1,110 @@
+/*
+ * Applying a catalog: load every document of a file set (all valid or
+ * nothing changes), store each template version with its files, and make
+ * exactly the catalog's templates current, in one transaction.
+ */
+#include "engine/catalog_apply.h"
+#include "template/catalog.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static json_t *files_json(const struct catalog_template *ct)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < ct->n_files; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "path", ct->files[i].path,
+						   "hash", ct->files[i].hash, "mode",
+						   (int)ct->files[i].mode));
+	return a;
+}
+
+/* The file set's bytes for a hash (the template's files are a subset). */
+static const struct catalog_file *by_hash(const struct catalog_files *fs, const char *hash)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (!strcmp(fs->v[i].hash, hash))
+			return &fs->v[i];
+	return NULL;
+}
+
+int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
+			 struct diags *d, json_t **summary, struct vend_err *err)
+{
+	struct catalog *cat = NULL;
+	struct store_tx *tx = NULL;
+	const char **names = NULL, **versions = NULL;
+	json_t *added = json_array(), *list = json_array();
+	int rc;
+
+	rc = catalog_load(fs, &cat, d);
+	if (rc) {
+		err_set(err, -EINVAL, "the catalog has %zu problem%s; nothing was changed", d->n,
+			d->n == 1 ? "" : "s");
+		goto out;
+	}
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc) {
+		err_set(err, rc, "store unavailable");
+		goto out;
+	}
+	names = XNEW(const char *, cat->n_templates + 1);
+	versions = XNEW(const char *, cat->n_templates + 1);
+	for (size_t i = 0; i < cat->n_templates && !rc; i++) {
+		const struct catalog_template *ct = &cat->templates[i];
+		struct template_row row = { 0 }, old;
+		json_t *fj = files_json(ct);
+		bool is_new;
+
+		is_new = store_template_get(tx, ct->tpl->name, ct->tpl->version, &old) == -ENOENT;
+		if (!is_new)
+			template_row_free(&old);
+		for (size_t f = 0; f < ct->n_files && !rc; f++) {
+			const struct catalog_file *cf = by_hash(fs, ct->files[f].hash);
+			rc = cf ? store_blob_put(tx, cf->hash, cf->data, cf->len) : -ENOENT;
+		}
+		row.name = ct->tpl->name;
+		row.version = ct->tpl->version;
+		row.source = ct->tpl->source;
+		row.path = ct->tpl->path;
+		row.dir = ct->tpl->dir;
+		row.files = json_dumps(fj, JSON_COMPACT);
+		row.manifest = ct->manifest;
+		row.created_at = now_ms();
+		if (!rc)
+			rc = store_template_put(tx, &row);
+		free(row.files);
+		json_decref(fj);
+		names[i] = ct->tpl->name;
+		versions[i] = ct->tpl->version;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "name", ct->tpl->name,
+						      "version", ct->tpl->version, "new", is_new));
+		if (is_new)
+			json_array_append_new(added, json_string(ct->tpl->name));
+	}
+	if (!rc)
+		rc = store_templates_set_current(tx, names, versions, cat->n_templates);
+	if (rc) {
+		err_set(err, rc, "cannot store the catalog: %s", strerror(-rc));
+		goto out;
+	}
+	rc = store_commit(tx);
+	tx = NULL;
+	if (rc) {
+		err_set(err, rc, "cannot store the catalog: %s", strerror(-rc));
+		goto out;
+	}
+	log_info("catalog applied: %zu templates (%zu new versions), %zu other documents",
+		 cat->n_templates, json_array_size(added), cat->n_docs);
+	if (summary)
+		*summary = json_pack("{s:o, s:I, s:I}", "templates", json_incref(list), "files",
+				     (json_int_t)fs->n, "documents", (json_int_t)cat->n_docs);
+out:
+	store_rollback(tx);
+	free(names);
+	free(versions);
+	json_decref(added);
+	json_decref(list);
+	catalog_free(cat);
+	return rc;
+}

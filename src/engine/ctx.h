@@ -1,0 +1,39 @@
+/*
+ * struct vend_ctx: what the control plane's parts share, passed explicitly
+ * (no global server struct). One per server process; it owns the store and
+ * the cache of parsed templates.
+ */
+#ifndef VEND_ENGINE_CTX_H
+#define VEND_ENGINE_CTX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "template/template.h"
+
+struct tpl_cache;
+
+struct vend_ctx {
+	struct store *store;
+	struct tpl_cache *templates;
+	int64_t lease_ms;         /* how long a claim lives without a heartbeat */
+	atomic_bool stopping;     /* shutdown has begun: long polls return */
+};
+
+/* Takes st. Returns new, caller frees with vend_ctx_free. */
+struct vend_ctx *vend_ctx_new(struct store *st);
+void vend_ctx_free(struct vend_ctx *ctx);
+
+/*
+ * The parsed template of a stored version (cached; templates are
+ * immutable). version NULL: the current version of name. On success
+ * *out is a reference the caller gives back with template_release.
+ * -ENOENT if there is no such template or version.
+ */
+int template_acquire(struct vend_ctx *ctx, struct store_tx *tx, const char *name,
+		     const char *version, const struct template **out);
+void template_release(struct vend_ctx *ctx, const struct template *t);
+
+#endif

@@ -1,0 +1,537 @@
+/*
+ * The run state machine (see engine.h): the transition table, what each
+ * state does on entry, the reconciler that moves a run forward from its
+ * durable state, submission and cancellation.
+ */
+#include <sodium.h>
+
+#include "engine/engine.h"
+#include "engine/engine_int.h"
+#include "engine/expr.h"
+#include "template/params.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static const char *const state_names[RUN_STATE_COUNT] = {
+	[RUN_PENDING] = "pending",
+	[RUN_CHECKING] = "checking",
+	[RUN_AWAITING_APPROVAL] = "awaiting_approval",
+	[RUN_QUEUED] = "queued",
+	[RUN_RUNNING] = "running",
+	[RUN_VERIFYING] = "verifying",
+	[RUN_SUCCEEDED] = "succeeded",
+	[RUN_FAILED] = "failed",
+	[RUN_ROLLING_BACK] = "rolling_back",
+	[RUN_ROLLED_BACK] = "rolled_back",
+	[RUN_ROLLBACK_FAILED] = "rollback_failed",
+	[RUN_REJECTED] = "rejected",
+	[RUN_EXPIRED] = "expired",
+	[RUN_CANCELED] = "canceled",
+};
+
+const char *run_state_name(enum run_state s)
+{
+	return s < RUN_STATE_COUNT ? state_names[s] : "unknown";
+}
+
+int run_state_parse(const char *s, enum run_state *out)
+{
+	for (int i = 0; i < RUN_STATE_COUNT; i++) {
+		if (!strcmp(s, state_names[i])) {
+			*out = (enum run_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool run_state_terminal(enum run_state s)
+{
+	switch (s) {
+	case RUN_SUCCEEDED: case RUN_FAILED: case RUN_ROLLED_BACK:
+	case RUN_ROLLBACK_FAILED: case RUN_REJECTED: case RUN_EXPIRED:
+	case RUN_CANCELED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The transition table: the only ways a run's state changes. States that
+ * later parts of vend use (awaiting_approval, verifying, rolling_back...)
+ * get their rows when those parts land.
+ */
+static const struct transition {
+	enum run_state from;
+	enum run_event ev;
+	enum run_state to;
+} transitions[] = {
+	{ RUN_PENDING, EV_CHECK, RUN_CHECKING },
+	{ RUN_CHECKING, EV_CHECKED, RUN_QUEUED },
+	{ RUN_CHECKING, EV_FAIL, RUN_FAILED },
+	{ RUN_QUEUED, EV_START, RUN_RUNNING },
+	{ RUN_QUEUED, EV_FINISH, RUN_SUCCEEDED },
+	{ RUN_QUEUED, EV_FAIL, RUN_FAILED },
+	{ RUN_RUNNING, EV_FINISH, RUN_SUCCEEDED },
+	{ RUN_RUNNING, EV_FAIL, RUN_FAILED },
+	{ RUN_PENDING, EV_CANCEL, RUN_CANCELED },
+	{ RUN_CHECKING, EV_CANCEL, RUN_CANCELED },
+	{ RUN_AWAITING_APPROVAL, EV_CANCEL, RUN_CANCELED },
+	{ RUN_QUEUED, EV_CANCEL, RUN_CANCELED },
+	{ RUN_RUNNING, EV_CANCEL, RUN_CANCELED },
+	{ RUN_VERIFYING, EV_CANCEL, RUN_CANCELED },
+};
+
+static const char *const event_names[] = {
+	[EV_CHECK] = "check", [EV_CHECKED] = "checked", [EV_START] = "start",
+	[EV_FINISH] = "finish", [EV_FAIL] = "fail", [EV_CANCEL] = "cancel",
+};
+
+int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
+{
+	char *text = json_dumps(detail, JSON_COMPACT);
+	int rc = store_event_append(tx, run_id, now_ms(), type, text ? text : "{}");
+	free(text);
+	json_decref(detail);
+	return rc;
+}
+
+int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
+		   const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return store_log_append(tx, run_id, step, "sys", now_ms(), line,
+				(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* What entering a terminal state does: nothing of the run may go on. */
+static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
+{
+	struct step_row *steps;
+	size_t n;
+	int rc = store_jobs_cancel_run(tx, run_id);
+
+	if (rc)
+		return rc;
+	rc = store_steps_get(tx, run_id, &steps, &n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct step_row *s = &steps[i];
+		/* Steps that never started will not; one that is running is
+		 * marked when its runner reports back. */
+		if (!strcmp(s->state, "pending") || !strcmp(s->state, "queued") ||
+		    !strcmp(s->state, "retrying")) {
+			free(s->state);
+			s->state = xstrdup(to == RUN_CANCELED ? "canceled" : "skipped");
+			rc = store_step_update(tx, s);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		step_row_free(&steps[i]);
+	free(steps);
+	return rc;
+}
+
+int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		 enum run_event ev, const char *reason)
+{
+	enum run_state from, to = RUN_STATE_COUNT;
+	int rc = run_state_parse(run->state, &from);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++) {
+		if (transitions[i].from == from && transitions[i].ev == ev) {
+			to = transitions[i].to;
+			break;
+		}
+	}
+	if (to == RUN_STATE_COUNT)
+		return -EBUSY; /* not allowed from this state */
+	rc = store_run_set_state(tx, run->id, run->state, run_state_name(to), reason,
+				 run_state_terminal(to) ? now_ms() : 0);
+	if (rc)
+		return rc;
+	if (to == RUN_CHECKING)
+		rc = store_run_set_phase(tx, run->id, "preflight");
+	else if (to == RUN_QUEUED)
+		rc = store_run_set_phase(tx, run->id, "main");
+	else if (run_state_terminal(to))
+		rc = finish_run(tx, run->id, to);
+	if (rc)
+		return rc;
+	rc = engine__event(tx, run->id, "state",
+			   json_pack("{s:s, s:s, s:s, s:s?}", "from", run->state, "to",
+				     run_state_name(to), "event", event_names[ev], "reason",
+				     reason));
+	if (!rc && run_state_terminal(to))
+		rc = engine__syslog(tx, run->id, NULL, "run %s%s%s", run_state_name(to),
+				    reason ? ": " : "", reason ? reason : "");
+	store_notify(tx, CHAN_RUNS);
+	store_notify(tx, chan_run(run->id));
+	(void)ctx;
+	return rc;
+}
+
+/* ---- the reconciler ------------------------------------------------- */
+
+static bool step_active(const struct step_row *s)
+{
+	return !strcmp(s->state, "queued") || !strcmp(s->state, "running") ||
+	       !strcmp(s->state, "retrying");
+}
+
+/*
+ * One step forward for a run in `phase`: fail the run if a step failed,
+ * wait if a step is active, start the next pending step, or report the
+ * phase done. Returns 1 if it changed something, 0 if the run waits.
+ */
+static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		    const struct template *t, struct step_row *steps, size_t n,
+		    const char *phase, enum run_event done_ev)
+{
+	struct step_row *next = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct step_row *s = &steps[i];
+		if (strcmp(s->phase, phase))
+			continue;
+		if (!strcmp(s->state, "failed")) {
+			char reason[600];
+			snprintf(reason, sizeof(reason), "%sstep %s failed: %s",
+				 !strcmp(phase, "preflight") ? "preflight " : "", s->name,
+				 s->error ? s->error : "unknown error");
+			return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
+		}
+		if (step_active(s))
+			return 0;
+		if (!next && !strcmp(s->state, "pending"))
+			next = s;
+	}
+	if (!next)
+		return engine__fire(ctx, tx, run, done_ev, NULL) ?: 1;
+	return engine__enqueue(ctx, tx, run, t, steps, n, next) ?: 1;
+}
+
+static int advance_once(struct vend_ctx *ctx, int64_t run_id)
+{
+	struct store_tx *tx;
+	struct run_row run;
+	struct step_row *steps = NULL;
+	size_t n = 0;
+	const struct template *t = NULL;
+	enum run_state state;
+	int rc;
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return rc;
+	rc = store_run_get(tx, run_id, &run);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	if (run_state_parse(run.state, &state) || run_state_terminal(state)) {
+		rc = 0;
+		goto out;
+	}
+	rc = store_steps_get(tx, run_id, &steps, &n);
+	if (rc)
+		goto out;
+	rc = template_acquire(ctx, tx, run.template, run.version, &t);
+	if (rc)
+		goto out;
+	switch (state) {
+	case RUN_PENDING:
+		rc = engine__fire(ctx, tx, &run, EV_CHECK, NULL) ?: 1;
+		break;
+	case RUN_CHECKING:
+		rc = progress(ctx, tx, &run, t, steps, n, "preflight", EV_CHECKED);
+		break;
+	case RUN_QUEUED:
+	case RUN_RUNNING:
+		rc = progress(ctx, tx, &run, t, steps, n, "main", EV_FINISH);
+		break;
+	default:
+		rc = 0;
+		break;
+	}
+out:
+	if (rc == 1) {
+		rc = store_commit(tx);
+		rc = rc ? rc : 1;
+	} else {
+		store_rollback(tx);
+	}
+	template_release(ctx, t);
+	for (size_t i = 0; i < n; i++)
+		step_row_free(&steps[i]);
+	free(steps);
+	run_row_free(&run);
+	return rc;
+}
+
+int engine_advance(struct vend_ctx *ctx, int64_t run_id)
+{
+	/* Each pass is one transaction; a run has a bounded number of
+	 * automatic steps, so the bound only guards against a bug. */
+	for (int i = 0; i < 4 * TEMPLATE_MAX_STEPS + 16; i++) {
+		int rc = advance_once(ctx, run_id);
+		if (rc <= 0) {
+			if (rc < 0 && rc != -ENOENT)
+				log_run(LOG_ERROR, run_id, NULL, "cannot advance run: %s",
+					strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- submission ----------------------------------------------------- */
+
+static void new_trace_id(const char *traceparent, char out[33])
+{
+	unsigned char raw[16];
+
+	/* W3C Trace Context: version "00", 32 hex trace id, not all zero. */
+	if (traceparent && strlen(traceparent) >= 55 && !strncmp(traceparent, "00-", 3) &&
+	    traceparent[35] == '-' && strspn(traceparent + 3, "0123456789abcdef") >= 32 &&
+	    strncmp(traceparent + 3, "00000000000000000000000000000000", 32)) {
+		memcpy(out, traceparent + 3, 32);
+		out[32] = '\0';
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), out);
+}
+
+/* The hash that tells a retried request from a different one reusing
+ * the same Idempotency-Key. */
+static void request_hash(const struct run_request *req, const char *version, char out[65])
+{
+	json_t *j = json_pack("{s:s, s:s, s:O, s:b}", "template", req->template, "version",
+			      version, "params", req->params, "dry_run", req->dry_run);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	sha256_hex(text, strlen(text), out);
+	free(text);
+	json_decref(j);
+}
+
+static int insert_steps(struct store_tx *tx, int64_t run_id, const char *phase,
+			const struct step_spec *v, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct step_row s = { 0 };
+		s.run_id = run_id;
+		s.phase = (char *)phase;
+		s.idx = (int)i;
+		s.name = v[i].name;
+		s.state = "pending";
+		rc = store_step_insert(tx, &s);
+	}
+	return rc;
+}
+
+int engine_submit(struct vend_ctx *ctx, const struct principal *who,
+		  const struct run_request *req, json_t **out, bool *created,
+		  struct vend_err *err)
+{
+	const struct template *t = NULL;
+	struct store_tx *tx = NULL;
+	json_t *params = NULL, *scope = NULL;
+	struct buf environment = BUF_INIT, lock = BUF_INIT;
+	struct run_row run = { 0 };
+	char trace[33], hash[65];
+	int64_t id = 0;
+	int rc;
+
+	*created = false;
+	rc = store_begin(ctx->store, STORE_READ, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = template_acquire(ctx, tx, req->template, req->version, &t);
+	store_rollback(tx);
+	tx = NULL;
+	if (rc == -ENOENT)
+		return req->version ? err_set(err, rc, "template %s has no version %s",
+					      req->template, req->version)
+				    : err_set(err, rc, "no template named %s", req->template);
+	if (rc == -EEXIST)
+		return err_set(err, -EINVAL, "version %s of %s is ambiguous; give more digits",
+			       req->version, req->template);
+	if (rc)
+		return err_set(err, rc, "cannot load template %s", req->template);
+
+	rc = params_validate(t, req->params, &params, err);
+	if (rc)
+		goto out;
+	scope = engine__scope(t, params, NULL, 0, NULL);
+	rc = engine__validate_rules(t, scope, err);
+	if (rc)
+		goto out;
+	if (t->environment && (rc = expr_expand(t->environment, scope, &environment, err))) {
+		err_set(err, rc, "environment: %s", err->msg);
+		goto out;
+	}
+	if (t->lock && (rc = expr_expand(t->lock, scope, &lock, err))) {
+		err_set(err, rc, "lock: %s", err->msg);
+		goto out;
+	}
+	if (req->dry_run) {
+		*out = engine__dry_run_json(t, params, t->environment ? environment.data : NULL,
+					    t->lock ? lock.data : NULL);
+		rc = 0;
+		goto out;
+	}
+
+	new_trace_id(req->traceparent, trace);
+	request_hash(req, t->version, hash);
+	run.template = t->name;
+	run.version = (char *)t->version;
+	run.state = "pending";
+	run.params = json_dumps(params, JSON_COMPACT);
+	run.requester = who->name;
+	run.environment = t->environment ? environment.data : NULL;
+	run.lock_key = t->lock ? lock.data : NULL;
+	run.trace_id = trace;
+	run.idempotency_key = (char *)req->idempotency_key;
+	run.request_hash = hash;
+	run.created_at = now_ms();
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc) {
+		err_set(err, rc, "store unavailable");
+		goto out;
+	}
+	if (req->idempotency_key) {
+		struct run_row prev;
+		rc = store_run_find_idempotent(tx, who->name, req->idempotency_key, &id);
+		if (rc == 0) {
+			rc = store_run_get(tx, id, &prev);
+			if (!rc && strcmp(prev.request_hash ? prev.request_hash : "", hash))
+				rc = err_set(err, -EEXIST,
+					     "Idempotency-Key %s was already used for a different "
+					     "request (run %" PRId64 ")", req->idempotency_key, id);
+			run_row_free(&prev);
+			store_rollback(tx);
+			tx = NULL;
+			if (!rc)
+				rc = engine_run_json(ctx, id, out);
+			goto out;
+		}
+		if (rc != -ENOENT)
+			goto fail;
+	}
+	rc = store_run_insert(tx, &run, &id);
+	if (!rc)
+		rc = insert_steps(tx, id, "preflight", t->preflight, t->n_preflight);
+	if (!rc)
+		rc = insert_steps(tx, id, "main", t->steps, t->n_steps);
+	if (!rc)
+		rc = insert_steps(tx, id, "rollback", t->rollback, t->n_rollback);
+	if (!rc)
+		rc = engine__event(tx, id, "created",
+				   json_pack("{s:s, s:s, s:s}", "requester", who->name,
+					     "template", t->name, "version", t->version));
+	if (!rc)
+		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
+				    "requested by %s", id, t->name, t->version, who->name);
+	if (rc)
+		goto fail;
+	store_notify(tx, CHAN_RUNS);
+	rc = store_commit(tx);
+	tx = NULL;
+	if (rc)
+		goto fail;
+	*created = true;
+	log_run(LOG_INFO, id, trace, "run created: template %s by %s", t->name, who->name);
+	engine_advance(ctx, id);
+	rc = engine_run_json(ctx, id, out);
+	goto out;
+fail:
+	store_rollback(tx);
+	tx = NULL;
+	if (!err || !err->msg[0])
+		err_set(err, rc, "cannot store the run: %s", strerror(-rc));
+out:
+	store_rollback(tx);
+	free(run.params);
+	buf_release(&environment);
+	buf_release(&lock);
+	json_decref(params);
+	json_decref(scope);
+	template_release(ctx, t);
+	return rc;
+}
+
+int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		  struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct run_row run;
+	char reason[300];
+	int rc;
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_run_get(tx, run_id, &run);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "no run %" PRId64, run_id);
+	}
+	snprintf(reason, sizeof(reason), "canceled by %s", who->name);
+	rc = engine__fire(ctx, tx, &run, EV_CANCEL, reason);
+	if (rc == -EBUSY) {
+		err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
+		rc = -EEXIST;
+	}
+	if (rc) {
+		store_rollback(tx);
+	} else {
+		store_notify(tx, CHAN_JOBS);
+		rc = store_commit(tx);
+		if (!rc)
+			log_run(LOG_INFO, run_id, run.trace_id, "run canceled by %s", who->name);
+	}
+	run_row_free(&run);
+	return rc;
+}
+
+int engine_recover(struct vend_ctx *ctx, const char *runner_name)
+{
+	struct store_tx *tx;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = engine__recover_runner(ctx, runner_name);
+	if (rc)
+		return rc;
+	rc = store_begin(ctx->store, STORE_READ, &tx);
+	if (rc)
+		return rc;
+	rc = store_runs_active(tx, &ids, &n);
+	store_rollback(tx);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		engine_advance(ctx, ids[i]);
+	if (n)
+		log_info("recovered %zu unfinished run%s", n, n == 1 ? "" : "s");
+	free(ids);
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * The run engine: a run's life as an explicit state machine (DESIGN §6).
+ *
+ * A run moves only through engine transitions: the transition table says
+ * which (state, event) pairs are allowed and where they lead; each
+ * transition is one store transaction together with the run event that
+ * records it. Everything else the engine decides is derived from durable
+ * facts (the run's state and its steps' states), reconciler style: after
+ * any change, and after a restart, engine_advance() looks at the run and
+ * takes the next step, so a crash at any point resumes where the store
+ * says the run is.
+ */
+#ifndef VEND_ENGINE_ENGINE_H
+#define VEND_ENGINE_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "engine/auth.h"
+#include "engine/ctx.h"
+#include "util/err.h"
+
+enum run_state {
+	RUN_PENDING,
+	RUN_CHECKING,
+	RUN_AWAITING_APPROVAL,
+	RUN_QUEUED,
+	RUN_RUNNING,
+	RUN_VERIFYING,
+	RUN_SUCCEEDED,
+	RUN_FAILED,
+	RUN_ROLLING_BACK,
+	RUN_ROLLED_BACK,
+	RUN_ROLLBACK_FAILED,
+	RUN_REJECTED,
+	RUN_EXPIRED,
+	RUN_CANCELED,
+	RUN_STATE_COUNT
+};
+
+const char *run_state_name(enum run_state s);
+int run_state_parse(const char *s, enum run_state *out); /* -EINVAL */
+bool run_state_terminal(enum run_state s);
+
+/* Limits on what a request controls. */
+#define RUN_MAX_LOG_LINE   (16 * 1024)        /* bytes; longer lines are cut */
+#define RUN_MAX_STEP_LOG   (16 * 1024 * 1024) /* bytes of log per step */
+#define RUN_MAX_OUTPUTS    (64 * 1024)        /* bytes of outputs per step */
+
+struct run_request {
+	const char *template;
+	const char *version;          /* NULL: the current version */
+	json_t *params;               /* object; borrowed */
+	const char *idempotency_key;  /* or NULL */
+	const char *traceparent;      /* W3C header or NULL */
+	bool dry_run;
+};
+
+/*
+ * Validates and creates a run, then advances it as far as it goes without
+ * waiting. *out is the run's JSON (new); *created is false when the
+ * Idempotency-Key matched an earlier identical request. For a dry run,
+ * nothing is stored and *out describes what would run.
+ * Errors: -ENOENT no such template/version, -EINVAL with field errors,
+ * -EEXIST the key was used for a different request.
+ */
+int engine_submit(struct vend_ctx *ctx, const struct principal *who,
+		  const struct run_request *req, json_t **out, bool *created,
+		  struct vend_err *err);
+
+/* Takes every automatic step the run can take now. */
+int engine_advance(struct vend_ctx *ctx, int64_t run_id);
+
+/* Cancels a run that is not finished; -EEXIST if it already is. */
+int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		  struct vend_err *err);
+
+/* The run as the API shows it (DESIGN §6). New in *out; -ENOENT. */
+int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out);
+/* A page of runs, newest first, as {"runs": [...], "next_cursor"}. */
+int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out);
+
+/* Startup: the runner that ran in this process before a crash is gone;
+ * resolve its jobs (re-run idempotent steps, fail the others with reason
+ * "interrupted"), then advance every unfinished run. */
+int engine_recover(struct vend_ctx *ctx, const char *runner_name);
+
+/* ---- the runner side (jobs.c) ---------------------------------------- */
+
+int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *labels,
+			   int64_t *id);
+/* Waits up to wait_ms for a job and claims it: *out is the job payload
+ * (new), or NULL when none came. */
+int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out);
+/* Appends log lines ({"lines": [{"time","stream","line"}]}). -ESTALE on
+ * a stale fence, -ENOENT unknown job. */
+int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,
+		   struct vend_err *err);
+/* Extends the lease; waits up to wait_ms for a cancel request. *out is
+ * {"cancel": bool, "lease_ms"}. */
+int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			 int64_t wait_ms, json_t **out, struct vend_err *err);
+/* Records how the job ended; repeating the same report is harmless. */
+int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			json_t *report, struct vend_err *err);
+/* Ends every claim whose lease lapsed (idempotent steps are re-queued,
+ * others fail the run with "runner lost"); *next_ms is the next lease
+ * end (wall ms) or 0. */
+int engine_expire_leases(struct vend_ctx *ctx, int64_t *next_ms);
+
+/* Log lines of a run after a cursor, as JSON {"lines": [...], "next"}. */
+int engine_run_logs(struct vend_ctx *ctx, int64_t run_id, int64_t after, int limit,
+		    json_t **out);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * Inside the engine folder: what engine.c, jobs.c and run_json.c share.
+ */
+#ifndef VEND_ENGINE_ENGINE_INT_H
+#define VEND_ENGINE_ENGINE_INT_H
+
+#include "engine/engine.h"
+
+/* Events that move a run; the table in engine.c says where each leads. */
+enum run_event {
+	EV_CHECK,     /* pending: start the checks */
+	EV_CHECKED,   /* checks (and preflight) passed: queue the steps */
+	EV_START,     /* a runner started the first step */
+	EV_FINISH,    /* every step succeeded or was skipped */
+	EV_FAIL,      /* a step failed for good, or the run was interrupted */
+	EV_CANCEL,    /* someone canceled the run */
+};
+
+/* Fires ev on run inside tx: the state change, its run event and what
+ * entering the new state does. -EBUSY if the table does not allow it. */
+int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		 enum run_event ev, const char *reason);
+/* Appends a run event; takes detail. */
+int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail);
+/* Appends a system line to the run's log (step NULL: the run itself). */
+int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Starts step `next` (evaluating its when:): a job is queued, or the
+ * step is marked skipped or failed. */
+int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		    const struct template *t, const struct step_row *steps, size_t n,
+		    const struct step_row *next);
+/* Resolves the claimed jobs of runners named name as interrupted. */
+int engine__recover_runner(struct vend_ctx *ctx, const char *name);
+
+/* The expression scope {params, steps, run}: steps may be NULL. New. */
+json_t *engine__scope(const struct template *t, json_t *params,
+		      const struct step_row *steps, size_t n, const struct run_row *run);
+/* Checks the template's validate: rules; -EINVAL with a field error each. */
+int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
+json_t *engine__dry_run_json(const struct template *t, json_t *params,
+			     const char *environment, const char *lock);
+/* The template's step spec for a step row, or NULL. */
+const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx);
+
+#endif

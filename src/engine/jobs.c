@@ -1,0 +1,701 @@
+/*
+ * The engine's runner side: queueing a step as a job, claims (long polls
+ * answered the moment a job is queued), leases and fences, log lines,
+ * heartbeats, completion reports, retries with backoff, and what happens
+ * to a job whose runner disappeared.
+ */
+#include <sodium.h>
+
+#include "engine/engine_int.h"
+#include "engine/expr.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define MAX_BACKOFF_MS (3600 * 1000LL)
+#define MAX_LOG_BATCH 5000
+
+const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx)
+{
+	if (!strcmp(phase, "preflight"))
+		return idx >= 0 && (size_t)idx < t->n_preflight ? &t->preflight[idx] : NULL;
+	if (!strcmp(phase, "main"))
+		return idx >= 0 && (size_t)idx < t->n_steps ? &t->steps[idx] : NULL;
+	if (!strcmp(phase, "rollback"))
+		return idx >= 0 && (size_t)idx < t->n_rollback ? &t->rollback[idx] : NULL;
+	return NULL;
+}
+
+static int set_step(struct store_tx *tx, const struct step_row *s, const char *state,
+		    const char *error)
+{
+	struct step_row copy = *s;
+	copy.state = (char *)state;
+	copy.error = (char *)error;
+	if (strcmp(state, "pending") && strcmp(state, "queued") && !copy.finished_at &&
+	    (!strcmp(state, "skipped") || !strcmp(state, "failed")))
+		copy.finished_at = now_ms();
+	return store_step_update(tx, &copy);
+}
+
+/* PARAM_<NAME> for each parameter, then env:, then VEND_*: later ones win,
+ * so a template cannot fake VEND_RUN_ID. Values are data, never shell. */
+static int build_env(const struct step_spec *sp, json_t *params, json_t *scope,
+		     const struct run_row *run, json_t *env, struct vend_err *err)
+{
+	const char *key;
+	json_t *v;
+	char name[128];
+	int rc;
+
+	json_object_foreach(params, key, v) {
+		size_t i;
+		snprintf(name, sizeof(name), "PARAM_%s", key);
+		for (i = 6; name[i]; i++)
+			if (name[i] >= 'a' && name[i] <= 'z')
+				name[i] = (char)(name[i] - 'a' + 'A');
+		if (json_is_string(v))
+			json_object_set(env, name, v);
+		else if (json_is_integer(v))
+			json_object_set_new(env, name, json_sprintf("%" JSON_INTEGER_FORMAT,
+								 json_integer_value(v)));
+		else if (json_is_real(v))
+			json_object_set_new(env, name, json_sprintf("%.17g", json_real_value(v)));
+		else if (json_is_boolean(v))
+			json_object_set_new(env, name, json_string(json_is_true(v) ? "true" : "false"));
+	}
+	for (size_t i = 0; i < sp->n_env; i++) {
+		struct buf val = BUF_INIT;
+		rc = expr_expand(sp->env[i].value, scope, &val, err);
+		if (rc) {
+			err_set(err, rc, "env %s: %s", sp->env[i].name, err->msg);
+			buf_release(&val);
+			return rc;
+		}
+		json_object_set_new(env, sp->env[i].name, json_stringn(val.data, val.len));
+		buf_release(&val);
+	}
+	snprintf(name, sizeof(name), "%" PRId64, run->id);
+	json_object_set_new(env, "VEND_RUN_ID", json_string(name));
+	json_object_set_new(env, "VEND_STEP", json_string(sp->name));
+	json_object_set_new(env, "VEND_TEMPLATE", json_string(run->template));
+	return 0;
+}
+
+static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		      const struct template *t, const struct step_row *step,
+		      const struct step_spec *sp, json_t *env, int attempt, int64_t delay_ms)
+{
+	struct template_row trow;
+	struct job_row job = { 0 };
+	json_t *spec, *files;
+	int64_t id, now = now_ms();
+	int rc;
+
+	rc = store_template_get(tx, run->template, run->version, &trow);
+	if (rc)
+		return rc;
+	files = json_loads(trow.files, 0, NULL);
+	spec = json_pack("{s:I, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:i, s:s, s:I, s:b}, s:O}",
+			 "run_id", (json_int_t)run->id, "template", run->template, "version",
+			 run->version, "trace_id", run->trace_id, "files",
+			 files ? files : json_array(), "step", "name", sp->name, "phase",
+			 step->phase, "index", step->idx, "run", sp->run, "timeout_ms",
+			 (json_int_t)sp->timeout_ms, "idempotent", sp->idempotent, "env", env);
+	template_row_free(&trow);
+	job.run_id = run->id;
+	job.phase = step->phase;
+	job.step_idx = step->idx;
+	job.attempt = attempt;
+	job.available_at = now + delay_ms;
+	job.created_at = now;
+	job.spec = json_dumps(spec, JSON_COMPACT);
+	job.idempotent = sp->idempotent;
+	json_decref(spec);
+	rc = store_job_insert(tx, &job, &id);
+	free(job.spec);
+	if (rc)
+		return rc;
+	store_notify(tx, CHAN_JOBS);
+	if (delay_ms > 0)
+		store_notify(tx, CHAN_TIMERS);
+	(void)ctx;
+	(void)t;
+	return 0;
+}
+
+int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		    const struct template *t, const struct step_row *steps, size_t n,
+		    const struct step_row *next)
+{
+	const struct step_spec *sp = engine__step_spec(t, next->phase, next->idx);
+	json_t *params = json_loads(run->params, 0, NULL);
+	json_t *scope = engine__scope(t, params, steps, n, run);
+	json_t *env = json_object();
+	struct vend_err err = VEND_ERR_INIT;
+	bool go = true;
+	int rc;
+
+	if (!sp) {
+		rc = set_step(tx, next, "failed", "the template has no such step");
+		goto out;
+	}
+	if (sp->when && expr_condition(sp->when, scope, &go, &err)) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "when: %s", err.msg);
+		rc = set_step(tx, next, "failed", msg);
+		goto out;
+	}
+	if (!go) {
+		rc = set_step(tx, next, "skipped", NULL);
+		if (!rc)
+			rc = engine__syslog(tx, run->id, sp->name, "step %s skipped (when: %s)",
+					    sp->name, sp->when);
+		goto out;
+	}
+	if (build_env(sp, params, scope, run, env, &err)) {
+		rc = set_step(tx, next, "failed", err.msg);
+		goto out;
+	}
+	rc = insert_job(ctx, tx, run, t, next, sp, env, next->attempts + 1, 0);
+	if (!rc)
+		rc = set_step(tx, next, "queued", NULL);
+out:
+	err_free(&err);
+	json_decref(env);
+	json_decref(scope);
+	json_decref(params);
+	return rc;
+}
+
+/* ---- runners and claims --------------------------------------------- */
+
+int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *labels,
+			   int64_t *id)
+{
+	struct store_tx *tx;
+	char *text = json_dumps(labels ? labels : json_array(), JSON_COMPACT);
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (!rc) {
+		rc = store_runner_register(tx, name, text, now_ms(), id);
+		if (rc)
+			store_rollback(tx);
+		else
+			rc = store_commit(tx);
+	}
+	free(text);
+	return rc;
+}
+
+/* What the runner gets: the stored spec plus the claim's identity. */
+static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
+{
+	json_t *j = json_loads(job->spec, 0, NULL);
+	json_t *env;
+	char attempt[16];
+
+	if (!j)
+		j = json_object();
+	json_object_set_new(j, "job_id", json_integer(job->id));
+	json_object_set_new(j, "fence", json_integer(job->fence));
+	json_object_set_new(j, "attempt", json_integer(job->attempt));
+	json_object_set_new(j, "lease_ms", json_integer(lease_ms));
+	env = json_object_get(j, "env");
+	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
+	if (json_is_object(env))
+		json_object_set_new(env, "VEND_ATTEMPT", json_string(attempt));
+	return j;
+}
+
+static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	struct step_row step;
+	struct run_row run;
+	char *runner = NULL;
+	int64_t now = now_ms();
+	int rc;
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return rc;
+	rc = store_job_claim(tx, runner_id, now, now + ctx->lease_ms, &job);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = store_step_get(tx, job.run_id, job.phase, job.step_idx, &step);
+	if (rc)
+		goto fail_job;
+	rc = store_run_get(tx, job.run_id, &run);
+	if (rc)
+		goto fail_step;
+	store_runner_name(tx, runner_id, &runner);
+	step.attempts++;
+	free(step.state);
+	step.state = xstrdup("running");
+	step.started_at = now;
+	step.finished_at = 0;
+	step.has_exit = false;
+	free(step.error);
+	step.error = NULL;
+	free(step.runner);
+	step.runner = runner ? runner : xstrdup("?");
+	rc = store_step_update(tx, &step);
+	if (!rc && !strcmp(run.state, "queued"))
+		rc = engine__fire(ctx, tx, &run, EV_START, NULL);
+	if (!rc)
+		rc = engine__syslog(tx, run.id, step.name, "step %s started (attempt %d) on runner %s",
+				    step.name, job.attempt, step.runner);
+	if (!rc)
+		rc = engine__event(tx, run.id, "step",
+				   json_pack("{s:s, s:s, s:s, s:i}", "name", step.name, "phase",
+					     step.phase, "state", "running", "attempt", job.attempt));
+	if (!rc) {
+		store_runner_seen(tx, runner_id, now);
+		rc = store_commit(tx);
+		tx = NULL;
+	}
+	if (!rc)
+		*out = job_payload(&job, ctx->lease_ms);
+	run_row_free(&run);
+fail_step:
+	step_row_free(&step);
+fail_job:
+	job_row_free(&job);
+	store_rollback(tx);
+	return rc;
+}
+
+int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out)
+{
+	int64_t deadline = mono_ms() + wait_ms;
+
+	*out = NULL;
+	for (;;) {
+		uint64_t gen = store_generation(ctx->store, CHAN_JOBS);
+		int64_t next_at = 0, wake = deadline;
+		struct store_tx *tx;
+		int rc = claim_once(ctx, runner_id, out);
+
+		if (rc != -ENOENT)
+			return rc;
+		if (atomic_load(&ctx->stopping) || mono_ms() >= deadline)
+			return 0;
+		/* A retry waiting for its backoff becomes claimable at a known
+		 * time: wake up then, or when something is queued. */
+		if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
+			int64_t now = now_ms();
+			if (store_job_next_available(tx, now, &next_at) == 0 && next_at > 0 &&
+			    mono_ms() + (next_at - now) < wake)
+				wake = mono_ms() + (next_at - now);
+			store_rollback(tx);
+		}
+		store_wait(ctx->store, CHAN_JOBS, gen, wake);
+	}
+}
+
+/* The job, if fence is the current claim. */
+static int claimed_job(struct store_tx *tx, int64_t job_id, int64_t fence,
+		       struct job_row *job, struct vend_err *err)
+{
+	int rc = store_job_get(tx, job_id, job);
+
+	if (rc)
+		return err_set(err, rc, "no job %" PRId64, job_id);
+	if (job->fence != fence || strcmp(job->state, "claimed")) {
+		err_set(err, -ESTALE, "job %" PRId64 " is %s with fence %" PRId64
+			", not claimed with fence %" PRId64 "; stop working on it",
+			job_id, job->state, job->fence, fence);
+		job_row_free(job);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,
+		   struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	struct step_row step;
+	size_t i, n = json_array_size(lines);
+	int64_t bytes = 0, total = 0;
+	json_t *l;
+	int rc;
+
+	if (!json_is_array(lines) || n > MAX_LOG_BATCH)
+		return err_set(err, -EINVAL, "lines must be an array of at most %d lines",
+			       MAX_LOG_BATCH);
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = claimed_job(tx, job_id, fence, &job, err);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = store_step_get(tx, job.run_id, job.phase, job.step_idx, &step);
+	if (rc)
+		goto out;
+	json_array_foreach(lines, i, l)
+		bytes += (int64_t)json_string_length(json_object_get(l, "line"));
+	rc = store_step_add_log_bytes(tx, job.run_id, job.phase, job.step_idx, bytes, &total);
+	if (rc)
+		goto out_step;
+	if (total - bytes >= RUN_MAX_STEP_LOG) {
+		rc = 0; /* already over the cap and said so: drop quietly */
+		goto out_step;
+	}
+	json_array_foreach(lines, i, l) {
+		const char *stream = json_string_value(json_object_get(l, "stream"));
+		json_t *text = json_object_get(l, "line");
+		json_t *t = json_object_get(l, "time");
+		size_t len = json_string_length(text);
+
+		if (!json_is_string(text))
+			continue;
+		if (!stream || (strcmp(stream, "out") && strcmp(stream, "err")))
+			stream = "out";
+		if (len > RUN_MAX_LOG_LINE)
+			len = RUN_MAX_LOG_LINE;
+		rc = store_log_append(tx, job.run_id, step.name, stream,
+				      json_is_integer(t) ? json_integer_value(t) : now_ms(),
+				      json_string_value(text), len);
+		if (rc)
+			goto out_step;
+	}
+	if (total >= RUN_MAX_STEP_LOG)
+		rc = engine__syslog(tx, job.run_id, step.name,
+				    "log limit of %d MiB reached for step %s; further output "
+				    "is dropped", RUN_MAX_STEP_LOG >> 20, step.name);
+out_step:
+	step_row_free(&step);
+out:
+	if (!rc) {
+		rc = store_commit(tx);
+		tx = NULL;
+	}
+	store_rollback(tx);
+	job_row_free(&job);
+	return rc ? err_set(err, rc, "%s", err && err->msg[0] ? err->msg : strerror(-rc)) : 0;
+}
+
+int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			 int64_t wait_ms, json_t **out, struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	int64_t deadline = mono_ms() + wait_ms, run_id;
+	bool cancel;
+	int rc;
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = claimed_job(tx, job_id, fence, &job, err);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = store_job_set_lease(tx, job_id, now_ms() + ctx->lease_ms);
+	if (!rc)
+		store_runner_seen(tx, job.runner_id, now_ms());
+	if (!rc)
+		rc = store_commit(tx);
+	else
+		store_rollback(tx);
+	cancel = job.cancel;
+	run_id = job.run_id;
+	job_row_free(&job);
+	if (rc)
+		return err_set(err, rc, "cannot extend the lease");
+
+	/* Long poll: answer at once when the run is canceled. */
+	while (!cancel && !atomic_load(&ctx->stopping) && mono_ms() < deadline) {
+		uint64_t gen = store_generation(ctx->store, chan_run(run_id));
+		if (store_begin(ctx->store, STORE_READ, &tx))
+			break;
+		rc = store_job_get(tx, job_id, &job);
+		store_rollback(tx);
+		if (rc)
+			break;
+		cancel = job.cancel || job.fence != fence;
+		job_row_free(&job);
+		if (!cancel)
+			store_wait(ctx->store, chan_run(run_id), gen, deadline);
+	}
+	*out = json_pack("{s:b, s:I}", "cancel", cancel, "lease_ms", (json_int_t)ctx->lease_ms);
+	return 0;
+}
+
+static int64_t backoff_delay(const struct step_spec *sp, int failures)
+{
+	int64_t d = sp->backoff_ms;
+	for (int i = 1; i < failures && d < MAX_BACKOFF_MS; i++)
+		d *= 2;
+	if (d > MAX_BACKOFF_MS)
+		d = MAX_BACKOFF_MS;
+	/* Equal jitter: half fixed, half random, so retries of many runs
+	 * spread out instead of arriving together. */
+	return d / 2 + (d > 1 ? (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1)) : 0);
+}
+
+static void describe_failure(json_t *report, char *out, size_t size)
+{
+	const char *error = json_string_value(json_object_get(report, "error"));
+	json_t *sig = json_object_get(report, "signal");
+
+	if (error)
+		snprintf(out, size, "%s", error);
+	else if (json_is_true(json_object_get(report, "timed_out")))
+		snprintf(out, size, "timed out");
+	else if (json_is_true(json_object_get(report, "canceled")))
+		snprintf(out, size, "canceled");
+	else if (json_is_integer(sig) && json_integer_value(sig) > 0)
+		snprintf(out, size, "killed by signal %d", (int)json_integer_value(sig));
+	else
+		snprintf(out, size, "exit code %d",
+			 (int)json_integer_value(json_object_get(report, "exit_code")));
+}
+
+/* Records the end of a claimed job in tx: the step's new state, a retry
+ * job if the budget allows. */
+static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
+			     const struct job_row *job, json_t *report)
+{
+	const struct template *t = NULL;
+	struct step_row step;
+	struct run_row run;
+	const struct step_spec *sp;
+	json_t *outputs = json_object_get(report, "outputs");
+	json_t *code = json_object_get(report, "exit_code");
+	bool ok = json_is_integer(code) && json_integer_value(code) == 0 &&
+		  !json_object_get(report, "error") &&
+		  !json_is_true(json_object_get(report, "timed_out")) &&
+		  !json_is_true(json_object_get(report, "canceled"));
+	enum run_state rs;
+	char why[512], *text;
+	int64_t now = now_ms();
+	int rc;
+
+	rc = store_step_get(tx, job->run_id, job->phase, job->step_idx, &step);
+	if (rc)
+		return rc;
+	rc = store_run_get(tx, job->run_id, &run);
+	if (rc) {
+		step_row_free(&step);
+		return rc;
+	}
+	rc = template_acquire(ctx, tx, run.template, run.version, &t);
+	if (rc)
+		goto out;
+	sp = engine__step_spec(t, job->phase, job->step_idx);
+	text = json_dumps(report, JSON_COMPACT);
+	rc = store_job_finish(tx, job->id, "done", text);
+	free(text);
+	if (rc)
+		goto out;
+
+	step.has_exit = json_is_integer(code);
+	step.exit_code = step.has_exit ? (int)json_integer_value(code) : 0;
+	step.finished_at = now;
+	free(step.outputs);
+	step.outputs = json_is_object(outputs) ? json_dumps(outputs, JSON_COMPACT) : NULL;
+	free(step.error);
+	step.error = NULL;
+	free(step.state);
+	run_state_parse(run.state, &rs);
+	if (ok) {
+		step.state = xstrdup("succeeded");
+		rc = engine__syslog(tx, run.id, step.name, "step %s succeeded in %.3fs", step.name,
+				    (double)(now - step.started_at) / 1000.0);
+	} else {
+		describe_failure(report, why, sizeof(why));
+		step.failures++;
+		step.error = xstrdup(why);
+		if (job->cancel || run_state_terminal(rs)) {
+			step.state = xstrdup("canceled");
+			rc = engine__syslog(tx, run.id, step.name, "step %s stopped: %s", step.name, why);
+		} else if (sp && step.failures < sp->attempts) {
+			int64_t delay = backoff_delay(sp, step.failures);
+			json_t *spec = json_loads(job->spec, 0, NULL);
+			step.state = xstrdup("retrying");
+			rc = engine__syslog(tx, run.id, step.name,
+					    "step %s failed: %s; retrying in %.1fs (attempt %d of %d)",
+					    step.name, why, (double)delay / 1000.0, job->attempt + 1,
+					    sp->attempts);
+			if (!rc)
+				rc = insert_job(ctx, tx, &run, t, &step, sp,
+						json_object_get(spec, "env"), job->attempt + 1, delay);
+			json_decref(spec);
+		} else {
+			step.state = xstrdup("failed");
+			rc = engine__syslog(tx, run.id, step.name, "step %s failed: %s", step.name, why);
+		}
+	}
+	if (!rc)
+		rc = store_step_update(tx, &step);
+	if (!rc)
+		rc = engine__event(tx, run.id, "step",
+				   json_pack("{s:s, s:s, s:s, s:i, s:o}", "name", step.name, "phase",
+					     step.phase, "state", step.state, "attempt", job->attempt,
+					     "exit_code", step.has_exit ? json_integer(step.exit_code)
+									: json_null()));
+out:
+	template_release(ctx, t);
+	run_row_free(&run);
+	step_row_free(&step);
+	return rc;
+}
+
+int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			json_t *report, struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	int64_t run_id;
+	int rc;
+
+	if (!json_is_object(report))
+		return err_set(err, -EINVAL, "the report must be an object");
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_job_get(tx, job_id, &job);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "no job %" PRId64, job_id);
+	}
+	/* A repeated report of the claim that already completed: done. */
+	if (!strcmp(job.state, "done") && job.fence == fence) {
+		store_rollback(tx);
+		job_row_free(&job);
+		return 0;
+	}
+	if (strcmp(job.state, "claimed") || job.fence != fence) {
+		err_set(err, -ESTALE, "job %" PRId64 " is %s with fence %" PRId64
+			", not claimed with fence %" PRId64, job_id, job.state, job.fence, fence);
+		store_rollback(tx);
+		job_row_free(&job);
+		return -ESTALE;
+	}
+	rc = record_completion(ctx, tx, &job, report);
+	run_id = job.run_id;
+	job_row_free(&job);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
+	}
+	rc = store_commit(tx);
+	if (rc)
+		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
+	engine_advance(ctx, run_id);
+	return 0;
+}
+
+/* ---- lost jobs ------------------------------------------------------- */
+
+/* A claimed job whose runner is gone: re-run an idempotent step, fail the
+ * run otherwise (DESIGN §6). */
+static int resolve_lost(struct vend_ctx *ctx, struct store_tx *tx, const struct job_row *job,
+			const char *reason)
+{
+	struct step_row step;
+	struct run_row run;
+	enum run_state rs;
+	int rc;
+
+	rc = store_job_finish(tx, job->id, "lost", NULL);
+	if (rc)
+		return rc;
+	rc = store_step_get(tx, job->run_id, job->phase, job->step_idx, &step);
+	if (rc)
+		return rc;
+	rc = store_run_get(tx, job->run_id, &run);
+	if (rc) {
+		step_row_free(&step);
+		return rc;
+	}
+	run_state_parse(run.state, &rs);
+	free(step.state);
+	if (run_state_terminal(rs)) {
+		step.state = xstrdup("canceled");
+		rc = store_step_update(tx, &step);
+	} else if (job->idempotent) {
+		/* Back to pending: the reconciler queues it again. */
+		step.state = xstrdup("pending");
+		rc = store_step_update(tx, &step);
+		if (!rc)
+			rc = engine__syslog(tx, run.id, step.name,
+					    "%s during step %s (attempt %d); it is idempotent, "
+					    "so it runs again", reason, step.name, job->attempt);
+	} else {
+		step.state = xstrdup("failed");
+		free(step.error);
+		step.error = xstrdup(reason);
+		step.finished_at = now_ms();
+		rc = store_step_update(tx, &step);
+		if (!rc)
+			rc = engine__syslog(tx, run.id, step.name,
+					    "%s during step %s, which is not idempotent; "
+					    "the run fails", reason, step.name);
+		if (!rc)
+			rc = engine__fire(ctx, tx, &run, EV_FAIL, reason);
+	}
+	run_row_free(&run);
+	step_row_free(&step);
+	return rc;
+}
+
+static int resolve_all(struct vend_ctx *ctx, int64_t now, const char *runner_name,
+		       const char *reason)
+{
+	struct store_tx *tx;
+	struct job_row *jobs = NULL;
+	size_t n = 0;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_jobs_lapsed(tx, now, runner_name, &jobs, &n);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = resolve_lost(ctx, tx, &jobs[i], reason);
+		if (!rc)
+			log_run(LOG_WARN, jobs[i].run_id, NULL, "job %" PRId64 ": %s", jobs[i].id,
+				reason);
+	}
+	if (!rc && n) {
+		store_notify(tx, CHAN_JOBS);
+		rc = store_commit(tx);
+	} else {
+		store_rollback(tx);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			engine_advance(ctx, jobs[i].run_id);
+		job_row_free(&jobs[i]);
+	}
+	free(jobs);
+	return rc;
+}
+
+int engine__recover_runner(struct vend_ctx *ctx, const char *name)
+{
+	return name ? resolve_all(ctx, 0, name, "interrupted") : 0;
+}
+
+int engine_expire_leases(struct vend_ctx *ctx, int64_t *next_ms)
+{
+	struct store_tx *tx;
+	int rc = resolve_all(ctx, now_ms(), NULL, "runner lost");
+
+	*next_ms = 0;
+	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		store_job_next_lease_end(tx, next_ms);
+		store_rollback(tx);
+	}
+	return rc;
+}

@@ -1,0 +1,231 @@
+/*
+ * Runs as the API shows them (DESIGN §6), the scope expressions see, and
+ * the other read paths: run lists, logs, dry runs.
+ */
+#include "engine/engine_int.h"
+#include "engine/expr.h"
+#include "util/timeutil.h"
+
+static json_t *time_or_null(int64_t ms)
+{
+	char ts[40];
+	if (ms <= 0)
+		return json_null();
+	time_format(ms, ts, sizeof(ts));
+	return json_string(ts);
+}
+
+static json_t *parsed_or(const char *text, json_t *fallback)
+{
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	if (!j)
+		return fallback;
+	json_decref(fallback);
+	return j;
+}
+
+static json_t *step_json(const struct step_row *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "name", s->name, "phase", s->phase, "state", s->state,
+			 "attempts", s->attempts,
+			 "exit_code", s->has_exit ? json_integer(s->exit_code) : json_null(),
+			 "started_at", time_or_null(s->started_at),
+			 "finished_at", time_or_null(s->finished_at),
+			 "runner", s->runner ? json_string(s->runner) : json_null(),
+			 "outputs", parsed_or(s->outputs, json_object()),
+			 "error", s->error ? json_string(s->error) : json_null());
+}
+
+static json_t *run_json(const struct run_row *r, json_t *steps)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, "
+			 "s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "id", (json_int_t)r->id, "template", r->template, "version", r->version,
+			 "state", r->state,
+			 "reason", r->reason ? json_string(r->reason) : json_null(),
+			 "params", parsed_or(r->params, json_object()),
+			 "requester", r->requester,
+			 "created_at", time_or_null(r->created_at),
+			 "updated_at", time_or_null(r->updated_at),
+			 "finished_at", time_or_null(r->finished_at),
+			 "environment", r->environment ? json_string(r->environment) : json_null(),
+			 "lock", r->lock_key ? json_string(r->lock_key) : json_null(),
+			 "trace_id", r->trace_id,
+			 "break_glass", parsed_or(r->break_glass, json_null()),
+			 "steps", steps ? steps : json_array(),
+			 "decisions", parsed_or(r->decisions, json_array()),
+			 "approvals", parsed_or(r->approvals, json_array()),
+			 "analysis", parsed_or(r->analysis, json_null()),
+			 "idempotency_key", r->idempotency_key ? json_string(r->idempotency_key)
+							       : json_null());
+}
+
+int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
+{
+	struct store_tx *tx;
+	struct run_row run;
+	struct step_row *steps = NULL;
+	size_t n = 0;
+	json_t *sj;
+	int rc = store_begin(ctx->store, STORE_READ, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_run_get(tx, run_id, &run);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = store_steps_get(tx, run_id, &steps, &n);
+	store_rollback(tx);
+	if (rc) {
+		run_row_free(&run);
+		return rc;
+	}
+	sj = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(sj, step_json(&steps[i]));
+		step_row_free(&steps[i]);
+	}
+	free(steps);
+	*out = run_json(&run, sj);
+	run_row_free(&run);
+	return 0;
+}
+
+int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out)
+{
+	struct store_tx *tx;
+	struct run_row *rows;
+	size_t n;
+	json_t *list;
+	int rc = store_begin(ctx->store, STORE_READ, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_run_list(tx, f, &rows, &n);
+	store_rollback(tx);
+	if (rc)
+		return rc;
+	list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		/* Lists leave steps out: a page of runs stays one query. */
+		json_t *r = run_json(&rows[i], NULL);
+		json_object_del(r, "steps");
+		json_array_append_new(list, r);
+	}
+	*out = json_pack("{s:o, s:o}", "runs", list, "next_cursor",
+			 n == (size_t)f->limit && n > 0
+				 ? json_sprintf("%" PRId64, rows[n - 1].id)
+				 : json_null());
+	for (size_t i = 0; i < n; i++)
+		run_row_free(&rows[i]);
+	free(rows);
+	return 0;
+}
+
+int engine_run_logs(struct vend_ctx *ctx, int64_t run_id, int64_t after, int limit,
+		    json_t **out)
+{
+	struct store_tx *tx;
+	struct log_line *v;
+	struct run_row run;
+	size_t n;
+	json_t *lines;
+	int64_t next = after;
+	int rc = store_begin(ctx->store, STORE_READ, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_run_get(tx, run_id, &run);
+	if (!rc)
+		rc = store_log_read(tx, run_id, after, limit, &v, &n);
+	store_rollback(tx);
+	if (rc)
+		return rc;
+	lines = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char ts[40];
+		time_format(v[i].time, ts, sizeof(ts));
+		json_array_append_new(lines, json_pack("{s:I, s:s, s:o, s:s, s:s}",
+						       "id", (json_int_t)v[i].id, "time", ts,
+						       "step", v[i].step ? json_string(v[i].step)
+									 : json_null(),
+						       "stream", v[i].stream, "line", v[i].line));
+		next = v[i].id;
+	}
+	*out = json_pack("{s:o, s:I, s:s}", "lines", lines, "next", (json_int_t)next,
+			 "state", run.state);
+	log_lines_free(v, n);
+	run_row_free(&run);
+	return 0;
+}
+
+json_t *engine__scope(const struct template *t, json_t *params,
+		      const struct step_row *steps, size_t n, const struct run_row *run)
+{
+	json_t *sj = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct step_row *s = &steps[i];
+		json_object_set_new(sj, s->name,
+				    json_pack("{s:o, s:s, s:o}", "outputs",
+					      parsed_or(s->outputs, json_object()), "state",
+					      s->state, "exit_code",
+					      s->has_exit ? json_integer(s->exit_code) : json_null()));
+	}
+	return json_pack("{s:O, s:o, s:o}", "params", params ? params : json_object(),
+			 "steps", sj, "run",
+			 run ? json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)run->id,
+					 "template", run->template, "version", run->version,
+					 "requester", run->requester, "environment",
+					 run->environment ? json_string(run->environment) : json_null(),
+					 "lock", run->lock_key ? json_string(run->lock_key) : json_null())
+			     : json_pack("{s:s, s:s}", "template", t->name, "version", t->version));
+}
+
+int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->n_validate; i++) {
+		struct vend_err e = VEND_ERR_INIT;
+		char field[32];
+		bool ok = false;
+
+		snprintf(field, sizeof(field), "validate[%zu]", i);
+		if (expr_condition(t->validate[i].rule, scope, &ok, &e))
+			rc = err_field(err, field, "rule %s could not be evaluated: %s",
+				       t->validate[i].rule, e.msg);
+		else if (!ok)
+			rc = err_field(err, field, "%s", t->validate[i].message
+							     ? t->validate[i].message
+							     : t->validate[i].rule);
+		err_free(&e);
+	}
+	return rc;
+}
+
+static json_t *step_names(const struct step_spec *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o}", "name", v[i].name, "when",
+						   v[i].when ? json_string(v[i].when) : json_null()));
+	return a;
+}
+
+json_t *engine__dry_run_json(const struct template *t, json_t *params,
+			     const char *environment, const char *lock)
+{
+	return json_pack("{s:b, s:b, s:s, s:s, s:O, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "dry_run", 1, "valid", 1, "template", t->name, "version", t->version,
+			 "params", params,
+			 "environment", environment ? json_string(environment) : json_null(),
+			 "lock", lock ? json_string(lock) : json_null(),
+			 "preflight", step_names(t->preflight, t->n_preflight),
+			 "steps", step_names(t->steps, t->n_steps),
+			 "rollback", step_names(t->rollback, t->n_rollback),
+			 "decisions", json_array());
+}

@@ -1,0 +1,127 @@
+/* Routes under /api/v1/runs: request, list, show, cancel. */
+#include "engine/engine.h"
+#include "http/http.h"
+#include "util/xalloc.h"
+
+#define MAX_IDEMPOTENCY_KEY 255
+
+int api_runs_create(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	struct run_request rr = { 0 };
+	json_t *body = req->json, *params, *out = NULL;
+	const char *key = http_header(req, "Idempotency-Key");
+	bool created;
+	int rc;
+
+	if (!json_is_object(body))
+		return err_set(err, -EINVAL, "the body must be a JSON object: "
+					     "{\"template\": NAME, \"params\": {...}}");
+	rr.template = json_string_value(json_object_get(body, "template"));
+	if (!rr.template || !*rr.template)
+		return err_field(err, "template", "is required");
+	rr.version = json_string_value(json_object_get(body, "version"));
+	if (json_object_get(body, "version") && !json_is_string(json_object_get(body, "version")))
+		return err_field(err, "version", "must be a string");
+	params = json_object_get(body, "params");
+	if (params && !json_is_object(params))
+		return err_field(err, "params", "must be an object");
+	{
+		const char *k;
+		json_t *v;
+		json_object_foreach(body, k, v)
+			if (strcmp(k, "template") && strcmp(k, "version") && strcmp(k, "params") &&
+			    strcmp(k, "dry_run"))
+				err_field(err, k, "is not a field of a run request "
+						  "(template, version, params, dry_run)");
+		if (err->fields)
+			return -EINVAL;
+	}
+	if (key && (!*key || strlen(key) > MAX_IDEMPOTENCY_KEY))
+		return err_set(err, -EINVAL, "Idempotency-Key must be 1 to %d characters",
+			       MAX_IDEMPOTENCY_KEY);
+	rr.params = params ? params : json_object();
+	rr.idempotency_key = key;
+	rr.traceparent = http_header(req, "traceparent");
+	rr.dry_run = json_is_true(json_object_get(body, "dry_run"));
+	rc = engine_submit(req->ctx, &req->who, &rr, &out, &created, err);
+	if (!params)
+		json_decref(rr.params);
+	if (rc)
+		return rc;
+	resp->json = out;
+	resp->status = rr.dry_run ? 200 : created ? 201 : 200;
+	return 0;
+}
+
+int api_runs_list(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	struct run_filter f = { 0 };
+	int64_t limit, cursor;
+	const char *state = http_query(req, "state");
+	int rc;
+
+	rc = http_query_int(req, "limit", 50, 1, 1000, &limit, err);
+	if (!rc)
+		rc = http_query_int(req, "cursor", 0, 0, INT64_MAX, &cursor, err);
+	if (rc)
+		return rc;
+	if (state) {
+		enum run_state s;
+		if (run_state_parse(state, &s))
+			return err_set(err, -EINVAL, "unknown state %s", state);
+	}
+	f.state = state;
+	f.template = http_query(req, "template");
+	f.requester = http_query(req, "requester");
+	if (http_query(req, "mine"))
+		f.requester = req->who.name;
+	f.before_id = cursor;
+	f.limit = (int)limit;
+	return engine_run_list(req->ctx, &f, &resp->json);
+}
+
+int api_runs_get(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	int64_t id;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (rc)
+		return rc;
+	rc = engine_run_json(req->ctx, id, &resp->json);
+	if (rc == -ENOENT)
+		return err_set(err, rc, "no run %" PRId64, id);
+	return rc;
+}
+
+int api_runs_cancel(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	int64_t id;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (rc)
+		return rc;
+	rc = engine_cancel(req->ctx, &req->who, id, err);
+	if (rc)
+		return rc;
+	return engine_run_json(req->ctx, id, &resp->json);
+}
+
+int api_healthz(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	struct store_tx *tx;
+
+	if (!strcmp(req->path, "/readyz")) {
+		if (store_begin(req->ctx->store, STORE_READ, &tx))
+			return err_set(err, -EAGAIN, "the store does not answer");
+		store_rollback(tx);
+	}
+	resp->json = json_pack("{s:s}", "status", "ok");
+	return 0;
+}
+
+int api_whoami(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	resp->json = json_pack("{s:s, s:o, s:O}", "name", req->who.name, "roles",
+			       roles_to_json(req->who.roles), "teams", req->who.teams);
+	return 0;
+}

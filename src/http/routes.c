@@ -1,0 +1,108 @@
+/*
+ * Every route of the API, in one table: method, path pattern, handler,
+ * the roles that may call it and the body cap. Authorization is decided
+ * here and nowhere else; docs/openapi.yaml is checked against this table
+ * by a test.
+ */
+#include "http/http.h"
+#include "util/xalloc.h"
+
+#define USERS ROLE_ANY_USER
+#define OPERATORS (ROLE_OPERATOR | ROLE_ADMIN)
+#define ADMINS ROLE_ADMIN
+#define RUNNERS ROLE_RUNNER
+
+const struct http_route http_routes[] = {
+	{ "GET", "/healthz", api_healthz, 0, 0, "liveness" },
+	{ "GET", "/readyz", api_healthz, 0, 0, "readiness: the store answers" },
+	{ "GET", "/api/v1/whoami", api_whoami, USERS | RUNNERS, 0, "the caller's identity" },
+
+	{ "POST", "/api/v1/runs", api_runs_create, OPERATORS, 0, "request a run" },
+	{ "GET", "/api/v1/runs", api_runs_list, USERS, 0, "list runs" },
+	{ "GET", "/api/v1/runs/{id}", api_runs_get, USERS, 0, "one run" },
+	{ "GET", "/api/v1/runs/{id}/logs", api_runs_logs, USERS, 0, "a run's log" },
+	{ "GET", "/api/v1/runs/{id}/events", api_runs_events, USERS, 0, "a run's changes (SSE)" },
+	{ "POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, OPERATORS, 0, "cancel a run" },
+
+	{ "GET", "/api/v1/templates", api_templates_list, USERS, 0, "list templates" },
+	{ "GET", "/api/v1/templates/{name}", api_templates_get, USERS, 0, "one template" },
+	{ "GET", "/api/v1/templates/{name}/versions", api_templates_versions, USERS, 0,
+	  "a template's versions" },
+	{ "GET", "/api/v1/templates/{name}/versions/{hash}", api_templates_version, USERS, 0,
+	  "one version of a template" },
+	{ "POST", "/api/v1/catalog", api_catalog_sync, ADMINS, HTTP_MAX_CATALOG,
+	  "replace the catalog" },
+
+	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
+	  "a runner introduces itself" },
+	{ "POST", "/api/v1/runners/{id}/claim", api_runners_claim, RUNNERS, 0,
+	  "long-poll for a job" },
+	{ "POST", "/api/v1/jobs/{id}/log", api_jobs_log, RUNNERS, 4 * HTTP_MAX_BODY,
+	  "append log lines" },
+	{ "POST", "/api/v1/jobs/{id}/heartbeat", api_jobs_heartbeat, RUNNERS, 0,
+	  "extend a lease; learn of a cancel" },
+	{ "POST", "/api/v1/jobs/{id}/complete", api_jobs_complete, RUNNERS, 0,
+	  "report how a job ended" },
+	{ "GET", "/api/v1/blobs/{hash}", api_blobs_get, RUNNERS, 0, "a template file by hash" },
+};
+
+const size_t http_route_count = sizeof(http_routes) / sizeof(http_routes[0]);
+
+/* Compares one pattern with a path segment by segment. */
+static int match(const char *pattern, const char *path, const char **params, struct buf *b,
+		 size_t *offs, int *np)
+{
+	const char *p = pattern, *q = path;
+
+	*np = 0;
+	while (*p && *q) {
+		if (*p == '{') {
+			const char *end = strchr(q, '/');
+			size_t len = end ? (size_t)(end - q) : strlen(q);
+			if (len == 0 || *np == HTTP_MAX_PARAMS)
+				return 0;
+			offs[(*np)++] = b->len;
+			buf_add(b, q, len);
+			buf_addc(b, '\0');
+			q += len;
+			p = strchr(p, '}');
+			if (!p)
+				return 0;
+			p++;
+			continue;
+		}
+		if (*p != *q)
+			return 0;
+		p++;
+		q++;
+	}
+	(void)params;
+	return *p == '\0' && *q == '\0';
+}
+
+const struct http_route *http_route_match(const char *method, const char *path,
+					  const char **params, char **out_buf, int *path_known)
+{
+	*path_known = 0;
+	for (size_t i = 0; i < http_route_count; i++) {
+		struct buf b = BUF_INIT;
+		size_t offs[HTTP_MAX_PARAMS];
+		int np;
+
+		buf_init(&b, 4096);
+		if (!match(http_routes[i].pattern, path, params, &b, offs, &np) || b.err) {
+			buf_release(&b);
+			continue;
+		}
+		if (strcmp(http_routes[i].method, method)) {
+			*path_known = 1;
+			buf_release(&b);
+			continue;
+		}
+		*out_buf = buf_detach(&b, NULL);
+		for (int k = 0; k < np; k++)
+			params[k] = *out_buf + offs[k];
+		return &http_routes[i];
+	}
+	return NULL;
+}

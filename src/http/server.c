@@ -1,0 +1,474 @@
+/*
+ * The HTTP server: libmicrohttpd glue, the request life cycle (route,
+ * body cap, authentication, authorization, JSON parsing, handler) and the
+ * one place where an error becomes an RFC 9457 problem+json response.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+
+#include "http/http.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+struct http_server {
+	struct vend_ctx *ctx;
+	struct MHD_Daemon *mhd;
+	int fd;
+	int port;
+	char url[128];
+};
+
+/* ---- listening ------------------------------------------------------ */
+
+static int listen_socket(const char *addr, int *fd_out, int *port_out, char *url, size_t urlsz,
+			 struct vend_err *err)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = -1, one = 1, rc;
+	size_t hl;
+
+	if (!colon)
+		return err_set(err, -EINVAL, "listen address %s needs a port, e.g. 127.0.0.1:8700",
+			       addr);
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host))
+		return err_set(err, -EINVAL, "listen address too long");
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+	if (rc)
+		return err_set(err, -EINVAL, "cannot resolve listen address %s: %s", addr,
+			       gai_strerror(rc));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = err_set(err, -errno, "socket: %s", strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		rc = err_set(err, -errno, "cannot listen on %s: %s", addr, strerror(errno));
+		goto out;
+	}
+	if (listen(fd, 512) < 0) {
+		rc = err_set(err, -errno, "listen: %s", strerror(errno));
+		goto out;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		rc = err_set(err, -errno, "getsockname: %s", strerror(errno));
+		goto out;
+	}
+	{
+		char numeric[INET6_ADDRSTRLEN] = "127.0.0.1";
+		int port;
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			port = ntohs(s6->sin6_port);
+			if (!IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+				inet_ntop(AF_INET6, &s6->sin6_addr, numeric, sizeof(numeric));
+			else
+				snprintf(numeric, sizeof(numeric), "::1");
+			snprintf(url, urlsz, "http://[%s]:%d", numeric, port);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			port = ntohs(s4->sin_port);
+			if (s4->sin_addr.s_addr != htonl(INADDR_ANY))
+				inet_ntop(AF_INET, &s4->sin_addr, numeric, sizeof(numeric));
+			snprintf(url, urlsz, "http://%s:%d", numeric, port);
+		}
+		*port_out = port;
+	}
+	*fd_out = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static void add_common_headers(struct MHD_Response *r, const struct http_req *req)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (req)
+		MHD_add_response_header(r, "X-Request-Id", req->request_id);
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_req *req,
+				 int status, json_t *j, const char *ctype, const char *location)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t len = text ? strlen(text) : 0;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	/* A trailing newline makes curl output and `-o json` lines tidy. */
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", ctype);
+	if (location)
+		MHD_add_response_header(r, "Location", location);
+	if (status == 401)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"vend\"");
+	add_common_headers(r, req);
+	ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* RFC 9457 problem details; per-field errors in the "errors" member. */
+static enum MHD_Result send_problem(struct MHD_Connection *conn, const struct http_req *req,
+				    const char *path, int code, const struct vend_err *err)
+{
+	int status = err_http_status(code);
+	char type[128];
+	json_t *p;
+	enum MHD_Result ret;
+
+	if (code == -ESTALE)
+		status = 409;
+	snprintf(type, sizeof(type), "urn:vend:problem:%s",
+		 code == -ESTALE ? "stale-fence" : err_type(code));
+	p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", err_title(code),
+		      "status", status, "detail",
+		      err && err->msg[0] ? err->msg : code == -ESTALE ? "stale claim" : strerror(-code),
+		      "instance", path);
+	if (err && err->fields)
+		json_object_set(p, "errors", err->fields);
+	if (req)
+		json_object_set_new(p, "request_id", json_string(req->request_id));
+	ret = send_json(conn, req, status, p, "application/problem+json", NULL);
+	json_decref(p);
+	return ret;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct http_req *req,
+				 struct http_resp *resp)
+{
+	int status = resp->status ? resp->status : 200;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (status == 204) {
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		add_common_headers(r, req);
+		ret = MHD_queue_response(conn, (unsigned)status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (resp->stream.read) {
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, resp->stream.read,
+						      resp->stream.cls, resp->stream.free);
+		resp->stream.read = NULL; /* MHD owns cls now */
+		MHD_add_response_header(r, "Content-Type",
+					resp->content_type ? resp->content_type : "text/event-stream");
+		MHD_add_response_header(r, "X-Accel-Buffering", "no");
+		add_common_headers(r, req);
+		ret = MHD_queue_response(conn, (unsigned)status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (resp->text) {
+		r = MHD_create_response_from_buffer(resp->text_len, resp->text,
+						    MHD_RESPMEM_MUST_FREE);
+		resp->text = NULL;
+		MHD_add_response_header(r, "Content-Type",
+					resp->content_type ? resp->content_type : "text/plain; charset=utf-8");
+		add_common_headers(r, req);
+		ret = MHD_queue_response(conn, (unsigned)status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	return send_json(conn, req, status, resp->json ? resp->json : json_object(),
+			 "application/json", resp->location);
+}
+
+/* ---- the request life cycle ----------------------------------------- */
+
+struct conn_state {
+	struct http_req req;
+	const struct http_route *route;
+	int early_code;     /* a problem found before the body arrived */
+	char early_msg[256];
+	bool too_big;
+};
+
+static void conn_state_free(struct conn_state *cs)
+{
+	if (!cs)
+		return;
+	free(cs->req.param_buf);
+	principal_free(&cs->req.who);
+	buf_release(&cs->req.body);
+	json_decref(cs->req.json);
+	free(cs);
+}
+
+static void request_id(struct MHD_Connection *conn, char out[33])
+{
+	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	unsigned char raw[16];
+
+	if (given && strlen(given) <= 32 && strlen(given) > 0 &&
+	    strspn(given, "0123456789abcdefABCDEF-_") == strlen(given)) {
+		snprintf(out, 33, "%s", given);
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), out);
+}
+
+static int authenticate(struct http_req *req, struct vend_err *err)
+{
+	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
+	int rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return err_set(err, -EPROTO, "a bearer token is required "
+					     "(Authorization: Bearer vend_...; the CLI reads "
+					     "--token, VEND_TOKEN or .vend/admin.token)");
+	rc = auth_authenticate(req->ctx, h + 7, &req->who);
+	if (rc == -EPROTO)
+		return err_set(err, rc, "the token is unknown, revoked or expired");
+	if (rc)
+		return err_set(err, -EAGAIN, "cannot check the token now: %s", strerror(-rc));
+	return 0;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct conn_state *cs = *con_cls;
+	struct vend_err err = VEND_ERR_INIT;
+	struct http_resp resp = { 0 };
+	enum MHD_Result ret;
+	int rc;
+
+	if (!cs) {
+		const char *len;
+		int known = 0;
+
+		cs = XNEW(struct conn_state, 1);
+		*con_cls = cs;
+		cs->req.ctx = srv->ctx;
+		cs->req.conn = conn;
+		cs->req.method = method;
+		cs->req.path = url;
+		request_id(conn, cs->req.request_id);
+		cs->route = http_route_match(method, url, cs->req.params, &cs->req.param_buf, &known);
+		if (!cs->route) {
+			cs->early_code = known ? -ENOTSUP : -ENOENT;
+			snprintf(cs->early_msg, sizeof(cs->early_msg),
+				 known ? "%s is not allowed on %s" : "no route for %s %s",
+				 method, url);
+			buf_init(&cs->req.body, 1);
+			return MHD_YES;
+		}
+		buf_init(&cs->req.body, cs->route->max_body ? cs->route->max_body : HTTP_MAX_BODY);
+		len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (len && strtoull(len, NULL, 10) > cs->req.body.max)
+			cs->too_big = true;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* Keep reading (and discarding) a body we will refuse, so the
+		 * client gets a clean answer instead of a reset connection. */
+		if (!cs->early_code && !cs->too_big && buf_add(&cs->req.body, upload, *upload_size))
+			cs->too_big = true;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	if (cs->early_code) {
+		err_set(&err, cs->early_code, "%s", cs->early_msg);
+		ret = send_problem(conn, NULL, url, cs->early_code, &err);
+		goto out;
+	}
+	if (cs->too_big) {
+		err_set(&err, -E2BIG, "the request body is larger than %zu bytes", cs->req.body.max);
+		ret = send_problem(conn, &cs->req, url, -E2BIG, &err);
+		goto out;
+	}
+	if (cs->route->roles) {
+		rc = authenticate(&cs->req, &err);
+		if (rc) {
+			ret = send_problem(conn, &cs->req, url, rc, &err);
+			goto out;
+		}
+		if (!(cs->req.who.roles & cs->route->roles)) {
+			json_t *need = roles_to_json(cs->route->roles);
+			char *names = json_dumps(need, JSON_COMPACT);
+			err_set(&err, -EACCES, "%s may not %s (%s %s needs one of the roles %s)",
+				cs->req.who.name, cs->route->summary, method, cs->route->pattern,
+				names ? names : "?");
+			free(names);
+			json_decref(need);
+			ret = send_problem(conn, &cs->req, url, -EACCES, &err);
+			goto out;
+		}
+	}
+	if (cs->req.body.len) {
+		json_error_t je;
+		cs->req.json = json_loadb(cs->req.body.data, cs->req.body.len,
+					  JSON_REJECT_DUPLICATES, &je);
+		if (!cs->req.json) {
+			err_set(&err, -EINVAL, "the body is not valid JSON: %s (line %d, column %d)",
+				je.text, je.line, je.column);
+			ret = send_problem(conn, &cs->req, url, -EINVAL, &err);
+			goto out;
+		}
+	}
+	rc = cs->route->handler(&cs->req, &resp, &err);
+	if (rc) {
+		if (err_http_status(rc) >= 500 && rc != -EAGAIN)
+			log_error("%s %s: %s (request %s)", method, url,
+				  err.msg[0] ? err.msg : strerror(-rc), cs->req.request_id);
+		ret = send_problem(conn, &cs->req, url, rc, &err);
+	} else {
+		ret = send_resp(conn, &cs->req, &resp);
+	}
+out:
+	json_decref(resp.json);
+	free(resp.text);
+	if (resp.stream.read && resp.stream.free)
+		resp.stream.free(resp.stream.cls);
+	err_free(&err);
+	(void)version;
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	conn_state_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("http: %s", msg);
+}
+
+int http_start(struct vend_ctx *ctx, const char *listen, struct http_server **out,
+	       struct vend_err *err)
+{
+	struct http_server *srv = XNEW(struct http_server, 1);
+	int rc;
+
+	srv->ctx = ctx;
+	rc = listen_socket(listen, &srv->fd, &srv->port, srv->url, sizeof(srv->url), err);
+	if (rc) {
+		free(srv);
+		return rc;
+	}
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_ERROR_LOG | MHD_USE_SUPPRESS_DATE_NO_CLOCK,
+		0, NULL, NULL, handle, srv, MHD_OPTION_LISTEN_SOCKET, srv->fd,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_STACK_SIZE,
+		(size_t)(512 * 1024), MHD_OPTION_END);
+	if (!srv->mhd) {
+		close(srv->fd);
+		free(srv);
+		return err_set(err, -EIO, "cannot start the HTTP server on %s", listen);
+	}
+	*out = srv;
+	return 0;
+}
+
+int http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+const char *http_url(const struct http_server *srv)
+{
+	return srv->url;
+}
+
+void http_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	close(srv->fd);
+	free(srv);
+}
+
+/* ---- helpers for handlers ------------------------------------------- */
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || strlen(s) > 19)
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int http_param_id(struct http_req *req, int idx, int64_t *out, struct vend_err *err)
+{
+	if (parse_int(req->params[idx], out) || *out <= 0)
+		return err_set(err, -ENOENT, "no such id: %s", req->params[idx]);
+	return 0;
+}
+
+int http_query_int(struct http_req *req, const char *name, int64_t def, int64_t min,
+		   int64_t max, int64_t *out, struct vend_err *err)
+{
+	const char *s = http_query(req, name);
+	int64_t v;
+
+	if (!s) {
+		*out = def;
+		return 0;
+	}
+	if (parse_int(s, &v) || v < min || v > max)
+		return err_set(err, -EINVAL, "query parameter %s must be an integer from %" PRId64
+			       " to %" PRId64, name, min, max);
+	*out = v;
+	return 0;
+}

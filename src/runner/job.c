@@ -1,0 +1,494 @@
+/*
+ * Running one job: a fresh working directory holding the template's files
+ * (fetched by content hash and cached), an environment built from scratch,
+ * the step's process, and one event loop that reads its output, sends log
+ * batches, keeps the lease alive with long-poll heartbeats (which also
+ * bring a cancel at once), and enforces the timeout: SIGTERM to the
+ * process group, SIGKILL after a grace period.
+ */
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "runner/outputs.h"
+#include "runner/proc.h"
+#include "runner/runner_int.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
+
+#define FLUSH_MS 200                  /* a line reaches the server within this */
+#define FLUSH_BYTES (256 * 1024)
+#define MAX_PENDING (8 * 1024 * 1024) /* unsent log kept while the server is away */
+#define REPORT_TRIES 30
+
+struct job {
+	struct runner *r;
+	struct client *api;
+	int64_t id, fence, run_id, lease_ms;
+	const char *step;
+	char dir[4096], out_file[4200], tmp_dir[4200];
+	json_t *lines;        /* the unsent batch */
+	size_t batch_bytes;
+	int64_t first_unsent; /* mono ms of the oldest unsent line, 0 if none */
+	bool lost;            /* the claim is no longer ours: stop, do not report */
+	bool cancel;          /* the server asked us to stop */
+	bool dropped;         /* some output was dropped while the server was away */
+};
+
+/* ---- files ------------------------------------------------------------ */
+
+static bool safe_path(const char *p)
+{
+	if (!*p || *p == '/' || strlen(p) > 1024)
+		return false;
+	for (const char *s = p; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		s += n + (e != NULL);
+	}
+	return true;
+}
+
+/* Makes sure cache/<hash> holds the blob, verified against its hash. */
+static int cache_blob(struct job *j, const char *hash, char *path, size_t size,
+		      struct vend_err *err)
+{
+	struct buf data = BUF_INIT;
+	char url[128], got[SHA256_HEX_LEN + 1];
+	struct stat st;
+	int rc;
+
+	snprintf(path, size, "%s/cache/%s", j->r->work_dir, hash);
+	if (stat(path, &st) == 0)
+		return 0;
+	snprintf(url, sizeof(url), "/api/v1/blobs/%s", hash);
+	buf_init(&data, 64 * 1024 * 1024);
+	rc = client_get_raw(j->api, url, &data, err);
+	if (!rc) {
+		sha256_hex(data.data, data.len, got);
+		if (strcmp(got, hash))
+			rc = err_set(err, -EBADMSG, "file %s arrived corrupted", hash);
+	}
+	if (!rc)
+		rc = fs_write_file(path, data.data, data.len, 0400);
+	buf_release(&data);
+	return rc;
+}
+
+static int copy_file(const char *from, const char *to, unsigned mode)
+{
+	struct buf b = BUF_INIT;
+	int rc = fs_read_file(from, 64 * 1024 * 1024, &b);
+
+	if (!rc)
+		rc = fs_write_file(to, b.data, b.len, (mode & 0111) ? 0755 : 0644);
+	buf_release(&b);
+	return rc;
+}
+
+static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
+{
+	size_t i;
+	json_t *f;
+	int rc;
+
+	snprintf(j->dir, sizeof(j->dir), "%s/jobs/%" PRId64, j->r->work_dir, j->id);
+	snprintf(j->out_file, sizeof(j->out_file), "%s.output", j->dir);
+	snprintf(j->tmp_dir, sizeof(j->tmp_dir), "%s.tmp", j->dir);
+	fs_remove_tree(j->dir);
+	if ((rc = fs_mkdirs(j->dir, 0700)) || (rc = fs_mkdirs(j->tmp_dir, 0700)))
+		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
+	rc = fs_write_file(j->out_file, "", 0, 0600);
+	if (rc)
+		return err_set(err, rc, "cannot create $VEND_OUTPUT: %s", strerror(-rc));
+	json_array_foreach(files, i, f) {
+		const char *path = json_string_value(json_object_get(f, "path"));
+		const char *hash = json_string_value(json_object_get(f, "hash"));
+		unsigned mode = (unsigned)json_integer_value(json_object_get(f, "mode"));
+		char cached[4200], dest[8300], *slash;
+
+		if (!path || !hash || !safe_path(path) || strlen(hash) != SHA256_HEX_LEN)
+			return err_set(err, -EINVAL, "the job names a bad file path");
+		rc = cache_blob(j, hash, cached, sizeof(cached), err);
+		if (rc)
+			return rc;
+		snprintf(dest, sizeof(dest), "%s/%s", j->dir, path);
+		slash = strrchr(dest, '/');
+		*slash = '\0';
+		rc = fs_mkdirs(dest, 0755);
+		*slash = '/';
+		if (!rc)
+			rc = copy_file(cached, dest, mode);
+		if (rc)
+			return err_set(err, rc, "cannot place %s: %s", path, strerror(-rc));
+	}
+	return 0;
+}
+
+/* ---- environment -------------------------------------------------------- */
+
+static bool env_name_ok(const char *k)
+{
+	if (!*k || (*k >= '0' && *k <= '9'))
+		return false;
+	for (const char *c = k; *c; c++)
+		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return false;
+	return true;
+}
+
+/* The whole environment, from scratch: nothing of the runner's leaks. */
+static char **build_env(struct job *j, json_t *env)
+{
+	const char *fixed[][2] = {
+		{ "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+		{ "HOME", j->dir },
+		{ "TMPDIR", j->tmp_dir },
+		{ "LANG", "C.UTF-8" },
+		{ "VEND_OUTPUT", j->out_file },
+	};
+	size_t n = json_object_size(env) + 8, k = 0;
+	char **envp = XNEW(char *, n);
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(env, key, v) {
+		const char *s = json_string_value(v);
+		bool overridden = false;
+		for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
+			if (!strcmp(key, fixed[f][0]))
+				overridden = true;
+		if (overridden || !s || !env_name_ok(key) || strlen(s) != json_string_length(v))
+			continue; /* no NUL bytes smuggled into the environment */
+		envp[k++] = xasprintf("%s=%s", key, s);
+	}
+	for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
+		envp[k++] = xasprintf("%s=%s", fixed[f][0], fixed[f][1]);
+	envp[k] = NULL;
+	return envp;
+}
+
+static void free_env(char **envp)
+{
+	for (char **e = envp; e && *e; e++)
+		free(*e);
+	free(envp);
+}
+
+/* ---- logs ------------------------------------------------------------- */
+
+static void flush(struct job *j)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	char path[128];
+	json_t *body;
+	int rc;
+
+	if (!json_array_size(j->lines) || j->lost)
+		return;
+	snprintf(path, sizeof(path), "/api/v1/jobs/%" PRId64 "/log", j->id);
+	body = json_pack("{s:I, s:O}", "fence", (json_int_t)j->fence, "lines", j->lines);
+	rc = client_call(j->api, "POST", path, body, NULL, NULL, NULL, &err);
+	json_decref(body);
+	if (rc == -ESTALE || rc == -ENOENT) {
+		j->lost = true;
+	} else if (rc == 0) {
+		json_array_clear(j->lines);
+		j->batch_bytes = 0;
+		j->first_unsent = 0;
+	}
+	/* Otherwise the server is away: keep the batch and try again. */
+	err_free(&err);
+}
+
+static void add_line(struct job *j, const char *stream, const char *line, size_t len)
+{
+	struct buf clean = BUF_INIT;
+
+	if (j->batch_bytes > MAX_PENDING) {
+		j->dropped = true;
+		return;
+	}
+	utf8_sanitize(line, len, &clean);
+	json_array_append_new(j->lines, json_pack("{s:I, s:s, s:s%}", "time",
+						  (json_int_t)now_ms(), "stream", stream, "line",
+						  clean.data, clean.len));
+	j->batch_bytes += clean.len + 64;
+	if (!j->first_unsent)
+		j->first_unsent = mono_ms();
+	buf_release(&clean);
+}
+
+static void on_line(void *ctx, int stream, const char *line, size_t len)
+{
+	add_line(ctx, stream == 2 ? "err" : "out", line, len);
+}
+
+/* ---- heartbeats over curl multi -------------------------------------- */
+
+struct beat {
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+	char url[4096], body[96];
+	struct buf resp;
+	bool busy;
+	int64_t next; /* mono ms: when to send the next one */
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	return buf_add(ud, ptr, size * nmemb) ? 0 : size * nmemb;
+}
+
+static void beat_start(struct job *j, struct beat *b)
+{
+	char auth[512];
+
+	if (!b->easy) {
+		b->easy = curl_easy_init();
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", j->r->token);
+		b->headers = curl_slist_append(NULL, auth);
+		b->headers = curl_slist_append(b->headers, "Content-Type: application/json");
+		b->headers = curl_slist_append(b->headers, "Expect:");
+	}
+	/* Wait on the server for up to a third of the lease: a cancel
+	 * arrives at once, the lease is renewed in time. */
+	snprintf(b->url, sizeof(b->url), "%s/api/v1/jobs/%" PRId64 "/heartbeat?wait=%" PRId64,
+		 j->r->server, j->id, j->lease_ms / 3);
+	snprintf(b->body, sizeof(b->body), "{\"fence\":%" PRId64 "}", j->fence);
+	buf_reset(&b->resp);
+	curl_easy_reset(b->easy);
+	curl_easy_setopt(b->easy, CURLOPT_URL, b->url);
+	curl_easy_setopt(b->easy, CURLOPT_POSTFIELDS, b->body);
+	curl_easy_setopt(b->easy, CURLOPT_HTTPHEADER, b->headers);
+	curl_easy_setopt(b->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(b->easy, CURLOPT_TIMEOUT_MS, (long)(j->lease_ms / 3 + 10000));
+	curl_easy_setopt(b->easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(b->easy, CURLOPT_WRITEDATA, &b->resp);
+	curl_multi_add_handle(b->multi, b->easy);
+	b->busy = true;
+}
+
+static void beat_done(struct job *j, struct beat *b)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(b->multi, &left))) {
+		long code = 0;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		curl_multi_remove_handle(b->multi, m->easy_handle);
+		b->busy = false;
+		b->next = mono_ms();
+		if (m->data.result != CURLE_OK) {
+			b->next += 1000; /* the server is away: try again soon */
+		} else if (code == 200) {
+			json_t *r = json_loadb(b->resp.data, b->resp.len, 0, NULL);
+			if (json_is_true(json_object_get(r, "cancel")))
+				j->cancel = true;
+			json_decref(r);
+		} else if (code == 409 || code == 404) {
+			j->lost = true; /* the lease went to someone else */
+		} else {
+			b->next += 1000;
+		}
+	}
+}
+
+static void beat_free(struct beat *b)
+{
+	if (b->easy) {
+		if (b->busy)
+			curl_multi_remove_handle(b->multi, b->easy);
+		curl_easy_cleanup(b->easy);
+	}
+	curl_slist_free_all(b->headers);
+	curl_multi_cleanup(b->multi);
+	buf_release(&b->resp);
+}
+
+/* ---- the step --------------------------------------------------------- */
+
+struct outcome {
+	int exit_code, signal;
+	bool timed_out, canceled;
+	char error[512];
+};
+
+static void run_step(struct job *j, json_t *jobj, struct outcome *o)
+{
+	json_t *step = json_object_get(jobj, "step");
+	int64_t timeout = json_integer_value(json_object_get(step, "timeout_ms"));
+	struct proc_spec spec = { 0 };
+	struct proc *p = NULL;
+	struct beat b = { 0 };
+	int64_t start = mono_ms(), term_at = 0, kill_at = 0;
+	char **envp = build_env(j, json_object_get(jobj, "env"));
+	bool done = false;
+	int rc;
+
+	spec.command = json_string_value(json_object_get(step, "run"));
+	spec.envp = envp;
+	spec.cwd = j->dir;
+	if (!spec.command) {
+		snprintf(o->error, sizeof(o->error), "the job has no command");
+		goto out;
+	}
+	rc = proc_spawn(&spec, &p, o->error, sizeof(o->error));
+	if (rc)
+		goto out;
+	b.multi = curl_multi_init();
+	buf_init(&b.resp, 64 * 1024);
+	b.next = mono_ms();
+
+	while (!done) {
+		struct pollfd pfds[3];
+		struct curl_waitfd wfds[3];
+		int nfds = proc_pollfds(p, pfds), running;
+		int64_t now = mono_ms(), wait = 1000;
+
+		for (int i = 0; i < nfds; i++) {
+			wfds[i].fd = pfds[i].fd;
+			wfds[i].events = CURL_WAIT_POLLIN;
+			wfds[i].revents = 0;
+		}
+		if (j->first_unsent)
+			wait = j->first_unsent + FLUSH_MS - now;
+		if (term_at && kill_at - now < wait)
+			wait = kill_at - now;
+		if (timeout > 0 && !term_at && start + timeout - now < wait)
+			wait = start + timeout - now;
+		if (!b.busy && b.next - now < wait)
+			wait = b.next - now;
+		if (wait < 0)
+			wait = 0;
+		curl_multi_poll(b.multi, wfds, (unsigned)nfds, (int)wait, NULL);
+
+		done = proc_read(p, on_line, j);
+		curl_multi_perform(b.multi, &running);
+		beat_done(j, &b);
+		now = mono_ms();
+		if (!b.busy && !done && !j->lost && now >= b.next)
+			beat_start(j, &b);
+		if (j->first_unsent && (now - j->first_unsent >= FLUSH_MS ||
+					j->batch_bytes >= FLUSH_BYTES))
+			flush(j);
+
+		if (!term_at) {
+			bool expired = timeout > 0 && now - start >= timeout;
+			bool stop = j->cancel || j->lost || atomic_load(&j->r->stop);
+			if (expired || stop) {
+				o->timed_out = expired && !stop;
+				o->canceled = j->cancel;
+				if (o->timed_out)
+					add_line(j, "err", "vend: the step timed out; stopping it", 38);
+				proc_kill(p, SIGTERM);
+				term_at = now;
+				kill_at = now + (atomic_load(&j->r->stop) ? 1000 : j->r->cfg.kill_grace_ms);
+			}
+		} else if (now >= kill_at) {
+			proc_kill(p, SIGKILL);
+			kill_at = now + 60000;
+		}
+	}
+	proc_status(p, &o->exit_code, &o->signal);
+out:
+	proc_free(p);
+	if (b.multi)
+		beat_free(&b);
+	free_env(envp);
+}
+
+/* Reports how the job ended; retries while the server is away. */
+static void report(struct job *j, const struct outcome *o, json_t *outputs)
+{
+	char path[128];
+	json_t *body;
+	int64_t delay = 250;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%" PRId64 "/complete", j->id);
+	body = json_pack("{s:I, s:o, s:o, s:b, s:b, s:O}", "fence", (json_int_t)j->fence,
+			 "exit_code", o->exit_code >= 0 ? json_integer(o->exit_code) : json_null(),
+			 "signal", o->signal ? json_integer(o->signal) : json_null(),
+			 "timed_out", o->timed_out, "canceled", o->canceled, "outputs", outputs);
+	if (o->error[0])
+		json_object_set_new(body, "error", json_string(o->error));
+	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
+		struct vend_err err = VEND_ERR_INIT;
+		int rc = client_call(j->api, "POST", path, body, NULL, NULL, NULL, &err);
+		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO)) {
+			if (rc)
+				log_warn("job %" PRId64 ": the server refused the report: %s", j->id,
+					 err.msg);
+			err_free(&err);
+			break;
+		}
+		err_free(&err);
+		sleep_ms(delay);
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+	}
+	json_decref(body);
+}
+
+void runner__execute(struct runner *r, struct client *api, json_t *jobj)
+{
+	struct job j = { 0 };
+	struct outcome o = { .exit_code = -1 };
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *outputs = NULL;
+
+	j.r = r;
+	j.api = api;
+	j.id = json_integer_value(json_object_get(jobj, "job_id"));
+	j.fence = json_integer_value(json_object_get(jobj, "fence"));
+	j.run_id = json_integer_value(json_object_get(jobj, "run_id"));
+	j.lease_ms = json_integer_value(json_object_get(jobj, "lease_ms"));
+	if (j.lease_ms < 3000)
+		j.lease_ms = 3000;
+	j.lines = json_array();
+
+	if (prepare_dir(&j, json_object_get(jobj, "files"), &err)) {
+		snprintf(o.error, sizeof(o.error), "%s", err.msg);
+	} else {
+		run_step(&j, jobj, &o);
+	}
+	if (!o.error[0] && !o.canceled && !j.lost) {
+		struct buf text = BUF_INIT;
+		struct vend_err oerr = VEND_ERR_INIT;
+		buf_init(&text, OUTPUTS_MAX_BYTES + 1);
+		if (fs_read_file(j.out_file, OUTPUTS_MAX_BYTES, &text) == -E2BIG ||
+		    outputs_parse(text.data, text.len, &outputs, &oerr)) {
+			char line[600];
+			int n = snprintf(line, sizeof(line), "vend: ignoring $VEND_OUTPUT: %s",
+					 oerr.msg[0] ? oerr.msg : "too large");
+			add_line(&j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		}
+		err_free(&oerr);
+		buf_release(&text);
+	}
+	if (j.dropped)
+		add_line(&j, "err", "vend: some output was lost while the server was unreachable",
+			 60);
+	flush(&j);
+	if (!j.lost && !atomic_load(&r->stop))
+		report(&j, &o, outputs ? outputs : json_object());
+	if (j.dir[0]) {
+		fs_remove_tree(j.dir);
+		fs_remove_tree(j.tmp_dir);
+		unlink(j.out_file);
+	}
+	json_decref(outputs);
+	json_decref(j.lines);
+	err_free(&err);
+}

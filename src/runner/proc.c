@@ -1,0 +1,289 @@
+/*
+ * Step processes (see proc.h). The child gets a new session (so a step's
+ * whole process tree can be signalled as one group), stdin from
+ * /dev/null, stdout and stderr on pipes, every other descriptor closed,
+ * default signal dispositions and an empty signal mask. Its exit is seen
+ * through a pidfd, so the parent never blocks in waitpid and never
+ * confuses it with another child.
+ *
+ * When the main process exits, anything it left running in its group is
+ * killed once the pipes have been drained of what was already written:
+ * a step ends when its command ends, as in GitHub Actions.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "runner/proc.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+struct proc {
+	pid_t pid;
+	int out, err;      /* -1 once at EOF */
+	int pidfd;         /* -1 once reaped */
+	bool exited;
+	int status;
+	int64_t exited_at; /* mono ms */
+	struct buf line[2];
+};
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void child(const struct proc_spec *spec, int out, int err, int report)
+{
+	sigset_t none;
+	int nul;
+	char *argv[] = { "sh", "-c", (char *)spec->command, NULL };
+
+	/* Only async-signal-safe calls from here on. */
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	nul = open("/dev/null", O_RDONLY);
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	if (spec->cwd && chdir(spec->cwd) < 0)
+		goto fail;
+	/* The report pipe is O_CLOEXEC: it closes on a successful exec. */
+	if (report != 3 && dup3(report, 3, O_CLOEXEC) < 0)
+		goto fail;
+	syscall(SYS_close_range, 4, ~0U, 0);
+	execve("/bin/sh", argv, spec->envp);
+fail:
+	{
+		int e = errno;
+		(void)!write(3, &e, sizeof(e));
+	}
+	_exit(127);
+}
+
+int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, size_t errlen)
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 };
+	struct proc *p;
+	pid_t pid;
+	int rc, e = 0;
+	ssize_t n;
+
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pr, O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		close(po[0]);
+		close(pe[0]);
+		close(pr[0]);
+		child(spec, po[1], pe[1], pr[1]);
+	}
+	close(po[1]);
+	close(pe[1]);
+	close(pr[1]);
+	po[1] = pe[1] = pr[1] = -1;
+	/* EOF on the report pipe: exec succeeded. Otherwise the child says why. */
+	while ((n = read(pr[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(pr[0]);
+	if (n == sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		close(po[0]);
+		close(pe[0]);
+		snprintf(errbuf, errlen, "cannot start the step in %s: %s",
+			 spec->cwd ? spec->cwd : ".", strerror(e));
+		return -e;
+	}
+	p = XNEW(struct proc, 1);
+	p->pid = pid;
+	p->out = po[0];
+	p->err = pe[0];
+	fs_set_nonblock(p->out);
+	fs_set_nonblock(p->err);
+	p->pidfd = pidfd_open_(pid);
+	buf_init(&p->line[0], PROC_MAX_LINE + 1);
+	buf_init(&p->line[1], PROC_MAX_LINE + 1);
+	*out = p;
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+		if (pr[i] >= 0)
+			close(pr[i]);
+	}
+	return rc;
+}
+
+pid_t proc_pid(const struct proc *p)
+{
+	return p->pid;
+}
+
+int proc_pollfds(const struct proc *p, struct pollfd *fds)
+{
+	int n = 0;
+	if (p->out >= 0)
+		fds[n++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
+	if (p->err >= 0)
+		fds[n++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
+	if (p->pidfd >= 0 && !p->exited)
+		fds[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+	return n;
+}
+
+static void emit(struct buf *b, int stream, proc_line_fn fn, void *ctx, bool all)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == '\n') {
+			size_t len = i - start;
+			if (len && b->data[start + len - 1] == '\r')
+				len--; /* CRLF from tools that print for terminals */
+			fn(ctx, stream, b->data + start, len);
+			start = i + 1;
+		}
+	}
+	/* A line longer than the cap is passed on in pieces. */
+	while (b->len - start >= PROC_MAX_LINE) {
+		fn(ctx, stream, b->data + start, PROC_MAX_LINE);
+		start += PROC_MAX_LINE;
+	}
+	if (all && b->len > start) {
+		fn(ctx, stream, b->data + start, b->len - start);
+		start = b->len;
+	}
+	if (start) {
+		memmove(b->data, b->data + start, b->len - start);
+		buf_truncate(b, b->len - start);
+	}
+}
+
+/* Reads one pipe until it would block; closes it at EOF. */
+static void drain(struct proc *p, int *fd, int stream, proc_line_fn fn, void *ctx)
+{
+	char chunk[8192];
+	struct buf *b = &p->line[stream - 1];
+
+	while (*fd >= 0) {
+		ssize_t n = read(*fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			close(*fd);
+			*fd = -1;
+			emit(b, stream, fn, ctx, true);
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			size_t room = PROC_MAX_LINE - b->len;
+			size_t take = (size_t)(n - off) < room ? (size_t)(n - off) : room;
+			buf_add(b, chunk + off, take);
+			off += (ssize_t)take;
+			emit(b, stream, fn, ctx, false);
+		}
+	}
+}
+
+static void reap(struct proc *p, bool block)
+{
+	int status;
+	pid_t r;
+
+	if (p->exited)
+		return;
+	while ((r = waitpid(p->pid, &status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == p->pid) {
+		p->exited = true;
+		p->exited_at = mono_ms();
+		p->status = status;
+		if (p->pidfd >= 0) {
+			close(p->pidfd);
+			p->pidfd = -1;
+		}
+	}
+}
+
+bool proc_read(struct proc *p, proc_line_fn fn, void *ctx)
+{
+	bool was_running = !p->exited;
+
+	drain(p, &p->out, 1, fn, ctx);
+	drain(p, &p->err, 2, fn, ctx);
+	reap(p, false);
+	if (p->exited && was_running && (p->out >= 0 || p->err >= 0)) {
+		/* The command is done; what it left behind in its group goes,
+		 * after we took what they had already written. */
+		drain(p, &p->out, 1, fn, ctx);
+		drain(p, &p->err, 2, fn, ctx);
+		kill(-p->pid, SIGKILL);
+	}
+	if (p->exited && mono_ms() - p->exited_at > 2000) {
+		/* Someone escaped the group and holds the pipes: stop reading. */
+		for (int i = 0; i < 2; i++) {
+			int *fd = i ? &p->err : &p->out;
+			if (*fd >= 0) {
+				close(*fd);
+				*fd = -1;
+				emit(&p->line[i], i + 1, fn, ctx, true);
+			}
+		}
+	}
+	return p->exited && p->out < 0 && p->err < 0;
+}
+
+void proc_kill(struct proc *p, int sig)
+{
+	/* The group outlives its leader until every member is gone. */
+	kill(-p->pid, sig);
+}
+
+void proc_status(const struct proc *p, int *exit_code, int *sig)
+{
+	*exit_code = -1;
+	*sig = 0;
+	if (!p->exited)
+		return;
+	if (WIFEXITED(p->status))
+		*exit_code = WEXITSTATUS(p->status);
+	else if (WIFSIGNALED(p->status))
+		*sig = WTERMSIG(p->status);
+}
+
+void proc_free(struct proc *p)
+{
+	if (!p)
+		return;
+	if (!p->exited) {
+		proc_kill(p, SIGKILL);
+		reap(p, true);
+	}
+	if (p->out >= 0)
+		close(p->out);
+	if (p->err >= 0)
+		close(p->err);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	buf_release(&p->line[0]);
+	buf_release(&p->line[1]);
+	free(p);
+}

@@ -1,0 +1,48 @@
+/*
+ * A step's process: spawned with an environment built from scratch, in its
+ * own session and process group, with no inherited descriptors; its stdout
+ * and stderr read line by line. The caller owns the event loop: it polls
+ * the descriptors proc_pollfds() gives, then lets proc_read() consume what
+ * is ready, so one loop can also serve HTTP (the runner's heartbeats).
+ */
+#ifndef VEND_RUNNER_PROC_H
+#define VEND_RUNNER_PROC_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROC_MAX_LINE (16 * 1024) /* longer lines are split */
+
+struct proc_spec {
+	const char *command;   /* run by /bin/sh -c */
+	char *const *envp;     /* NULL-terminated, the whole environment */
+	const char *cwd;
+};
+
+/* Called for each line (without its newline) or each PROC_MAX_LINE piece. */
+typedef void (*proc_line_fn)(void *ctx, int stream /* 1 out, 2 err */,
+			     const char *line, size_t len);
+
+struct proc;
+
+/* Starts the process. On failure returns a negative errno and a message
+ * in errbuf. Returns new in *out; free with proc_free (which kills the
+ * group if it still runs). */
+int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, size_t errlen);
+pid_t proc_pid(const struct proc *p);
+
+/* The descriptors to poll (at most 3); returns how many. */
+int proc_pollfds(const struct proc *p, struct pollfd *fds);
+/* Reads whatever is ready without blocking, calling fn per line.
+ * Returns true once the process has exited and its output is drained. */
+bool proc_read(struct proc *p, proc_line_fn fn, void *ctx);
+/* Sends sig to the whole process group. */
+void proc_kill(struct proc *p, int sig);
+/* After proc_read returned true: exit code, or the signal that killed it. */
+void proc_status(const struct proc *p, int *exit_code, int *signal);
+void proc_free(struct proc *p);
+
+#endif

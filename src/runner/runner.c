@@ -1,0 +1,176 @@
+/*
+ * The runner's workers: each one long-polls the server for a job, runs
+ * it, and polls again. There is no fixed-interval polling: a claim is
+ * answered the moment a job is queued; only errors back off.
+ */
+#include <sys/stat.h>
+
+#include "runner/runner_int.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define CLAIM_WAIT_MS 25000
+
+static void backoff(struct runner *r, int64_t *delay)
+{
+	int64_t until = mono_ms() + *delay;
+	while (!atomic_load(&r->stop) && mono_ms() < until)
+		sleep_ms(50);
+	*delay = *delay * 2 > 10000 ? 10000 : *delay * 2;
+}
+
+static void *worker(void *arg)
+{
+	struct runner *r = arg;
+	struct client api;
+	char path[128];
+	int64_t delay = 250;
+
+	client_init(&api, r->server, r->token);
+	api.abort = &r->stop;
+	snprintf(path, sizeof(path), "/api/v1/runners/%" PRId64 "/claim?wait=%d", r->id,
+		 CLAIM_WAIT_MS);
+	while (!atomic_load(&r->stop)) {
+		struct vend_err err = VEND_ERR_INIT;
+		json_t *job = NULL;
+		long status = 0;
+		int rc;
+
+		api.timeout_ms = CLAIM_WAIT_MS + 15000;
+		rc = client_call(&api, "POST", path, NULL, NULL, &status, &job, &err);
+		api.timeout_ms = 0;
+		if (rc) {
+			if (!atomic_load(&r->stop) && rc != -ECANCELED) {
+				log_warn("runner %s: claim failed: %s; retrying", r->name, err.msg);
+				backoff(r, &delay);
+			}
+			err_free(&err);
+			continue;
+		}
+		delay = 250;
+		if (status == 200 && json_is_object(job))
+			runner__execute(r, &api, job);
+		json_decref(job);
+	}
+	client_cleanup(&api);
+	return NULL;
+}
+
+static int do_register(struct runner *r, struct vend_err *err)
+{
+	struct client api;
+	json_t *body, *resp = NULL;
+	int64_t delay = 250;
+	int rc;
+
+	client_init(&api, r->server, r->token);
+	api.abort = &r->stop;
+	api.timeout_ms = 15000;
+	body = json_pack("{s:s, s:O, s:i}", "name", r->name, "labels", r->labels, "concurrency",
+			 r->cfg.concurrency);
+	for (int tries = 0;; tries++) {
+		rc = client_call(&api, "POST", "/api/v1/runners/register", body, NULL, NULL, &resp,
+				 err);
+		if (rc == 0 || atomic_load(&r->stop) || (rc != -ECONNREFUSED && rc != -EAGAIN &&
+							 rc != -ETIMEDOUT))
+			break;
+		if (tries == 0)
+			log_warn("runner %s: cannot register yet (%s); retrying", r->name, err->msg);
+		backoff(r, &delay);
+	}
+	if (rc == 0) {
+		r->id = json_integer_value(json_object_get(resp, "id"));
+		if (r->id <= 0)
+			rc = err_set(err, -EPROTO, "the server sent no runner id");
+	}
+	json_decref(resp);
+	json_decref(body);
+	client_cleanup(&api);
+	return rc;
+}
+
+int runner_start(const struct runner_config *cfg, struct runner **out, struct vend_err *err)
+{
+	struct runner *r = XNEW(struct runner, 1);
+	char path[4096];
+	int rc;
+
+	r->cfg = *cfg;
+	r->server = xstrdup(cfg->server);
+	r->token = xstrdup(cfg->token);
+	r->name = xstrdup(cfg->name);
+	r->work_dir = xstrdup(cfg->work_dir);
+	r->labels = cfg->labels ? json_incref(cfg->labels) : json_array();
+	r->cfg.server = r->server;
+	r->cfg.token = r->token;
+	r->cfg.name = r->name;
+	r->cfg.work_dir = r->work_dir;
+	r->cfg.labels = r->labels;
+	if (r->cfg.concurrency < 1)
+		r->cfg.concurrency = 1;
+	if (r->cfg.kill_grace_ms <= 0)
+		r->cfg.kill_grace_ms = 5000;
+	atomic_init(&r->stop, false);
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->work_dir, i ? "cache" : "jobs");
+		rc = fs_mkdirs(path, 0700);
+		if (rc) {
+			err_set(err, rc, "cannot create %s: %s", path, strerror(-rc));
+			goto fail;
+		}
+	}
+	/* Working directories of a previous life are stale. */
+	snprintf(path, sizeof(path), "%s/jobs", r->work_dir);
+	fs_remove_tree(path);
+	fs_mkdirs(path, 0700);
+
+	rc = do_register(r, err);
+	if (rc)
+		goto fail;
+	r->threads = XNEW(pthread_t, (size_t)r->cfg.concurrency);
+	for (int i = 0; i < r->cfg.concurrency; i++) {
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 1024 * 1024);
+		rc = -pthread_create(&r->threads[i], &attr, worker, r);
+		pthread_attr_destroy(&attr);
+		if (rc) {
+			err_set(err, rc, "cannot start a runner thread");
+			runner_stop(r);
+			runner_free(r);
+			return rc;
+		}
+		r->nthreads++;
+	}
+	log_info("runner %s: registered as %" PRId64 ", %d at once", r->name, r->id,
+		 r->cfg.concurrency);
+	*out = r;
+	return 0;
+fail:
+	runner_free(r);
+	return rc;
+}
+
+void runner_stop(struct runner *r)
+{
+	if (r)
+		atomic_store(&r->stop, true);
+}
+
+void runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nthreads; i++)
+		pthread_join(r->threads[i], NULL);
+	free(r->threads);
+	free(r->server);
+	free(r->token);
+	free(r->name);
+	free(r->work_dir);
+	json_decref(r->labels);
+	free(r);
+}

@@ -1,0 +1,37 @@
+/*
+ * The runner: claims jobs from a server over the HTTP API and runs each
+ * step as a local process. `vend runner` runs one on any machine; `vend
+ * up` runs one inside its own process, through the same API, so both
+ * take the same code path.
+ */
+#ifndef VEND_RUNNER_RUNNER_H
+#define VEND_RUNNER_RUNNER_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct runner_config {
+	const char *server;     /* base URL */
+	const char *token;      /* a runner-role token */
+	const char *name;       /* how steps and logs name this runner */
+	const char *work_dir;   /* jobs/ and cache/ live here */
+	int concurrency;        /* steps at once */
+	json_t *labels;         /* array of strings, or NULL */
+	int64_t kill_grace_ms;  /* SIGTERM .. SIGKILL on timeout or cancel */
+};
+
+struct runner;
+
+/* Creates the work directories, registers with the server (retrying
+ * until it answers or runner_stop) and starts the workers. */
+int runner_start(const struct runner_config *cfg, struct runner **out, struct vend_err *err);
+/* Asks the workers to stop: claims end, running steps are killed and not
+ * reported (the server resolves them as interrupted). */
+void runner_stop(struct runner *r);
+/* Waits for the workers and frees. */
+void runner_free(struct runner *r);
+
+#endif

@@ -1,0 +1,24 @@
+/* Inside the runner folder: what runner.c and job.c share. */
+#ifndef VEND_RUNNER_RUNNER_INT_H
+#define VEND_RUNNER_RUNNER_INT_H
+
+#include <pthread.h>
+
+#include "client/client.h"
+#include "runner/runner.h"
+
+struct runner {
+	struct runner_config cfg;
+	char *server, *token, *name, *work_dir;
+	json_t *labels;
+	int64_t id;             /* as registered */
+	atomic_bool stop;
+	pthread_t *threads;
+	int nthreads;
+};
+
+/* Runs one claimed job to the end and reports it (unless stopping or
+ * the claim was lost). api is the worker's client. */
+void runner__execute(struct runner *r, struct client *api, json_t *job);
+
+#endif
