@@ -37,4 +37,26 @@ int interp_each(const char *s, interp_each_fn fn, void *ctx);
 /* Whether s contains "${{" anywhere. */
 int interp_has_expr(const char *s);
 
+/*
+ * The scanner under the three functions above, for callers that need the
+ * position of a bad expression (the linter reports its line and column).
+ * An expression ends at the first "}}" that is outside a CEL string literal
+ * ('...', "...", triple-quoted and r-prefixed raw forms, backslash escapes)
+ * and outside braces the expression opened itself ({'a': {'b': 1}}).
+ */
+struct interp_span {
+	size_t start;    /* offset of the "${{" */
+	size_t expr;     /* offset of the expression text, after "${{" */
+	size_t expr_len; /* its length, surrounding blanks trimmed */
+	size_t end;      /* offset just past the closing "}}" */
+};
+
+/*
+ * Finds the next expression in s at or after *pos and stores it in sp.
+ * Returns 1 (found; *pos moves past it), 0 (no more), -EINVAL (the "${{" at
+ * sp->start is not terminated) or -E2BIG (its expression is longer than
+ * INTERP_MAX_EXPR; sp->start set). "$${{" is skipped as a literal.
+ */
+int interp_next(const char *s, size_t *pos, struct interp_span *sp);
+
 #endif

@@ -116,4 +116,25 @@ int template_lint_file(const char *path, struct diags *d);
 
 const char *param_type_name(enum param_type t);
 
+/*
+ * What catalog loading and linting share (added with the implementation).
+ * The kind of a document (borrowed text of its `kind:`), or NULL.
+ */
+const char *template_doc_kind(const struct ynode *doc);
+/* Whether vend knows kind: Template, Policy, Environment, TrustedKey,
+ * PolicyTest. */
+bool template_kind_known(const char *kind);
+/*
+ * The structural check of a known non-Template document (until its own
+ * module checks it fully): a mapping of apiVersion vend/v1, kind, metadata
+ * with a name, spec a mapping, nothing else. 0 or -EINVAL with problems
+ * added to d.
+ */
+int template_check_other(const struct ynode *doc, const char *path,
+			 struct diags *d);
+/* Lints one document of a loaded file, dispatching on its kind as
+ * template_lint_file does. Returns the number of problems added to d. */
+struct ydoc;
+int template_lint_doc(const struct ydoc *doc, const char *path, struct diags *d);
+
 #endif

@@ -1,0 +1,80 @@
+/*
+ * Private to the template module (template*.c, params.c): the parse
+ * context that collects problems with their positions, and the checks the
+ * files share. Nothing here is part of the module's interface.
+ */
+#ifndef VEND_TEMPLATE_TEMPLATE_INT_H
+#define VEND_TEMPLATE_TEMPLATE_INT_H
+
+#include "template/template.h"
+#include "template/yaml.h"
+
+/* One document being checked: every problem goes to d at a position. */
+struct tp {
+	const char *path;
+	struct diags *d;
+	int errors;
+};
+
+/* Adds a problem at node n's position (or the file's, if n is NULL). */
+void template__err(struct tp *P, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void template__err_at(struct tp *P, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Reports every key of mapping m that is neither in `allowed` nor in
+ * `later` (keys DESIGN defines that this version does not implement yet),
+ * each at the key's position. `where` names m in messages ("spec",
+ * "spec.steps[0]"); "" for the document itself. Lists end with NULL.
+ */
+void template__check_keys(struct tp *P, const struct ynode *m, const char *where,
+			  const char *const *allowed, const char *const *later);
+
+/* "where.key" or "key" when where is "". */
+void template__path(char *out, size_t size, const char *where, const char *key);
+
+/*
+ * A text field: a non-null scalar (numbers and booleans give their text).
+ * Returns its text (borrowed) or NULL after reporting why. `required` says
+ * whether absence is a problem; `m` is the mapping that should hold it.
+ */
+const char *template__text(struct tp *P, const struct ynode *m, const char *key,
+			   const char *where, bool required);
+/* A boolean field; returns false when absent or bad (after reporting). */
+bool template__bool(struct tp *P, const struct ynode *m, const char *key,
+		    const char *where, bool dflt);
+
+/* Reports unterminated or empty ${{ }} in scalar n at their positions. */
+void template__check_interp(struct tp *P, const struct ynode *n, const char *where);
+
+/* Whether s matches [first][rest]{0,max-1}, with the sets as strings. */
+bool template__name_ok(const char *s, const char *first, const char *rest, size_t max);
+
+/* The candidate closest to word by edit distance, if close enough to be a
+ * likely typo; NULL otherwise. */
+const char *template__closest(const char *word, const char *const *cands, size_t n);
+
+/* The parts of spec, in template_params.c and template_steps.c. */
+void template__parse_params(struct tp *P, const struct ynode *params,
+			    struct template *t);
+void template__parse_steps(struct tp *P, const struct ynode *list,
+			   const char *where, struct step_spec **out, size_t *n_out);
+void template__free_param(struct param_spec *p);
+void template__free_steps(struct step_spec *v, size_t n);
+json_t *template__param_to_json(const struct param_spec *p);
+json_t *template__steps_to_json(const struct step_spec *v, size_t n);
+
+/*
+ * Checks typed value v against p's rules: enum (unless skip_enum),
+ * pattern, minimum/maximum, minLength/maxLength. v must already have p's
+ * JSON type. Returns 0, or -EINVAL with the reason in why ("must be at most
+ * 20 (got 25)").
+ */
+int template__check_value(const struct param_spec *p, json_t *v, bool skip_enum,
+			  char *why, size_t size);
+
+/* A number for a message: integers without a fraction, others shortest. */
+void template__fmt_num(double x, char *out, size_t size);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * Step lists of a template (spec.preflight, spec.steps, spec.rollback).
+ * The rule that matters most lives here: `run:` is shell text, so a
+ * `${{ }}` in it is refused — parameters reach a step only as $PARAM_NAME
+ * environment variables, never spliced into the command (DESIGN §3).
+ */
+#include "template/interp.h"
+#include "template/params.h"
+#include "template/template_int.h"
+#include "util/duration.h"
+#include "util/xalloc.h"
+
+#define STEP_MAX_TIMEOUT_MS (7LL * 24 * 3600 * 1000)
+#define STEP_MAX_BACKOFF_MS (3600LL * 1000)
+#define STEP_DEFAULT_BACKOFF_MS 1000
+#define ENV_NAME_MAX 128
+
+static const char *const step_keys[] = {
+	"name", "run", "env", "timeout", "retry", "idempotent", "when", NULL
+};
+static const char *const step_later[] = {
+	"secrets", "analysis", "approval", "network", NULL
+};
+
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define DIGIT "0123456789"
+
+/* A duration field in (0, max]; returns false when absent or bad. */
+static bool parse_duration(struct tp *P, const struct ynode *m, const char *key,
+			   const char *where, long long max, long long *out)
+{
+	const struct ynode *v = ynode_get(m, key);
+	char lim[32];
+	long long ms;
+
+	if (!v || ynode_is_null(v))
+		return false;
+	duration_format(max, lim, sizeof(lim));
+	if (!ynode_is_string(v) || duration_parse_ms(v->str, &ms)) {
+		template__err(P, v, "%s.%s must be a duration such as 30s, 5m or 1h%s",
+			      where, key, ynode_is_text(v) && v->type != YSCALAR_STRING
+			      ? " (a bare number has no unit)" : "");
+		return false;
+	}
+	if (ms <= 0 || ms > max) {
+		template__err(P, v, "%s.%s must be more than 0s and at most %s", where, key,
+			      lim);
+		return false;
+	}
+	*out = ms;
+	return true;
+}
+
+/* `${{` in a CEL field (when:, validate) is a mistake worth naming. */
+static bool cel_without_braces(struct tp *P, const struct ynode *v, const char *what)
+{
+	int line, col;
+
+	if (!v || v->kind != YNODE_SCALAR || !strstr(v->str, "${{"))
+		return true;
+	ynode_find(v, "${{", 0, &line, &col);
+	template__err_at(P, line, col, "%s is a CEL expression already; write it "
+				       "without ${{ }}", what);
+	return false;
+}
+
+static void parse_env(struct tp *P, const struct ynode *m, const char *where,
+		      struct step_spec *st)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s.env", where);
+	if (ynode_is_null(m))
+		return;
+	if (m->kind != YNODE_MAPPING) {
+		template__err(P, m, "%s must be a mapping of NAME: value, not %s", path,
+			      ynode_describe(m));
+		return;
+	}
+	if (m->n_pairs > TEMPLATE_MAX_ENV) {
+		template__err(P, m, "%s has %zu variables (at most %d)", path, m->n_pairs,
+			      TEMPLATE_MAX_ENV);
+		return;
+	}
+	st->env = XNEW(struct env_var, m->n_pairs);
+	for (size_t i = 0; i < m->n_pairs; i++) {
+		const struct ynode *k = m->pairs[i].key, *v = m->pairs[i].value;
+		char q[96], vp[256];
+
+		if (!template__name_ok(k->str, UPPER LOWER "_", UPPER LOWER DIGIT "_",
+				       ENV_NAME_MAX)) {
+			template__err(P, k, "%s: %s is not a variable name "
+					    "([A-Za-z_][A-Za-z0-9_]*)", path,
+				      yquote(k->str, q, sizeof(q)));
+			continue;
+		}
+		if (!strncmp(k->str, "VEND_", 5) || !strncmp(k->str, "PARAM_", 6)) {
+			template__err(P, k, "%s: %s is reserved (vend sets VEND_* and "
+					    "PARAM_* itself)", path, k->str);
+			continue;
+		}
+		snprintf(vp, sizeof(vp), "%s.%s", path, k->str);
+		if (!ynode_is_text(v)) {
+			template__err(P, v, "%s must be a string%s, not %s", vp,
+				      ynode_is_null(v) ? " (write \"\" for an empty one)" : "",
+				      ynode_describe(v));
+			continue;
+		}
+		if (v->len > PARAM_MAX_VALUE_LEN) {
+			template__err(P, v, "%s is too long (%zu bytes; at most %d)", vp, v->len,
+				      PARAM_MAX_VALUE_LEN);
+			continue;
+		}
+		template__check_interp(P, v, vp);
+		st->env[st->n_env].name = xstrdup(k->str);
+		st->env[st->n_env].value = xstrdup(v->str);
+		st->n_env++;
+	}
+}
+
+static void parse_retry(struct tp *P, const struct ynode *m, const char *where,
+			struct step_spec *st)
+{
+	static const char *const keys[] = { "attempts", "backoff", NULL };
+	const struct ynode *a;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s.retry", where);
+	if (ynode_is_null(m))
+		return;
+	if (m->kind != YNODE_MAPPING) {
+		template__err(P, m, "%s must be a mapping such as {attempts: 3, backoff: 2s}, "
+				    "not %s", path, ynode_describe(m));
+		return;
+	}
+	template__check_keys(P, m, path, keys, NULL);
+	a = ynode_get(m, "attempts");
+	if (!a || ynode_is_null(a))
+		template__err(P, a ? a : m, "%s.attempts is required (total tries, 1 to %d)",
+			      path, TEMPLATE_MAX_ATTEMPTS);
+	else if (a->kind != YNODE_SCALAR || a->type != YSCALAR_INT || a->i < 1 ||
+		 a->i > TEMPLATE_MAX_ATTEMPTS)
+		template__err(P, a, "%s.attempts must be an integer from 1 to %d (total tries)",
+			      path, TEMPLATE_MAX_ATTEMPTS);
+	else
+		st->attempts = (int)a->i;
+	st->backoff_ms = STEP_DEFAULT_BACKOFF_MS;
+	parse_duration(P, m, "backoff", path, STEP_MAX_BACKOFF_MS, &st->backoff_ms);
+}
+
+static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
+		       struct step_spec *st)
+{
+	int before = P->errors;
+	const struct ynode *v;
+	const char *s;
+	char q[96], path[160];
+
+	memset(st, 0, sizeof(*st));
+	st->attempts = 1;
+	st->line = m->line;
+	st->col = m->col;
+	if (m->kind != YNODE_MAPPING) {
+		template__err(P, m, "%s must be a mapping with a name and run:, not %s",
+			      where, ynode_describe(m));
+		goto out;
+	}
+	template__check_keys(P, m, where, step_keys, step_later);
+	s = template__text(P, m, "name", where, true);
+	if (s && !template__name_ok(s, LOWER DIGIT, LOWER DIGIT "_-", 63))
+		template__err(P, ynode_get(m, "name"), "%s.name %s must be 1 to 63 of a-z, "
+				    "0-9, _ and -, starting with a letter or digit", where,
+			      yquote(s, q, sizeof(q)));
+	else if (s)
+		st->name = xstrdup(s);
+	s = template__text(P, m, "run", where, true);
+	v = ynode_get(m, "run");
+	if (s && !*s) {
+		template__err(P, v, "%s.run must not be empty", where);
+	} else if (s && strstr(s, "${{")) {
+		int line, col;
+		ynode_find(v, "${{", 0, &line, &col);
+		template__err_at(P, line, col, "%s.run: `${{ }}` is not allowed in run: "
+				 "(parameters reach steps as $PARAM_NAME environment "
+				 "variables, never as shell text)", where);
+	} else if (s) {
+		st->run = xstrdup(s);
+	}
+	if ((v = ynode_get(m, "env")))
+		parse_env(P, v, where, st);
+	parse_duration(P, m, "timeout", where, STEP_MAX_TIMEOUT_MS, &st->timeout_ms);
+	if ((v = ynode_get(m, "retry")))
+		parse_retry(P, v, where, st);
+	st->idempotent = template__bool(P, m, "idempotent", where, false);
+	snprintf(path, sizeof(path), "%s.when", where);
+	v = ynode_get(m, "when");
+	s = template__text(P, m, "when", where, false);
+	if (s && cel_without_braces(P, v, path))
+		st->when = xstrdup(s);
+out:
+	return P->errors == before;
+}
+
+static void free_step(struct step_spec *st)
+{
+	free(st->name);
+	free(st->run);
+	for (size_t i = 0; i < st->n_env; i++) {
+		free(st->env[i].name);
+		free(st->env[i].value);
+	}
+	free(st->env);
+	free(st->when);
+}
+
+void template__parse_steps(struct tp *P, const struct ynode *list, const char *where,
+			   struct step_spec **out, size_t *n_out)
+{
+	const struct ynode **seen;
+	struct step_spec *v;
+	size_t n = 0, n_seen = 0;
+
+	if (ynode_is_null(list))
+		return;
+	if (list->kind != YNODE_SEQUENCE) {
+		template__err(P, list, "%s must be a list of steps, not %s", where,
+			      ynode_describe(list));
+		return;
+	}
+	if (list->n_items > TEMPLATE_MAX_STEPS) {
+		template__err(P, list, "%s has %zu steps (at most %d)", where, list->n_items,
+			      TEMPLATE_MAX_STEPS);
+		return;
+	}
+	v = XNEW(struct step_spec, list->n_items);
+	/* Names seen so far, also of steps with other problems, so that a
+	 * duplicate is reported in the same pass. */
+	seen = XNEW(const struct ynode *, list->n_items);
+	for (size_t i = 0; i < list->n_items; i++) {
+		const struct ynode *item = list->items[i];
+		const struct ynode *name = ynode_get(item, "name");
+		struct step_spec st;
+		char w[96];
+		bool ok, dup = false;
+
+		snprintf(w, sizeof(w), "%s[%zu]", where, i);
+		ok = parse_step(P, item, w, &st);
+		for (size_t j = 0; ynode_is_text(name) && j < n_seen && !dup; j++) {
+			if (strcmp(seen[j]->str, name->str))
+				continue;
+			template__err(P, name, "%s.name: another step in %s is named \"%s\" "
+					       "(line %d); step names must be unique",
+				      w, where, name->str, seen[j]->line);
+			dup = true;
+		}
+		if (ynode_is_text(name) && !dup)
+			seen[n_seen++] = name;
+		if (!ok || dup) {
+			free_step(&st);
+			continue;
+		}
+		v[n++] = st;
+	}
+	free(seen);
+	*out = v;
+	*n_out = n;
+}
+
+void template__free_steps(struct step_spec *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free_step(&v[i]);
+	free(v);
+}
+
+json_t *template__steps_to_json(const struct step_spec *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct step_spec *st = &v[i];
+		json_t *j = json_object(), *env = json_object();
+		char d[32];
+
+		json_object_set_new(j, "name", json_string(st->name));
+		json_object_set_new(j, "run", json_string(st->run));
+		for (size_t k = 0; k < st->n_env; k++)
+			json_object_set_new(env, st->env[k].name, json_string(st->env[k].value));
+		json_object_set_new(j, "env", env);
+		if (st->timeout_ms) {
+			duration_format(st->timeout_ms, d, sizeof(d));
+			json_object_set_new(j, "timeout", json_string(d));
+		} else {
+			json_object_set_new(j, "timeout", json_null());
+		}
+		duration_format(st->backoff_ms, d, sizeof(d));
+		json_object_set_new(j, "retry", json_pack("{s:i, s:s}", "attempts",
+							  st->attempts, "backoff", d));
+		json_object_set_new(j, "idempotent", json_boolean(st->idempotent));
+		json_object_set_new(j, "when", st->when ? json_string(st->when) : json_null());
+		json_array_append_new(a, j);
+	}
+	return a;
+}
