@@ -11,7 +11,7 @@ BUILD_PKGS="gcc make pkg-config
 	libsqlite3-dev libpq-dev libsodium-dev libpcre2-dev"
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores.
-TEST_PKGS="bubblewrap sqlite3 curl"
+TEST_PKGS="bubblewrap sqlite3 curl jq"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

@@ -5,7 +5,7 @@ t=$1
 name=$(basename "$t" .sh)
 start=$(date +%s)
 case "$t" in
-*.sh) timeout 900 sh "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
+*.sh) timeout 900 bash "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
 */replay_fuzz_*)
 	corpus="$top/tests/fuzz/corpus/${name#replay_fuzz_}"
 	timeout 900 "$t" "$corpus" >"$out/$name.tap" 2>"$out/$name.err" ;;

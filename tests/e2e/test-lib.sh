@@ -1,0 +1,161 @@
+#!/bin/bash
+# The end-to-end test library (after git's t/test-lib.sh). A test script:
+#
+#	. "$(dirname "$0")/test-lib.sh"
+#	vend_up                      # a real `vend up` on a free port, in a temp dir
+#	test_expect_success 'hello runs' '
+#		id=$(vend run hello -p name=world -o json | jq .id) &&
+#		...
+#	'
+#	test_done
+#
+# Each script runs in a fresh temporary directory with VEND_DATA pointing
+# at its server, so the CLI finds the server and the admin token there.
+# Output is TAP. Servers are stopped by pid when the script exits.
+
+set -u
+TEST_NAME=$(basename "$0" .sh)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${VEND_BIN:=$TOP/vend}"
+E2E="$TOP/tests/e2e"
+TEST_DIR=$(mktemp -d "/tmp/vend-$TEST_NAME.XXXXXX")
+cd "$TEST_DIR" || exit 1
+unset VEND_SERVER VEND_TOKEN VEND_DB
+export VEND_DATA="$TEST_DIR/data"
+test_count=0
+test_failed=0
+VEND_PIDS=()
+
+vend() {
+	"$VEND_BIN" "$@"
+}
+
+say() {
+	echo "# $*"
+}
+
+# vend_up [ARGS...]: starts `vend up` with the test catalog (or --catalog
+# given in ARGS) and waits until it listens.
+vend_up() {
+	local catalog="$E2E/catalog" arg
+	for arg in "$@"; do
+		[ "$arg" = "--catalog" ] || [ "$arg" = "--no-catalog" ] && catalog=""
+	done
+	rm -f "$VEND_DATA/server.url"
+	"$VEND_BIN" up --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
+		${catalog:+--catalog "$catalog"} "$@" >>"$TEST_DIR/server.log" 2>&1 &
+	VEND_PID=$!
+	VEND_PIDS+=("$VEND_PID")
+	local i
+	for i in $(seq 1 200); do
+		[ -s "$VEND_DATA/server.url" ] && return 0
+		if ! kill -0 "$VEND_PID" 2>/dev/null; then
+			say "vend up exited early:"
+			sed 's/^/#   /' "$TEST_DIR/server.log" | tail -20
+			return 1
+		fi
+		sleep 0.05
+	done
+	say "vend up did not start in 10s"
+	return 1
+}
+
+# vend_stop: SIGTERM and wait (a clean shutdown).
+vend_stop() {
+	kill -TERM "$VEND_PID" 2>/dev/null
+	wait "$VEND_PID" 2>/dev/null
+	return 0
+}
+
+# vend_kill9: the crash we promise to survive.
+vend_kill9() {
+	kill -KILL "$VEND_PID" 2>/dev/null
+	wait "$VEND_PID" 2>/dev/null
+	return 0
+}
+
+# run_json ID: the run as JSON.
+run_json() {
+	vend show "$1" -o json
+}
+
+# run_field ID JQ: one field of a run.
+run_field() {
+	vend show "$1" -o json | jq -r "$2"
+}
+
+# wait_state ID STATE [SECONDS]: waits until the run is in STATE.
+wait_state() {
+	local id=$1 want=$2 secs=${3:-20} i state
+	for i in $(seq 1 $((secs * 20))); do
+		state=$(run_field "$id" .state 2>/dev/null)
+		[ "$state" = "$want" ] && return 0
+		sleep 0.05
+	done
+	say "run $id is $state, not $want, after ${secs}s"
+	return 1
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 20))); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	say "timed out after ${secs}s waiting for: $*"
+	return 1
+}
+
+# expect_exit CODE COMMAND...: runs COMMAND; its status must be CODE.
+expect_exit() {
+	local want=$1 got
+	shift
+	"$@"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		say "exit status $got, expected $want: $*"
+		return 1
+	fi
+	return 0
+}
+
+# write_template DIR NAME: writes stdin as DIR/NAME.yaml (a catalog helper).
+write_file() {
+	mkdir -p "$(dirname "$1")"
+	cat >"$1"
+}
+
+test_expect_success() {
+	local desc=$1 body=$2 out
+	test_count=$((test_count + 1))
+	out="$TEST_DIR/test-$test_count.out"
+	if eval "$body" >"$out" 2>&1; then
+		echo "ok $test_count - $desc"
+	else
+		echo "not ok $test_count - $desc"
+		sed 's/^/#   /' "$out" | tail -40
+		test_failed=$((test_failed + 1))
+	fi
+}
+
+cleanup() {
+	local pid
+	for pid in "${VEND_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "$test_failed" = 0 ]; then
+		rm -rf "$TEST_DIR"
+	else
+		echo "# kept $TEST_DIR (server.log there)"
+		tail -30 "$TEST_DIR/server.log" 2>/dev/null | sed 's/^/#   server: /'
+	fi
+}
+trap cleanup EXIT
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" = 0 ]
+}
