@@ -40,15 +40,26 @@ struct catalog_file {
 struct catalog_files {
 	struct catalog_file *v; /* sorted by path */
 	size_t n, cap;
+	size_t total;           /* bytes in all files (added field) */
 };
+
+#define CATALOG_FILES_INIT { NULL, 0, 0, 0 }
 
 /* Reads every regular file under dir (skipping names that start with '.',
  * such as .git). Symlinks are followed only when they stay inside dir.
- * Limits as above; -E2BIG/-EINVAL/-ENOENT with detail in err. */
+ * Limits as above; -E2BIG/-EINVAL/-ENOENT with detail in err.
+ *
+ * Details: other file types (fifos, sockets, devices) are skipped; a
+ * symlink that leaves dir, is broken or loops is an error; a mode with
+ * any execute bit becomes 0755, others 0644. On success *out (which need
+ * not be initialised) is a new set the caller frees. */
 int catalog_files_read_dir(const char *dir, struct catalog_files *out,
 			   struct vend_err *err);
 /* Adds one file (copied; path checked as above); -EINVAL on a bad path,
- * -EEXIST on a duplicate, -E2BIG past a limit. Keeps the set sorted. */
+ * -EEXIST on a duplicate, -E2BIG past a limit. Keeps the set sorted.
+ * A good path: relative, '/'-separated, at most 1024 bytes of printable
+ * UTF-8, no empty parts and no part starting with '.' (so no "." or ".."),
+ * and no file where another path needs a directory ("a" and "a/b"). */
 int catalog_files_add(struct catalog_files *fs, const char *path,
 		      const void *data, size_t len, unsigned mode,
 		      struct vend_err *err);
@@ -89,7 +100,12 @@ int catalog_load(const struct catalog_files *fs, struct catalog **out,
 void catalog_free(struct catalog *c);
 
 /* The file set as JSON for POST /api/v1/catalog and back:
- * {"files": [{"path", "mode", "content" (base64)}]}. */
+ * {"files": [{"path", "mode", "content" (base64)}]}.
+ * "mode" is the octal text "0644" or "0755"; reading also takes an integer
+ * (420) and any octal text, normalised as above. "content" is standard
+ * base64 with padding. catalog_files_to_json returns a new reference;
+ * catalog_files_from_json borrows j, checks every limit and path, and on
+ * success fills *out (a new set; caller frees); -EINVAL/-E2BIG otherwise. */
 json_t *catalog_files_to_json(const struct catalog_files *fs);
 int catalog_files_from_json(json_t *j, struct catalog_files *out,
 			    struct vend_err *err);

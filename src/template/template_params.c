@@ -64,8 +64,11 @@ static json_t *node_value(const struct ynode *n, enum param_type type, char *why
 			return json_boolean(n->b);
 		break;
 	}
-	snprintf(why, size, "must be %s %s, not %s", type == PARAM_INTEGER ? "an" : "a",
-		 param_type_name(type), ynode_describe(n));
+	if (type == PARAM_NUMBER && n->type == YSCALAR_FLOAT)
+		snprintf(why, size, "must be a finite number, not %s", n->str);
+	else
+		snprintf(why, size, "must be %s %s, not %s", type == PARAM_INTEGER ? "an" : "a",
+			 param_type_name(type), ynode_describe(n));
 	return NULL;
 }
 

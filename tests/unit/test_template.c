@@ -1,0 +1,789 @@
+/* Unit tests for template/template: what `vend template lint` tells an
+ * author (every problem, at its line and column) and what a parsed template
+ * holds. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "tap.h"
+#include "template/template.h"
+#include "template/yaml.h"
+#include "util/buf.h"
+
+/* Every problem of parsing text as "L:C: msg\n" lines; *t gets the
+ * template when there are none. */
+static char *problems(const char *text, struct template **t)
+{
+	struct diags d = DIAGS_INIT;
+	struct template *tpl = NULL;
+	struct buf b = BUF_INIT;
+	int rc = template_parse("t.yaml", text, strlen(text), &tpl, &d);
+
+	for (size_t i = 0; i < d.n; i++)
+		buf_printf(&b, "%d:%d: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
+	if ((rc == 0) != (d.n == 0))
+		tap_fail(__FILE__, __LINE__, "rc %d with %zu problems", rc, d.n);
+	if (t)
+		*t = tpl;
+	else
+		template_free(tpl);
+	diags_free(&d);
+	return buf_detach(&b, NULL);
+}
+
+/* Parses text that must be clean. */
+static struct template *parse_ok(const char *text)
+{
+	struct template *t = NULL;
+	char *p = problems(text, &t);
+	if (*p)
+		tap_fail(__FILE__, __LINE__, "unexpected problems:\n%s", p);
+	free(p);
+	return t;
+}
+
+#define HEAD "apiVersion: vend/v1\nkind: Template\nmetadata:\n  name: t\nspec:\n"
+#define STEPS "  steps:\n    - name: s\n      run: 'true'\n"
+
+/* Expects exactly one problem, the given "L:C: msg". */
+#define CHECK_ONE(text, want)                                                  \
+	do {                                                                   \
+		char *p_ = problems((text), NULL);                            \
+		char w_[2048];                                                 \
+		snprintf(w_, sizeof(w_), "%s\n", (want));                      \
+		CHECK_STR(p_, w_);                                             \
+		free(p_);                                                      \
+	} while (0)
+
+/* Expects some problem containing the text. */
+#define CHECK_HAS(text, want)                                                  \
+	do {                                                                   \
+		char *p_ = problems((text), NULL);                            \
+		CHECK_CONTAINS(p_, (want));                                    \
+		free(p_);                                                      \
+	} while (0)
+
+static const char full[] =
+	"# A full template, as DESIGN section 3 shows it.\n"
+	"apiVersion: vend/v1\n"
+	"kind: Template\n"
+	"metadata:\n"
+	"  name: deploy-service\n"
+	"  title: Deploy a service with a canary\n"
+	"  description: Rolls out a new version\n"
+	"  owner: platform\n"
+	"  tags: [deploy, canary]\n"
+	"spec:\n"
+	"  parameters:\n"
+	"    service:     {type: string, required: true, pattern: '^[a-z][a-z0-9-]{1,30}$', description: Service name}\n"
+	"    version:     {type: string, required: true, minLength: 1, maxLength: 40}\n"
+	"    environment: {type: string, enum: [staging, prod], default: staging}\n"
+	"    replicas:    {type: integer, minimum: 1, maximum: 20, default: 2}\n"
+	"    ratio:       {type: number, minimum: 0, maximum: 1.5, default: 0.25}\n"
+	"    dry_run:     {type: boolean, default: false}\n"
+	"    note:        {}\n"
+	"  validate:\n"
+	"    - rule: \"params.environment != 'prod' || params.replicas >= 2\"\n"
+	"      message: prod needs at least two replicas\n"
+	"    - rule: params.replicas < 10\n"
+	"  permissions:\n"
+	"    run: [team:payments, role:deployer]\n"
+	"    rollback: [team:payments, role:sre, user:alice@example.com]\n"
+	"  environment: \"${{ params.environment }}\"\n"
+	"  lock: \"${{ params.service }}/${{ params.environment }}\"\n"
+	"  preflight:\n"
+	"    - name: unit-tests\n"
+	"      run: ./scripts/test.sh\n"
+	"  steps:\n"
+	"    - name: deploy-canary\n"
+	"      run: ./scripts/deploy.sh canary\n"
+	"      env: {REPLICAS: \"${{ params.replicas }}\", MODE: canary, COUNT: 3, ON: true}\n"
+	"      timeout: 5m\n"
+	"      retry: {attempts: 3, backoff: 2s}\n"
+	"      idempotent: true\n"
+	"    - name: promote\n"
+	"      run: |\n"
+	"        ./scripts/deploy.sh promote\n"
+	"        echo done\n"
+	"      when: \"params.environment == 'prod'\"\n"
+	"      retry: {attempts: 2}\n"
+	"  rollback:\n"
+	"    - name: revert\n"
+	"      run: ./scripts/deploy.sh revert\n";
+
+TEST(template_parses_everything_design_shows)
+{
+	struct template *t = parse_ok(full);
+	const struct param_spec *p;
+	const struct step_spec *s;
+
+	CHECK_STR(t->name, "deploy-service");
+	CHECK_STR(t->title, "Deploy a service with a canary");
+	CHECK_STR(t->description, "Rolls out a new version");
+	CHECK_STR(t->owner, "platform");
+	CHECK_INT(t->n_tags, 2);
+	CHECK_STR(t->tags[1], "canary");
+	CHECK_INT(t->n_params, 7);
+	p = &t->params[0];
+	CHECK_STR(p->name, "service");
+	CHECK_INT(p->type, PARAM_STRING);
+	CHECK(p->required);
+	CHECK_STR(p->pattern, "^[a-z][a-z0-9-]{1,30}$");
+	CHECK(p->pattern_re != NULL);
+	CHECK_STR(p->description, "Service name");
+	CHECK_INT(p->min_length, -1);
+	p = &t->params[1];
+	CHECK_INT(p->min_length, 1);
+	CHECK_INT(p->max_length, 40);
+	p = &t->params[2];
+	CHECK_STR(json_string_value(p->default_value), "staging");
+	CHECK_INT(json_array_size(p->enum_values), 2);
+	CHECK(!p->required);
+	p = &t->params[3];
+	CHECK_INT(p->type, PARAM_INTEGER);
+	CHECK(p->has_minimum && p->minimum == 1);
+	CHECK(p->has_maximum && p->maximum == 20);
+	CHECK_INT(json_integer_value(p->default_value), 2);
+	p = &t->params[4];
+	CHECK_INT(p->type, PARAM_NUMBER);
+	CHECK(p->maximum == 1.5);
+	CHECK(json_is_real(p->default_value) && json_real_value(p->default_value) == 0.25);
+	p = &t->params[5];
+	CHECK_INT(p->type, PARAM_BOOLEAN);
+	CHECK(json_is_false(p->default_value));
+	p = &t->params[6];
+	CHECK_STR(p->name, "note");
+	CHECK_INT(p->type, PARAM_STRING); /* the default type */
+	CHECK_INT(t->n_validate, 2);
+	CHECK_STR(t->validate[0].rule, "params.environment != 'prod' || params.replicas >= 2");
+	CHECK_STR(t->validate[0].message, "prod needs at least two replicas");
+	CHECK_INT(t->validate[0].line, 20);
+	CHECK(t->validate[1].message == NULL);
+	CHECK_STR(json_string_value(json_array_get(json_object_get(t->permissions, "rollback"), 2)),
+		  "user:alice@example.com");
+	CHECK_STR(t->environment, "${{ params.environment }}");
+	CHECK_STR(t->lock, "${{ params.service }}/${{ params.environment }}");
+	CHECK_INT(t->n_preflight, 1);
+	CHECK_STR(t->preflight[0].run, "./scripts/test.sh");
+	CHECK_INT(t->n_steps, 2);
+	s = &t->steps[0];
+	CHECK_STR(s->name, "deploy-canary");
+	CHECK_INT(s->n_env, 4);
+	CHECK_STR(s->env[0].name, "REPLICAS");
+	CHECK_STR(s->env[0].value, "${{ params.replicas }}");
+	CHECK_STR(s->env[2].value, "3");    /* numbers become their text */
+	CHECK_STR(s->env[3].value, "true");
+	CHECK_INT(s->timeout_ms, 300000);
+	CHECK_INT(s->attempts, 3);
+	CHECK_INT(s->backoff_ms, 2000);
+	CHECK(s->idempotent);
+	CHECK(s->when == NULL);
+	CHECK_INT(s->line, 32);
+	CHECK_INT(s->col, 7);
+	s = &t->steps[1];
+	CHECK_STR(s->run, "./scripts/deploy.sh promote\necho done\n");
+	CHECK_STR(s->when, "params.environment == 'prod'");
+	CHECK_INT(s->attempts, 2);
+	CHECK_INT(s->backoff_ms, 1000); /* default first delay */
+	CHECK(!s->idempotent);
+	CHECK_INT(s->timeout_ms, 0);
+	CHECK_INT(t->n_rollback, 1);
+	CHECK_STR(t->rollback[0].name, "revert");
+	CHECK_STR(t->path, "t.yaml");
+	CHECK_STR(t->dir, "");
+	CHECK_INT(t->source_len, strlen(full));
+	CHECK_STR(t->source, full);
+	template_free(t);
+}
+
+TEST(template_defaults_for_a_minimal_step)
+{
+	struct template *t = parse_ok(HEAD STEPS);
+	CHECK_INT(t->n_params, 0);
+	CHECK_INT(t->steps[0].attempts, 1);
+	CHECK_INT(t->steps[0].backoff_ms, 0);
+	CHECK(t->permissions == NULL);
+	CHECK(t->lock == NULL && t->environment == NULL && t->title == NULL);
+	template_free(t);
+}
+
+TEST(template_to_json_is_what_the_api_shows)
+{
+	struct template *t = parse_ok(full);
+	json_t *j, *p, *s;
+
+	memcpy(t->version, "abc", 4);
+	j = template_to_json(t);
+	CHECK_STR(json_string_value(json_object_get(j, "name")), "deploy-service");
+	CHECK_STR(json_string_value(json_object_get(j, "version")), "abc");
+	CHECK_STR(json_string_value(json_object_get(j, "owner")), "platform");
+	CHECK_INT(json_array_size(json_object_get(j, "tags")), 2);
+	p = json_object_get(j, "parameters");
+	CHECK_INT(json_array_size(p), 7);
+	s = json_array_get(p, 0);
+	CHECK_STR(json_string_value(json_object_get(s, "name")), "service");
+	CHECK_STR(json_string_value(json_object_get(s, "type")), "string");
+	CHECK(json_is_true(json_object_get(s, "required")));
+	CHECK_STR(json_string_value(json_object_get(s, "pattern")), "^[a-z][a-z0-9-]{1,30}$");
+	CHECK_STR(json_string_value(json_object_get(s, "description")), "Service name");
+	CHECK(json_object_get(s, "default") == NULL);
+	s = json_array_get(p, 1);
+	CHECK_INT(json_integer_value(json_object_get(s, "minLength")), 1);
+	CHECK_INT(json_integer_value(json_object_get(s, "maxLength")), 40);
+	s = json_array_get(p, 2);
+	CHECK_STR(json_string_value(json_object_get(s, "default")), "staging");
+	CHECK_STR(json_string_value(json_array_get(json_object_get(s, "enum"), 1)), "prod");
+	s = json_array_get(p, 3);
+	CHECK_STR(json_string_value(json_object_get(s, "type")), "integer");
+	CHECK(json_is_integer(json_object_get(s, "minimum")));
+	CHECK_INT(json_integer_value(json_object_get(s, "maximum")), 20);
+	CHECK_INT(json_integer_value(json_object_get(s, "default")), 2);
+	s = json_array_get(p, 4);
+	CHECK(json_is_real(json_object_get(s, "maximum")));
+	CHECK_INT(json_array_size(json_object_get(j, "validate")), 2);
+	CHECK(json_is_null(json_object_get(json_array_get(json_object_get(j, "validate"), 1),
+					   "message")));
+	CHECK_INT(json_array_size(json_object_get(json_object_get(j, "permissions"), "run")), 2);
+	CHECK_STR(json_string_value(json_object_get(j, "lock")),
+		  "${{ params.service }}/${{ params.environment }}");
+	s = json_array_get(json_object_get(j, "steps"), 0);
+	CHECK_STR(json_string_value(json_object_get(s, "name")), "deploy-canary");
+	CHECK_STR(json_string_value(json_object_get(s, "timeout")), "5m");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(s, "retry"), "attempts")), 3);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(s, "retry"), "backoff")), "2s");
+	CHECK(json_is_true(json_object_get(s, "idempotent")));
+	CHECK_STR(json_string_value(json_object_get(json_object_get(s, "env"), "MODE")), "canary");
+	CHECK(json_is_null(json_object_get(s, "when")));
+	s = json_array_get(json_object_get(j, "steps"), 1);
+	CHECK_STR(json_string_value(json_object_get(s, "when")), "params.environment == 'prod'");
+	CHECK(json_is_null(json_object_get(s, "timeout")));
+	CHECK_INT(json_array_size(json_object_get(j, "preflight")), 1);
+	CHECK_INT(json_array_size(json_object_get(j, "rollback")), 1);
+	json_decref(j);
+	template_free(t);
+}
+
+TEST(template_rejects_expressions_in_run_at_their_position)
+{
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: ./deploy.sh ${{ params.version }}\n",
+		  "8:24: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters "
+		  "reach steps as $PARAM_NAME environment variables, never as shell text)");
+	/* In a block scalar, on its own line; in quotes; and unterminated. */
+	CHECK_HAS(HEAD "  steps:\n    - name: s\n      run: |\n        echo hi\n"
+		  "        echo ${{ params.x }}\n", "10:14: spec.steps[0].run: `${{ }}` is not allowed");
+	CHECK_HAS(HEAD "  steps:\n    - name: s\n      run: \"a ${{\"\n",
+		  "8:15: spec.steps[0].run: `${{ }}` is not allowed");
+	CHECK_HAS(HEAD "  rollback:\n    - name: r\n      run: x${{ y }}\n" STEPS,
+		  "8:13: spec.rollback[0].run: `${{ }}` is not allowed");
+	CHECK_HAS(HEAD "  preflight:\n    - name: r\n      run: $${{ y }}\n" STEPS,
+		  "8:13: spec.preflight[0].run: `${{ }}` is not allowed");
+}
+
+TEST(template_rejects_unknown_keys_at_every_level)
+{
+	CHECK_ONE(HEAD STEPS "extra: 1\n",
+		  "9:1: unknown key \"extra\" (allowed: apiVersion, kind, metadata, spec)");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nmetadata:\n  name: t\n  titel: x\nspec:\n" STEPS,
+		  "5:3: unknown key \"titel\" in metadata; did you mean \"title\"? (allowed: "
+		  "name, title, description, owner, tags)");
+	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
+		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
+		  "parameters, validate, permissions, environment, lock, preflight, steps, rollback)");
+	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
+		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
+		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
+		  "maxLength, description)");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
+		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
+		  "retry, idempotent, when)");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
+		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
+	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
+		  "8:7: unknown key \"msg\" in spec.validate[0] (allowed: rule, message)");
+	CHECK_ONE(HEAD "  permissions: {run: [role:x], deploy: [role:y]}\n" STEPS,
+		  "6:32: unknown key \"deploy\" in spec.permissions (allowed: run, rollback, cancel)");
+}
+
+TEST(template_names_features_not_supported_yet)
+{
+	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
+	const char *step_keys[] = { "secrets", "analysis", "approval", "network" };
+	char text[1024], want[256];
+
+	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "  %s: x\n" STEPS, spec_keys[i]);
+		snprintf(want, sizeof(want), "6:3: `%s` is not supported yet", spec_keys[i]);
+		CHECK_ONE(text, want);
+	}
+	for (size_t i = 0; i < sizeof(step_keys) / sizeof(step_keys[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "  steps:\n    - name: s\n      run: x\n"
+			 "      %s: x\n", step_keys[i]);
+		snprintf(want, sizeof(want), "9:7: `%s` is not supported yet", step_keys[i]);
+		CHECK_ONE(text, want);
+	}
+	CHECK_ONE(HEAD "  parameters:\n    pw: {type: secret}\n" STEPS,
+		  "7:16: `type: secret` is not supported yet");
+}
+
+TEST(template_document_head_is_checked)
+{
+	CHECK_ONE("kind: Template\nmetadata: {name: t}\nspec:\n" STEPS,
+		  "1:1: apiVersion is required (apiVersion: vend/v1)");
+	CHECK_ONE("apiVersion: vend/v2\nkind: Template\nmetadata: {name: t}\nspec:\n" STEPS,
+		  "1:13: apiVersion must be vend/v1, not \"vend/v2\"");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Policy\nmetadata: {name: t}\nspec:\n" STEPS,
+		  "2:7: kind must be Template, not \"Policy\"");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nspec:\n" STEPS,
+		  "1:1: metadata is required (with a name)");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nmetadata: {title: x}\nspec:\n" STEPS,
+		  "3:11: metadata.name is required");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nmetadata: {name: Deploy_It}\nspec:\n" STEPS,
+		  "3:18: metadata.name \"Deploy_It\" must be 1 to 63 of a-z, 0-9 and -");
+	CHECK_HAS("apiVersion: vend/v1\nkind: Template\nmetadata: {name: "
+		  "a234567890123456789012345678901234567890123456789012345678901234}\nspec:\n" STEPS,
+		  "must be 1 to 63");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nmetadata: {name: t}\n",
+		  "1:1: spec is required (with steps)");
+	CHECK_ONE(HEAD "  parameters: {}\n", "6:3: spec.steps is required (a list of steps "
+		  "with a name and run:)");
+	CHECK_ONE(HEAD "  steps: []\n", "6:10: spec.steps must have at least one step");
+	CHECK_ONE(HEAD "  steps: {a: b}\n", "6:10: spec.steps must be a list of steps, not a mapping");
+	CHECK_ONE("- a\n- b\n", "1:1: a document must be a mapping, not a list");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n  lock: [a]\n",
+		  "9:9: spec.lock must be a string, not a list");
+	CHECK_ONE("apiVersion: vend/v1\nkind: Template\nmetadata: {name: t, tags: [a, [b]]}\nspec:\n" STEPS,
+		  "3:31: metadata.tags[1] must be a string of 1 to 64 bytes");
+}
+
+TEST(template_parameter_rules_are_consistent)
+{
+#define P(x) HEAD "  parameters:\n    p: " x "\n" STEPS
+	CHECK_ONE(P("{type: integer, minimum: 5, maximum: 2}"),
+		  "7:45: spec.parameters.p: minimum (5) is greater than maximum (2)");
+	CHECK_ONE(P("{type: string, minLength: 5, maxLength: 2}"),
+		  "7:48: spec.parameters.p: minLength (5) is greater than maxLength (2)");
+	CHECK_ONE(P("{type: number, minLength: 3}"),
+		  "7:34: spec.parameters.p.minLength applies only to string parameters");
+	CHECK_ONE(P("{type: boolean, maxLength: 3}"),
+		  "7:35: spec.parameters.p.maxLength applies only to string parameters");
+	CHECK_ONE(P("{type: string, minimum: 3}"),
+		  "7:32: spec.parameters.p.minimum applies only to integer and number parameters");
+	CHECK_ONE(P("{type: boolean, pattern: x}"),
+		  "7:33: spec.parameters.p.pattern applies only to string parameters");
+	CHECK_ONE(P("{type: integer, minimum: 1.5}"),
+		  "7:33: spec.parameters.p.minimum must be an integer, not a number");
+	CHECK_ONE(P("{type: number, maximum: '3'}"),
+		  "7:32: spec.parameters.p.maximum must be a finite number, not a string");
+	CHECK_ONE(P("{type: string, minLength: -1}"),
+		  "7:34: spec.parameters.p.minLength must be an integer from 0 to 65536");
+	CHECK_ONE(P("{type: float}"),
+		  "7:15: spec.parameters.p.type \"float\" is not a type (one of: string, integer, "
+		  "number, boolean)");
+	CHECK_ONE(P("{type: string, required: yes}"),
+		  "7:33: spec.parameters.p.required must be true or false, not a string");
+	CHECK_ONE(P("string"),
+		  "7:8: spec.parameters.p must be a mapping such as {type: string}, not a string");
+	CHECK_ONE(HEAD "  parameters:\n    Service: {}\n" STEPS,
+		  "7:5: parameter name \"Service\" must be 1 to 64 of a-z, 0-9 and _, not "
+		  "starting with a digit");
+	CHECK_ONE(HEAD "  parameters:\n    9lives: {}\n" STEPS,
+		  "7:5: parameter name \"9lives\" must be 1 to 64 of a-z, 0-9 and _, not "
+		  "starting with a digit");
+	CHECK_ONE(HEAD "  parameters: [a]\n" STEPS,
+		  "6:15: spec.parameters must be a mapping of NAME: {type: ...}, not a list");
+}
+
+TEST(template_bad_pattern_is_reported_at_the_pattern)
+{
+	CHECK_ONE(P("{type: string, pattern: '([a-z'}"),
+		  "7:32: spec.parameters.p.pattern is not a valid regular expression: missing "
+		  "terminating ] for character class (at offset 5)");
+	CHECK_HAS(P("{type: string, pattern: '(?<n'}"), "7:32: spec.parameters.p.pattern is not "
+		  "a valid regular expression");
+	CHECK_HAS(P("{type: string, pattern: '\\C'}"), "7:32: spec.parameters.p.pattern");
+}
+
+TEST(template_default_must_pass_its_own_rules)
+{
+	CHECK_ONE(P("{type: integer, minimum: 1, maximum: 20, default: 25}"),
+		  "7:58: spec.parameters.p.default must be at most 20 (got 25)");
+	CHECK_ONE(P("{type: integer, minimum: 1, default: 0}"),
+		  "7:45: spec.parameters.p.default must be at least 1 (got 0)");
+	CHECK_ONE(P("{type: number, maximum: 0.5, default: 0.75}"),
+		  "7:46: spec.parameters.p.default must be at most 0.5 (got 0.75)");
+	CHECK_ONE(P("{type: string, enum: [staging, prod], default: dev}"),
+		  "7:55: spec.parameters.p.default must be one of: staging, prod");
+	CHECK_ONE(P("{type: string, pattern: '^[a-z]+$', default: Abc}"),
+		  "7:53: spec.parameters.p.default must match ^[a-z]+$");
+	CHECK_ONE(P("{type: string, maxLength: 2, default: abc}"),
+		  "7:46: spec.parameters.p.default must be at most 2 characters long (got 3)");
+	CHECK_ONE(P("{type: string, minLength: 4, default: \"\xc3\xa9t\xc3\xa9\"}"),
+		  "7:46: spec.parameters.p.default must be at least 4 characters long (got 3)");
+	CHECK_ONE(P("{type: integer, default: 2.5}"),
+		  "7:33: spec.parameters.p.default must be an integer, not a number");
+	CHECK_ONE(P("{type: integer, default: '2'}"),
+		  "7:33: spec.parameters.p.default must be an integer, not a string");
+	CHECK_ONE(P("{type: boolean, default: 'yes'}"),
+		  "7:33: spec.parameters.p.default must be a boolean, not a string");
+	CHECK_ONE(P("{type: number, default: .nan}"),
+		  "7:32: spec.parameters.p.default must be a finite number, not .nan");
+	CHECK_ONE(P("{type: string, default: [a]}"),
+		  "7:32: spec.parameters.p.default must be a string, not a list");
+	CHECK_ONE(P("{type: string, required: true, default: x}"),
+		  "7:48: spec.parameters.p has a default, so it cannot be required (remove one "
+		  "of them)");
+}
+
+TEST(template_string_defaults_keep_their_text)
+{
+	struct template *t = parse_ok(P("{type: string, default: 1.10, enum: [1.10, 2.0, true]}"));
+	CHECK_STR(json_string_value(t->params[0].default_value), "1.10");
+	CHECK_STR(json_string_value(json_array_get(t->params[0].enum_values, 2)), "true");
+	template_free(t);
+	t = parse_ok(P("{type: number, default: 2, enum: [1, 2, 2.5]}"));
+	CHECK(json_is_real(t->params[0].default_value));
+	CHECK(json_is_real(json_array_get(t->params[0].enum_values, 0)));
+	template_free(t);
+}
+
+TEST(template_enum_values_are_checked)
+{
+	CHECK_ONE(P("{type: integer, enum: [1, two, 3]}"),
+		  "7:34: spec.parameters.p.enum[1] must be an integer, not a string");
+	CHECK_ONE(P("{type: integer, enum: [1, 2, 1]}"),
+		  "7:37: spec.parameters.p.enum[2] is listed twice");
+	CHECK_ONE(P("{type: integer, maximum: 5, enum: [1, 9]}"),
+		  "7:46: spec.parameters.p.enum[1] must be at most 5 (got 9)");
+	CHECK_ONE(P("{type: string, enum: []}"),
+		  "7:29: spec.parameters.p.enum must be a non-empty list of values");
+	CHECK_ONE(P("{type: string, enum: prod}"),
+		  "7:29: spec.parameters.p.enum must be a non-empty list of values");
+}
+#undef P
+
+TEST(template_step_problems)
+{
+#define S(x) HEAD "  steps:\n    - name: s\n      run: x\n      " x "\n"
+	CHECK_ONE(S("timeout: 300"),
+		  "9:16: spec.steps[0].timeout must be a duration such as 30s, 5m or 1h "
+		  "(a bare number has no unit)");
+	CHECK_ONE(S("timeout: 5 minutes"),
+		  "9:16: spec.steps[0].timeout must be a duration such as 30s, 5m or 1h");
+	CHECK_ONE(S("timeout: 0s"),
+		  "9:16: spec.steps[0].timeout must be more than 0s and at most 7d");
+	CHECK_ONE(S("timeout: 8d"),
+		  "9:16: spec.steps[0].timeout must be more than 0s and at most 7d");
+	CHECK_ONE(S("retry: {attempts: 0}"),
+		  "9:25: spec.steps[0].retry.attempts must be an integer from 1 to 20 (total tries)");
+	CHECK_ONE(S("retry: {attempts: 21}"),
+		  "9:25: spec.steps[0].retry.attempts must be an integer from 1 to 20 (total tries)");
+	CHECK_ONE(S("retry: {backoff: 1s}"),
+		  "9:14: spec.steps[0].retry.attempts is required (total tries, 1 to 20)");
+	CHECK_ONE(S("retry: {attempts: 2, backoff: 2h}"),
+		  "9:37: spec.steps[0].retry.backoff must be more than 0s and at most 1h");
+	CHECK_ONE(S("retry: 3"),
+		  "9:14: spec.steps[0].retry must be a mapping such as {attempts: 3, backoff: 2s}, "
+		  "not an integer");
+	CHECK_ONE(S("idempotent: yes"),
+		  "9:19: spec.steps[0].idempotent must be true or false, not a string");
+	CHECK_ONE(S("when: \"${{ params.x }}\""),
+		  "9:14: spec.steps[0].when is a CEL expression already; write it without ${{ }}");
+	CHECK_ONE(S("env: {1X: a}"),
+		  "9:13: spec.steps[0].env: \"1X\" is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+	CHECK_ONE(S("env: {VEND_RUN_ID: a}"),
+		  "9:13: spec.steps[0].env: VEND_RUN_ID is reserved (vend sets VEND_* and PARAM_* "
+		  "itself)");
+	CHECK_ONE(S("env: {PARAM_NAME: a}"),
+		  "9:13: spec.steps[0].env: PARAM_NAME is reserved (vend sets VEND_* and PARAM_* "
+		  "itself)");
+	CHECK_ONE(S("env: {A: }"),
+		  "9:16: spec.steps[0].env.A must be a string (write \"\" for an empty one), not null");
+	CHECK_ONE(S("env: {A: [1]}"),
+		  "9:16: spec.steps[0].env.A must be a string, not a list");
+	CHECK_ONE(S("env: [A]"),
+		  "9:12: spec.steps[0].env must be a mapping of NAME: value, not a list");
+	CHECK_ONE(HEAD "  steps:\n    - name: Deploy\n      run: x\n",
+		  "7:13: spec.steps[0].name \"Deploy\" must be 1 to 63 of a-z, 0-9, _ and -, "
+		  "starting with a letter or digit");
+	CHECK_ONE(HEAD "  steps:\n    - run: x\n", "7:7: spec.steps[0].name is required");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n", "7:7: spec.steps[0].run is required");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: ''\n",
+		  "8:12: spec.steps[0].run must not be empty");
+	CHECK_ONE(HEAD "  steps:\n    - ./deploy.sh\n",
+		  "7:7: spec.steps[0] must be a mapping with a name and run:, not a string");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: a\n    - name: t\n      run: b\n"
+		  "    - name: s\n      run: c\n",
+		  "11:13: spec.steps[2].name: another step in spec.steps is named \"s\" (line 7); "
+		  "step names must be unique");
+#undef S
+}
+
+TEST(template_step_names_may_repeat_across_lists)
+{
+	struct template *t = parse_ok(HEAD STEPS "  rollback:\n    - name: s\n      run: x\n");
+	template_free(t);
+}
+
+TEST(template_run_true_is_a_command)
+{
+	/* `run: true` is the shell's true, not a YAML boolean to refuse. */
+	struct template *t = parse_ok(HEAD "  steps:\n    - name: s\n      run: true\n");
+	CHECK_STR(t->steps[0].run, "true");
+	template_free(t);
+}
+
+TEST(template_unterminated_expressions_are_reported_at_their_column)
+{
+	CHECK_ONE(HEAD "  lock: \"${{ params.a }}/${{ params.b\"\n" STEPS,
+		  "6:26: spec.lock: unterminated ${{ (no closing }})");
+	CHECK_ONE(HEAD "  environment: ${{ params.env\n" STEPS,
+		  "6:16: spec.environment: unterminated ${{ (no closing }})");
+	CHECK_ONE(HEAD "  environment: 'prod-${{ }}'\n" STEPS,
+		  "6:22: spec.environment: empty ${{ }}");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      env:\n"
+		  "        A: ok ${{ a }}\n        B: \"x ${{ b\"\n",
+		  "11:15: spec.steps[0].env.B: unterminated ${{ (no closing }})");
+	/* $${{ is a literal and never unterminated. */
+	{
+		struct template *t = parse_ok(HEAD "  lock: \"$${{ x\"\n" STEPS);
+		template_free(t);
+	}
+}
+
+TEST(template_validate_and_permissions)
+{
+	CHECK_ONE(HEAD "  validate:\n    - message: m\n" STEPS,
+		  "7:7: spec.validate[0].rule is required");
+	CHECK_ONE(HEAD "  validate:\n    - rule: \"${{ params.x }}\"\n" STEPS,
+		  "7:14: spec.validate[0].rule is a CEL expression already; write it without ${{ }}");
+	CHECK_ONE(HEAD "  validate: {rule: x}\n" STEPS,
+		  "6:13: spec.validate must be a list of {rule, message}, not a mapping");
+	CHECK_ONE(HEAD "  permissions:\n    run: [payments]\n" STEPS,
+		  "7:11: spec.permissions.run[0] \"payments\" must be role:NAME, team:NAME or "
+		  "user:NAME");
+	CHECK_ONE(HEAD "  permissions:\n    run: team:x\n" STEPS,
+		  "7:10: spec.permissions.run must be a list such as [team:x, role:y], not a string");
+	CHECK_ONE(HEAD "  permissions: [team:x]\n" STEPS,
+		  "6:16: spec.permissions must be a mapping such as {run: [team:x]}, not a list");
+}
+
+TEST(template_collects_every_problem_in_line_order)
+{
+	const char *text =
+		"apiVersion: vend/v9\n"
+		"kind: Template\n"
+		"metadata: {name: BAD}\n"
+		"spec:\n"
+		"  cost: 1\n"
+		"  parameters:\n"
+		"    n: {type: integer, default: x}\n"
+		"  steps:\n"
+		"    - name: a\n"
+		"      run: echo ${{ params.n }}\n"
+		"      bogus: 1\n"
+		"    - name: a\n"
+		"      run: ok\n";
+	char *p = problems(text, NULL);
+	CHECK_STR(p,
+		  "1:13: apiVersion must be vend/v1, not \"vend/v9\"\n"
+		  "3:18: metadata.name \"BAD\" must be 1 to 63 of a-z, 0-9 and -\n"
+		  "5:3: `cost` is not supported yet\n"
+		  "7:33: spec.parameters.n.default must be an integer, not a string\n"
+		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
+		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
+		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
+		  "retry, idempotent, when)\n"
+		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
+		  "step names must be unique\n");
+	free(p);
+}
+
+TEST(template_limits)
+{
+	struct buf b = BUF_INIT;
+	char *p;
+
+	buf_adds(&b, HEAD "  parameters:\n");
+	for (int i = 0; i <= TEMPLATE_MAX_PARAMS; i++)
+		buf_printf(&b, "    p%d: {}\n", i);
+	buf_adds(&b, STEPS);
+	p = problems(b.data, NULL);
+	CHECK_STR(p, "7:5: spec.parameters has 101 parameters (at most 100)\n");
+	free(p);
+	buf_reset(&b);
+	buf_adds(&b, HEAD "  steps:\n");
+	for (int i = 0; i <= TEMPLATE_MAX_STEPS; i++)
+		buf_printf(&b, "    - {name: s%d, run: x}\n", i);
+	p = problems(b.data, NULL);
+	CHECK_STR(p, "7:5: spec.steps has 201 steps (at most 200)\n");
+	free(p);
+	buf_reset(&b);
+	buf_adds(&b, HEAD "  steps:\n    - name: s\n      run: x\n      env:\n");
+	for (int i = 0; i <= TEMPLATE_MAX_ENV; i++)
+		buf_printf(&b, "        V%d: x\n", i);
+	p = problems(b.data, NULL);
+	CHECK_STR(p, "10:9: spec.steps[0].env has 101 variables (at most 100)\n");
+	free(p);
+	buf_reset(&b);
+	buf_adds(&b, HEAD STEPS "# ");
+	for (int i = 0; i < TEMPLATE_MAX_SOURCE; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\n");
+	p = problems(b.data, NULL);
+	CHECK_CONTAINS(p, "1:1: template is too large (");
+	free(p);
+	buf_release(&b);
+}
+
+TEST(template_parse_wants_one_template_document)
+{
+	CHECK_ONE(HEAD STEPS "---\n" HEAD STEPS,
+		  "9:1: expected one Template document, found more");
+	CHECK_ONE("# nothing\n", "0:0: no YAML document found");
+	/* A trailing empty document does not count. */
+	{
+		struct template *t = parse_ok(HEAD STEPS "---\n");
+		CHECK_INT(t->source_len, strlen(HEAD STEPS "---\n") - 4);
+		template_free(t);
+	}
+	CHECK_ONE(HEAD "  steps: *x\n", "6:10: YAML aliases are not supported");
+}
+
+TEST(template_free_accepts_null)
+{
+	template_free(NULL);
+	CHECK_STR(param_type_name(PARAM_STRING), "string");
+	CHECK_STR(param_type_name(PARAM_INTEGER), "integer");
+	CHECK_STR(param_type_name(PARAM_NUMBER), "number");
+	CHECK_STR(param_type_name(PARAM_BOOLEAN), "boolean");
+}
+
+/* --- template_lint_file ---------------------------------------------------- */
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/vend-test-XXXXXX");
+		CHECK(mkdtemp(tmpdir) != NULL);
+	}
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static void drop_tmp(void)
+{
+	if (tmpdir[0])
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *lint(const char *path, int *n)
+{
+	struct diags d = DIAGS_INIT;
+	struct buf b = BUF_INIT;
+	*n = template_lint_file(path, &d);
+	for (size_t i = 0; i < d.n; i++)
+		buf_printf(&b, "%d:%d: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
+	CHECK_INT(*n, d.n);
+	diags_free(&d);
+	return buf_detach(&b, NULL);
+}
+
+TEST(lint_example_hello_is_clean)
+{
+	int n;
+	char *p = lint("examples/templates/hello.yaml", &n);
+	CHECK_STR(p, "");
+	CHECK_INT(n, 0);
+	free(p);
+}
+
+TEST(lint_checks_every_kind)
+{
+	const char *text =
+		HEAD STEPS
+		"---\napiVersion: vend/v1\nkind: Policy\nmetadata: {name: p}\nspec: {rules: []}\n"
+		"---\napiVersion: vend/v1\nkind: Environment\nmetadata: {name: prod}\nspec: {}\n"
+		"---\napiVersion: vend/v1\nkind: TrustedKey\nmetadata: {name: k}\nspec: {minisign: x}\n"
+		"---\napiVersion: vend/v1\nkind: PolicyTest\nmetadata: {name: pt}\nspec: {}\n";
+	int n;
+	char *p = lint(write_tmp("ok.yaml", text), &n);
+	CHECK_STR(p, "");
+	free(p);
+	drop_tmp();
+}
+
+TEST(lint_structural_problems_of_other_kinds)
+{
+	const char *text =
+		"apiVersion: vend/v1\nkind: Policy\nspec: {}\n"
+		"---\napiVersion: v1\nkind: Environment\nmetadata: {title: x}\nspec: []\nextra: 1\n"
+		"---\nkind: Deployment\n"
+		"---\nmetadata: {name: x}\n"
+		"---\n- just a list\n"
+		"---\n" HEAD "  steps: []\n";
+	int n;
+	char *p = lint(write_tmp("bad.yaml", text), &n);
+	CHECK_STR(p,
+		  "1:1: metadata is required (with a name)\n"
+		  "5:13: apiVersion must be vend/v1, not \"v1\"\n"
+		  "7:11: metadata.name is required\n"
+		  "8:7: spec must be a mapping, not a list\n"
+		  "9:1: unknown key \"extra\" (allowed: apiVersion, kind, metadata, spec)\n"
+		  "11:7: unknown kind \"Deployment\" (one of: Template, Policy, Environment, "
+		  "TrustedKey, PolicyTest)\n"
+		  "13:1: kind is required (one of: Template, Policy, Environment, TrustedKey, "
+		  "PolicyTest)\n"
+		  "15:1: a document must be a mapping, not a list\n"
+		  "22:10: spec.steps must have at least one step\n");
+	CHECK_INT(n, 9);
+	free(p);
+	drop_tmp();
+}
+
+TEST(lint_file_problems)
+{
+	int n;
+	char *p = lint("/nonexistent/x.yaml", &n);
+	CHECK_STR(p, "0:0: cannot read: No such file or directory\n");
+	CHECK_INT(n, 1);
+	free(p);
+	p = lint(write_tmp("empty.yaml", ""), &n);
+	CHECK_STR(p, "0:0: no YAML document found\n");
+	free(p);
+	p = lint(write_tmp("syntax.yaml", "a: [\n"), &n);
+	CHECK_CONTAINS(p, "YAML syntax error");
+	CHECK_INT(n, 1);
+	free(p);
+	p = lint("/tmp", &n);
+	CHECK_CONTAINS(p, "cannot read: Is a directory");
+	free(p);
+	drop_tmp();
+}
+
+TEST(lint_file_is_size_capped)
+{
+	int fd, n;
+	const char *path = write_tmp("huge.yaml", "");
+	char *p;
+	fd = open(path, O_WRONLY);
+	CHECK(ftruncate(fd, YAML_MAX_TEXT + 1) == 0);
+	close(fd);
+	p = lint(path, &n);
+	CHECK_CONTAINS(p, "file is too large");
+	free(p);
+	drop_tmp();
+}
