@@ -16,15 +16,18 @@ int api_runs_create(struct http_req *req, struct http_resp *resp, struct vend_er
 	if (!json_is_object(body))
 		return err_set(err, -EINVAL, "the body must be a JSON object: "
 					     "{\"template\": NAME, \"params\": {...}}");
+	/* Every problem of the request at once, as the parameters get. */
 	rr.template = json_string_value(json_object_get(body, "template"));
 	if (!rr.template || !*rr.template)
-		return err_field(err, "template", "is required");
+		err_field(err, "template", "is required: the name of a template");
 	rr.version = json_string_value(json_object_get(body, "version"));
 	if (json_object_get(body, "version") && !json_is_string(json_object_get(body, "version")))
-		return err_field(err, "version", "must be a string");
+		err_field(err, "version", "must be a string");
 	params = json_object_get(body, "params");
 	if (params && !json_is_object(params))
-		return err_field(err, "params", "must be an object");
+		err_field(err, "params", "must be an object of NAME: value");
+	if (json_object_get(body, "dry_run") && !json_is_boolean(json_object_get(body, "dry_run")))
+		err_field(err, "dry_run", "must be true or false");
 	{
 		const char *k;
 		json_t *v;
@@ -33,9 +36,9 @@ int api_runs_create(struct http_req *req, struct http_resp *resp, struct vend_er
 			    strcmp(k, "dry_run"))
 				err_field(err, k, "is not a field of a run request "
 						  "(template, version, params, dry_run)");
-		if (err->fields)
-			return -EINVAL;
 	}
+	if (err->fields)
+		return -EINVAL;
 	if (key && (!*key || strlen(key) > MAX_IDEMPOTENCY_KEY))
 		return err_set(err, -EINVAL, "Idempotency-Key must be 1 to %d characters",
 			       MAX_IDEMPOTENCY_KEY);

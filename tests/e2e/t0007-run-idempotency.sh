@@ -38,13 +38,15 @@ test_expect_success 'the CLI passes --idempotency-key' '
 '
 
 test_expect_success 'concurrent retries with one key still make one run' '
+	pids="" &&
 	for i in 1 2 3 4 5 6 7 8; do
 		post "p$i.json" race "{\"template\":\"echo\",\"params\":{\"msg\":\"r\"}}" >"s$i" &
+		pids="$pids $!"
 	done &&
-	wait &&
+	wait $pids &&
 	test "$(cat p*.json | jq -s "map(.id) | unique | length")" = 1 &&
-	test "$(cat s* | tr -d "\n" | tr -d 0-9 | wc -c)" = 0 &&
-	test "$(grep -l 201 s* | wc -l)" = 1
+	test "$(cat s[0-9] | tr -d 0-9 | wc -c)" = 0 &&
+	test "$(grep -l 201 s[0-9] | wc -l)" = 1
 '
 
 test_done

@@ -41,7 +41,7 @@ test_expect_success 'stderr is kept apart from stdout' '
 test_expect_success 'the SSE stream resumes after Last-Event-ID' '
 	id=$(vend run many -p lines=10 --wait -o json | jq .id) &&
 	URL=$(cat "$VEND_DATA/server.url") &&
-	first=$(vend logs "$id" -o json | jq -s ".[4].id") &&
+	first=$(vend logs "$id" -o json | jq -s "map(select(.line == \"line 4\"))[0].id") &&
 	curl -sN -H "Authorization: Bearer $(cat "$VEND_DATA/admin.token")" \
 		-H "Last-Event-ID: $first" "$URL/api/v1/runs/$id/logs?follow=1" >sse &&
 	grep "^data:" sse | head -1 | grep -q "line 5" &&

@@ -15,7 +15,7 @@ test_expect_success 'cancel a running step' '
 '
 
 test_expect_success 'the step stops promptly and is marked canceled' '
-	wait_for 10 sh -c "test \"\$(vend show $id -o json | jq -r .steps[0].state)\" = canceled" &&
+	wait_for 10 step_is "$id" 0 canceled &&
 	elapsed=$(( ($(date +%s%N) - start) / 1000000 )) &&
 	say "step stopped ${elapsed}ms after the cancel" &&
 	test "$(run_field "$id" .steps[1].state)" = canceled &&

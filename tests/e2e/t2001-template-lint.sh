@@ -25,7 +25,7 @@ test_expect_success 'problems are reported with their positions' '
 	expect_exit 2 vend template lint bad.yaml >out 2>err &&
 	cat out &&
 	grep -q "^bad.yaml:4:9: " out &&
-	grep -q "^bad.yaml:7:14: " out &&
+	grep -q "^bad.yaml:7:15: " out &&
 	grep -q "^bad.yaml:8:3: .*colour" out &&
 	grep -q "^bad.yaml:11:.*not allowed in run" out &&
 	grep -q "^bad.yaml:12:.*timeout" out &&

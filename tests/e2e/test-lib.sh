@@ -96,6 +96,19 @@ wait_state() {
 	return 1
 }
 
+# step_is ID INDEX STATE: whether step INDEX of the run is in STATE.
+step_is() {
+	test "$(run_field "$1" ".steps[$2].state")" = "$3"
+}
+
+# run_finished ID: whether the run is in a terminal state.
+run_finished() {
+	case "$(run_field "$1" .state)" in
+	succeeded | failed | rolled_back | rollback_failed | rejected | expired | canceled) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # wait_for SECONDS COMMAND...: until COMMAND succeeds.
 wait_for() {
 	local secs=$1 i
