@@ -1,0 +1,60 @@
+#!/bin/bash
+# The shipped examples work on this machine, offline.
+. "$(dirname "$0")/test-lib.sh"
+
+vend_up --catalog "$TOP/examples"
+FLEET="$TEST_DIR/fleet"
+
+test_expect_success 'deploy-app: a first deploy to two replicas' '
+	vend run deploy-app -p service=shop -p version=1.0.0 -p target="$FLEET" --follow >out &&
+	grep -q "first deploy of shop to staging" out &&
+	grep -q "replica-2 ok" out &&
+	test "$(cat "$FLEET/staging/shop/current/VERSION")" = 1.0.0
+'
+
+test_expect_success 'deploy-app: environment, lock and outputs are on the run' '
+	id=$(vend runs -o json | jq ".runs[0].id") &&
+	run_json "$id" >run.json &&
+	jq -e ".environment == \"staging\" and .lock == \"shop/staging\"" run.json &&
+	jq -e ".steps[] | select(.name == \"build\") | .outputs.digest | length == 64" run.json &&
+	jq -e "[.steps[].phase] == [\"preflight\", \"main\", \"main\", \"main\", \"rollback\"]" run.json
+'
+
+test_expect_success 'deploy-app: an upgrade switches every replica' '
+	vend run deploy-app -p service=shop -p version=1.0.1 -p target="$FLEET" -p replicas=3 --wait >/dev/null &&
+	for r in 1 2 3; do
+		test "$(cat "$FLEET/staging/shop/replica-$r/current/VERSION")" = 1.0.1 || exit 1
+	done
+'
+
+test_expect_success 'deploy-app: the preflight refuses a downgrade; nothing changes' '
+	expect_exit 1 vend run deploy-app -p service=shop -p version=0.9.0 -p target="$FLEET" --wait >out &&
+	id=$(vend runs -o json | jq ".runs[0].id") &&
+	run_field "$id" .reason | grep -q "preflight step check-version failed" &&
+	test "$(run_field "$id" "[.steps[] | select(.phase == \"main\") | .state] | unique | .[0]")" = skipped &&
+	test "$(cat "$FLEET/staging/shop/current/VERSION")" = 1.0.1
+'
+
+test_expect_success 'rotate-logs: a dry run changes nothing' '
+	mkdir -p logs &&
+	echo old >logs/a.log && touch -d "3 days ago" logs/a.log &&
+	echo older >logs/b.log.gz && touch -d "30 days ago" logs/b.log.gz &&
+	echo live >logs/c.log &&
+	vend run rotate-logs -p dir="$TEST_DIR/logs" --follow >out &&
+	grep -q "would compress .*a.log" out &&
+	grep -q "would delete .*b.log.gz" out &&
+	test -f logs/a.log && test -f logs/b.log.gz
+'
+
+test_expect_success 'rotate-logs: for real it compresses and prunes' '
+	vend run rotate-logs -p dir="$TEST_DIR/logs" -p dry_run=false --follow >out &&
+	test -f logs/a.log.gz && ! test -f logs/a.log &&
+	! test -f logs/b.log.gz &&
+	test -f logs/c.log
+'
+
+test_expect_success 'hello greets' '
+	vend run hello -p name=vend --follow | grep -q "hello, vend"
+'
+
+test_done
