@@ -39,7 +39,7 @@ static int pidfd_open_(pid_t pid)
 static void child(const struct proc_spec *spec, int out, int err, int report)
 {
 	sigset_t none;
-	int nul;
+	int nul, rfd = report;
 	char *argv[] = { "sh", "-c", (char *)spec->command, NULL };
 
 	/* Only async-signal-safe calls from here on. */
@@ -51,17 +51,21 @@ static void child(const struct proc_spec *spec, int out, int err, int report)
 	nul = open("/dev/null", O_RDONLY);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		goto fail;
+	/* The report pipe goes to 3, close-on-exec: a successful exec
+	 * closes it, which the parent reads as success. */
+	if (report != 3) {
+		if (dup3(report, 3, O_CLOEXEC) < 0)
+			goto fail;
+		rfd = 3;
+	}
+	syscall(SYS_close_range, 4, ~0U, 0);
 	if (spec->cwd && chdir(spec->cwd) < 0)
 		goto fail;
-	/* The report pipe is O_CLOEXEC: it closes on a successful exec. */
-	if (report != 3 && dup3(report, 3, O_CLOEXEC) < 0)
-		goto fail;
-	syscall(SYS_close_range, 4, ~0U, 0);
 	execve("/bin/sh", argv, spec->envp);
 fail:
 	{
 		int e = errno;
-		(void)!write(3, &e, sizeof(e));
+		(void)!write(rfd, &e, sizeof(e));
 	}
 	_exit(127);
 }

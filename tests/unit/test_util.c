@@ -1,0 +1,104 @@
+/* Unit tests for small util modules: utf8, err, time, fs. */
+#include <sys/stat.h>
+
+#include "tap.h"
+#include "util/err.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+TEST(utf8_validation)
+{
+	CHECK(utf8_valid("héllo €𝄞", strlen("héllo €𝄞")));
+	CHECK(!utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	CHECK(!utf8_valid("\xe2\x82", 2));         /* truncated */
+	CHECK_INT(utf8_length("ä€𝄞x", strlen("ä€𝄞x")), 4);
+}
+
+TEST(utf8_sanitize_replaces_bad_bytes_and_nul)
+{
+	struct buf b = BUF_INIT;
+	utf8_sanitize("a\xffz\0b", 5, &b);
+	CHECK_INT(b.len, 1 + 3 + 1 + 3 + 1);
+	CHECK(memcmp(b.data, "a\xef\xbf\xbdz\xef\xbf\xbd" "b", b.len) == 0);
+	buf_release(&b);
+}
+
+TEST(err_table_maps_codes_to_status_and_exit)
+{
+	CHECK_INT(err_http_status(-EINVAL), 400);
+	CHECK_INT(err_exit_code(-EINVAL), 2);
+	CHECK_INT(err_http_status(-EPROTO), 401);
+	CHECK_INT(err_exit_code(-EPROTO), 3);
+	CHECK_INT(err_http_status(-EACCES), 403);
+	CHECK_INT(err_exit_code(-EACCES), 1);
+	CHECK_INT(err_http_status(-ENOENT), 404);
+	CHECK_INT(err_http_status(-EEXIST), 409);
+	CHECK_INT(err_http_status(-E2BIG), 413);
+	CHECK_INT(err_http_status(-EIO), 500);
+	CHECK_INT(err_exit_code(-ECONNREFUSED), 3);
+	for (int s = 400; s < 600; s++) {
+		int code = err_from_http_status(s);
+		if (code == -EINVAL || code == -EPROTO || code == -EACCES || code == -ENOENT ||
+		    code == -E2BIG)
+			CHECK_INT(err_http_status(code), s == 422 ? 400 : s);
+	}
+}
+
+TEST(err_fields_accumulate)
+{
+	struct vend_err e = VEND_ERR_INIT;
+	CHECK_INT(err_field(&e, "params.a", "is required"), -EINVAL);
+	CHECK_INT(err_field(&e, "params.b", "must be %d", 3), -EINVAL);
+	CHECK_INT(json_array_size(e.fields), 2);
+	CHECK_STR(e.msg, "params.a: is required");
+	err_free(&e);
+	CHECK(e.fields == NULL);
+}
+
+TEST(time_round_trips)
+{
+	char s[40];
+	int64_t ms;
+	CHECK_INT(time_parse("2024-03-15T10:00:00Z", &ms), 0);
+	CHECK_INT(ms, 1710496800000LL);
+	time_format(ms + 123, s, sizeof(s));
+	CHECK_STR(s, "2024-03-15T10:00:00.123Z");
+	CHECK_INT(time_parse("2024-03-15T12:30:00+02:30", &ms), 0);
+	CHECK_INT(ms, 1710496800000LL);
+	CHECK_INT(time_parse("2024-13-15T10:00:00Z", &ms), -EINVAL);
+	CHECK_INT(time_parse("2024-03-15 10:00", &ms), -EINVAL);
+}
+
+TEST(sha256_known_answer)
+{
+	char hex[65];
+	/* FIPS 180-2, appendix B.1 */
+	sha256_hex("abc", 3, hex);
+	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(fs_write_is_atomic_with_mode)
+{
+	char dir[] = "/tmp/vend-fs-XXXXXX", path[128];
+	struct buf b = BUF_INIT;
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	CHECK_INT(fs_mkdirs(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/token", dir);
+	CHECK_INT(fs_write_file(path, "secret", 6, 0600), 0);
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	CHECK_INT(fs_read_file(path, 100, &b), 0);
+	CHECK_STR(b.data, "secret");
+	buf_reset(&b);
+	CHECK_INT(fs_read_file(path, 3, &b), -E2BIG);
+	buf_release(&b);
+	CHECK_INT(fs_remove_tree(dir), 0);
+	CHECK(stat(dir, &st) < 0);
+}
