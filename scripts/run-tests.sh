@@ -22,7 +22,7 @@ list="$out/.list"
 for t in "$UNIT_DIR"/test_* "$UNIT_DIR"/replay_* "$UNIT_DIR"/celconf; do
 	[ -x "$t" ] && echo "$t" >>"$list"
 done
-for t in tests/e2e/t[0-9]*.sh; do
+for t in tests/lint/*.sh tests/e2e/t[0-9]*.sh; do
 	[ -f "$t" ] && echo "$top/$t" >>"$list"
 done
 if [ -n "$TESTS" ]; then

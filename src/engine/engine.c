@@ -225,9 +225,8 @@ static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 	return engine__enqueue(ctx, tx, run, t, steps, n, next) ?: 1;
 }
 
-static int advance_once(struct vend_ctx *ctx, int64_t run_id)
+int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id)
 {
-	struct store_tx *tx;
 	struct run_row run;
 	struct step_row *steps = NULL;
 	size_t n = 0;
@@ -235,14 +234,9 @@ static int advance_once(struct vend_ctx *ctx, int64_t run_id)
 	enum run_state state;
 	int rc;
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = store_run_get(tx, run_id, &run);
 	if (rc)
 		return rc;
-	rc = store_run_get(tx, run_id, &run);
-	if (rc) {
-		store_rollback(tx);
-		return rc;
-	}
 	if (run_state_parse(run.state, &state) || run_state_terminal(state)) {
 		rc = 0;
 		goto out;
@@ -269,17 +263,27 @@ static int advance_once(struct vend_ctx *ctx, int64_t run_id)
 		break;
 	}
 out:
-	if (rc == 1) {
-		rc = store_commit(tx);
-		rc = rc ? rc : 1;
-	} else {
-		store_rollback(tx);
-	}
 	template_release(ctx, t);
 	for (size_t i = 0; i < n; i++)
 		step_row_free(&steps[i]);
 	free(steps);
 	run_row_free(&run);
+	return rc;
+}
+
+static int advance_once(struct vend_ctx *ctx, int64_t run_id)
+{
+	struct store_tx *tx;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (rc)
+		return rc;
+	rc = engine__advance_tx(ctx, tx, run_id);
+	if (rc == 1) {
+		rc = store_commit(tx);
+		return rc ? rc : 1;
+	}
+	store_rollback(tx);
 	return rc;
 }
 

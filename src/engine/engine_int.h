@@ -26,6 +26,9 @@ int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t 
 int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* One step of the reconciler inside tx (see engine_advance): 1 if it
+ * changed something, 0 if the run waits, or a negative errno. */
+int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id);
 /* Starts step `next` (evaluating its when:): a job is queued, or the
  * step is marked skipped or failed. */
 int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,

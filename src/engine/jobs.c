@@ -585,6 +585,13 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 	rc = record_completion(ctx, tx, &job, report);
 	run_id = job.run_id;
 	job_row_free(&job);
+	/* The step's end and what it leads to (the next step queued, or the
+	 * run's end) commit together: one fsync, and no moment where the run
+	 * is between steps in the store. */
+	if (!rc)
+		rc = engine__advance_tx(ctx, tx, run_id);
+	if (rc > 0)
+		rc = 0;
 	if (rc) {
 		store_rollback(tx);
 		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));

@@ -25,6 +25,7 @@
 #define FLUSH_BYTES (256 * 1024)
 #define MAX_PENDING (8 * 1024 * 1024) /* unsent log kept while the server is away */
 #define REPORT_TRIES 30
+#define FIRST_BEAT_MS 300
 
 struct job {
 	struct runner *r;
@@ -88,7 +89,7 @@ static int copy_file(const char *from, const char *to, unsigned mode)
 	int rc = fs_read_file(from, 64 * 1024 * 1024, &b);
 
 	if (!rc)
-		rc = fs_write_file(to, b.data, b.len, (mode & 0111) ? 0755 : 0644);
+		rc = fs_write_scratch(to, b.data, b.len, (mode & 0111) ? 0755 : 0644);
 	buf_release(&b);
 	return rc;
 }
@@ -105,7 +106,7 @@ static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
 	fs_remove_tree(j->dir);
 	if ((rc = fs_mkdirs(j->dir, 0700)) || (rc = fs_mkdirs(j->tmp_dir, 0700)))
 		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
-	rc = fs_write_file(j->out_file, "", 0, 0600);
+	rc = fs_write_scratch(j->out_file, "", 0, 0600);
 	if (rc)
 		return err_set(err, rc, "cannot create $VEND_OUTPUT: %s", strerror(-rc));
 	json_array_foreach(files, i, f) {
@@ -350,7 +351,9 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		goto out;
 	b.multi = curl_multi_init();
 	buf_init(&b.resp, 64 * 1024);
-	b.next = mono_ms();
+	/* The claim just granted a lease; the first heartbeat (which also
+	 * brings a cancel) can wait a moment, so short steps need none. */
+	b.next = mono_ms() + FIRST_BEAT_MS;
 
 	while (!done) {
 		struct pollfd pfds[3];

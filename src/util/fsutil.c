@@ -36,6 +36,21 @@ int fs_read_file(const char *path, size_t max, struct buf *out)
 	return rc;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
@@ -49,17 +64,8 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 		return -errno;
 	if (fchmod(fd, mode) < 0)
 		rc = -errno;
-	while (!rc && len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (!rc)
+		rc = write_all(fd, p, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -68,6 +74,19 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 		rc = -errno;
 	if (rc)
 		unlink(tmp);
+	return rc;
+}
+
+int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = fchmod(fd, mode) < 0 ? -errno : write_all(fd, data, len);
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
 	return rc;
 }
 

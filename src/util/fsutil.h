@@ -11,6 +11,9 @@
 int fs_read_file(const char *path, size_t max, struct buf *out);
 /* Writes data to path atomically (temp file, fsync, rename) with mode. */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
+/* Writes data to path in place, without fsync: for scratch files (a
+ * step's working directory) that a crash may lose. */
+int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode);
 /* Creates dir and its parents with mode; existing directories are fine. */
 int fs_mkdirs(const char *dir, mode_t mode);
 /* Removes path recursively without following symlinks. Missing is fine. */

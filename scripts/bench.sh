@@ -1,0 +1,27 @@
+#!/bin/sh
+# make bench: every benchmark program, with a throwaway `vend up` for those
+# that need a server. They print measured figures; nothing here passes or
+# fails on timing.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+dir=$(mktemp -d /tmp/vend-bench.XXXXXX)
+export VEND_DATA="$dir/data"
+./vend up --data "$VEND_DATA" --listen 127.0.0.1:0 --catalog bench/catalog --quiet \
+	--log-format text 2>"$dir/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+i=0
+while [ ! -s "$VEND_DATA/server.url" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+for b in build/bench/*; do
+	[ -x "$b" ] || continue
+	echo
+	echo "== $(basename "$b")"
+	"$b"
+done
+if [ -x scripts/bench-cel.sh ]; then
+	echo
+	echo "== CEL, side by side"
+	scripts/bench-cel.sh || echo "(bench-cel.sh failed)"
+fi
