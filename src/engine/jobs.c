@@ -423,6 +423,10 @@ int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 		if (rc)
 			break;
 		cancel = job.cancel || job.fence != fence;
+		if (strcmp(job.state, "claimed")) {
+			job_row_free(&job);
+			break; /* completed meanwhile: nobody is listening */
+		}
 		job_row_free(&job);
 		if (!cancel)
 			store_wait(ctx->store, chan_run(run_id), gen, deadline);
