@@ -22,7 +22,8 @@ static const char usage[] =
 	"  --no-catalog        start without loading a catalog\n"
 	"  --concurrency N     steps the embedded runner runs at once (default 4)\n"
 	"  --lease DURATION    how long a claimed job lives without a heartbeat (15s)\n"
-	"  --log-format F      json (default) or text log lines on stderr\n"
+	"  --log-format F      json or text log lines on stderr (default: text on a\n"
+	"                      terminal, json otherwise)\n"
 	"\n"
 	"Environment: VEND_DB (sqlite:PATH, the default under DIR).\n"
 	"Example: vend up --listen 127.0.0.1:0 --data /tmp/v --catalog ./catalog\n";
@@ -50,7 +51,8 @@ int cmd_up(int argc, char **argv)
 		.concurrency = 4,
 		.kill_grace_ms = 5000,
 	};
-	enum log_format lf = LOG_JSON;
+	/* People at a terminal get text; services and pipes get JSON lines. */
+	enum log_format lf = isatty(2) ? LOG_TEXT : LOG_JSON;
 	int c;
 
 	optind = 1;

@@ -233,7 +233,8 @@ int daemon_run(const struct daemon_opts *o)
 	if (!o->quiet) {
 		printf("vend is up at %s\n", http_url(d.http));
 		printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
-		printf("  try: vend run hello -p name=world --follow\n");
+		printf("  try: %s run hello -p name=world --follow\n",
+		       strchr(program_invocation_name, '/') ? program_invocation_name : "vend");
 		fflush(stdout);
 	}
 
