@@ -160,10 +160,14 @@ int cmd_run(int argc, char **argv)
 			if (client_call(&c.api, "GET", path, NULL, NULL, NULL, &run, &err))
 				run = json_incref(final);
 		}
-		if (c.json)
+		if (c.json) {
 			cli_print_json(run);
-		else
+		} else {
+			/* On a terminal, --follow ends with the steps at a glance. */
+			if (follow && fo.color)
+				render_steps(stdout, run, true);
 			render_run_summary(stdout, run, fo.color);
+		}
 		code = cli_run_exit_code(json_string_value(json_object_get(run, "state")));
 	}
 out:

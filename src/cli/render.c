@@ -48,11 +48,10 @@ void render_run(FILE *f, json_t *run, bool color)
 {
 	const char *state = str(run, "state");
 	const char *reason = json_string_value(json_object_get(run, "reason"));
-	json_t *steps = json_object_get(run, "steps"), *s, *params = json_object_get(run, "params");
+	json_t *steps = json_object_get(run, "steps"), *params = json_object_get(run, "params");
 	char created[40], span[32];
 	const char *k;
 	json_t *v;
-	size_t i;
 
 	cli_format_time(json_string_value(json_object_get(run, "created_at")), created,
 			sizeof(created));
@@ -81,26 +80,37 @@ void render_run(FILE *f, json_t *run, bool color)
 	}
 	if (json_array_size(steps)) {
 		fprintf(f, "  steps:\n");
-		fprintf(f, "    %-10s %-24s %-10s %8s %5s %9s  %s\n", "PHASE", "NAME", "STATE",
-			"ATTEMPTS", "EXIT", "DURATION", "RUNNER");
-		json_array_foreach(steps, i, s) {
-			const char *ss = str(s, "state");
-			json_t *ec = json_object_get(s, "exit_code");
-			char exit[16] = "-";
-			if (json_is_integer(ec))
-				snprintf(exit, sizeof(exit), "%" JSON_INTEGER_FORMAT, json_integer_value(ec));
-			cli_format_span(json_string_value(json_object_get(s, "started_at")),
-					json_string_value(json_object_get(s, "finished_at")), span,
-					sizeof(span));
-			fprintf(f, "    %-10s %-24s %s%-10s%s %8" JSON_INTEGER_FORMAT " %5s %9s  %s\n",
-				str(s, "phase"), str(s, "name"), render_state_color(ss, color), ss,
-				color ? RESET : "", json_integer_value(json_object_get(s, "attempts")),
-				exit, span, str(s, "runner"));
-			if (json_is_string(json_object_get(s, "error")))
-				fprintf(f, "      error: %s\n", str(s, "error"));
-			json_object_foreach(json_object_get(s, "outputs"), k, v)
-				fprintf(f, "      output %s = %s\n", k, json_string_value(v) ?: "");
-		}
+		render_steps(f, run, color);
+	}
+}
+
+void render_steps(FILE *f, json_t *run, bool color)
+{
+	json_t *steps = json_object_get(run, "steps"), *s, *v;
+	const char *k;
+	char span[32];
+	size_t i;
+
+	fprintf(f, "    %-10s %-24s %-10s %8s %5s %9s  %s\n", "PHASE", "NAME", "STATE",
+		"ATTEMPTS", "EXIT", "DURATION", "RUNNER");
+	json_array_foreach(steps, i, s) {
+		const char *ss = str(s, "state");
+		json_t *ec = json_object_get(s, "exit_code");
+		char exit[16] = "-";
+		if (json_is_integer(ec))
+			snprintf(exit, sizeof(exit), "%" JSON_INTEGER_FORMAT, json_integer_value(ec));
+		cli_format_span(json_string_value(json_object_get(s, "started_at")),
+				json_string_value(json_object_get(s, "finished_at")), span,
+				sizeof(span));
+		fprintf(f, "    %-10s %-24s %s%-10s%s %8" JSON_INTEGER_FORMAT " %5s %9s  %s\n",
+			str(s, "phase"), str(s, "name"), render_state_color(ss, color), ss,
+			color ? RESET : "", json_integer_value(json_object_get(s, "attempts")),
+			exit, json_is_string(json_object_get(s, "started_at")) ? span : "-",
+			str(s, "runner"));
+		if (json_is_string(json_object_get(s, "error")))
+			fprintf(f, "      error: %s\n", str(s, "error"));
+		json_object_foreach(json_object_get(s, "outputs"), k, v)
+			fprintf(f, "      output %s = %s\n", k, json_string_value(v) ?: "");
 	}
 }
 

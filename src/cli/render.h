@@ -8,6 +8,8 @@
 
 /* A run as `vend show` prints it. */
 void render_run(FILE *f, json_t *run, bool color);
+/* The steps of a run as a table. */
+void render_steps(FILE *f, json_t *run, bool color);
 /* One log line (a JSON line object from the API). With prefix, out/err
  * lines start with "[step] "; sys lines are marked as vend's own. */
 void render_log_line(FILE *f, json_t *line, bool color, bool prefix, bool timestamps);
