@@ -1,0 +1,287 @@
+/*
+ * Unit tests for the engine without HTTP: a store, a catalog, and a fake
+ * runner that claims and completes jobs through the engine's functions.
+ */
+#include <stdlib.h>
+
+#include "engine/catalog_apply.h"
+#include "engine/engine.h"
+#include "tap.h"
+#include "util/timeutil.h"
+
+static const char tpl[] =
+	"apiVersion: vend/v1\n"
+	"kind: Template\n"
+	"metadata: {name: two}\n"
+	"spec:\n"
+	"  parameters:\n"
+	"    n: {type: integer, default: 1}\n"
+	"  steps:\n"
+	"    - name: a\n"
+	"      run: echo a\n"
+	"      retry: {attempts: 2, backoff: 1ms}\n"
+	"    - name: b\n"
+	"      run: echo b\n"
+	"      idempotent: true\n"
+	"      env: {FROM_A: \"${{ steps.a.outputs.x }}\", N: \"${{ params.n }}\"}\n";
+
+static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL };
+
+static struct vend_ctx *setup(void)
+{
+	char dir[] = "/tmp/vend-engine-XXXXXX", url[128];
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+	struct catalog_files fs = { 0 };
+	struct diags d = DIAGS_INIT;
+	struct vend_ctx *ctx;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(url, sizeof(url), "sqlite:%s/vend.db", dir);
+	CHECK_INT(store_open(url, &st, &err), 0);
+	ctx = vend_ctx_new(st);
+	CHECK_INT(catalog_files_add(&fs, "templates/two.yaml", tpl, sizeof(tpl) - 1, 0644, &err), 0);
+	CHECK_INT(engine_catalog_apply(ctx, &fs, &d, NULL, &err), 0);
+	catalog_files_free(&fs);
+	return ctx;
+}
+
+static int64_t submit(struct vend_ctx *ctx)
+{
+	struct run_request rr = { .template = "two" };
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *out = NULL;
+	bool created;
+	int64_t id;
+
+	rr.params = json_pack("{s:i}", "n", 5);
+	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), 0);
+	CHECK(created);
+	id = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	json_decref(rr.params);
+	return id;
+}
+
+static const char *state_of(struct vend_ctx *ctx, int64_t id, char *buf, size_t size, int step)
+{
+	json_t *r;
+	CHECK_INT(engine_run_json(ctx, id, &r), 0);
+	if (step < 0)
+		snprintf(buf, size, "%s", json_string_value(json_object_get(r, "state")));
+	else
+		snprintf(buf, size, "%s",
+			 json_string_value(json_object_get(
+				 json_array_get(json_object_get(r, "steps"), (size_t)step), "state")));
+	json_decref(r);
+	return buf;
+}
+
+#define claim(c, r) claim_at(c, r, __LINE__)
+static json_t *claim_at(struct vend_ctx *ctx, int64_t runner, int line)
+{
+	json_t *job = NULL;
+	CHECK_INT(engine_claim(ctx, runner, 1000, &job), 0);
+	if (!job)
+		tap_fail(__FILE__, line, "no job to claim");
+	return job;
+}
+
+static void complete(struct vend_ctx *ctx, json_t *job, int code, json_t *outputs)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *rep = json_pack("{s:i, s:o}", "exit_code", code, "outputs",
+				outputs ? outputs : json_object());
+	CHECK_INT(engine_job_complete(ctx, json_integer_value(json_object_get(job, "job_id")),
+				      json_integer_value(json_object_get(job, "fence")), rep, &err),
+		  0);
+	json_decref(rep);
+}
+
+TEST(engine_runs_steps_in_order_with_outputs_and_env)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, id = submit(ctx);
+	json_t *job, *env;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "queued");
+	job = claim(ctx, runner);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(job, "step"), "name")), "a");
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "running");
+	env = json_object_get(job, "env");
+	CHECK_STR(json_string_value(json_object_get(env, "PARAM_N")), "5");
+	CHECK_STR(json_string_value(json_object_get(env, "VEND_ATTEMPT")), "1");
+	complete(ctx, job, 0, json_pack("{s:s}", "x", "from-a"));
+	json_decref(job);
+
+	job = claim(ctx, runner);
+	env = json_object_get(job, "env");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(job, "step"), "name")), "b");
+	CHECK_STR(json_string_value(json_object_get(env, "FROM_A")), "from-a");
+	CHECK_STR(json_string_value(json_object_get(env, "N")), "5");
+	complete(ctx, job, 0, NULL);
+	/* A repeated report of the same claim is harmless. */
+	complete(ctx, job, 0, NULL);
+	json_decref(job);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "succeeded");
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_retries_then_fails_and_skips_the_rest)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, id = submit(ctx);
+	json_t *job;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	complete(ctx, job, 1, NULL);
+	json_decref(job);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "retrying");
+	job = claim(ctx, runner); /* after the 1ms backoff */
+	CHECK_INT(json_integer_value(json_object_get(job, "attempt")), 2);
+	complete(ctx, job, 1, NULL);
+	json_decref(job);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "failed");
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "failed");
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "skipped");
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_a_missing_output_fails_the_step_that_needs_it)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, id = submit(ctx);
+	json_t *job, *r;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	complete(ctx, job, 0, NULL); /* no output x */
+	json_decref(job);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "failed");
+	CHECK_INT(engine_run_json(ctx, id, &r), 0);
+	CHECK_CONTAINS(json_string_value(json_object_get(r, "reason")), "step b failed: env FROM_A");
+	json_decref(r);
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_stale_fence_is_refused)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner;
+	json_t *job, *rep = json_pack("{s:i}", "exit_code", 0);
+
+	submit(ctx);
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	CHECK_INT(engine_job_complete(ctx, json_integer_value(json_object_get(job, "job_id")),
+				      json_integer_value(json_object_get(job, "fence")) + 1, rep, &err),
+		  -ESTALE);
+	CHECK_INT(engine_job_log(ctx, json_integer_value(json_object_get(job, "job_id")), 99,
+				 json_array(), &err),
+		  -ESTALE);
+	json_decref(rep);
+	json_decref(job);
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_lapsed_lease_fails_a_plain_step_and_requeues_an_idempotent_one)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, id = submit(ctx), next;
+	json_t *job;
+	char s[64];
+
+	ctx->lease_ms = 50;
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	complete(ctx, job, 0, json_pack("{s:s}", "x", "1")); /* step a done */
+	json_decref(job);
+	job = claim(ctx, runner);    /* step b (idempotent), then silence */
+	json_decref(job);
+	sleep_ms(80);
+	CHECK_INT(engine_expire_leases(ctx, &next), 0);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "queued");
+	job = claim(ctx, runner);
+	CHECK_INT(json_integer_value(json_object_get(job, "attempt")), 2);
+	complete(ctx, job, 0, NULL);
+	json_decref(job);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "succeeded");
+
+	id = submit(ctx);
+	job = claim(ctx, runner);    /* step a is not idempotent */
+	json_decref(job);
+	sleep_ms(80);
+	CHECK_INT(engine_expire_leases(ctx, &next), 0);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "failed");
+	{
+		json_t *r;
+		CHECK_INT(engine_run_json(ctx, id, &r), 0);
+		CHECK_STR(json_string_value(json_object_get(r, "reason")), "runner lost");
+		json_decref(r);
+	}
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_cancel_reaches_the_runner_through_the_heartbeat)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner, id = submit(ctx);
+	json_t *job, *hb = NULL;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	CHECK_INT(engine_cancel(ctx, &admin, id, &err), 0);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "canceled");
+	CHECK_INT(engine_job_heartbeat(ctx, json_integer_value(json_object_get(job, "job_id")),
+				       json_integer_value(json_object_get(job, "fence")), 5000, &hb,
+				       &err),
+		  0);
+	CHECK(json_is_true(json_object_get(hb, "cancel")));
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "canceled");
+	CHECK_INT(engine_cancel(ctx, &admin, id, &err), -EEXIST);
+	json_decref(hb);
+	json_decref(job);
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_claim_waits_and_is_woken_by_new_work)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, t0;
+	json_t *job = NULL;
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	t0 = mono_ms();
+	CHECK_INT(engine_claim(ctx, runner, 100, &job), 0);
+	CHECK(job == NULL);
+	CHECK(mono_ms() - t0 >= 90);
+	vend_ctx_free(ctx);
+}
+
+TEST(engine_rejects_bad_params_and_unknown_templates)
+{
+	struct vend_ctx *ctx = setup();
+	struct run_request rr = { .template = "two" };
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *out = NULL;
+	bool created;
+
+	rr.params = json_pack("{s:s}", "n", "many");
+	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), -EINVAL);
+	CHECK(err.fields != NULL);
+	json_decref(rr.params);
+	err_free(&err);
+	rr.template = "nope";
+	rr.params = json_object();
+	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), -ENOENT);
+	json_decref(rr.params);
+	vend_ctx_free(ctx);
+}
