@@ -12,8 +12,9 @@ PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libpcre2-8 l
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
-WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wno-unused-parameter \
-           -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wpointer-arith
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+           -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wpointer-arith \
+           $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -pthread
 ALL_CPPFLAGS = -Isrc -D_GNU_SOURCE -include src/prelude.h $(CPPFLAGS) \
