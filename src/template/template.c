@@ -24,6 +24,9 @@ static const char *const known_kinds[] = {
 /* --- shared helpers ------------------------------------------------------- */
 
 static void verr(struct tp *P, int line, int col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void verr(struct tp *P, int line, int col, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
@@ -579,7 +582,8 @@ int template_from_yaml(const struct ynode *doc, const char *path,
 	t->path = xstrdup(path);
 	t->dir = dir_of(path);
 	t->source = xmalloc(source_len + 1);
-	memcpy(t->source, source, source_len);
+	if (source_len)
+		memcpy(t->source, source, source_len);
 	t->source[source_len] = '\0';
 	t->source_len = source_len;
 	*out = t;
@@ -687,7 +691,7 @@ json_t *template_to_json(const struct template *t)
 						   str_or_null(t->validate[i].message)));
 	json_object_set_new(j, "validate", a);
 	json_object_set_new(j, "permissions",
-			    t->permissions ? json_incref(t->permissions) : json_object());
+			    t->permissions ? json_deep_copy(t->permissions) : json_object());
 	json_object_set_new(j, "environment", str_or_null(t->environment));
 	json_object_set_new(j, "lock", str_or_null(t->lock));
 	json_object_set_new(j, "preflight", template__steps_to_json(t->preflight, t->n_preflight));

@@ -65,6 +65,8 @@ struct ynode {
 	/* YNODE_MAPPING, in document order; keys are unique */
 	struct ypair *pairs;
 	size_t n_pairs;
+
+	size_t cap;          /* allocated items or pairs (the loader's) */
 };
 
 struct ydoc {
@@ -79,7 +81,7 @@ struct ydoc {
 
 struct yfile {
 	struct ydoc *docs;
-	size_t n_docs;
+	size_t n_docs, cap_docs;
 	const char *text;    /* borrowed from the caller of yfile_load */
 	size_t len;
 	struct ynode **all;  /* every node, for freeing without recursion */
