@@ -23,6 +23,9 @@
 #include "util/xalloc.h"
 
 #define CATALOG_MAX_PATH 1024
+/* YAML nodes in all files together: what the loaded documents cost in
+ * memory is bounded by this, not by the (larger) byte limit. */
+#define CATALOG_MAX_NODES 1000000
 
 /* --- the file set ----------------------------------------------------------- */
 
@@ -549,8 +552,8 @@ out:
 /* --- loading -------------------------------------------------------------------- */
 
 struct placed {            /* where a named document was defined */
-	const char *name;
-	const char *kind;
+	char *name;               /* owned: the YAML trees go file by file */
+	char *kind;               /* owned */
 	const char *path;
 	int line, col;
 };
@@ -650,8 +653,8 @@ static void load_doc(const struct catalog_files *fs, const struct catalog_file *
 		cd->doc = ynode_to_json(root);
 	}
 	XGROW(ld->pl, ld->n_pl + 1, ld->cap_pl);
-	ld->pl[ld->n_pl].name = nn->str;
-	ld->pl[ld->n_pl].kind = kind;
+	ld->pl[ld->n_pl].name = xstrdup(nn->str);
+	ld->pl[ld->n_pl].kind = xstrdup(kind);
 	ld->pl[ld->n_pl].path = file->path;
 	ld->pl[ld->n_pl].line = nn->line;
 	ld->pl[ld->n_pl].col = nn->col;
@@ -702,23 +705,33 @@ static int cmp_templates(const void *a, const void *b)
 int catalog_load(const struct catalog_files *fs, struct catalog **out, struct diags *d)
 {
 	struct catalog *c = XNEW(struct catalog, 1);
-	struct yfile **loaded = XNEW(struct yfile *, fs->n);
 	struct loading ld = { .c = c };
-	size_t before = d->n;
+	size_t before = d->n, nodes = 0;
 	int rc = -EINVAL;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct catalog_file *file = &fs->v[i];
+		struct yfile *yf = NULL;
+
 		if (!is_yaml(file->path))
 			continue;
-		/* Names in pl point into the trees: keep them until the end. */
-		if (yfile_load(file->path, (const char *)file->data, file->len, &loaded[i], d))
+		/* One file's tree at a time: memory stays bounded by the
+		 * per-file node limit, not by the size of the whole catalog. */
+		if (yfile_load(file->path, (const char *)file->data, file->len, &yf, d))
 			continue;
-		for (size_t k = 0; k < loaded[i]->n_docs; k++) {
-			const struct ydoc *doc = &loaded[i]->docs[k];
+		nodes += yf->n_all;
+		if (nodes > CATALOG_MAX_NODES) {
+			diags_add(d, file->path, 0, 0, "the catalog has too many YAML nodes "
+				  "(at most %d in all files)", CATALOG_MAX_NODES);
+			yfile_free(yf);
+			break;
+		}
+		for (size_t k = 0; k < yf->n_docs; k++) {
+			const struct ydoc *doc = &yf->docs[k];
 			if (!ydoc_is_empty(doc))
 				load_doc(fs, file, doc, &ld, d);
 		}
+		yfile_free(yf);
 	}
 	check_unique(ld.pl, ld.n_pl, d);
 	if (d->n != before)
@@ -729,10 +742,11 @@ int catalog_load(const struct catalog_files *fs, struct catalog **out, struct di
 	c = NULL;
 	rc = 0;
 out:
+	for (size_t i = 0; i < ld.n_pl; i++) {
+		free(ld.pl[i].name);
+		free(ld.pl[i].kind);
+	}
 	free(ld.pl);
-	for (size_t i = 0; i < fs->n; i++)
-		yfile_free(loaded[i]);
-	free(loaded);
 	catalog_free(c);
 	return rc;
 }

@@ -4,8 +4,9 @@
  * map literals nest braces, so the scanner skips string literals (with
  * their escapes, triple quotes and raw prefixes) and counts the braces the
  * expression opens. When that careful scan finds no end (a stray quote or
- * brace), the first "}}" is taken instead, so that the CEL parser reports
- * the real syntax error at its place rather than "unterminated" here.
+ * brace, or a '$', which CEL has only inside strings), the first "}}" is
+ * taken instead, so that the CEL parser reports the real syntax error at
+ * its place rather than "unterminated" here.
  */
 #include "template/interp.h"
 
@@ -87,7 +88,12 @@ static int find_close(const char *s, size_t from, size_t *close)
 			i = next;
 			continue;
 		}
-		if (c == '{') {
+		if (c == '$') {
+			/* Not CEL outside a string: the expression is broken,
+			 * and stopping here keeps the scan of a string full of
+			 * bad expressions linear. */
+			break;
+		} else if (c == '{') {
 			depth++;
 		} else if (c == '}') {
 			if (depth == 0 && s[i + 1] == '}') {
