@@ -76,7 +76,6 @@ static int find_close(const char *s, size_t from, size_t *close)
 	size_t limit = from + INTERP_MAX_EXPR + 2; /* room for the "}}" itself */
 	size_t i = from;
 	int depth = 0;
-	const char *raw;
 
 	while (i < limit && s[i]) {
 		char c = s[i];
@@ -107,14 +106,18 @@ static int find_close(const char *s, size_t from, size_t *close)
 		}
 		i++;
 	}
-	/* No careful end within the limit: fall back to the first "}}". */
-	raw = strstr(s + from, "}}");
-	if (!raw)
-		return -EINVAL;
-	if ((size_t)(raw - s) - from > INTERP_MAX_EXPR)
-		return -E2BIG;
-	*close = (size_t)(raw - s);
-	return 0;
+	/* No careful end within the limit: fall back to the first "}}". A
+	 * loop, not strstr: that one may measure all of s first (sanitizers'
+	 * does), which is quadratic over many expressions. */
+	for (i = from; s[i]; i++) {
+		if (s[i] == '}' && s[i + 1] == '}') {
+			if (i - from > INTERP_MAX_EXPR)
+				return -E2BIG;
+			*close = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static bool is_blank(char c)
