@@ -23,6 +23,9 @@
 #include "util/xalloc.h"
 
 #define CATALOG_MAX_PATH 1024
+/* YAML nodes in all files together: what the loaded documents cost in
+ * memory is bounded by this, not by the (larger) byte limit. */
+#define CATALOG_MAX_NODES 1000000
 
 /* --- the file set ----------------------------------------------------------- */
 
@@ -347,7 +350,8 @@ static int walk(struct walker *W, int dfd, const char *rel, int depth)
 		XGROW(names, n_names + 1, cap);
 		names[n_names++] = xstrdup(de->d_name);
 	}
-	qsort(names, n_names, sizeof(*names), cmp_names);
+	if (n_names > 1)
+		qsort(names, n_names, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n_names && !rc; i++) {
 		const char *name = names[i];
 		char *path = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
@@ -548,8 +552,8 @@ out:
 /* --- loading -------------------------------------------------------------------- */
 
 struct placed {            /* where a named document was defined */
-	const char *name;
-	const char *kind;
+	char *name;               /* owned: the YAML trees go file by file */
+	char *kind;               /* owned */
 	const char *path;
 	int line, col;
 };
@@ -594,10 +598,18 @@ static const struct ynode *name_node(const struct ynode *doc)
 	return ynode_get(ynode_get(doc, "metadata"), "name");
 }
 
+/* What catalog_load builds up, with room to grow. */
+struct loading {
+	struct catalog *c;
+	size_t cap_templates, cap_docs;
+	struct placed *pl;
+	size_t n_pl, cap_pl;
+};
+
 static void load_doc(const struct catalog_files *fs, const struct catalog_file *file,
-		     const struct ydoc *doc, struct catalog *c, struct placed **pl,
-		     size_t *n_pl, struct diags *d)
+		     const struct ydoc *doc, struct loading *ld, struct diags *d)
 {
+	struct catalog *c = ld->c;
 	const struct ynode *root = doc->root, *nn = name_node(root);
 	const char *kind = template_doc_kind(root);
 	const struct yfile *f = root->file;
@@ -624,8 +636,7 @@ static void load_doc(const struct catalog_files *fs, const struct catalog_file *
 		if (template_from_yaml(root, file->path, f->text + doc->start,
 				       doc->end - doc->start, &t, d))
 			return;
-		c->templates = xrealloc(c->templates,
-					(c->n_templates + 1) * sizeof(*c->templates));
+		XGROW(c->templates, c->n_templates + 1, ld->cap_templates);
 		ct = &c->templates[c->n_templates++];
 		memset(ct, 0, sizeof(*ct));
 		ct->tpl = t;
@@ -634,20 +645,20 @@ static void load_doc(const struct catalog_files *fs, const struct catalog_file *
 		struct catalog_doc *cd;
 		if (template_check_other(root, file->path, d))
 			return;
-		c->docs = xrealloc(c->docs, (c->n_docs + 1) * sizeof(*c->docs));
+		XGROW(c->docs, c->n_docs + 1, ld->cap_docs);
 		cd = &c->docs[c->n_docs++];
 		cd->kind = xstrdup(kind);
 		cd->name = xstrdup(nn->str);
 		cd->path = xstrdup(file->path);
 		cd->doc = ynode_to_json(root);
 	}
-	*pl = xrealloc(*pl, (*n_pl + 1) * sizeof(**pl));
-	(*pl)[*n_pl].name = nn->str;
-	(*pl)[*n_pl].kind = kind;
-	(*pl)[*n_pl].path = file->path;
-	(*pl)[*n_pl].line = nn->line;
-	(*pl)[*n_pl].col = nn->col;
-	(*n_pl)++;
+	XGROW(ld->pl, ld->n_pl + 1, ld->cap_pl);
+	ld->pl[ld->n_pl].name = xstrdup(nn->str);
+	ld->pl[ld->n_pl].kind = xstrdup(kind);
+	ld->pl[ld->n_pl].path = file->path;
+	ld->pl[ld->n_pl].line = nn->line;
+	ld->pl[ld->n_pl].col = nn->col;
+	ld->n_pl++;
 }
 
 static int cmp_placed(const void *a, const void *b)
@@ -667,6 +678,8 @@ static int cmp_placed(const void *a, const void *b)
 /* Names are unique per kind; each later definition is reported. */
 static void check_unique(struct placed *pl, size_t n, struct diags *d)
 {
+	if (n < 2)
+		return;
 	qsort(pl, n, sizeof(*pl), cmp_placed);
 	for (size_t i = 1; i < n; i++) {
 		const struct placed *a = &pl[i - 1], *b = &pl[i];
@@ -692,36 +705,48 @@ static int cmp_templates(const void *a, const void *b)
 int catalog_load(const struct catalog_files *fs, struct catalog **out, struct diags *d)
 {
 	struct catalog *c = XNEW(struct catalog, 1);
-	struct yfile **loaded = XNEW(struct yfile *, fs->n);
-	struct placed *pl = NULL;
-	size_t n_pl = 0, before = d->n;
+	struct loading ld = { .c = c };
+	size_t before = d->n, nodes = 0;
 	int rc = -EINVAL;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct catalog_file *file = &fs->v[i];
+		struct yfile *yf = NULL;
+
 		if (!is_yaml(file->path))
 			continue;
-		/* Names in pl point into the trees: keep them until the end. */
-		if (yfile_load(file->path, (const char *)file->data, file->len, &loaded[i], d))
+		/* One file's tree at a time: memory stays bounded by the
+		 * per-file node limit, not by the size of the whole catalog. */
+		if (yfile_load(file->path, (const char *)file->data, file->len, &yf, d))
 			continue;
-		for (size_t k = 0; k < loaded[i]->n_docs; k++) {
-			const struct ydoc *doc = &loaded[i]->docs[k];
-			if (!ydoc_is_empty(doc))
-				load_doc(fs, file, doc, c, &pl, &n_pl, d);
+		nodes += yf->n_all;
+		if (nodes > CATALOG_MAX_NODES) {
+			diags_add(d, file->path, 0, 0, "the catalog has too many YAML nodes "
+				  "(at most %d in all files)", CATALOG_MAX_NODES);
+			yfile_free(yf);
+			break;
 		}
+		for (size_t k = 0; k < yf->n_docs; k++) {
+			const struct ydoc *doc = &yf->docs[k];
+			if (!ydoc_is_empty(doc))
+				load_doc(fs, file, doc, &ld, d);
+		}
+		yfile_free(yf);
 	}
-	check_unique(pl, n_pl, d);
+	check_unique(ld.pl, ld.n_pl, d);
 	if (d->n != before)
 		goto out;
-	qsort(c->templates, c->n_templates, sizeof(*c->templates), cmp_templates);
+	if (c->n_templates > 1)
+		qsort(c->templates, c->n_templates, sizeof(*c->templates), cmp_templates);
 	*out = c;
 	c = NULL;
 	rc = 0;
 out:
-	free(pl);
-	for (size_t i = 0; i < fs->n; i++)
-		yfile_free(loaded[i]);
-	free(loaded);
+	for (size_t i = 0; i < ld.n_pl; i++) {
+		free(ld.pl[i].name);
+		free(ld.pl[i].kind);
+	}
+	free(ld.pl);
 	catalog_free(c);
 	return rc;
 }

@@ -4,8 +4,9 @@
  * map literals nest braces, so the scanner skips string literals (with
  * their escapes, triple quotes and raw prefixes) and counts the braces the
  * expression opens. When that careful scan finds no end (a stray quote or
- * brace), the first "}}" is taken instead, so that the CEL parser reports
- * the real syntax error at its place rather than "unterminated" here.
+ * brace, or a '$', which CEL has only inside strings), the first "}}" is
+ * taken instead, so that the CEL parser reports the real syntax error at
+ * its place rather than "unterminated" here.
  */
 #include "template/interp.h"
 
@@ -75,7 +76,6 @@ static int find_close(const char *s, size_t from, size_t *close)
 	size_t limit = from + INTERP_MAX_EXPR + 2; /* room for the "}}" itself */
 	size_t i = from;
 	int depth = 0;
-	const char *raw;
 
 	while (i < limit && s[i]) {
 		char c = s[i];
@@ -87,7 +87,12 @@ static int find_close(const char *s, size_t from, size_t *close)
 			i = next;
 			continue;
 		}
-		if (c == '{') {
+		if (c == '$') {
+			/* Not CEL outside a string: the expression is broken,
+			 * and stopping here keeps the scan of a string full of
+			 * bad expressions linear. */
+			break;
+		} else if (c == '{') {
 			depth++;
 		} else if (c == '}') {
 			if (depth == 0 && s[i + 1] == '}') {
@@ -101,14 +106,18 @@ static int find_close(const char *s, size_t from, size_t *close)
 		}
 		i++;
 	}
-	/* No careful end within the limit: fall back to the first "}}". */
-	raw = strstr(s + from, "}}");
-	if (!raw)
-		return -EINVAL;
-	if ((size_t)(raw - s) - from > INTERP_MAX_EXPR)
-		return -E2BIG;
-	*close = (size_t)(raw - s);
-	return 0;
+	/* No careful end within the limit: fall back to the first "}}". A
+	 * loop, not strstr: that one may measure all of s first (sanitizers'
+	 * does), which is quadratic over many expressions. */
+	for (i = from; s[i]; i++) {
+		if (s[i] == '}' && s[i + 1] == '}') {
+			if (i - from > INTERP_MAX_EXPR)
+				return -E2BIG;
+			*close = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static bool is_blank(char c)

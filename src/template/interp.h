@@ -22,14 +22,18 @@ typedef int (*interp_eval_fn)(void *ctx, const char *expr, size_t len,
 /*
  * Expands every ${{ expr }} in s into out (literal text copied as is).
  * `$${{` is a literal "${{". An unterminated `${{` is -EINVAL with the byte
- * offset in the message. Returns 0 or the first error.
+ * offset in the message. Returns 0 or the first error (also -EINVAL for an
+ * empty expression, -E2BIG for one past INTERP_MAX_EXPR or for out's cap).
+ * eval gets the expression with surrounding blanks trimmed.
  */
 int interp_expand(const char *s, interp_eval_fn eval, void *ctx,
 		  struct buf *out, struct vend_err *err);
 
 /* Calls fn for each expression in s without evaluating (for linting);
  * offset is the expression's byte offset in s. Returns 0, the first
- * non-zero fn result, or -EINVAL for an unterminated expression. */
+ * non-zero fn result, or -EINVAL for an unterminated expression (-E2BIG for
+ * one longer than INTERP_MAX_EXPR). The expression passed has surrounding
+ * blanks trimmed; it may be empty ("${{ }}"), which interp_expand refuses. */
 typedef int (*interp_each_fn)(void *ctx, const char *expr, size_t len,
 			      size_t offset);
 int interp_each(const char *s, interp_each_fn fn, void *ctx);

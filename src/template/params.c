@@ -299,11 +299,11 @@ static json_t *coerce(const struct param_spec *p, json_t *v, char *why, size_t s
 	switch (p->type) {
 	case PARAM_STRING:
 		if (s)
-			return json_incref(v);
+			return json_deep_copy(v);
 		break;
 	case PARAM_INTEGER:
 		if (json_is_integer(v))
-			return json_incref(v);
+			return json_deep_copy(v);
 		if (s && int_text(s)) {
 			long long n;
 			errno = 0;
@@ -331,7 +331,7 @@ static json_t *coerce(const struct param_spec *p, json_t *v, char *why, size_t s
 		break;
 	case PARAM_BOOLEAN:
 		if (json_is_boolean(v))
-			return json_incref(v);
+			return json_deep_copy(v);
 		if (s && !strcmp(s, "true"))
 			return json_true();
 		if (s && !strcmp(s, "false"))
@@ -422,7 +422,8 @@ int params_validate(const struct template *t, json_t *given, json_t **out,
 		v = given ? json_object_get(given, p->name) : NULL;
 		if (!v || json_is_null(v)) {
 			if (p->default_value)
-				json_object_set(res, p->name, p->default_value);
+				json_object_set_new(res, p->name,
+						    json_deep_copy(p->default_value));
 			else if (p->required)
 				bad++, err_field(err, field, "is required");
 			else

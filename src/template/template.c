@@ -24,6 +24,9 @@ static const char *const known_kinds[] = {
 /* --- shared helpers ------------------------------------------------------- */
 
 static void verr(struct tp *P, int line, int col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void verr(struct tp *P, int line, int col, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
@@ -195,21 +198,20 @@ void template__check_interp(struct tp *P, const struct ynode *n, const char *whe
 
 	if (!n || n->kind != YNODE_SCALAR)
 		return;
-	while ((rc = interp_next(n->str, &pos, &sp)) != 0) {
-		ynode_find(n, "${{", count_before(n->str, sp.start, "${{"), &line, &col);
-		if (rc == -EINVAL) {
-			template__err_at(P, line, col, "%s: unterminated ${{ (no closing }})",
-					 where);
-			return;
-		}
-		if (rc < 0) {
-			template__err_at(P, line, col, "%s: expression is longer than %d bytes",
-					 where, INTERP_MAX_EXPR);
-			return;
-		}
-		if (sp.expr_len == 0)
-			template__err_at(P, line, col, "%s: empty ${{ }}", where);
-	}
+	/* One problem per value: the first is what the author fixes next,
+	 * and finding a position costs a pass over the value. */
+	while ((rc = interp_next(n->str, &pos, &sp)) == 1 && sp.expr_len)
+		;
+	if (rc == 0)
+		return;
+	ynode_find(n, "${{", count_before(n->str, sp.start, "${{"), &line, &col);
+	if (rc == -EINVAL)
+		template__err_at(P, line, col, "%s: unterminated ${{ (no closing }})", where);
+	else if (rc < 0)
+		template__err_at(P, line, col, "%s: expression is longer than %d bytes",
+				 where, INTERP_MAX_EXPR);
+	else
+		template__err_at(P, line, col, "%s: empty ${{ }}", where);
 }
 
 bool template__name_ok(const char *s, const char *first, const char *rest, size_t max)
@@ -362,8 +364,8 @@ static void parse_metadata(struct tp *P, const struct ynode *meta, struct templa
 	for (size_t i = 0; i < tags->n_items; i++) {
 		const struct ynode *tag = tags->items[i];
 		if (!ynode_is_text(tag) || !tag->len || tag->len > 64) {
-			template__err(P, tag, "metadata.tags[%zu] must be a string of 1 to 64 bytes",
-				      i);
+			template__err(P, tag, "metadata.tags[%zu] must be a string of "
+					      "1 to 64 bytes", i);
 			continue;
 		}
 		t->tags[t->n_tags++] = xstrdup(tag->str);
@@ -408,9 +410,8 @@ static void parse_validate(struct tp *P, const struct ynode *list, struct templa
 			const struct ynode *rn = ynode_get(item, "rule");
 			int line, col;
 			ynode_find(rn, "${{", 0, &line, &col);
-			template__err_at(P, line, col,
-					 "%s.rule is a CEL expression already; write it without ${{ }}",
-					 where);
+			template__err_at(P, line, col, "%s.rule is a CEL expression "
+					 "already; write it without ${{ }}", where);
 			continue;
 		}
 		r = &t->validate[t->n_validate++];
@@ -579,7 +580,8 @@ int template_from_yaml(const struct ynode *doc, const char *path,
 	t->path = xstrdup(path);
 	t->dir = dir_of(path);
 	t->source = xmalloc(source_len + 1);
-	memcpy(t->source, source, source_len);
+	if (source_len)
+		memcpy(t->source, source, source_len);
 	t->source[source_len] = '\0';
 	t->source_len = source_len;
 	*out = t;
@@ -687,7 +689,7 @@ json_t *template_to_json(const struct template *t)
 						   str_or_null(t->validate[i].message)));
 	json_object_set_new(j, "validate", a);
 	json_object_set_new(j, "permissions",
-			    t->permissions ? json_incref(t->permissions) : json_object());
+			    t->permissions ? json_deep_copy(t->permissions) : json_object());
 	json_object_set_new(j, "environment", str_or_null(t->environment));
 	json_object_set_new(j, "lock", str_or_null(t->lock));
 	json_object_set_new(j, "preflight", template__steps_to_json(t->preflight, t->n_preflight));

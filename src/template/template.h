@@ -98,7 +98,13 @@ int template_from_yaml(const struct ynode *doc, const char *path,
 		       const char *source, size_t source_len,
 		       struct template **out, struct diags *d);
 
-/* Parses every document of a YAML file's text; each one must be a Template. */
+/*
+ * Parses a YAML file's text that holds one Template document (empty
+ * documents aside; more than one is an error, as *out holds one template:
+ * files with several documents go through catalog_load). The template's
+ * source is the whole text when it is the file's only document. Same
+ * ownership and errors as template_from_yaml; version is left empty.
+ */
 int template_parse(const char *path, const char *text, size_t len,
 		   struct template **out, struct diags *d);
 

@@ -359,9 +359,9 @@ json_t *template__param_to_json(const struct param_spec *p)
 	json_object_set_new(j, "type", json_string(param_type_name(p->type)));
 	json_object_set_new(j, "required", json_boolean(p->required));
 	if (p->default_value)
-		json_object_set(j, "default", p->default_value);
+		json_object_set_new(j, "default", json_deep_copy(p->default_value));
 	if (p->enum_values)
-		json_object_set(j, "enum", p->enum_values);
+		json_object_set_new(j, "enum", json_deep_copy(p->enum_values));
 	if (p->pattern)
 		json_object_set_new(j, "pattern", json_string(p->pattern));
 	if (p->has_minimum)

@@ -293,7 +293,7 @@ static void attach(struct loader *L, struct ynode *n)
 	fr = &L->stack[L->depth - 1];
 	p = fr->node;
 	if (p->kind == YNODE_SEQUENCE) {
-		p->items = xrealloc(p->items, (p->n_items + 1) * sizeof(*p->items));
+		XGROW(p->items, p->n_items + 1, p->cap);
 		p->items[p->n_items++] = n;
 		return;
 	}
@@ -303,7 +303,7 @@ static void attach(struct loader *L, struct ynode *n)
 		fr->key = n;
 		return;
 	}
-	p->pairs = xrealloc(p->pairs, (p->n_pairs + 1) * sizeof(*p->pairs));
+	XGROW(p->pairs, p->n_pairs + 1, p->cap);
 	p->pairs[p->n_pairs].key = fr->key;
 	p->pairs[p->n_pairs].value = n;
 	p->n_pairs++;
@@ -452,7 +452,7 @@ static int on_event(struct loader *L, const yaml_event_t *e)
 
 	switch (e->type) {
 	case YAML_DOCUMENT_START_EVENT:
-		f->docs = xrealloc(f->docs, (f->n_docs + 1) * sizeof(*f->docs));
+		XGROW(f->docs, f->n_docs + 1, f->cap_docs);
 		L->doc = &f->docs[f->n_docs++];
 		memset(L->doc, 0, sizeof(*L->doc));
 		L->doc->start = to_byte(L, e->start_mark.index);
@@ -532,6 +532,8 @@ int yfile_load(const char *path, const char *text, size_t len,
 
 	L.path = path;
 	L.d = d;
+	if (!text) /* libyaml asserts on a NULL input */
+		text = "";
 	if (len > YAML_MAX_TEXT) {
 		diags_add(d, path, 0, 0, "file is too large (%zu bytes; at most %d)", len,
 			  YAML_MAX_TEXT);

@@ -65,6 +65,8 @@ struct ynode {
 	/* YNODE_MAPPING, in document order; keys are unique */
 	struct ypair *pairs;
 	size_t n_pairs;
+
+	size_t cap;          /* allocated items or pairs (the loader's) */
 };
 
 struct ydoc {
@@ -79,7 +81,7 @@ struct ydoc {
 
 struct yfile {
 	struct ydoc *docs;
-	size_t n_docs;
+	size_t n_docs, cap_docs;
 	const char *text;    /* borrowed from the caller of yfile_load */
 	size_t len;
 	struct ynode **all;  /* every node, for freeing without recursion */
@@ -105,9 +107,12 @@ const struct ynode *ynode_get(const struct ynode *m, const char *key);
 /* The key node of key in m, for reporting its position; or NULL. */
 const struct ynode *ynode_get_key(const struct ynode *m, const char *key);
 
+/* Whether n (may be NULL) is a null scalar ("", ~, null). */
 bool ynode_is_null(const struct ynode *n);
-/* A scalar that is a string, or any non-null scalar (whose text is used). */
+/* Whether n is a scalar typed as a string (quoted, or plain non-special). */
 bool ynode_is_string(const struct ynode *n);
+/* Whether n is any non-null scalar: one whose text can stand for a string
+ * field (`run: true` is the command "true"). */
 bool ynode_is_text(const struct ynode *n);
 
 /* The kind or type of n for messages: "a mapping", "a string", "null"... */

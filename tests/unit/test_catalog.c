@@ -708,3 +708,26 @@ TEST(catalog_loads_the_examples_directory)
 	catalog_free(c);
 	catalog_files_free(&fs);
 }
+
+TEST(catalog_caps_yaml_nodes_in_all_files)
+{
+	struct catalog_files fs = CATALOG_FILES_INIT;
+	struct buf b = BUF_INIT;
+	char *p;
+
+	/* Eleven files of 99,999 nodes each: every file is fine alone. */
+	buf_adds(&b, "[");
+	for (int i = 0; i < 99997; i++)
+		buf_adds(&b, "1,");
+	buf_adds(&b, "1]");
+	for (int i = 0; i < 11; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "f%02d.yaml", i);
+		add(&fs, name, b.data, 0644);
+	}
+	p = load_problems(&fs);
+	CHECK_CONTAINS(p, "f10.yaml:0:0: the catalog has too many YAML nodes");
+	free(p);
+	catalog_files_free(&fs);
+	buf_release(&b);
+}

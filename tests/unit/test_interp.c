@@ -1,5 +1,7 @@
 /* Unit tests for template/interp: finding ${{ }} in env values, lock and
  * environment, where the expression ends, and expansion through a callback. */
+#include <time.h>
+
 #include "tap.h"
 #include "template/interp.h"
 
@@ -85,6 +87,9 @@ TEST(interp_falls_back_to_first_close_on_bad_syntax)
 	/* An unterminated string or brace: CEL will say what is wrong. */
 	CHECK_STR(expand("${{ 'abc }} rest", NULL), "<'abc> rest");
 	CHECK_STR(expand("${{ a { }} b", NULL), "<a {> b");
+	CHECK_STR(expand("${{ a { }} ${{ b }}", NULL), "<a {> <b>");
+	CHECK_STR(expand("${{ {'x': 1} }}$", NULL), "<{'x': 1}>$");
+	CHECK_STR(expand("${{ 'cost: $5 }}' }}", NULL), "<'cost: $5 }}'>");
 }
 
 TEST(interp_reports_unterminated_with_offset)
@@ -215,5 +220,16 @@ TEST(interp_is_linear_on_hostile_input)
 		s[i] = "${{'"[i % 4];
 	expand(s, &rc);
 	CHECK(rc != 0);
+	/* Unbalanced braces in every expression, each one closed. */
+	memset(s, ' ', n);
+	for (size_t i = 0; i + 7 <= n; i += 7)
+		memcpy(s + i, "${{ {}}", 7);
+	s[n] = '\0';
+	{
+		clock_t t0 = clock();
+		expand(s, &rc);
+		CHECK_INT(rc, 0);
+		CHECK(clock() - t0 < CLOCKS_PER_SEC);
+	}
 	free(s);
 }
