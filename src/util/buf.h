@@ -34,7 +34,8 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 int buf_grow(struct buf *b, size_t extra); /* room for extra more bytes */
 
 void buf_truncate(struct buf *b, size_t len); /* len <= b->len */
