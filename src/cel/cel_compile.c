@@ -257,7 +257,7 @@ static void walk(struct compiler *c, struct cel__node *n, const struct scope *sc
 		size_t len;
 		char *q = chain_name(p, n->id.segs, n->id.nsegs, &len);
 		int t = cel__type_lookup(q, len);
-		if (t >= 0) {
+		if (t >= 0 && t != CEL__T_DYN) { /* dyn denotes no value */
 			to_lit(n, cel__v_type(t));
 			return;
 		}

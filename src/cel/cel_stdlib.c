@@ -76,7 +76,7 @@ static struct cel_value f_int(struct cel__ev *ev, const struct cel__node *n,
 		return cel__v_int((int64_t)x.u);
 	case CEL_DOUBLE:
 		/* CEL spec: conversions that exceed the range are errors. */
-		if (!(x.d >= -9223372036854775808.0 && x.d < 9223372036854775808.0))
+		if (!(x.d > -9223372036854775808.0 && x.d < 9223372036854775808.0))
 			return range_err(ev, n);
 		return cel__v_int((int64_t)x.d);
 	case CEL_STRING:

@@ -397,31 +397,13 @@ static int num_cmp(const struct cel_value *a, const struct cel_value *b)
 		int r = num_cmp(b, a);
 		return r == 2 ? 2 : -r;
 	}
-	/* a integer, b double */
-	double d = b->d;
+	/* a integer, b double: as cel-go, the integer is converted to double
+	 * (CEL spec: heterogeneous ordering compares numeric values; 2^63-1
+	 * and 2^63 are the same double). */
+	double x = a->kind == CEL_INT ? (double)a->i : (double)a->u, d = b->d;
 	if (d != d)
 		return 2;
-	if (a->kind == CEL_INT) {
-		if (d >= 9223372036854775808.0)
-			return -1;
-		if (d < -9223372036854775808.0)
-			return 1;
-		double t = trunc(d);
-		int64_t ti = (int64_t)t;
-		if (a->i != ti)
-			return a->i < ti ? -1 : 1;
-		return (t < d) ? -1 : (t > d) ? 1 : 0;
-	} else {
-		if (d >= 18446744073709551616.0)
-			return -1;
-		if (d < 0)
-			return 1;
-		double t = trunc(d);
-		uint64_t tu = (uint64_t)t;
-		if (a->u != tu)
-			return a->u < tu ? -1 : 1;
-		return (t < d) ? -1 : 0;
-	}
+	return (x > d) - (x < d);
 }
 
 static int bytes_cmp(const struct cel__str *a, const struct cel__str *b)
