@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "version", cmd_version, "print the version" },
+	{ "eval", cmd_eval, "evaluate a CEL expression" },
 };
 
 static void usage(FILE *f)
