@@ -248,14 +248,14 @@ bool cel__list_push(struct cel__ev *ev, const struct cel__node *n,
 		units += v.m->len;
 	if (!cel__charge(ev, n, units))
 		return false;
+	if (l->len >= ev->lim->max_list_len) {
+		cel__limit(ev, n, "list too long (limit max_list_len=%zu)",
+			   ev->lim->max_list_len);
+		return false;
+	}
 	if (l->len == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 8;
 		struct cel_value *nv;
-		if (l->len + 1 > ev->lim->max_list_len) {
-			cel__limit(ev, n, "list too long (limit max_list_len=%zu)",
-				   ev->lim->max_list_len);
-			return false;
-		}
 		nv = cel__arena_alloc(ev->a, ncap * sizeof(*nv));
 		if (!nv) {
 			mem_limit(ev, n);

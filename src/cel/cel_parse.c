@@ -460,55 +460,66 @@ static struct cel__node *parse_member(struct parser *p)
 	return p->err ? NULL : n;
 }
 
+/* Unary = Member | "!" {"!"} Member | "-" {"-"} Member. The prefix
+ * operators are collected in a loop (no recursion), then applied inside
+ * out; each one adds a level that child() checks. */
 static struct cel__node *parse_unary(struct parser *p)
 {
-	struct cel__token t = p->tok;
-	struct cel__node *n = NULL, *x;
+	struct {
+		int op;
+		uint32_t pos;
+	} ops[64], *opv = ops;
+	size_t nops = 0, cap = sizeof(ops) / sizeof(*ops);
+	struct cel__node *n = NULL;
 
-	if (!enter(p))
-		return NULL;
-	if (accept(p, CEL__K_NOT)) {
-		x = parse_unary(p);
-		if (x) {
-			n = node(p, CEL__OP_NOT, t.start, 1);
-			n->k.args[0] = x;
-			if (!child(p, n, x))
-				n = NULL;
+	while (p->tok.kind == CEL__K_NOT || p->tok.kind == CEL__K_MINUS) {
+		struct cel__token t = p->tok;
+		if (nops >= p->max_depth) {
+			perr(p, -E2BIG, t.start,
+			     "expression nested too deeply (limit max_depth=%u)", p->max_depth);
+			goto out;
 		}
-	} else if (accept(p, CEL__K_MINUS)) {
-		struct cel__token lit = p->tok;
-		/* A negative literal: -9223372036854775808 is an int. */
-		if (lit.kind == CEL__K_INT || lit.kind == CEL__K_DOUBLE) {
+		if (nops == cap) {
+			void *nv = cel__arena_alloc(&p->prog->mem, cap * 2 * sizeof(*opv));
+			memcpy(nv, opv, cap * sizeof(*opv));
+			opv = nv;
+			cap *= 2;
+		}
+		advance(p);
+		if (t.kind == CEL__K_MINUS &&
+		    (p->tok.kind == CEL__K_INT || p->tok.kind == CEL__K_DOUBLE)) {
+			/* A negative literal: -9223372036854775808 is an int. */
+			struct cel__token lit = p->tok, next;
 			struct cel__lexer save = p->lx;
-			struct cel__token next;
 			cel__lex(&p->lx, &next);
 			p->lx = save;
 			if (next.kind != CEL__K_DOT && next.kind != CEL__K_LBRACKET) {
 				advance(p);
-				if (lit.kind == CEL__K_DOUBLE) {
+				if (lit.kind == CEL__K_DOUBLE)
 					n = literal(p, t.start, cel__v_double(-lit.d));
-				} else if (lit.u > (uint64_t)INT64_MAX + 1) {
+				else if (lit.u > (uint64_t)INT64_MAX + 1)
 					perr(p, -EINVAL, lit.start, "integer literal out of range");
-				} else {
-					n = literal(p, t.start,
-						    cel__v_int((int64_t)(0 - lit.u)));
-				}
-				p->depth--;
-				return n;
+				else
+					n = literal(p, t.start, cel__v_int((int64_t)(0 - lit.u)));
+				break;
 			}
 		}
-		x = parse_unary(p);
-		if (x) {
-			n = node(p, CEL__OP_NEG, t.start, 1);
-			n->k.args[0] = x;
-			if (!child(p, n, x))
-				n = NULL;
-		}
-	} else {
-		n = parse_member(p);
+		opv[nops].op = t.kind == CEL__K_NOT ? CEL__OP_NOT : CEL__OP_NEG;
+		opv[nops].pos = t.start;
+		nops++;
 	}
-	p->depth--;
-	return n;
+	if (!n && !p->err)
+		n = parse_member(p);
+	while (n && nops) {
+		struct cel__node *x = n;
+		nops--;
+		n = node(p, opv[nops].op, opv[nops].pos, 1);
+		n->k.args[0] = x;
+		if (!child(p, n, x))
+			n = NULL;
+	}
+out:
+	return p->err ? NULL : n;
 }
 
 static struct cel__node *parse_mul(struct parser *p)

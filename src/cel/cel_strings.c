@@ -312,7 +312,7 @@ static struct cel_value f_replace(struct cel__ev *ev, const struct cel__node *n,
 	}
 	if (i < s->len)
 		buf_add(&b, s->data + i, s->len - i);
-	if (!cel__charge(ev, n, b.len / 16)) {
+	if (!b.err && !cel__charge(ev, n, b.len / 16)) {
 		buf_release(&b);
 		return cel__err(ev, n, "limit");
 	}
@@ -721,7 +721,7 @@ static struct cel_value f_format(struct cel__ev *ev, const struct cel__node *n,
 		if (b.err)
 			break;
 	}
-	if (!cel__charge(ev, n, b.len / 16)) {
+	if (!b.err && !cel__charge(ev, n, b.len / 16)) {
 		buf_release(&b);
 		return cel__err(ev, n, "limit");
 	}

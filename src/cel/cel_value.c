@@ -67,7 +67,7 @@ void cel__arena_reset(struct cel__arena *a)
 
 	while (*pp) {
 		struct cel__chunk *c = *pp;
-		if (kept + c->size > ARENA_KEEP && c != a->head) {
+		if (kept + c->size > ARENA_KEEP) {
 			*pp = c->next;
 			free(c);
 			continue;
