@@ -331,6 +331,7 @@ int cel_compile_opts(const char *src, size_t len, const struct cel_options *opt,
 	c.p = p;
 	c.err = err;
 	walk(&c, p->root, NULL);
+	cel__link(p->root);
 	*out = p;
 	return 0;
 fail:

@@ -37,7 +37,7 @@ const struct cel_value *cel__act_find(const struct cel_activation *act,
 {
 	for (size_t i = 0; i < act->n; i++) {
 		const struct cel__binding *b = &act->b[i];
-		if (b->hash == hash && b->len == len && !memcmp(b->name, name, len))
+		if (b->hash == hash && b->len == len && cel__mem_eq(b->name, name, len))
 			return b->v;
 	}
 	return NULL;
@@ -294,7 +294,7 @@ static struct cel_value select_field(struct cel__ev *ev, const struct cel__node 
 /* Qualified names (CEL spec: Name Resolution): a.b.c is tried as the
  * variable "a.b.c", then "a.b" with field c, then "a" with fields b, c;
  * each within the container first (com.example.a.b.c, com.a.b.c, ...). */
-static struct cel_value ident_slow(struct cel__ev *ev, const struct cel__node *n)
+__attribute__((noinline)) static struct cel_value ident_slow(struct cel__ev *ev, const struct cel__node *n)
 {
 	const char *cont = n->sub ? NULL : ev->p->container;
 	size_t clen = cont ? strlen(cont) : 0;
@@ -360,7 +360,7 @@ static inline struct cel_value eval_ident(struct cel__ev *ev, const struct cel__
 
 /* ---- operators ---- */
 
-static struct cel_value concat(struct cel__ev *ev, const struct cel__node *n,
+__attribute__((noinline)) static struct cel_value concat(struct cel__ev *ev, const struct cel__node *n,
 			       struct cel_value a, struct cel_value b)
 {
 	if (a.kind == CEL_STRING || a.kind == CEL_BYTES) {
@@ -401,7 +401,7 @@ static struct cel_value overflow(struct cel__ev *ev, const struct cel__node *n)
 }
 
 /* CEL spec: arithmetic overloads; Overflow. */
-static struct cel_value arith(struct cel__ev *ev, const struct cel__node *n,
+__attribute__((noinline)) static struct cel_value arith(struct cel__ev *ev, const struct cel__node *n,
 			      struct cel_value a, struct cel_value b)
 {
 	int op = n->op;
@@ -491,7 +491,7 @@ static struct cel_value arith(struct cel__ev *ev, const struct cel__node *n,
 	return err_static(n, "no such overload", ev);
 }
 
-static struct cel_value index_op(struct cel__ev *ev, const struct cel__node *n,
+__attribute__((noinline)) static struct cel_value index_op(struct cel__ev *ev, const struct cel__node *n,
 				 struct cel_value x, struct cel_value k)
 {
 	if (x.kind == CEL_LIST) {
@@ -527,7 +527,7 @@ static struct cel_value index_op(struct cel__ev *ev, const struct cel__node *n,
 	return err_static(n, "no such overload", ev);
 }
 
-static struct cel_value in_op(struct cel__ev *ev, const struct cel__node *n,
+__attribute__((noinline)) static struct cel_value in_op(struct cel__ev *ev, const struct cel__node *n,
 			      struct cel_value x, struct cel_value c)
 {
 	if (c.kind == CEL_LIST) {
@@ -567,7 +567,7 @@ static struct cel_value logic(struct cel__ev *ev, const struct cel__node *n, boo
 	return have_err ? err : cel__v_bool(is_and);
 }
 
-static struct cel_value make_map(struct cel__ev *ev, const struct cel__node *n)
+__attribute__((noinline)) static struct cel_value make_map(struct cel__ev *ev, const struct cel__node *n)
 {
 	struct cel__map *m;
 	struct cel_value r = { .kind = CEL_MAP };
@@ -601,7 +601,7 @@ static struct cel_value make_map(struct cel__ev *ev, const struct cel__node *n)
 	return r;
 }
 
-static struct cel_value make_list(struct cel__ev *ev, const struct cel__node *n)
+__attribute__((noinline)) static struct cel_value make_list(struct cel__ev *ev, const struct cel__node *n)
 {
 	struct cel__list *l = cel__mk_list(ev, n, n->nargs);
 	struct cel_value r = { .kind = CEL_LIST };
@@ -621,7 +621,7 @@ static struct cel_value make_list(struct cel__ev *ev, const struct cel__node *n)
 
 /* CEL spec: Macros. all/exists absorb errors like &&/||; the others are
  * strict. */
-static struct cel_value comprehension(struct cel__ev *ev, const struct cel__node *n)
+__attribute__((noinline)) static struct cel_value comprehension(struct cel__ev *ev, const struct cel__node *n)
 {
 	struct cel_value range = cel__eval_node(ev, n->comp.range);
 	struct cel_value *slot = &ev->slots[n->comp.var];
@@ -740,91 +740,158 @@ static struct cel_value call(struct cel__ev *ev, const struct cel__node *n)
 	return n->call.fn->fn(ev, n, args, (int)argc);
 }
 
-struct cel_value cel__eval_node(struct cel__ev *ev, const struct cel__node *n)
+struct cel_value cel__over_budget(struct cel__ev *ev, const struct cel__node *n)
 {
-	struct cel_value a, b;
-	int c;
+	return cel__limit(ev, n, "evaluation cost limit exceeded (limit max_cost=%" PRIu64 ")",
+			  ev->max_cost);
+}
 
-	if (++ev->cost > ev->max_cost)
-		return cel__limit(ev, n, "evaluation cost limit exceeded (limit max_cost=%" PRIu64 ")",
-				  ev->max_cost);
-	switch (n->op) {
-	case CEL__OP_LIT:
-		return n->lit;
-	case CEL__OP_LOCAL:
-		return ev->slots[n->id.slot];
-	case CEL__OP_IDENT:
-		return eval_ident(ev, n);
-	case CEL__OP_SELECT:
-	case CEL__OP_HAS:
-		return select_field(ev, n, cel__eval_node(ev, n->sel.x), &n->sel.f,
-				    n->op == CEL__OP_HAS);
-	case CEL__OP_CALL:
-		return call(ev, n);
-	case CEL__OP_AND:
-		return logic(ev, n, true);
-	case CEL__OP_OR:
-		return logic(ev, n, false);
-	case CEL__OP_COND:
-		a = cel__eval_node(ev, n->k.args[0]);
-		if (a.kind != CEL_BOOL)
-			return a.kind == CEL__ERROR ? a : err_static(n, "no such overload", ev);
-		return cel__eval_node(ev, n->k.args[a.b ? 1 : 2]);
-	case CEL__OP_NOT:
-		a = cel__eval_node(ev, n->k.args[0]);
-		if (a.kind == CEL_BOOL)
-			return cel__v_bool(!a.b);
+/* ---- node functions: one per operator, some specialized by operands ---- */
+
+static struct cel_value ev_lit(struct cel__ev *ev, const struct cel__node *n)
+{
+	return n->lit;
+}
+
+static struct cel_value ev_local(struct cel__ev *ev, const struct cel__node *n)
+{
+	return ev->slots[n->id.slot];
+}
+
+static struct cel_value ev_ident(struct cel__ev *ev, const struct cel__node *n)
+{
+	return eval_ident(ev, n);
+}
+
+static struct cel_value ev_select(struct cel__ev *ev, const struct cel__node *n)
+{
+	return select_field(ev, n, cel__eval_node(ev, n->sel.x), &n->sel.f,
+			    n->op == CEL__OP_HAS);
+}
+
+static struct cel_value ev_call(struct cel__ev *ev, const struct cel__node *n)
+{
+	return call(ev, n);
+}
+
+static struct cel_value ev_and(struct cel__ev *ev, const struct cel__node *n)
+{
+	return logic(ev, n, true);
+}
+
+static struct cel_value ev_or(struct cel__ev *ev, const struct cel__node *n)
+{
+	return logic(ev, n, false);
+}
+
+static struct cel_value ev_cond(struct cel__ev *ev, const struct cel__node *n)
+{
+	struct cel_value a = cel__eval_node(ev, n->k.args[0]);
+	if (a.kind != CEL_BOOL)
 		return a.kind == CEL__ERROR ? a : err_static(n, "no such overload", ev);
-	case CEL__OP_NEG:
-		a = cel__eval_node(ev, n->k.args[0]);
-		if (a.kind == CEL_INT) {
-			if (a.i == INT64_MIN)
-				return overflow(ev, n);
-			return cel__v_int(-a.i);
-		}
-		if (a.kind == CEL_DOUBLE)
-			return cel__v_double(-a.d);
-		if (a.kind == CEL_DURATION)
-			return cel__v_time(CEL_DURATION, -a.i, -a.nsec);
-		return a.kind == CEL__ERROR ? a : err_static(n, "no such overload", ev);
-	case CEL__OP_LIST:
-		return make_list(ev, n);
-	case CEL__OP_MAP:
-		return make_map(ev, n);
-	case CEL__OP_COMP:
-		return comprehension(ev, n);
-	case CEL__OP_MSG:
-	case CEL__OP_ERROR:
-		return err_static(n, n->msg, ev);
-	default:
-		break;
+	return cel__eval_node(ev, n->k.args[a.b ? 1 : 2]);
+}
+
+static struct cel_value ev_not(struct cel__ev *ev, const struct cel__node *n)
+{
+	struct cel_value a = cel__eval_node(ev, n->k.args[0]);
+	if (a.kind == CEL_BOOL)
+		return cel__v_bool(!a.b);
+	return a.kind == CEL__ERROR ? a : err_static(n, "no such overload", ev);
+}
+
+static struct cel_value ev_neg(struct cel__ev *ev, const struct cel__node *n)
+{
+	struct cel_value a = cel__eval_node(ev, n->k.args[0]);
+	if (a.kind == CEL_INT) {
+		if (a.i == INT64_MIN)
+			return overflow(ev, n);
+		return cel__v_int(-a.i);
 	}
-	/* binary operators: strict in both operands */
-	a = cel__eval_node(ev, n->k.args[0]);
-	if (a.kind == CEL__ERROR)
-		return a;
-	b = cel__eval_node(ev, n->k.args[1]);
-	if (b.kind == CEL__ERROR)
-		return b;
-	switch (n->op) {
-	case CEL__OP_ADD:
-	case CEL__OP_SUB:
-	case CEL__OP_MUL:
-	case CEL__OP_DIV:
-	case CEL__OP_MOD:
-		return arith(ev, n, a, b);
-	case CEL__OP_EQ:
-		return cel__v_bool(cel__equal(&a, &b));
-	case CEL__OP_NE:
-		return cel__v_bool(!cel__equal(&a, &b));
-	case CEL__OP_INDEX:
-		return index_op(ev, n, a, b);
-	case CEL__OP_IN:
-		return in_op(ev, n, a, b);
-	default:
-		break;
+	if (a.kind == CEL_DOUBLE)
+		return cel__v_double(-a.d);
+	if (a.kind == CEL_DURATION)
+		return cel__v_time(CEL_DURATION, -a.i, -a.nsec);
+	return a.kind == CEL__ERROR ? a : err_static(n, "no such overload", ev);
+}
+
+static struct cel_value ev_list(struct cel__ev *ev, const struct cel__node *n)
+{
+	return make_list(ev, n);
+}
+
+static struct cel_value ev_map(struct cel__ev *ev, const struct cel__node *n)
+{
+	return make_map(ev, n);
+}
+
+static struct cel_value ev_comp(struct cel__ev *ev, const struct cel__node *n)
+{
+	return comprehension(ev, n);
+}
+
+static struct cel_value ev_error(struct cel__ev *ev, const struct cel__node *n)
+{
+	return err_static(n, n->msg, ev);
+}
+
+/* Binary operators are strict in both operands. */
+#define OPERANDS(a, b)                                                     \
+	struct cel_value a = cel__eval_node(ev, n->k.args[0]), b;          \
+	if (a.kind == CEL__ERROR)                                          \
+		return a;                                                  \
+	b = cel__eval_node(ev, n->k.args[1]);                              \
+	if (b.kind == CEL__ERROR)                                          \
+		return b
+
+static struct cel_value ev_arith(struct cel__ev *ev, const struct cel__node *n)
+{
+	OPERANDS(a, b);
+	return arith(ev, n, a, b);
+}
+
+static struct cel_value ev_eq(struct cel__ev *ev, const struct cel__node *n)
+{
+	OPERANDS(a, b);
+	return cel__v_bool(cel__equal(&a, &b) == (n->op == CEL__OP_EQ));
+}
+
+static struct cel_value ev_index(struct cel__ev *ev, const struct cel__node *n)
+{
+	OPERANDS(a, b);
+	return index_op(ev, n, a, b);
+}
+
+static struct cel_value ev_in(struct cel__ev *ev, const struct cel__node *n)
+{
+	OPERANDS(a, b);
+	return in_op(ev, n, a, b);
+}
+
+/* x in ['a', 'b']: a literal list of strings. */
+static struct cel_value ev_in_strings(struct cel__ev *ev, const struct cel__node *n)
+{
+	struct cel_value a = cel__eval_node(ev, n->k.args[0]);
+	const struct cel__list *l = n->k.args[1]->lit.l;
+
+	if (a.kind != CEL_STRING)
+		return a.kind == CEL__ERROR ? a : in_op(ev, n, a, n->k.args[1]->lit);
+	for (size_t i = 0; i < l->len; i++) {
+		const struct cel__str *s = l->v[i].s;
+		if (s->len == a.s->len && cel__mem_eq(s->data, a.s->data, s->len))
+			return cel__v_bool(true);
 	}
-	c = cel__compare(&a, &b);
+	return cel__v_bool(false);
+}
+
+static struct cel_value ev_cmp(struct cel__ev *ev, const struct cel__node *n)
+{
+	OPERANDS(a, b);
+	int c;
+	if (a.kind == CEL_INT && b.kind == CEL_INT)
+		c = (a.i > b.i) - (a.i < b.i);
+	else
+		c = cel__compare(&a, &b);
 	if (c == -2)
 		return err_static(n, "no such overload", ev);
 	if (c == 2)
@@ -835,6 +902,71 @@ struct cel_value cel__eval_node(struct cel__ev *ev, const struct cel__node *n)
 	case CEL__OP_GT: return cel__v_bool(c > 0);
 	default: return cel__v_bool(c >= 0);
 	}
+}
+
+static bool lit_strings(const struct cel__node *n)
+{
+	if (n->op != CEL__OP_LIT || n->lit.kind != CEL_LIST)
+		return false;
+	for (size_t i = 0; i < n->lit.l->len; i++)
+		if (n->lit.l->v[i].kind != CEL_STRING)
+			return false;
+	return true;
+}
+
+void cel__link(struct cel__node *n)
+{
+	switch (n->op) {
+	case CEL__OP_LIT: n->eval = ev_lit; return;
+	case CEL__OP_LOCAL: n->eval = ev_local; return;
+	case CEL__OP_IDENT: n->eval = ev_ident; return;
+	case CEL__OP_SELECT:
+	case CEL__OP_HAS:
+		n->eval = ev_select;
+		cel__link(n->sel.x);
+		return;
+	case CEL__OP_CALL:
+		n->eval = ev_call;
+		for (uint32_t i = 0; i < n->nargs; i++)
+			cel__link(n->call.args[i]);
+		return;
+	case CEL__OP_MAP:
+		n->eval = ev_map;
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			cel__link(n->map.keys[i]);
+			cel__link(n->map.vals[i]);
+		}
+		return;
+	case CEL__OP_COMP:
+		n->eval = ev_comp;
+		cel__link(n->comp.range);
+		if (n->comp.pred)
+			cel__link(n->comp.pred);
+		if (n->comp.expr)
+			cel__link(n->comp.expr);
+		return;
+	case CEL__OP_MSG:
+	case CEL__OP_ERROR: n->eval = ev_error; return;
+	case CEL__OP_AND: n->eval = ev_and; break;
+	case CEL__OP_OR: n->eval = ev_or; break;
+	case CEL__OP_COND: n->eval = ev_cond; break;
+	case CEL__OP_NOT: n->eval = ev_not; break;
+	case CEL__OP_NEG: n->eval = ev_neg; break;
+	case CEL__OP_LIST: n->eval = ev_list; break;
+	case CEL__OP_EQ:
+	case CEL__OP_NE: n->eval = ev_eq; break;
+	case CEL__OP_INDEX: n->eval = ev_index; break;
+	case CEL__OP_IN:
+		n->eval = lit_strings(n->k.args[1]) ? ev_in_strings : ev_in;
+		break;
+	case CEL__OP_LT:
+	case CEL__OP_LE:
+	case CEL__OP_GT:
+	case CEL__OP_GE: n->eval = ev_cmp; break;
+	default: n->eval = ev_arith; break;
+	}
+	for (uint32_t i = 0; i < n->nargs; i++)
+		cel__link(n->k.args[i]);
 }
 
 int cel_eval(const struct cel_program *p, const struct cel_activation *act,

@@ -103,6 +103,36 @@ uint32_t cel__hash_bytes(const char *p, size_t n);
 void cel__value_free_contents(struct cel_value *v);
 struct cel_value cel__value_deep_copy_heap(const struct cel_value *v);
 
+/* memcmp(a, b, n) == 0 without a call for the short strings that names,
+ * keys and enum-like values usually are. */
+static inline bool cel__mem_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t p, q, r, t;
+	uint32_t u, v, w, z;
+
+	if (n >= 8) {
+		if (n > 16)
+			return memcmp(a, b, n) == 0;
+		memcpy(&p, x, 8);
+		memcpy(&q, y, 8);
+		memcpy(&r, x + n - 8, 8);
+		memcpy(&t, y + n - 8, 8);
+		return ((p ^ q) | (r ^ t)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&u, x, 4);
+		memcpy(&v, y, 4);
+		memcpy(&w, x + n - 4, 4);
+		memcpy(&z, y + n - 4, 4);
+		return ((u ^ v) | (w ^ z)) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 /* Equality and ordering (CEL spec: Equality and Ordering). */
 bool cel__equal(const struct cel_value *a, const struct cel_value *b);
 /* -1, 0, 1; 2 when unordered (NaN); -2 when the kinds do not compare. */
@@ -173,7 +203,11 @@ struct cel__seg {
 	uint32_t len, hash;
 };
 
+typedef struct cel_value (*cel__evalfn)(struct cel__ev *ev,
+					const struct cel__node *n);
+
 struct cel__node {
+	cel__evalfn eval; /* chosen by cel__link for the node's op and operands */
 	uint8_t op;
 	uint8_t sub;    /* comprehension kind; ident: leading dot */
 	uint16_t depth; /* height of the subtree */
@@ -336,7 +370,17 @@ struct cel__ev {
 	uint32_t abort_pos;
 };
 
-struct cel_value cel__eval_node(struct cel__ev *ev, const struct cel__node *n);
+/* Evaluates n: charges one step, then runs the node's function. */
+struct cel_value cel__over_budget(struct cel__ev *ev, const struct cel__node *n);
+static inline struct cel_value cel__eval_node(struct cel__ev *ev,
+					      const struct cel__node *n)
+{
+	if (__builtin_expect(++ev->cost > ev->max_cost, 0))
+		return cel__over_budget(ev, n);
+	return n->eval(ev, n);
+}
+/* Chooses the evaluation function of every node of a compiled tree. */
+void cel__link(struct cel__node *n);
 
 /* Error values. */
 struct cel_value cel__err(struct cel__ev *ev, const struct cel__node *n,

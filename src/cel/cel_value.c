@@ -352,7 +352,7 @@ long cel__map_find_str(const struct cel__map *m, const char *s, size_t n,
 			size_t i = m->index[j] - 1;
 			const struct cel_value *k = &m->k[i];
 			if (k->kind == CEL_STRING && k->s->len == n &&
-			    !memcmp(k->s->data, s, n))
+			    cel__mem_eq(k->s->data, s, n))
 				return (long)i;
 			j = (j + 1) & (m->index_cap - 1);
 		}
@@ -361,7 +361,7 @@ long cel__map_find_str(const struct cel__map *m, const char *s, size_t n,
 	for (size_t i = 0; i < m->len; i++) {
 		const struct cel_value *k = &m->k[i];
 		if (k->kind == CEL_STRING && k->s->len == n &&
-		    !memcmp(k->s->data, s, n))
+		    cel__mem_eq(k->s->data, s, n))
 			return (long)i;
 	}
 	return -1;
@@ -438,6 +438,9 @@ int cel__compare(const struct cel_value *a, const struct cel_value *b)
 
 bool cel__equal(const struct cel_value *a, const struct cel_value *b)
 {
+	if (a->kind == CEL_STRING && b->kind == CEL_STRING)
+		return a->s->len == b->s->len &&
+		       cel__mem_eq(a->s->data, b->s->data, a->s->len);
 	if (cel__is_numeric(a) && cel__is_numeric(b))
 		return num_cmp(a, b) == 0;
 	if (a->kind != b->kind)
@@ -448,7 +451,7 @@ bool cel__equal(const struct cel_value *a, const struct cel_value *b)
 	case CEL_STRING:
 	case CEL_BYTES:
 		return a->s->len == b->s->len &&
-		       !memcmp(a->s->data, b->s->data, a->s->len);
+		       cel__mem_eq(a->s->data, b->s->data, a->s->len);
 	case CEL_TIMESTAMP:
 	case CEL_DURATION: return a->i == b->i && a->nsec == b->nsec;
 	case CEL_TYPE: return a->t == b->t;
