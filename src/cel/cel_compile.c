@@ -51,19 +51,22 @@ static void limits_fill(struct cel_limits *dst, const struct cel_limits *src)
 		dst->max_memory = src->max_memory;
 }
 
-static int global_index(struct cel_program *p, const struct cel__seg *s)
+/* Interns a (qualified) name: every use of the same name shares one slot
+ * of the per-evaluation cache of resolved names. */
+static int global_index(struct cel_program *p, const char *name, size_t len, bool dot)
 {
 	for (int i = 0; i < p->nglobals; i++)
-		if (p->globals[i].len == s->len &&
-		    !memcmp(p->globals[i].name, s->name, s->len))
+		if (p->globals[i].len == len && p->globals[i].dot == dot &&
+		    !memcmp(p->globals[i].name, name, len))
 			return i;
 	if (p->nglobals == p->capglobals) {
 		p->capglobals = p->capglobals ? p->capglobals * 2 : 8;
 		p->globals = xrealloc(p->globals, (size_t)p->capglobals * sizeof(*p->globals));
 	}
-	p->globals[p->nglobals].name = s->name;
-	p->globals[p->nglobals].len = s->len;
-	p->globals[p->nglobals].hash = s->hash;
+	p->globals[p->nglobals].name = name;
+	p->globals[p->nglobals].len = len;
+	p->globals[p->nglobals].hash = cel__hash_bytes(name, len);
+	p->globals[p->nglobals].dot = dot;
 	return p->nglobals++;
 }
 
@@ -261,7 +264,7 @@ static void walk(struct compiler *c, struct cel__node *n, const struct scope *sc
 			to_lit(n, cel__v_type(t));
 			return;
 		}
-		n->id.global = global_index(p, &n->id.segs[0]);
+		n->id.global = global_index(p, q, len, n->sub);
 		return;
 	}
 	case CEL__OP_HAS:

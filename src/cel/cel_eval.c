@@ -116,7 +116,7 @@ void cel_ctx_free(struct cel_ctx *ctx)
 	cel__ctx_regex_release(ctx);
 	cel__ctx_tz_release(ctx);
 	free(ctx->slots);
-	free(ctx->globals);
+	free(ctx->cache);
 	free(ctx);
 }
 
@@ -341,20 +341,31 @@ __attribute__((noinline)) static struct cel_value ident_slow(struct cel__ev *ev,
 			(int)n->id.segs[0].len, n->id.segs[0].name);
 }
 
+/* Names resolve to the same value for a whole evaluation: the first use
+ * resolves (CEL spec: Name Resolution), later uses hit the cache. */
 static inline struct cel_value eval_ident(struct cel__ev *ev, const struct cel__node *n)
 {
+	struct cel__cached *c = &ev->cache[n->id.global];
 	const struct cel_value *v;
 	struct cel_value x;
 
-	if (ev->act && ev->act->dotted)
-		return ident_slow(ev, n);
-	v = ev->globals[n->id.global];
-	if (!v)
-		return cel__err(ev, n, "undeclared reference to '%.*s'",
-				(int)n->id.segs[0].len, n->id.segs[0].name);
-	x = *v;
-	for (uint32_t i = 1; i < n->id.nsegs; i++)
-		x = select_field(ev, n, x, &n->id.segs[i], false);
+	if (c->gen == ev->gen)
+		return c->v;
+	if (ev->act && ev->act->dotted) {
+		x = ident_slow(ev, n);
+	} else {
+		v = ev->act ? cel__act_find(ev->act, n->id.segs[0].name, n->id.segs[0].len,
+					    n->id.segs[0].hash)
+			    : NULL;
+		if (!v)
+			return cel__err(ev, n, "undeclared reference to '%.*s'",
+					(int)n->id.segs[0].len, n->id.segs[0].name);
+		x = *v;
+		for (uint32_t i = 1; i < n->id.nsegs; i++)
+			x = select_field(ev, n, x, &n->id.segs[i], false);
+	}
+	c->gen = ev->gen;
+	c->v = x;
 	return x;
 }
 
@@ -531,10 +542,18 @@ __attribute__((noinline)) static struct cel_value in_op(struct cel__ev *ev, cons
 			      struct cel_value x, struct cel_value c)
 {
 	if (c.kind == CEL_LIST) {
+		const struct cel_value *e = c.l->v;
 		if (!cel__charge(ev, n, c.l->len / 8))
 			return err_static(n, "limit", ev);
+		if (x.kind == CEL_STRING) {
+			for (size_t i = 0; i < c.l->len; i++)
+				if (e[i].kind == CEL_STRING && e[i].s->len == x.s->len &&
+				    cel__mem_eq(e[i].s->data, x.s->data, x.s->len))
+					return cel__v_bool(true);
+			return cel__v_bool(false);
+		}
 		for (size_t i = 0; i < c.l->len; i++)
-			if (cel__equal(&x, &c.l->v[i]))
+			if (cel__equal(&x, &e[i]))
 				return cel__v_bool(true);
 		return cel__v_bool(false);
 	}
@@ -853,7 +872,14 @@ static struct cel_value ev_arith(struct cel__ev *ev, const struct cel__node *n)
 static struct cel_value ev_eq(struct cel__ev *ev, const struct cel__node *n)
 {
 	OPERANDS(a, b);
-	return cel__v_bool(cel__equal(&a, &b) == (n->op == CEL__OP_EQ));
+	bool eq;
+	if (a.kind == CEL_STRING && b.kind == CEL_STRING)
+		eq = a.s->len == b.s->len && cel__mem_eq(a.s->data, b.s->data, a.s->len);
+	else if (a.kind == CEL_INT && b.kind == CEL_INT)
+		eq = a.i == b.i;
+	else
+		eq = cel__equal(&a, &b);
+	return cel__v_bool(eq == (n->op == CEL__OP_EQ));
 }
 
 static struct cel_value ev_index(struct cel__ev *ev, const struct cel__node *n)
@@ -976,28 +1002,27 @@ int cel_eval(const struct cel_program *p, const struct cel_activation *act,
 	struct cel__ev ev;
 	struct cel_value v, *res;
 
-	cel__arena_reset(&ctx->arena);
+	if (ctx->arena.used)
+		cel__arena_reset(&ctx->arena);
 	ctx->arena.limit = p->lim.max_memory;
 	if ((size_t)p->nslots > ctx->nslots) {
 		ctx->slots = xrealloc(ctx->slots, (size_t)p->nslots * sizeof(*ctx->slots));
 		ctx->nslots = (size_t)p->nslots;
 	}
-	if ((size_t)p->nglobals > ctx->nglobals) {
-		ctx->globals = xrealloc(ctx->globals,
-					(size_t)p->nglobals * sizeof(*ctx->globals));
-		ctx->nglobals = (size_t)p->nglobals;
+	if ((size_t)p->nglobals > ctx->ncache) {
+		ctx->cache = xrealloc(ctx->cache, (size_t)p->nglobals * sizeof(*ctx->cache));
+		memset(ctx->cache + ctx->ncache, 0,
+		       ((size_t)p->nglobals - ctx->ncache) * sizeof(*ctx->cache));
+		ctx->ncache = (size_t)p->nglobals;
 	}
-	for (int i = 0; i < p->nglobals; i++)
-		ctx->globals[i] = act ? cel__act_find(act, p->globals[i].name,
-						      p->globals[i].len,
-						      p->globals[i].hash)
-				      : NULL;
+	ctx->gen++;
 	ev.p = p;
 	ev.act = act;
 	ev.ctx = ctx;
 	ev.a = &ctx->arena;
 	ev.slots = ctx->slots;
-	ev.globals = ctx->globals;
+	ev.cache = ctx->cache;
+	ev.gen = ctx->gen;
 	ev.cost = 0;
 	ev.max_cost = p->lim.max_cost;
 	ev.lim = &p->lim;
@@ -1013,12 +1038,7 @@ int cel_eval(const struct cel_program *p, const struct cel_activation *act,
 		cel__error_at(p->src, p->srclen, v.e->pos, err, "%s", v.e->msg);
 		return -EINVAL;
 	}
-	res = cel__arena_alloc(&ctx->arena, sizeof(*res));
-	if (!res) {
-		/* The limit is hit only by the result box itself: allow it. */
-		ctx->arena.limit = 0;
-		res = cel__arena_alloc(&ctx->arena, sizeof(*res));
-	}
+	res = &ctx->result;
 	*res = v;
 	res->flags = 0;
 	*out = res;

@@ -250,9 +250,16 @@ struct cel__node {
 };
 
 struct cel__global {
-	const char *name;
+	const char *name; /* qualified: "a.b.c" */
 	size_t len;
 	uint32_t hash;
+	bool dot;         /* written with a leading dot */
+};
+
+/* A name resolved during the current evaluation (gen matches). */
+struct cel__cached {
+	uint64_t gen;
+	struct cel_value v;
 };
 
 struct cel_program {
@@ -345,8 +352,10 @@ struct cel_ctx {
 	struct cel__arena arena;
 	struct cel_value *slots;
 	size_t nslots;
-	const struct cel_value **globals;
-	size_t nglobals;
+	struct cel__cached *cache; /* per name of the program */
+	size_t ncache;
+	uint64_t gen;              /* evaluations so far */
+	struct cel_value result;   /* of the last cel_eval */
 	void *match_data;  /* pcre2_match_data_8 */
 	void *match_ctx;   /* pcre2_match_context_8 */
 	struct cel__regex_cache re[CEL__REGEX_CACHE];
@@ -361,7 +370,8 @@ struct cel__ev {
 	struct cel_ctx *ctx;
 	struct cel__arena *a;
 	struct cel_value *slots;
-	const struct cel_value **globals;
+	struct cel__cached *cache;
+	uint64_t gen;
 	uint64_t cost, max_cost;
 	const struct cel_limits *lim;
 	int abort;               /* 0, or -E2BIG when a limit was hit */
