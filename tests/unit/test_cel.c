@@ -397,3 +397,47 @@ TEST(cel_eval_error_has_position)
 	cel_program_free(p);
 	cel_ctx_free(ctx);
 }
+
+TEST(cel_invalid_utf8_in_source_string_is_syntax_error)
+{
+	CHECK_CONTAINS(run("'\xff'"), "syntax: 1:1: invalid UTF-8 in string literal");
+	EXPECT("b'\xff' == b'\\xff'", "true"); /* bytes may hold any octet */
+}
+
+TEST(cel_concatenation)
+{
+	EXPECT("'ab' + 'cd'", "\"abcd\"");
+	EXPECT("b'a' + b'b'", "b\"ab\"");
+	EXPECT("[1] + [2, 3]", "[1, 2, 3]");
+	EXPECT("[] + []", "[]");
+	EXPECT_ERR("[1] + 1", "no such overload");
+}
+
+TEST(cel_exists_one_and_all_over_maps)
+{
+	EXPECT("{'a': 1, 'b': 2}.exists_one(k, k == 'a')", "true");
+	EXPECT("{'a': 1, 'b': 2}.all(k, size(k) == 1)", "true");
+	EXPECT("{'a': 1, 'b': 2}.filter(k, k != 'a')", "[\"b\"]");
+}
+
+TEST(cel_eval_without_activation)
+{
+	struct cel_program *p;
+	struct cel_error err;
+	struct cel_ctx *ctx = cel_ctx_new();
+	const struct cel_value *v;
+
+	CHECK_INT(cel_compile("a + 1", 5, NULL, &p, &err), 0);
+	CHECK_INT(cel_eval(p, NULL, ctx, &v, &err), -EINVAL);
+	CHECK_CONTAINS(err.message, "undeclared reference to 'a'");
+	CHECK_INT(err.column, 1);
+	cel_program_free(p);
+	cel_ctx_free(ctx);
+}
+
+TEST(cel_names_resolve_once_per_evaluation)
+{
+	/* the same qualified name used many times, inside and outside macros */
+	EXPECT("user.teams.size() == 2 && user.teams.all(t, t in user.teams) && "
+	       "user.teams[0] == 'payments'", "true");
+}

@@ -294,3 +294,36 @@ TEST(cel_now_binding)
 	cel_ctx_free(ctx);
 	cel_activation_free(act);
 }
+
+TEST(cel_regex_cache_evicts)
+{
+	/* more distinct dynamic patterns than the per-context cache holds */
+	EXPECT("['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'a', 'b']"
+	       ".all(p, ('x' + p).matches(p))", "true");
+}
+
+TEST(cel_big_map_from_json_indexed)
+{
+	struct buf b = BUF_INIT;
+	struct cel_activation *act = cel_activation_new();
+	struct cel_ctx *ctx = cel_ctx_new();
+	struct cel_program *p;
+	struct cel_error err;
+	const struct cel_value *v;
+	json_t *j;
+
+	buf_addc(&b, '{');
+	for (int i = 0; i < 500; i++)
+		buf_printf(&b, "%s\"k%d\": %d", i ? ", " : "", i, i);
+	buf_addc(&b, '}');
+	j = json_loads(b.data, 0, NULL);
+	cel_activation_bind(act, "m", cel_value_from_json(j));
+	json_decref(j);
+	CHECK_INT(cel_compile("m.k499 + m['k7'] + (has(m.k500) ? 1 : 0)", 40, NULL, &p, &err), 0);
+	CHECK_INT(cel_eval(p, act, ctx, &v, &err), 0);
+	CHECK_INT(cel_value_int(v), 506);
+	cel_program_free(p);
+	cel_ctx_free(ctx);
+	cel_activation_free(act);
+	buf_release(&b);
+}
