@@ -90,6 +90,59 @@ static void show_position(const char *src, const struct cel_error *err)
 	fprintf(stderr, "  %.*s\n  %*s^\n", len, line, err->column - 1, "");
 }
 
+/* Compact JSON like json_dumps, but doubles in their shortest form that
+ * reads back exactly (0.1, not 0.10000000000000001). */
+static void dump_json(json_t *j, struct buf *b)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	char *s;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		buf_addc(b, '{');
+		i = 0;
+		json_object_foreach(j, k, v) {
+			json_t *key = json_string(k);
+			if (i++)
+				buf_addc(b, ',');
+			dump_json(key, b);
+			json_decref(key);
+			buf_addc(b, ':');
+			dump_json(v, b);
+		}
+		buf_addc(b, '}');
+		return;
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(j, i, v) {
+			if (i)
+				buf_addc(b, ',');
+			dump_json(v, b);
+		}
+		buf_addc(b, ']');
+		return;
+	case JSON_REAL: {
+		double d = json_real_value(j);
+		char tmp[40];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+			if (strtod(tmp, NULL) == d)
+				break;
+		}
+		buf_adds(b, tmp);
+		if (!strpbrk(tmp, ".eEn"))
+			buf_adds(b, ".0");
+		return;
+	}
+	default:
+		s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_adds(b, s ? s : "null");
+		free(s);
+	}
+}
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -256,9 +309,10 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (json_out) {
 		json_t *j = cel_value_to_typed_json(v);
-		char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-		printf("%s\n", s ? s : "null");
-		free(s);
+		struct buf b = BUF_INIT;
+		dump_json(j, &b);
+		printf("%s\n", b.data);
+		buf_release(&b);
 		json_decref(j);
 	} else {
 		struct buf b = BUF_INIT;
