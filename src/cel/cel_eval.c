@@ -854,6 +854,19 @@ static struct cel_value ev_error(struct cel__ev *ev, const struct cel__node *n)
 	return err_static(n, n->msg, ev);
 }
 
+/* What comparing a value costs beyond one step: long strings and
+ * collections are compared element by element. */
+static inline uint64_t size_units(const struct cel_value *v)
+{
+	switch (v->kind) {
+	case CEL_STRING:
+	case CEL_BYTES: return v->s->len / 64;
+	case CEL_LIST: return v->l->len;
+	case CEL_MAP: return v->m->len;
+	default: return 0;
+	}
+}
+
 /* Binary operators are strict in both operands. */
 #define OPERANDS(a, b)                                                     \
 	struct cel_value a = cel__eval_node(ev, n->k.args[0]), b;          \
@@ -877,6 +890,8 @@ static struct cel_value ev_eq(struct cel__ev *ev, const struct cel__node *n)
 		eq = a.s->len == b.s->len && cel__mem_eq(a.s->data, b.s->data, a.s->len);
 	else if (a.kind == CEL_INT && b.kind == CEL_INT)
 		eq = a.i == b.i;
+	else if (!cel__charge(ev, n, size_units(&a)))
+		return err_static(n, "limit", ev);
 	else
 		eq = cel__equal(&a, &b);
 	return cel__v_bool(eq == (n->op == CEL__OP_EQ));
@@ -916,6 +931,8 @@ static struct cel_value ev_cmp(struct cel__ev *ev, const struct cel__node *n)
 	int c;
 	if (a.kind == CEL_INT && b.kind == CEL_INT)
 		c = (a.i > b.i) - (a.i < b.i);
+	else if (!cel__charge(ev, n, size_units(&a)))
+		return err_static(n, "limit", ev);
 	else
 		c = cel__compare(&a, &b);
 	if (c == -2)

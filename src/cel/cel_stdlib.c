@@ -18,6 +18,8 @@ static struct cel_value f_size(struct cel__ev *ev, const struct cel__node *n,
 {
 	switch (a[0].kind) {
 	case CEL_STRING:
+		if (!cel__charge(ev, n, a[0].s->len / 64))
+			return cel__err(ev, n, "limit");
 		return cel__v_int((int64_t)cel__utf8_count(a[0].s->data, a[0].s->len));
 	case CEL_BYTES: return cel__v_int((int64_t)a[0].s->len);
 	case CEL_LIST: return cel__v_int((int64_t)a[0].l->len);

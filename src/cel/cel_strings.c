@@ -193,6 +193,8 @@ static struct cel_value f_char_at(struct cel__ev *ev, const struct cel__node *n,
 	if (!is_str(&a[0]) || a[1].kind != CEL_INT)
 		return NO(ev, n);
 	const struct cel__str *s = a[0].s;
+	if (!cel__charge(ev, n, s->len / 64))
+		return cel__err(ev, n, "limit");
 	int64_t len = (int64_t)cel__utf8_count(s->data, s->len), i = a[1].i;
 	if (i < 0 || i > len)
 		return cel__err(ev, n, "index out of range: %" PRId64, i);
@@ -209,26 +211,29 @@ static struct cel_value f_index_of(struct cel__ev *ev, const struct cel__node *n
 		return NO(ev, n);
 	const struct cel__str *s = a[0].s, *t = a[1].s;
 	int64_t len = (int64_t)cel__utf8_count(s->data, s->len);
-	int64_t tlen = (int64_t)cel__utf8_count(t->data, t->len);
 	int64_t start = argc == 3 ? a[2].i : (last ? len : 0);
 	if (start < 0 || start > len)
 		return cel__err(ev, n, "index out of range: %" PRId64, start);
 	if (!cel__charge(ev, n, s->len / 16))
 		return cel__err(ev, n, "limit");
-	if (!last) {
-		for (int64_t i = start; i + tlen <= len; i++) {
-			size_t off = cp_offset(s->data, s->len, i);
-			if (s->len - off >= t->len && !memcmp(s->data + off, t->data, t->len))
-				return cel__v_int(i);
+	/* One pass over the code points (no quadratic re-scans). */
+	int64_t found = -1, i = 0;
+	for (size_t off = 0;; i++) {
+		if (i > start && last)
+			break;
+		if ((last || i >= start) && s->len - off >= t->len &&
+		    (t->len == 0 || !memcmp(s->data + off, t->data, t->len))) {
+			found = i;
+			if (!last)
+				break;
 		}
-		return cel__v_int(-1);
+		if (off >= s->len)
+			break;
+		off++;
+		while (off < s->len && ((unsigned char)s->data[off] & 0xc0) == 0x80)
+			off++;
 	}
-	for (int64_t i = start; i >= 0; i--) {
-		size_t off = cp_offset(s->data, s->len, i);
-		if (s->len - off >= t->len && !memcmp(s->data + off, t->data, t->len))
-			return cel__v_int(i);
-	}
-	return cel__v_int(-1);
+	return cel__v_int(found);
 }
 
 static struct cel_value f_case(struct cel__ev *ev, const struct cel__node *n,
@@ -372,6 +377,8 @@ static struct cel_value f_substring(struct cel__ev *ev, const struct cel__node *
 	if (!is_str(&a[0]) || a[1].kind != CEL_INT || (argc == 3 && a[2].kind != CEL_INT))
 		return NO(ev, n);
 	const struct cel__str *s = a[0].s;
+	if (!cel__charge(ev, n, s->len / 64))
+		return cel__err(ev, n, "limit");
 	int64_t len = (int64_t)cel__utf8_count(s->data, s->len);
 	int64_t b = a[1].i, e = argc == 3 ? a[2].i : len;
 	if (b < 0 || b > len)

@@ -632,6 +632,10 @@ static bool zone_offset(struct cel__ev *ev, const char *s, size_t n, int64_t t,
 			return true;
 		}
 	}
+	/* Reading a zone file is I/O: it costs as much as 1000 steps, so an
+	 * expression cannot make an evaluation read many of them. */
+	if (!cel__charge(ev, NULL, 1000))
+		return false;
 	struct cel__tz *z = tz_load(s, n);
 	if (!z)
 		return false;

@@ -1,5 +1,7 @@
 /* Unit tests for src/cel: standard library, strings and math extensions,
  * time and time zones. */
+#include <time.h>
+
 #include "tap.h"
 /* Helpers: evaluate with a few bound variables; the outcome as text. */
 #include <jansson.h>
@@ -326,4 +328,30 @@ TEST(cel_big_map_from_json_indexed)
 	cel_ctx_free(ctx);
 	cel_activation_free(act);
 	buf_release(&b);
+}
+
+TEST(cel_string_scans_are_linear_and_charged)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* a 256 KiB string searched from the end: one pass, not quadratic */
+	const char *r = run("'aaaaaaaaaaaaaaaa'.replace('a', 'aaaaaaaaaaaaaaaa')"
+			    ".replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa')"
+			    ".replace('a', 'bbbb').lastIndexOf('c')");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK_STR(r, "-1");
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+	/* sizing a long string many times runs into the cost limit */
+	r = run("[1,2,3,4,5,6,7,8,9,10].map(i, [1,2,3,4,5,6,7,8,9,10].map(j, "
+		"size('aaaaaaaaaaaaaaaa'.replace('a', 'aaaaaaaaaaaaaaaa')"
+		".replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa'))))");
+	CHECK_CONTAINS(r, "limit: evaluation cost limit exceeded");
+}
+
+TEST(cel_many_time_zones_are_charged)
+{
+	const char *r = run("['Europe/Berlin', 'Europe/Paris', 'Europe/Rome', 'Asia/Tokyo', "
+			    "'America/Chicago', 'Africa/Cairo', 'Asia/Kolkata', 'Europe/Oslo', "
+			    "'Europe/Madrid', 'Asia/Dubai'].all(z, t.getHours(z) >= 0)");
+	CHECK_STR(r, "true");
 }
