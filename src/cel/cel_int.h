@@ -218,7 +218,7 @@ struct cel__node {
 		struct {
 			struct cel__seg *segs; /* qualified name: a.b.c */
 			uint32_t nsegs;
-			int global;  /* index into the program's globals */
+			int global;  /* interned name: slot of the name cache */
 			int slot;    /* LOCAL: slot */
 			int type;    /* a type name, -1 if none */
 		} id;
@@ -269,11 +269,9 @@ struct cel_program {
 	char *src;
 	size_t srclen;
 	char *container;
-	struct cel__global *globals;
+	struct cel__global *globals; /* distinct names used */
 	int nglobals, capglobals;
-	int nslots;
-	struct cel_value *consts; /* heap constants to free */
-	size_t nconsts, capconsts;
+	int nslots;                  /* comprehension variables */
 	void **regexes;           /* compiled patterns to free */
 	size_t nregex, capregex;
 };
