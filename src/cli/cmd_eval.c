@@ -269,7 +269,7 @@ int cmd_eval(int argc, char **argv)
 			continue;
 		}
 		if (a[0] == '-' && a[1]) {
-			rc = bad_usage("unknown option '%s'", a);
+			rc = bad_usage("unknown option '%s' (put -- before an EXPR that starts with '-')", a);
 			goto out;
 		}
 		break;
