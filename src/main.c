@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "template", cmd_template, "lint, list and show templates" },
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
 	{ "version", cmd_version, "print the version" },
+	{ "eval", cmd_eval, "evaluate a CEL expression" },
 };
 
 static void usage(FILE *f)
