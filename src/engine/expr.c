@@ -1,86 +1,98 @@
 /*
- * Expression evaluation for templates. Until the CEL module is wired in,
- * an expression is a dotted path into the scope (params.x,
- * steps.build.outputs.image, run.id), which is what issue 2 requires.
+ * Template expressions in CEL (src/cel): ${{ }} in strings, `when:` and
+ * `validate:` conditions. The scope is a JSON object whose top-level keys
+ * (params, steps, run, ...) become the expression's variables.
  */
-#include <ctype.h>
-
+#include "cel/cel.h"
 #include "engine/expr.h"
 #include "template/interp.h"
 
-static int lookup(json_t *scope, const char *expr, size_t len, json_t **out,
-		  struct vend_err *err)
-{
-	char path[INTERP_MAX_EXPR + 1];
-	json_t *cur = scope;
-	char *p, *save = NULL, *part;
+struct eval {
+	struct cel_activation *act;
+	struct cel_ctx *ctx;
+};
 
-	while (len && isspace((unsigned char)*expr)) {
-		expr++;
-		len--;
+static int setup(struct eval *e, json_t *scope, struct vend_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	e->act = cel_activation_new();
+	e->ctx = cel_ctx_new();
+	json_object_foreach(scope, key, v) {
+		struct cel_value *cv = cel_value_from_json(v);
+		if (!cv || cel_activation_bind(e->act, key, cv))
+			return err_set(err, -EINVAL, "%s cannot be given to an expression "
+						     "(too deep or not UTF-8)", key);
 	}
-	while (len && isspace((unsigned char)expr[len - 1]))
-		len--;
-	if (len == 0 || len > INTERP_MAX_EXPR)
-		return err_set(err, -EINVAL, "empty or too long expression");
-	memcpy(path, expr, len);
-	path[len] = '\0';
-	for (p = path; (part = strtok_r(p, ".", &save)); p = NULL) {
-		for (const char *c = part; *c; c++)
-			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
-				return err_set(err, -EINVAL, "unsupported expression \"%s\"", path);
-		cur = json_object_get(cur, part);
-		if (!cur)
-			return err_set(err, -EINVAL, "\"%s\" does not exist", path);
-	}
-	*out = cur;
 	return 0;
 }
 
-static int eval_into(void *ctx, const char *expr, size_t len, struct buf *out,
-		     struct vend_err *err)
+static void teardown(struct eval *e)
 {
-	json_t *v;
-	int rc = lookup(ctx, expr, len, &v, err);
+	cel_activation_free(e->act);
+	cel_ctx_free(e->ctx);
+}
+
+/* Compiles and evaluates src; *out is borrowed from e->ctx. */
+static int eval(struct eval *e, const char *src, size_t len, const struct cel_value **out,
+		struct vend_err *err)
+{
+	struct cel_program *p = NULL;
+	struct cel_error ce = { 0 };
+	int rc = cel_compile(src, len, NULL, &p, &ce);
+
+	if (!rc)
+		rc = cel_eval(p, e->act, e->ctx, out, &ce);
+	if (rc) {
+		if (ce.column > 0)
+			err_set(err, rc, "`%.*s`: column %d: %s", (int)(len > 200 ? 200 : len), src,
+				ce.column, ce.message);
+		else
+			err_set(err, rc, "`%.*s`: %s", (int)(len > 200 ? 200 : len), src, ce.message);
+	}
+	cel_program_free(p);
+	return rc;
+}
+
+static int expand_one(void *ctx, const char *expr, size_t len, struct buf *out,
+		      struct vend_err *err)
+{
+	const struct cel_value *v;
+	int rc = eval(ctx, expr, len, &v, err);
 
 	if (rc)
 		return rc;
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return buf_add(out, json_string_value(v), json_string_length(v));
-	case JSON_INTEGER:
-		return buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL:
-		return buf_printf(out, "%.17g", json_real_value(v));
-	case JSON_TRUE:
-		return buf_adds(out, "true");
-	case JSON_FALSE:
-		return buf_adds(out, "false");
-	case JSON_NULL:
-		return 0;
-	default: {
-		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		rc = buf_adds(out, s ? s : "");
-		free(s);
-		return rc;
-	}
-	}
+	rc = cel_value_to_string_interp(v, out);
+	return rc ? err_set(err, rc, "the value of `%.*s` is too large", (int)len, expr) : 0;
 }
 
 int expr_expand(const char *s, json_t *scope, struct buf *out, struct vend_err *err)
 {
-	return interp_expand(s, eval_into, scope, out, err);
+	struct eval e;
+	int rc;
+
+	if (!interp_has_expr(s))
+		return buf_adds(out, s);
+	rc = setup(&e, scope, err);
+	if (!rc)
+		rc = interp_expand(s, expand_one, &e, out, err);
+	teardown(&e);
+	return rc;
 }
 
 int expr_condition(const char *src, json_t *scope, bool *out, struct vend_err *err)
 {
-	json_t *v;
-	int rc = lookup(scope, src, strlen(src), &v, err);
+	struct eval e;
+	const struct cel_value *v;
+	int rc = setup(&e, scope, err);
 
-	if (rc)
-		return rc;
-	if (!json_is_boolean(v))
-		return err_set(err, -EINVAL, "condition \"%s\" is not a bool", src);
-	*out = json_is_true(v);
-	return 0;
+	if (!rc)
+		rc = eval(&e, src, strlen(src), &v, err);
+	if (!rc && cel_value_kind(v) != CEL_BOOL)
+		rc = err_set(err, -EINVAL, "`%s` gives a %s, not a bool", src, cel_value_type_name(v));
+	if (!rc)
+		*out = cel_value_bool(v);
+	teardown(&e);
+	return rc;
 }
