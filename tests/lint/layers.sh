@@ -2,6 +2,9 @@
 # The folders of src/ depend on each other one way (STYLE.md):
 #
 #   util <- cel <- template, store <- engine <- http <- daemon <- main
+#   policy sits beside template: it reads YAML nodes and catalogs from
+#   template/, and template's linter calls back into policy for the
+#   Policy and PolicyTest kinds (the one two-way pair).
 #   client <- runner, cli    (they reach the server only through the API)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
@@ -11,14 +14,15 @@ cd "$(dirname "$0")/../.." || exit 1
 declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
-	[template]="util cel template"
+	[template]="util cel template policy"
+	[policy]="util cel template policy"
 	[store]="util store"
-	[engine]="util cel template store engine"
-	[http]="util cel template store engine http"
+	[engine]="util cel template policy store engine"
+	[http]="util cel template policy store engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template client cli"
-	[daemon]="util cel template store engine http client runner daemon"
+	[cli]="util cel template policy client cli"
+	[daemon]="util cel template policy store engine http client runner daemon"
 )
 
 n=0
