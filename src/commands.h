@@ -20,5 +20,6 @@ int cmd_template(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

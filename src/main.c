@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
 	{ "version", cmd_version, "print the version" },
 	{ "eval", cmd_eval, "evaluate a CEL expression" },
+	{ "policy", cmd_policy, "test and evaluate policies" },
 };
 
 static void usage(FILE *f)

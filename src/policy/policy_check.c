@@ -37,6 +37,14 @@ void policy__err(struct pchk *C, const struct ploc *at, const char *fmt, ...)
 	report(C, at, at->n ? at->n->line : 0, at->n ? at->n->col : 0, msg);
 }
 
+void policy__err_head(struct pchk *C, const struct ploc *doc, const struct ploc *v,
+		      const char *msg)
+{
+	const struct ynode *n = v->j && v->n ? v->n : doc->n;
+
+	report(C, doc, n ? n->line : 0, n ? n->col : 0, msg);
+}
+
 void policy__err_off(struct pchk *C, const struct ploc *at, size_t off,
 		     const char *fmt, ...)
 {
@@ -65,6 +73,24 @@ void policy__err_key(struct pchk *C, const struct ploc *at, const char *key,
 	if (!k)
 		k = at->n;
 	report(C, at, k ? k->line : 0, k ? k->col : 0, msg);
+}
+
+void policy__sort_diags(struct diags *d, size_t before)
+{
+	size_t n = d->n < DIAGS_MAX ? d->n : DIAGS_MAX;
+
+	/* Insertion sort: stable (checks run field by field; readers read
+	 * top to bottom), and the lists are short. */
+	for (size_t i = before + 1; i < n; i++) {
+		struct diag x = d->v[i];
+		size_t j = i;
+		while (j > before && (d->v[j - 1].line > x.line ||
+				      (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col))) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
 }
 
 /* --- walking -------------------------------------------------------------------- */

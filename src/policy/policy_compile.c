@@ -136,10 +136,13 @@ static void parse_approval(struct pchk *C, const struct ploc *rule, struct polic
 	r->count = 1;
 	if (policy__child(rule, "count", &v)) {
 		json_int_t n = json_integer_value(v.j);
-		if (!json_is_integer(v.j) || n < 1 || n > POLICY_MAX_COUNT)
+		if (!json_is_integer(v.j))
 			policy__err(C, &v, "must be an integer from 1 to %d (how many distinct "
 					   "approvers), not %s", POLICY_MAX_COUNT,
-				    json_is_integer(v.j) ? "that" : policy__describe(v.j));
+				    policy__describe(v.j));
+		else if (n < 1 || n > POLICY_MAX_COUNT)
+			policy__err(C, &v, "must be from 1 to %d (how many distinct approvers), "
+					   "not %" JSON_INTEGER_FORMAT, POLICY_MAX_COUNT, n);
 		else
 			r->count = (int)n;
 	}
@@ -228,10 +231,10 @@ static int compile_doc(struct pchk *C, const struct policy_source *src,
 		return -EINVAL;
 	if (!policy__child(&doc, "apiVersion", &v) || !json_is_string(v.j) ||
 	    strcmp(json_string_value(v.j), "vend/v1"))
-		policy__err(C, v.j ? &v : &doc, "apiVersion must be vend/v1");
+		policy__err_head(C, &doc, &v, "apiVersion must be vend/v1");
 	if (!policy__child(&doc, "kind", &v) || !json_is_string(v.j) ||
 	    strcmp(json_string_value(v.j), "Policy"))
-		policy__err(C, v.j ? &v : &doc, "kind must be Policy");
+		policy__err_head(C, &doc, &v, "kind must be Policy");
 	if (!policy__child(&doc, "metadata", &meta)) {
 		policy__err(C, &doc, "metadata is required (with a name)");
 	} else if (policy__check_object(C, &meta, "a mapping such as {name: x}", meta_keys)) {
@@ -352,8 +355,11 @@ int policy_bundle_compile(const struct policy_source *docs, size_t n,
 	b->v = XNEW(struct policy__policy, n ? n : 1);
 	for (size_t i = 0; i < n; i++) {
 		struct policy__policy p = { 0 };
+		size_t before = d->n;
 		C.path = docs[i].path ? docs[i].path : "-";
 		if (compile_doc(&C, &docs[i], &p)) {
+			if (docs[i].node)
+				policy__sort_diags(d, before);
 			policy__free_policy(&p);
 			continue;
 		}

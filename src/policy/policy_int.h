@@ -78,12 +78,18 @@ struct ploc {
 /* Reports a problem at `at` ("where: message"). */
 void policy__err(struct pchk *C, const struct ploc *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A problem of the document as a whole (apiVersion, kind), at value v
+ * when it is there, else at the document. */
+void policy__err_head(struct pchk *C, const struct ploc *doc, const struct ploc *v,
+		      const char *msg);
 /* The same at byte offset off of the string value at `at`. */
 void policy__err_off(struct pchk *C, const struct ploc *at, size_t off,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The same at the key `key` of mapping `at` (its position when known). */
 void policy__err_key(struct pchk *C, const struct ploc *at, const char *key,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sorts the diagnostics added since `before` by line and column. */
+void policy__sort_diags(struct diags *d, size_t before);
 /* Moves to at[key] / at[i]. Returns whether the value is present and not
  * null (out is filled either way, j NULL when absent). */
 bool policy__child(const struct ploc *at, const char *key, struct ploc *out);

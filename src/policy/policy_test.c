@@ -116,8 +116,10 @@ static void parse_case(struct pchk *C, const struct ploc *at, struct policy_test
 	int errors = C->errors;
 
 	memset(c, 0, sizeof(*c));
-	if (!policy__check_object(C, at, "a mapping {name, input, expect}", keys))
+	if (!policy__check_object(C, at, "a mapping {name, input, expect}", keys)) {
+		t->n++;
 		return;
+	}
 	if (!policy__child(at, "name", &v)) {
 		policy__err(C, at, "name is required");
 	} else if (!json_is_string(v.j) ||
@@ -126,7 +128,7 @@ static void parse_case(struct pchk *C, const struct ploc *at, struct policy_test
 				   "characters", CASE_NAME_MAX);
 	} else {
 		for (size_t i = 0; i < t->n; i++)
-			if (!strcmp(t->v[i].name, json_string_value(v.j)))
+			if (t->v[i].name && !strcmp(t->v[i].name, json_string_value(v.j)))
 				policy__err(C, &v, "case \"%s\" is defined twice in this test",
 					    json_string_value(v.j));
 		c->name = xstrdup(json_string_value(v.j));
@@ -142,17 +144,15 @@ static void parse_case(struct pchk *C, const struct ploc *at, struct policy_test
 				   "text of a message)");
 	else
 		parse_expect(C, &v, c);
-	if (C->errors != errors || !c->name) {
-		free_case(c);
+	t->n++; /* kept even when bad: names are compared, and it is freed with t */
+	if (C->errors != errors)
 		return;
-	}
 	/* The input is kept as a copy: the document may be freed first. */
 	if (c->input) {
 		json_t *copy = json_deep_copy(c->input);
 		json_decref(c->input);
 		c->input = copy;
 	}
-	t->n++;
 }
 
 int policy_test_parse(json_t *doc, const char *path, const struct ynode *node,
@@ -163,6 +163,7 @@ int policy_test_parse(json_t *doc, const char *path, const struct ynode *node,
 						 NULL };
 	static const char *const spec_keys[] = { "cases", NULL };
 	struct pchk C = { .path = path ? path : "-", .d = d };
+	size_t before = d->n;
 	struct ploc at = { .j = doc, .n = node, .where = "" };
 	struct ploc v, meta, spec, cases;
 	struct policy_test *t = XNEW(struct policy_test, 1);
@@ -172,10 +173,10 @@ int policy_test_parse(json_t *doc, const char *path, const struct ynode *node,
 		goto out;
 	if (!policy__child(&at, "apiVersion", &v) || !json_is_string(v.j) ||
 	    strcmp(json_string_value(v.j), "vend/v1"))
-		policy__err(&C, v.j ? &v : &at, "apiVersion must be vend/v1");
+		policy__err_head(&C, &at, &v, "apiVersion must be vend/v1");
 	if (!policy__child(&at, "kind", &v) || !json_is_string(v.j) ||
 	    strcmp(json_string_value(v.j), "PolicyTest"))
-		policy__err(&C, v.j ? &v : &at, "kind must be PolicyTest");
+		policy__err_head(&C, &at, &v, "kind must be PolicyTest");
 	if (!policy__child(&at, "metadata", &meta)) {
 		policy__err(&C, &at, "metadata is required (with a name)");
 	} else if (policy__check_object(&C, &meta, "a mapping such as {name: x}", meta_keys)) {
@@ -211,6 +212,8 @@ int policy_test_parse(json_t *doc, const char *path, const struct ynode *node,
 		parse_case(&C, &c, t);
 	}
 out:
+	if (node)
+		policy__sort_diags(d, before);
 	if (!C.errors) {
 		t->path = xstrdup(C.path);
 		*out = t;

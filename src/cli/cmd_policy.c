@@ -1,0 +1,457 @@
+/*
+ * vend policy: work on policies locally, without a server (DESIGN §4).
+ * `test` loads the Policy and PolicyTest documents of a catalog directory
+ * and runs every case, like `opa test`; `eval` evaluates the policies on
+ * one input and prints every decision. Both load the directory with the
+ * catalog loader that `vend up` uses, so what passes here loads there.
+ * Exit codes: 0 all passed (eval: not denied), 1 a case failed (eval:
+ * denied), 2 usage error or invalid documents (file:line:col: message).
+ */
+#include "cli/cli.h"
+#include "commands.h"
+#include "policy/policy.h"
+#include "template/catalog.h"
+#include "util/buf.h"
+#include "util/duration.h"
+#include "util/fsutil.h"
+#include "util/xalloc.h"
+
+#include <sys/stat.h>
+
+static const char usage[] =
+	"usage: vend policy test [-o json] [-v] [--run TEXT] PATH\n"
+	"       vend policy eval [--input FILE] [-o json] PATH\n"
+	"\n"
+	"Work with policies (kind: Policy) locally, without a server. PATH is a\n"
+	"catalog directory (searched recursively for *.yaml and *.yml) or one\n"
+	"YAML file. Every document under PATH is loaded and checked as `vend up`\n"
+	"would load it; a problem is printed as file:line:col: message.\n"
+	"\n"
+	"test   runs the policy unit tests: every case of every kind: PolicyTest\n"
+	"       document under PATH is evaluated against all the policies under\n"
+	"       PATH, and its expectations are compared with the decisions:\n"
+	"\n"
+	"         apiVersion: vend/v1\n"
+	"         kind: PolicyTest\n"
+	"         metadata: {name: prod-guardrails}\n"
+	"         spec:\n"
+	"           cases:\n"
+	"             - name: one-replica-denied\n"
+	"               input:\n"
+	"                 run: {template: deploy-app, environment: prod, requester: alice}\n"
+	"                 params: {replicas: 1}\n"
+	"                 now: \"2026-03-11T10:00:00Z\"\n"
+	"               expect:\n"
+	"                 deny: true                  # some deny rule fires\n"
+	"                 approval: \"alice\"           # a fired approval's message has it\n"
+	"                 warn: false                 # no warn rule fires\n"
+	"\n"
+	"       Input parts: run, params, user, artifact, cost, env, now; absent\n"
+	"       parts and fields have neutral values (\"\", false, [], 0.0, {}; now\n"
+	"       is the current time). Expectations left out are not checked.\n"
+	"       One line per case: \"ok   TEST/CASE\" or \"FAIL TEST/CASE\" followed\n"
+	"       by what differed and what fired; then a summary line.\n"
+	"\n"
+	"eval   evaluates the policies under PATH on one input (a JSON object\n"
+	"       with the parts above; none: the neutral input) and prints every\n"
+	"       decision that fired, the policies that did not match, and errors.\n"
+	"\n"
+	"Options:\n"
+	"  -o json           print the results as one line of JSON (test: the\n"
+	"                    cases with their decisions; eval: the decisions as\n"
+	"                    stored on a run, see docs/policies.md)\n"
+	"  -v, --verbose     test: also show what fired for cases that pass\n"
+	"  --run TEXT        test: only the cases whose TEST/CASE contains TEXT\n"
+	"  --input FILE      eval: the input JSON file, - for standard input\n"
+	"  -h, --help        show this help\n"
+	"\n"
+	"Exit status:\n"
+	"  test: 0 every case passed; 1 a case failed; 2 usage error, invalid\n"
+	"        documents, or no PolicyTest case found.\n"
+	"  eval: 0 not denied; 1 denied; 2 usage error or invalid documents/input.\n"
+	"\n"
+	"Examples:\n"
+	"  vend policy test examples/policies\n"
+	"  vend policy test --run friday -v examples/policies\n"
+	"  echo '{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 1}}' |\n"
+	"      vend policy eval --input - examples/policies\n"
+	"\n"
+	"See docs/policies.md for the Policy and PolicyTest formats.\n";
+
+struct loaded {
+	struct catalog_files fs;
+	struct catalog *cat;
+	struct policy_bundle *bundle;
+	char *prefix;            /* what catalog paths are relative to, "" or "dir/" */
+};
+
+static void loaded_free(struct loaded *L)
+{
+	policy_bundle_free(L->bundle);
+	catalog_free(L->cat);
+	catalog_files_free(&L->fs);
+	free(L->prefix);
+}
+
+/* Prints d with paths as the user gave them (PATH/file.yaml). */
+static void print_diags(const struct loaded *L, struct diags *d)
+{
+	size_t kept = d->n < DIAGS_MAX ? d->n : DIAGS_MAX;
+
+	for (size_t i = 0; i < kept; i++) {
+		char *full;
+		if (!*L->prefix || !strcmp(d->v[i].file, "-"))
+			continue;
+		full = xasprintf("%s%s", L->prefix, d->v[i].file);
+		free(d->v[i].file);
+		d->v[i].file = full;
+	}
+	diags_print(d, stderr);
+}
+
+/* Reads PATH (a directory, or one YAML file) and loads it as a catalog and
+ * its policies as a bundle. 0, or the exit code (2) after printing why. */
+static int load(const char *cmd, const char *path, struct loaded *L)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	struct diags d = DIAGS_INIT;
+	struct stat st;
+	int code = 2;
+
+	memset(L, 0, sizeof(*L));
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "vend policy %s: %s: %s\n", cmd, path, strerror(errno));
+		L->prefix = xstrdup("");
+		return 2;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		size_t n = strlen(path);
+		L->prefix = n && path[n - 1] == '/' ? xstrdup(path) : xasprintf("%s/", path);
+		if (!strcmp(path, "."))
+			L->prefix[0] = '\0';
+		if (catalog_files_read_dir(path, &L->fs, &err)) {
+			fprintf(stderr, "vend policy %s: %s\n", cmd, err.msg);
+			goto out;
+		}
+	} else {
+		struct buf b = BUF_INIT;
+		const char *slash = strrchr(path, '/');
+		int rc = fs_read_file(path, CATALOG_MAX_FILE, &b);
+		L->prefix = slash ? xstrndup(path, (size_t)(slash - path) + 1) : xstrdup("");
+		if (!rc)
+			rc = catalog_files_add(&L->fs, slash ? slash + 1 : path, b.data, b.len, 0644,
+					       &err);
+		buf_release(&b);
+		if (rc) {
+			fprintf(stderr, "vend policy %s: %s: %s\n", cmd, path,
+				*err.msg ? err.msg : strerror(-rc));
+			goto out;
+		}
+	}
+	if (catalog_load(&L->fs, &L->cat, &d) ||
+	    policy_bundle_from_catalog(L->cat, &L->bundle, &d)) {
+		print_diags(L, &d);
+		fprintf(stderr, "vend policy %s: %zu problem%s in %s\n", cmd, d.n,
+			d.n == 1 ? "" : "s", path);
+		goto out;
+	}
+	code = 0;
+out:
+	diags_free(&d);
+	err_free(&err);
+	return code;
+}
+
+/* --- test ---------------------------------------------------------------------------- */
+
+static void print_fired(json_t *fired, const char *indent)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(fired, i, f) {
+		json_t *err = json_object_get(f, "error");
+		printf("%s%s %s %s[%" JSON_INTEGER_FORMAT "]: %s", indent,
+		       json_is_true(json_object_get(f, "fired")) ? "fired:  " : "error:  ",
+		       json_string_value(json_object_get(f, "effect")),
+		       json_string_value(json_object_get(f, "policy")),
+		       json_integer_value(json_object_get(f, "rule")),
+		       json_string_value(json_object_get(f, "message")));
+		if (json_is_string(err))
+			printf(" (error: %s)", json_string_value(err));
+		printf("\n");
+	}
+	if (!json_array_size(fired))
+		printf("%sfired:   nothing\n", indent);
+}
+
+static int test(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct loaded L = { 0 };
+	const char *only = NULL;
+	json_t *all = json_array(), *res;
+	size_t passed = 0, failed = 0, tests = 0;
+	bool json = false, verbose = false;
+	int opt, code = 2;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
+		if (opt == 'o' && !strcmp(optarg, "json")) {
+			json = true;
+		} else if (opt == 'o') {
+			code = cli_usage_error("policy test", "-o takes json, not %s", optarg);
+			goto out;
+		} else if (opt == 'v') {
+			verbose = true;
+		} else if (opt == 'r') {
+			only = optarg;
+		} else if (opt == 'h') {
+			fputs(usage, stdout);
+			code = 0;
+			goto out;
+		} else {
+			code = cli_usage_error("policy test", "unknown option");
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		code = cli_usage_error("policy test", "which directory? e.g. vend policy test "
+						      "examples/policies");
+		goto out;
+	}
+	if ((code = load("test", argv[optind], &L)))
+		goto out;
+	code = 2;
+	for (size_t i = 0; i < L.cat->n_docs; i++) {
+		const struct catalog_doc *doc = &L.cat->docs[i];
+		struct policy_test *t = NULL;
+		struct diags d = DIAGS_INIT;
+		size_t k;
+
+		if (strcmp(doc->kind, "PolicyTest"))
+			continue;
+		if (policy_test_parse(doc->doc, doc->path, NULL, &t, &d)) {
+			print_diags(&L, &d); /* the loader checked it: cannot be */
+			diags_free(&d);
+			goto out;
+		}
+		tests++;
+		policy_test_run(t, L.bundle, &res, NULL);
+		for (k = 0; k < json_array_size(res); k++) {
+			json_t *c = json_array_get(res, k);
+			char *name = xasprintf("%s/%s", json_string_value(json_object_get(c, "test")),
+					       json_string_value(json_object_get(c, "case")));
+			bool ok = json_is_true(json_object_get(c, "ok"));
+			json_t *f;
+			size_t j;
+
+			if (only && !strstr(name, only)) {
+				free(name);
+				continue;
+			}
+			ok ? passed++ : failed++;
+			json_array_append(all, c);
+			if (!json) {
+				printf("%s %s\n", ok ? "ok  " : "FAIL", name);
+				json_array_foreach(json_object_get(c, "failures"), j, f)
+					printf("       %s\n", json_string_value(f));
+				if (!ok || verbose)
+					print_fired(json_object_get(c, "fired"), "       ");
+			}
+			free(name);
+		}
+		json_decref(res);
+		policy_test_free(t);
+	}
+	if (!tests || !(passed + failed)) {
+		fprintf(stderr, "vend policy test: no %s under %s\n",
+			tests ? "case matches --run" : "kind: PolicyTest document", argv[optind]);
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:I, s:O}", "passed", (json_int_t)passed,
+				      "failed", (json_int_t)failed, "bundle",
+				      policy_bundle_hash(L.bundle), "policies",
+				      (json_int_t)policy_bundle_count(L.bundle), "rules",
+				      (json_int_t)policy_bundle_rules(L.bundle), "cases", all);
+		cli_print_json(o);
+		json_decref(o);
+	} else {
+		printf("%zu passed, %zu failed (%zu case%s in %zu test%s; bundle %.12s: "
+		       "%zu polic%s, %zu rule%s)\n", passed, failed, passed + failed,
+		       passed + failed == 1 ? "" : "s", tests, tests == 1 ? "" : "s",
+		       policy_bundle_hash(L.bundle), policy_bundle_count(L.bundle),
+		       policy_bundle_count(L.bundle) == 1 ? "y" : "ies",
+		       policy_bundle_rules(L.bundle), policy_bundle_rules(L.bundle) == 1 ? "" : "s");
+	}
+	code = failed ? 1 : 0;
+out:
+	json_decref(all);
+	loaded_free(&L);
+	return code;
+}
+
+/* --- eval ------------------------------------------------------------------------------ */
+
+static void print_decisions(const struct policy_result *r, const struct loaded *L)
+{
+	json_t *d;
+	size_t i;
+	const char *last_skipped = "";
+
+	printf("bundle %.12s (%zu polic%s, %zu rule%s)\n", r->bundle,
+	       policy_bundle_count(L->bundle), policy_bundle_count(L->bundle) == 1 ? "y" : "ies",
+	       policy_bundle_rules(L->bundle), policy_bundle_rules(L->bundle) == 1 ? "" : "s");
+	json_array_foreach(r->decisions, i, d) {
+		const char *policy = json_string_value(json_object_get(d, "policy"));
+		const char *effect = json_string_value(json_object_get(d, "effect"));
+		json_t *err = json_object_get(d, "error"), *merr = json_object_get(d, "match_error");
+		json_t *msgerr = json_object_get(d, "message_error");
+		json_int_t rule = json_integer_value(json_object_get(d, "rule"));
+
+		if (!json_is_true(json_object_get(d, "matched"))) {
+			if (strcmp(last_skipped, policy))
+				printf("skipped   %s (match is false)\n", policy);
+			last_skipped = policy;
+			continue;
+		}
+		if (rule == 0 && json_is_string(merr))
+			printf("error     %s: match: %s (the policy applies: fail closed)\n", policy,
+			       json_string_value(merr));
+		if (!json_is_true(json_object_get(d, "fired"))) {
+			if (json_is_string(err))
+				printf("error     %s[%" JSON_INTEGER_FORMAT "] %s: %s (not fired)\n",
+				       policy, rule, effect, json_string_value(err));
+			continue;
+		}
+		printf("%-9s %s[%" JSON_INTEGER_FORMAT "]: %s", !strcmp(effect, "require_approval")
+		       ? "approval" : effect, policy, rule,
+		       json_string_value(json_object_get(d, "message")));
+		if (!strcmp(effect, "require_approval")) {
+			json_t *a;
+			size_t k;
+			json_int_t exp = json_integer_value(json_object_get(d, "expires_ms"));
+			printf(" [%" JSON_INTEGER_FORMAT " of ",
+			       json_integer_value(json_object_get(d, "count")));
+			json_array_foreach(json_object_get(d, "approvers"), k, a)
+				printf("%s%s", k ? ", " : "", json_string_value(a));
+			if (json_is_integer(json_object_get(d, "expires_ms"))) {
+				char dur[32];
+				duration_format(exp, dur, sizeof(dur));
+				printf("; expires after %s", dur);
+			}
+			printf("]");
+		}
+		printf("\n");
+		if (json_is_string(err))
+			printf("          fired because the expression failed: %s\n",
+			       json_string_value(err));
+		if (json_is_string(msgerr))
+			printf("          message error: %s\n", json_string_value(msgerr));
+	}
+	printf("%s: %zu denial%s, %zu approval%s needed, %zu warning%s, %zu error%s\n",
+	       r->denied ? "denied" : "allowed", r->n_denials, r->n_denials == 1 ? "" : "s",
+	       r->n_approvals, r->n_approvals == 1 ? "" : "s", r->n_warnings,
+	       r->n_warnings == 1 ? "" : "s", r->n_errors, r->n_errors == 1 ? "" : "s");
+}
+
+static int eval(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct loaded L = { 0 };
+	struct vend_err err = VEND_ERR_INIT;
+	struct policy_result r = { 0 };
+	struct buf text = BUF_INIT;
+	const char *input_path = NULL;
+	json_t *input = NULL;
+	bool json = false;
+	int opt, rc, code = 2;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:i:h", opts, NULL)) != -1) {
+		if (opt == 'o' && !strcmp(optarg, "json")) {
+			json = true;
+		} else if (opt == 'o') {
+			code = cli_usage_error("policy eval", "-o takes json, not %s", optarg);
+			goto out;
+		} else if (opt == 'i') {
+			input_path = optarg;
+		} else if (opt == 'h') {
+			fputs(usage, stdout);
+			code = 0;
+			goto out;
+		} else {
+			code = cli_usage_error("policy eval", "unknown option");
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		code = cli_usage_error("policy eval", "which directory? e.g. vend policy eval "
+						      "--input in.json examples/policies");
+		goto out;
+	}
+	if (input_path) {
+		json_error_t jerr;
+		rc = fs_read_file(strcmp(input_path, "-") ? input_path : "/dev/stdin",
+				  16 * 1024 * 1024, &text);
+		if (rc) {
+			fprintf(stderr, "vend policy eval: %s: %s\n", input_path, strerror(-rc));
+			goto out;
+		}
+		input = json_loadb(text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!input) {
+			fprintf(stderr, "vend policy eval: %s:%d:%d: %s\n", input_path, jerr.line,
+				jerr.column, jerr.text);
+			goto out;
+		}
+	}
+	if ((code = load("eval", argv[optind], &L)))
+		goto out;
+	rc = policy_evaluate(L.bundle, input, &r, &err);
+	if (rc) {
+		code = cli_fail(&err, rc);
+		goto out;
+	}
+	if (json)
+		cli_print_json(r.json);
+	else
+		print_decisions(&r, &L);
+	code = r.denied ? 1 : 0;
+out:
+	policy_result_release(&r);
+	json_decref(input);
+	buf_release(&text);
+	err_free(&err);
+	loaded_free(&L);
+	return code;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "test"))
+		return test(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "eval"))
+		return eval(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc >= 2)
+		return cli_usage_error("policy", "'%s' is not a policy command (test, eval)",
+				       argv[1]);
+	fputs(usage, stderr);
+	return 2;
+}
