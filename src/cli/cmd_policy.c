@@ -302,59 +302,48 @@ out:
 
 static void print_decisions(const struct policy_result *r, const struct loaded *L)
 {
-	json_t *d;
-	size_t i;
 	const char *last_skipped = "";
 
 	printf("bundle %.12s (%zu polic%s, %zu rule%s)\n", r->bundle,
 	       policy_bundle_count(L->bundle), policy_bundle_count(L->bundle) == 1 ? "y" : "ies",
 	       policy_bundle_rules(L->bundle), policy_bundle_rules(L->bundle) == 1 ? "" : "s");
-	json_array_foreach(r->decisions, i, d) {
-		const char *policy = json_string_value(json_object_get(d, "policy"));
-		const char *effect = json_string_value(json_object_get(d, "effect"));
-		json_t *err = json_object_get(d, "error"), *merr = json_object_get(d, "match_error");
-		json_t *msgerr = json_object_get(d, "message_error");
-		json_int_t rule = json_integer_value(json_object_get(d, "rule"));
+	for (size_t i = 0; i < r->n_decisions; i++) {
+		const struct policy_decision *d = &r->decisions[i];
+		const char *effect = policy_effect_name(d->effect);
 
-		if (!json_is_true(json_object_get(d, "matched"))) {
-			if (strcmp(last_skipped, policy))
-				printf("skipped   %s (match is false)\n", policy);
-			last_skipped = policy;
+		if (!d->matched) {
+			if (strcmp(last_skipped, d->policy))
+				printf("skipped   %s (match is false)\n", d->policy);
+			last_skipped = d->policy;
 			continue;
 		}
-		if (rule == 0 && json_is_string(merr))
-			printf("error     %s: match: %s (the policy applies: fail closed)\n", policy,
-			       json_string_value(merr));
-		if (!json_is_true(json_object_get(d, "fired"))) {
-			if (json_is_string(err))
-				printf("error     %s[%" JSON_INTEGER_FORMAT "] %s: %s (not fired)\n",
-				       policy, rule, effect, json_string_value(err));
+		if (d->rule == 0 && d->match_error)
+			printf("error     %s: match: %s (so the policy applies: fail closed)\n",
+			       d->policy, d->match_error);
+		if (!d->fired) {
+			if (d->error)
+				printf("error     %s[%zu] %s: %s (not fired)\n", d->policy, d->rule,
+				       effect, d->error);
 			continue;
 		}
-		printf("%-9s %s[%" JSON_INTEGER_FORMAT "]: %s", !strcmp(effect, "require_approval")
-		       ? "approval" : effect, policy, rule,
-		       json_string_value(json_object_get(d, "message")));
-		if (!strcmp(effect, "require_approval")) {
-			json_t *a;
-			size_t k;
-			json_int_t exp = json_integer_value(json_object_get(d, "expires_ms"));
-			printf(" [%" JSON_INTEGER_FORMAT " of ",
-			       json_integer_value(json_object_get(d, "count")));
-			json_array_foreach(json_object_get(d, "approvers"), k, a)
-				printf("%s%s", k ? ", " : "", json_string_value(a));
-			if (json_is_integer(json_object_get(d, "expires_ms"))) {
+		printf("%-9s %s[%zu]: %s", d->effect == POLICY_REQUIRE_APPROVAL ? "approval" : effect,
+		       d->policy, d->rule, d->message);
+		if (d->effect == POLICY_REQUIRE_APPROVAL) {
+			printf(" [%d of ", d->count);
+			for (size_t k = 0; k < d->n_approvers; k++)
+				printf("%s%s", k ? ", " : "", d->approvers[k]);
+			if (d->expires_ms >= 0) {
 				char dur[32];
-				duration_format(exp, dur, sizeof(dur));
+				duration_format(d->expires_ms, dur, sizeof(dur));
 				printf("; expires after %s", dur);
 			}
 			printf("]");
 		}
 		printf("\n");
-		if (json_is_string(err))
-			printf("          fired because the expression failed: %s\n",
-			       json_string_value(err));
-		if (json_is_string(msgerr))
-			printf("          message error: %s\n", json_string_value(msgerr));
+		if (d->error)
+			printf("          fired because the expression failed: %s\n", d->error);
+		if (d->message_error)
+			printf("          message error: %s\n", d->message_error);
 	}
 	printf("%s: %zu denial%s, %zu approval%s needed, %zu warning%s, %zu error%s\n",
 	       r->denied ? "denied" : "allowed", r->n_denials, r->n_denials == 1 ? "" : "s",
@@ -424,9 +413,12 @@ static int eval(int argc, char **argv)
 		code = cli_fail(&err, rc);
 		goto out;
 	}
-	if (json)
-		cli_print_json(r.json);
-	else
+	if (json) {
+		struct buf out = BUF_INIT;
+		policy_result_write_json(&r, &out);
+		printf("%s\n", out.data);
+		buf_release(&out);
+	} else
 		print_decisions(&r, &L);
 	code = r.denied ? 1 : 0;
 out:

@@ -18,7 +18,9 @@
  *	if (policy_bundle_from_catalog(cat, &b, &diags) < 0) ... diags ...
  *	struct policy_result r;
  *	if (policy_evaluate(b, input, &r, &err) == 0) {
- *		if (r.denied) ...;  json_object_get(r.json, "approvals") ...;
+ *		if (r.denied) ...;
+ *		for (size_t i = 0; i < r.n_decisions; i++) ... r.decisions[i] ...;
+ *		policy_result_write_json(&r, &text);   (to store on the run)
  *		policy_result_release(&r);
  *	}
  *	policy_bundle_free(b);
@@ -33,6 +35,7 @@
 #include "util/diag.h"
 #include "util/err.h"
 
+struct buf;
 struct catalog;
 struct ynode;
 
@@ -81,7 +84,11 @@ int policy_bundle_compile(const struct policy_source *docs, size_t n,
  * (catalog.h; borrows c, which may be freed afterwards). */
 int policy_bundle_from_catalog(const struct catalog *c, struct policy_bundle **out,
 			       struct diags *d);
-void policy_bundle_free(struct policy_bundle *b); /* accepts NULL */
+/* Bundles are reference-counted (atomically): policy_bundle_ref adds a
+ * reference and returns b; policy_bundle_free drops one and frees the
+ * bundle with the last. Both accept NULL. */
+struct policy_bundle *policy_bundle_ref(const struct policy_bundle *b);
+void policy_bundle_free(struct policy_bundle *b);
 
 /*
  * The bundle's identity: sha256 hex (64 characters) of a canonical form of
@@ -119,18 +126,48 @@ int policy_input_normalize(json_t *given, json_t **out, struct vend_err *err);
 /* The neutral input alone (now = the current time). New reference. */
 json_t *policy_input_neutral(void);
 
-/* The result of an evaluation; docs/policies.md gives the JSON exactly. */
+enum policy_effect { POLICY_DENY, POLICY_WARN, POLICY_REQUIRE_APPROVAL };
+/* "deny", "warn", "require_approval". */
+const char *policy_effect_name(enum policy_effect e);
+
+/*
+ * One decision: the outcome of one rule of one policy. Strings are
+ * borrowed from the result that holds the decision (which keeps its
+ * bundle alive); fields marked "or NULL" are NULL when they do not apply.
+ */
+struct policy_decision {
+	const char *policy;        /* the policy's name */
+	size_t rule;               /* index in its spec.rules */
+	enum policy_effect effect;
+	bool matched;              /* the policy's match held (or failed: then
+				      it applies, failing closed) */
+	bool fired;
+	const char *expr;          /* the rule's CEL source */
+	const char *message;       /* fired: interpolated (as written if that
+				      failed); not fired: as written */
+	const char *message_error; /* why interpolation failed, or NULL */
+	const char *error;         /* why the rule failed to evaluate, or NULL */
+	const char *match_error;   /* why the match failed, or NULL */
+	/* require_approval only (else NULL, 0, 0, -1): */
+	const char *const *approvers; /* role:x, team:y, user:z */
+	size_t n_approvers;
+	int count;                 /* distinct approvers needed, >= 1 */
+	long long expires_ms;      /* -1: no expiry */
+};
+
+/* The result of an evaluation. docs/policies.md gives its JSON exactly. */
 struct policy_result {
-	bool denied;           /* some deny rule fired (maybe failing closed) */
+	bool denied;               /* some deny rule fired (maybe failing closed) */
 	size_t n_denials, n_approvals, n_warnings;
-	size_t n_errors;       /* matches and rules that failed to evaluate */
-	json_t *json;          /* owned: {"bundle", "denied", "denials",
-				  "approvals", "warnings", "errors",
-				  "decisions"} */
-	/* Borrowed from json. The entries of denials, approvals and warnings
-	 * are the same objects as the fired entries of decisions. */
-	json_t *decisions, *denials, *approvals, *warnings;
-	char bundle[65];       /* the bundle hash */
+	size_t n_errors;           /* matches and rules that failed to evaluate */
+	char bundle[65];           /* the bundle hash */
+	struct policy_decision *decisions; /* one per rule, in bundle order
+					      (policies by name, rules by index) */
+	size_t n_decisions;
+	/* private */
+	struct policy_bundle *b_;  /* a reference: borrowed strings stay valid */
+	char **owned_;
+	size_t n_owned_, cap_owned_;
 };
 
 /*
@@ -139,7 +176,8 @@ struct policy_result {
  * *out (release with policy_result_release) and returns 0. Returns -EINVAL
  * for a bad input (err has one field per problem); nothing else fails: an
  * expression that fails to evaluate is a decision with its error.
- * Safe to call from many threads on one bundle.
+ * Safe to call from many threads on one bundle. The result holds a
+ * reference to b, so it may outlive the caller's.
  */
 int policy_evaluate(const struct policy_bundle *b, json_t *input,
 		    struct policy_result *out, struct vend_err *err);
@@ -152,6 +190,21 @@ struct policy_ctx *policy_ctx_new(void);       /* returns new, caller frees */
 void policy_ctx_free(struct policy_ctx *ctx);  /* accepts NULL */
 /* Frees what r holds and zeroes it; accepts NULL and a zeroed r. */
 void policy_result_release(struct policy_result *r);
+
+/*
+ * The result as JSON, for the run's `decisions` (docs/policies.md):
+ * {"bundle", "denied", "denials", "approvals", "warnings", "errors",
+ * "decisions"}. Decisions that neither fired nor failed are short
+ * ({policy, rule, effect, matched, fired}); the others carry expr,
+ * message, message_error, error, match_error, bundle, and for approvals
+ * approvers, count, expires_ms. denials, approvals and warnings repeat the
+ * fired decisions of each effect.
+ * policy_result_to_json returns a new reference.
+ * policy_result_write_json appends the same document as compact text to
+ * out (no intermediate objects: the quick way to store it); 0 or -E2BIG.
+ */
+json_t *policy_result_to_json(const struct policy_result *r);
+int policy_result_write_json(const struct policy_result *r, struct buf *out);
 
 /*
  * Full checks of one YAML document for linting and catalog loading

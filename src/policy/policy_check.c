@@ -95,14 +95,28 @@ void policy__sort_diags(struct diags *d, size_t before)
 
 /* --- walking -------------------------------------------------------------------- */
 
+/* out = "where.key" (or "key"), cut to fit: the common path has no
+ * printf (an input is checked on every evaluation). */
+static void join(char *out, size_t size, const char *where, const char *key)
+{
+	size_t a = strlen(where), b = strlen(key);
+
+	if (a >= size)
+		a = size - 1;
+	memcpy(out, where, a);
+	if (a && a + 1 < size)
+		out[a++] = '.';
+	if (b > size - 1 - a)
+		b = size - 1 - a;
+	memcpy(out + a, key, b);
+	out[a + b] = '\0';
+}
+
 bool policy__child(const struct ploc *at, const char *key, struct ploc *out)
 {
 	out->j = json_is_object(at->j) ? json_object_get(at->j, key) : NULL;
 	out->n = at->n && at->n->kind == YNODE_MAPPING ? ynode_get(at->n, key) : NULL;
-	if (*at->where)
-		snprintf(out->where, sizeof(out->where), "%s.%s", at->where, key);
-	else
-		snprintf(out->where, sizeof(out->where), "%s", key);
+	join(out->where, sizeof(out->where), at->where, key);
 	if (json_is_null(out->j))
 		out->j = NULL;
 	return out->j != NULL;
@@ -121,6 +135,8 @@ bool policy__item(const struct ploc *at, size_t i, struct ploc *out)
 
 const char *policy__describe(json_t *j)
 {
+	if (!j)
+		return "null";
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "a mapping";
 	case JSON_ARRAY: return "a list";

@@ -14,16 +14,6 @@
 
 #define CANON_TAG "vend-policy-bundle-v1\n"
 
-const char *policy__effect_name(enum policy__effect e)
-{
-	switch (e) {
-	case POLICY__DENY: return "deny";
-	case POLICY__WARN: return "warn";
-	case POLICY__APPROVAL: return "require_approval";
-	}
-	return "?";
-}
-
 void policy__free_policy(struct policy__policy *p)
 {
 	if (!p)
@@ -181,7 +171,7 @@ static void parse_rule(struct pchk *C, const struct ploc *rule, struct policy__r
 			continue;
 		}
 		e = x;
-		r->effect = (enum policy__effect)k;
+		r->effect = (enum policy_effect)k;
 	}
 	if (!found) {
 		policy__err(C, rule, "a rule needs one of deny, warn or require_approval "
@@ -201,7 +191,7 @@ static void parse_rule(struct pchk *C, const struct ploc *rule, struct policy__r
 		policy__err(C, &v, "must be a string, not %s", policy__describe(v.j));
 	else
 		policy__compile_msg(C, &v, &r->msg);
-	if (found == 1 && r->effect == POLICY__APPROVAL) {
+	if (found == 1 && r->effect == POLICY_REQUIRE_APPROVAL) {
 		parse_approval(C, rule, r);
 	} else {
 		static const char *const only[] = { "approvers", "count", "expires" };
@@ -298,9 +288,9 @@ json_t *policy__canonical(const struct policy__policy *p)
 
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct policy__rule *r = &p->rules[i];
-		json_t *j = json_pack("{s:s, s:s, s:s}", "effect", policy__effect_name(r->effect),
+		json_t *j = json_pack("{s:s, s:s, s:s}", "effect", policy_effect_name(r->effect),
 				      "expr", r->expr_src, "message", r->msg.text);
-		if (r->effect == POLICY__APPROVAL) {
+		if (r->effect == POLICY_REQUIRE_APPROVAL) {
 			json_t *a = json_array();
 			for (size_t k = 0; k < r->n_approvers; k++)
 				json_array_append_new(a, json_string(r->approvers[k]));
@@ -347,6 +337,7 @@ int policy_bundle_compile(const struct policy_source *docs, size_t n,
 	struct pchk C = { .d = d };
 	int rc = -EINVAL;
 
+	b->refs = 1;
 	if (n > POLICY_MAX_POLICIES) {
 		diags_add(d, "-", 0, 0, "too many policies (%zu; at most %d in a bundle)", n,
 			  POLICY_MAX_POLICIES);
@@ -412,9 +403,18 @@ int policy_bundle_from_catalog(const struct catalog *c, struct policy_bundle **o
 	return rc;
 }
 
+struct policy_bundle *policy_bundle_ref(const struct policy_bundle *cb)
+{
+	struct policy_bundle *b = (struct policy_bundle *)cb;
+
+	if (b)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
 void policy_bundle_free(struct policy_bundle *b)
 {
-	if (!b)
+	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; i < b->n; i++)
 		policy__free_policy(&b->v[i]);
@@ -449,9 +449,9 @@ json_t *policy_bundle_list(const struct policy_bundle *b)
 		json_array_append_new(list, json_pack(
 			"{s:s, s:s, s:o, s:I, s:I, s:I, s:I}", "name", p->name, "path", p->path,
 			"match", p->match_src ? json_string(p->match_src) : json_null(),
-			"rules", (json_int_t)p->n_rules, "deny", (json_int_t)by[POLICY__DENY],
-			"warn", (json_int_t)by[POLICY__WARN],
-			"require_approval", (json_int_t)by[POLICY__APPROVAL]));
+			"rules", (json_int_t)p->n_rules, "deny", (json_int_t)by[POLICY_DENY],
+			"warn", (json_int_t)by[POLICY_WARN],
+			"require_approval", (json_int_t)by[POLICY_REQUIRE_APPROVAL]));
 	}
 	return list;
 }

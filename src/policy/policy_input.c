@@ -22,6 +22,7 @@ struct part {
 	const char *name;
 	const struct field *fields;
 	size_t n;
+	const char *shape;        /* for messages */
 };
 
 static const struct field run_fields[] = {
@@ -42,13 +43,13 @@ static const struct field env_fields[] = {
 	{ "name", FT_STR }, { "protected", FT_BOOL }, { "frozen", FT_BOOL },
 };
 
-#define PART(n, f) { n, f, sizeof(f) / sizeof(f[0]) }
+#define PART(n, f, first) { n, f, sizeof(f) / sizeof(f[0]), "a mapping such as {" first ": ...}" }
 static const struct part parts[] = {
-	PART("run", run_fields),
-	PART("user", user_fields),
-	PART("artifact", artifact_fields),
-	PART("cost", cost_fields),
-	PART("env", env_fields),
+	PART("run", run_fields, "template"),
+	PART("user", user_fields, "name"),
+	PART("artifact", artifact_fields, "name"),
+	PART("cost", cost_fields, "monthly_usd"),
+	PART("env", env_fields, "name"),
 };
 #define N_PARTS (sizeof(parts) / sizeof(parts[0]))
 
@@ -118,14 +119,12 @@ static int parse_now(const char *s, int64_t *ms)
 
 void policy__input_check(struct pchk *C, const struct ploc *at)
 {
-	char shape[160];
 	struct ploc part, v;
 
 	if (!at->j)
 		return;
-	snprintf(shape, sizeof(shape), "a mapping of run, params, user, artifact, cost, now "
-				       "and env");
-	if (!policy__check_object(C, at, shape, top_keys))
+	if (!policy__check_object(C, at, "a mapping of run, params, user, artifact, cost, now "
+				  "and env", top_keys))
 		return;
 	for (size_t p = 0; p < N_PARTS; p++) {
 		const char *allowed[8];
@@ -136,8 +135,7 @@ void policy__input_check(struct pchk *C, const struct ploc *at)
 		for (size_t f = 0; f < parts[p].n && n < 7; f++)
 			allowed[n++] = parts[p].fields[f].name;
 		allowed[n] = NULL;
-		snprintf(shape, sizeof(shape), "a mapping such as {%s: ...}", allowed[0]);
-		if (!policy__check_object(C, &part, shape, allowed))
+		if (!policy__check_object(C, &part, parts[p].shape, allowed))
 			continue;
 		for (size_t f = 0; f < parts[p].n; f++)
 			if (policy__child(&part, parts[p].fields[f].name, &v))

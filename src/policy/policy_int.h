@@ -11,8 +11,7 @@
 #include "policy/policy.h"
 #include "template/yaml.h"
 
-enum policy__effect { POLICY__DENY, POLICY__WARN, POLICY__APPROVAL };
-#define POLICY__N_EFFECTS 3
+#define POLICY__N_EFFECTS 3 /* of enum policy_effect */
 
 /* A message with its ${{ }} compiled, one program per expression in
  * order of appearance (interp_next's order). */
@@ -23,7 +22,7 @@ struct policy__msg {
 };
 
 struct policy__rule {
-	enum policy__effect effect;
+	enum policy_effect effect;
 	char *expr_src;
 	struct cel_program *expr;
 	struct policy__msg msg;
@@ -43,13 +42,13 @@ struct policy__policy {
 };
 
 struct policy_bundle {
+	int refs;                   /* atomic */
 	struct policy__policy *v;   /* sorted by name; names unique */
 	size_t n;
 	size_t n_rules;
 	char hash[65];
 };
 
-const char *policy__effect_name(enum policy__effect e);
 /* The CEL limits every policy expression is compiled with. */
 const struct cel_limits *policy__cel_limits(void);
 void policy__free_policy(struct policy__policy *p);

@@ -237,81 +237,88 @@ int policy_test_check_doc(const struct ynode *doc, const char *path, struct diag
 
 /* --- running ----------------------------------------------------------------------- */
 
-static const char *const effect_of[N_EXPECT] = { "denials", "approvals", "warnings" };
-static const char *const effect_name[N_EXPECT] = { "deny", "require_approval", "warn" };
+static const enum policy_effect effect_of[N_EXPECT] = { POLICY_DENY,
+						       POLICY_REQUIRE_APPROVAL, POLICY_WARN };
 
-/* "prod-guardrails[1] \"message\"" for a decision. */
-static void describe(struct buf *b, json_t *d)
+/* "deny prod-guardrails[1] \"message\"" for a decision. */
+static void describe(struct buf *b, const struct policy_decision *d)
 {
-	json_t *err = json_object_get(d, "error");
+	buf_printf(b, "%s %s[%zu] \"%s\"", policy_effect_name(d->effect), d->policy, d->rule,
+		   d->message);
+	if (d->error)
+		buf_printf(b, " (error: %s)", d->error);
+}
 
-	buf_printf(b, "%s %s[%" JSON_INTEGER_FORMAT "] \"%s\"",
-		   json_string_value(json_object_get(d, "effect")),
-		   json_string_value(json_object_get(d, "policy")),
-		   json_integer_value(json_object_get(d, "rule")),
-		   json_string_value(json_object_get(d, "message")));
-	if (json_is_string(err))
-		buf_printf(b, " (error: %s)", json_string_value(err));
+/* The fired decisions of effect e, described, "; "-separated. */
+static void describe_fired(struct buf *b, const struct policy_result *r,
+			   enum policy_effect e)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->n_decisions; i++) {
+		const struct policy_decision *d = &r->decisions[i];
+		if (!d->fired || d->effect != e)
+			continue;
+		if (any)
+			buf_adds(b, "; ");
+		describe(b, d);
+		any = true;
+	}
+	if (!any)
+		buf_adds(b, "none");
 }
 
 /* Compares one expectation; on a difference appends a failure text. */
 static void compare(const struct expect *e, int k, const struct policy_result *r,
 		    json_t *failures)
 {
-	json_t *fired = json_object_get(r->json, effect_of[k]), *d;
+	enum policy_effect eff = effect_of[k];
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t fired = 0;
 
 	if (!e->set)
 		return;
+	for (size_t i = 0; i < r->n_decisions; i++) {
+		const struct policy_decision *d = &r->decisions[i];
+		if (!d->fired || d->effect != eff)
+			continue;
+		fired++;
+		if (e->contains && strstr(d->message, e->contains))
+			return;
+	}
 	if (!e->contains) {
-		if (e->fires == (json_array_size(fired) > 0))
+		if (e->fires == (fired > 0))
 			return;
 		if (e->fires) {
-			buf_printf(&b, "%s: expected a %s rule to fire, none did",
-				   expect_keys[k], effect_name[k]);
+			buf_printf(&b, "%s: expected a %s rule to fire, none did", expect_keys[k],
+				   policy_effect_name(eff));
 		} else {
 			buf_printf(&b, "%s: expected no %s rule to fire, got ", expect_keys[k],
-				   effect_name[k]);
-			json_array_foreach(fired, i, d) {
-				if (i)
-					buf_adds(&b, "; ");
-				describe(&b, d);
-			}
+				   policy_effect_name(eff));
+			describe_fired(&b, r, eff);
 		}
 	} else {
-		json_array_foreach(fired, i, d)
-			if (strstr(json_string_value(json_object_get(d, "message")), e->contains))
-				return;
 		buf_printf(&b, "%s: expected a fired %s decision whose message contains \"%s\", "
-			   "got ", expect_keys[k], effect_name[k], e->contains);
-		if (!json_array_size(fired))
-			buf_adds(&b, "none");
-		json_array_foreach(fired, i, d) {
-			if (i)
-				buf_adds(&b, "; ");
-			describe(&b, d);
-		}
+			   "got ", expect_keys[k], policy_effect_name(eff), e->contains);
+		describe_fired(&b, r, eff);
 	}
 	json_array_append_new(failures, json_stringn(b.data, b.len));
 	buf_release(&b);
 }
 
-/* The fired decisions and those with errors, short, for the report. */
+/* The decisions that fired or failed, short, for the report. */
 static json_t *fired_list(const struct policy_result *r)
 {
-	json_t *list = json_array(), *d;
-	size_t i;
+	json_t *list = json_array();
 
-	json_array_foreach(r->decisions, i, d) {
-		if (!json_is_true(json_object_get(d, "fired")) &&
-		    json_is_null(json_object_get(d, "error")))
+	for (size_t i = 0; i < r->n_decisions; i++) {
+		const struct policy_decision *d = &r->decisions[i];
+		if (!d->fired && !d->error)
 			continue;
 		json_array_append_new(list, json_pack(
-			"{s:O, s:O, s:O, s:O, s:O, s:O}", "policy", json_object_get(d, "policy"),
-			"rule", json_object_get(d, "rule"), "effect", json_object_get(d, "effect"),
-			"fired", json_object_get(d, "fired"),
-			"message", json_object_get(d, "message"), "error", json_object_get(d, "error")));
+			"{s:s, s:I, s:s, s:b, s:s, s:s?}", "policy", d->policy, "rule",
+			(json_int_t)d->rule, "effect", policy_effect_name(d->effect),
+			"fired", d->fired, "message", d->message, "error", d->error));
 	}
 	return list;
 }
@@ -341,8 +348,8 @@ int policy_test_run(const struct policy_test *t, const struct policy_bundle *b,
 			nfail++;
 		one = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o}", "test", t->name, "case", c->name,
 				"ok", json_array_size(failures) == 0, "failures", failures,
-				"fired", r.json ? fired_list(&r) : json_array(),
-				"result", r.json ? json_incref(r.json) : json_null());
+				"fired", r.b_ ? fired_list(&r) : json_array(),
+				"result", r.b_ ? policy_result_to_json(&r) : json_null());
 		json_array_append_new(results, one);
 		policy_result_release(&r);
 	}

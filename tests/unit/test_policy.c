@@ -111,20 +111,59 @@ static struct policy_result eval_ok(const struct policy_bundle *b, const char *i
 	return r;
 }
 
-static json_t *decision(const struct policy_result *r, size_t i)
-{
-	return json_array_get(r->decisions, i);
-}
-
+/* A string field of decision i, "(null)" when NULL. */
 static const char *dstr(const struct policy_result *r, size_t i, const char *key)
 {
-	json_t *v = json_object_get(decision(r, i), key);
-	return json_is_string(v) ? json_string_value(v) : json_is_null(v) ? "(null)" : "?";
+	const struct policy_decision *d;
+	const char *v = NULL;
+
+	if (i >= r->n_decisions)
+		tap_fail(__FILE__, __LINE__, "no decision %zu", i);
+	d = &r->decisions[i];
+	if (!strcmp(key, "policy"))
+		v = d->policy;
+	else if (!strcmp(key, "effect"))
+		v = policy_effect_name(d->effect);
+	else if (!strcmp(key, "expr"))
+		v = d->expr;
+	else if (!strcmp(key, "message"))
+		v = d->message;
+	else if (!strcmp(key, "message_error"))
+		v = d->message_error;
+	else if (!strcmp(key, "error"))
+		v = d->error;
+	else if (!strcmp(key, "match_error"))
+		v = d->match_error;
+	else
+		tap_fail(__FILE__, __LINE__, "no field %s", key);
+	return v ? v : "(null)";
 }
 
 static bool dbool(const struct policy_result *r, size_t i, const char *key)
 {
-	return json_is_true(json_object_get(decision(r, i), key));
+	if (i >= r->n_decisions)
+		tap_fail(__FILE__, __LINE__, "no decision %zu", i);
+	return !strcmp(key, "fired") ? r->decisions[i].fired : r->decisions[i].matched;
+}
+
+/* The result as JSON; both ways of writing it must agree. */
+static json_t *result_json(const struct policy_result *r)
+{
+	struct buf b = BUF_INIT;
+	json_error_t jerr;
+	json_t *j = policy_result_to_json(r), *t;
+
+	if (policy_result_write_json(r, &b))
+		tap_fail(__FILE__, __LINE__, "write_json failed");
+	t = json_loads(b.data, 0, &jerr);
+	if (!t)
+		tap_fail(__FILE__, __LINE__, "write_json wrote bad JSON: %s: %s", jerr.text, b.data);
+	if (!json_equal(j, t))
+		tap_fail(__FILE__, __LINE__, "the two JSON forms differ:\n%s\n%s",
+			 json_dumps(j, JSON_COMPACT), b.data);
+	json_decref(t);
+	buf_release(&b);
+	return j;
 }
 
 /* --- compiling -------------------------------------------------------------------- */
@@ -409,14 +448,23 @@ TEST(eval_match_false_skips_the_policy)
 					    "\"params\": {\"replicas\": 1}}");
 
 	CHECK(!r.denied);
-	CHECK_INT(json_array_size(r.decisions), 3);
+	CHECK_INT(r.n_decisions, 3);
 	for (size_t i = 0; i < 3; i++) {
 		CHECK(!dbool(&r, i, "matched"));
 		CHECK(!dbool(&r, i, "fired"));
 		CHECK_STR(dstr(&r, i, "error"), "(null)");
 	}
-	/* Not fired: the message as written. */
+	/* Not fired: the message as written; in JSON, the short form. */
 	CHECK_STR(dstr(&r, 0, "message"), "too few replicas: ${{ params.replicas }}");
+	{
+		json_t *j = result_json(&r);
+		char *s = json_dumps(json_array_get(json_object_get(j, "decisions"), 0),
+				     JSON_COMPACT | JSON_SORT_KEYS);
+		CHECK_STR(s, "{\"effect\":\"deny\",\"fired\":false,\"matched\":false,"
+			     "\"policy\":\"p\",\"rule\":0}");
+		free(s);
+		json_decref(j);
+	}
 	CHECK_INT(r.n_denials + r.n_approvals + r.n_warnings + r.n_errors, 0);
 	policy_result_release(&r);
 	policy_bundle_free(b);
@@ -429,11 +477,10 @@ TEST(eval_each_effect)
 					    "\"params\": {\"replicas\": 1, \"version\": \"1.4.2\"}, "
 					    "\"user\": {\"name\": \"alice\", \"teams\": [\"payments\"]},"
 					    "\"now\": \"2026-03-13T10:00:00Z\"}");
-	json_t *a;
+	json_t *a, *j;
 	char *s;
 
 	CHECK(r.denied);
-	CHECK(json_is_true(json_object_get(r.json, "denied")));
 	CHECK_INT(r.n_denials, 1);
 	CHECK_INT(r.n_approvals, 1);
 	CHECK_INT(r.n_warnings, 1);
@@ -442,14 +489,19 @@ TEST(eval_each_effect)
 	CHECK_STR(dstr(&r, 0, "message"), "too few replicas: 1");
 	CHECK_STR(dstr(&r, 0, "policy"), "p");
 	CHECK_STR(dstr(&r, 0, "expr"), "has(params.replicas) && params.replicas < 2");
-	CHECK_STR(dstr(&r, 0, "bundle"), policy_bundle_hash(b));
 	CHECK_STR(r.bundle, policy_bundle_hash(b));
-	CHECK_STR(json_string_value(json_object_get(r.json, "bundle")), policy_bundle_hash(b));
-	/* The summary lists hold the decisions themselves. */
-	CHECK(json_array_get(r.denials, 0) == decision(&r, 0));
-	CHECK(json_array_get(r.approvals, 0) == decision(&r, 1));
-	CHECK(json_array_get(r.warnings, 0) == decision(&r, 2));
-	a = json_deep_copy(decision(&r, 1));
+	j = result_json(&r);
+	CHECK_STR(json_string_value(json_object_get(j, "bundle")), policy_bundle_hash(b));
+	CHECK(json_is_true(json_object_get(j, "denied")));
+	/* The summary lists hold the fired decisions themselves. */
+	CHECK(json_array_get(json_object_get(j, "denials"), 0) ==
+	      json_array_get(json_object_get(j, "decisions"), 0));
+	CHECK(json_array_get(json_object_get(j, "approvals"), 0) ==
+	      json_array_get(json_object_get(j, "decisions"), 1));
+	CHECK(json_array_get(json_object_get(j, "warnings"), 0) ==
+	      json_array_get(json_object_get(j, "decisions"), 2));
+	a = json_deep_copy(json_array_get(json_object_get(j, "decisions"), 1));
+	CHECK_STR(json_string_value(json_object_get(a, "bundle")), policy_bundle_hash(b));
 	json_object_del(a, "bundle");
 	s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(s, "{\"approvers\":[\"role:approver\",\"team:sre\"],\"count\":2,"
@@ -459,6 +511,11 @@ TEST(eval_each_effect)
 		     "\"policy\":\"p\",\"rule\":1}");
 	free(s);
 	json_decref(a);
+	json_decref(j);
+	CHECK_INT(r.decisions[1].count, 2);
+	CHECK_INT(r.decisions[1].expires_ms, 5400000);
+	CHECK_INT(r.decisions[1].n_approvers, 2);
+	CHECK_STR(r.decisions[1].approvers[1], "team:sre");
 	CHECK_STR(dstr(&r, 2, "message"), "Friday deploy");
 	policy_result_release(&r);
 
@@ -474,8 +531,12 @@ TEST(eval_each_effect)
 	b = bundle_ok(HEAD "  rules:\n    - {require_approval: 'true', approvers: [user:bob], "
 			   "message: m}\n");
 	r = eval_ok(b, NULL);
-	CHECK_INT(json_integer_value(json_object_get(decision(&r, 0), "count")), 1);
-	CHECK(json_is_null(json_object_get(decision(&r, 0), "expires_ms")));
+	CHECK_INT(r.decisions[0].count, 1);
+	CHECK_INT(r.decisions[0].expires_ms, -1);
+	j = result_json(&r);
+	CHECK(json_is_null(json_object_get(json_array_get(json_object_get(j, "decisions"), 0),
+					   "expires_ms")));
+	json_decref(j);
 	policy_result_release(&r);
 	policy_bundle_free(b);
 }
@@ -663,13 +724,14 @@ TEST(input_problems_are_named_per_field)
 	struct vend_err err = VEND_ERR_INIT;
 	struct policy_bundle *b = bundle_ok(HEAD "  rules: []\n");
 	struct policy_result r = { 0 };
+	json_t *out = NULL;
 	json_t *in = J("{\"usr\": {}, \"user\": {\"roles\": \"admin\", \"teams\": [1], "
 		       "\"nam\": \"x\"}, \"run\": {\"version\": 2}, \"cost\": {\"monthly_usd\": "
 		       "\"5\"}, \"params\": [], \"now\": \"yesterday\", \"artifact\": 5}");
 	char *s;
 
 	CHECK_INT(policy_evaluate(b, in, &r, &err), -EINVAL);
-	CHECK(r.json == NULL);
+	CHECK(r.decisions == NULL);
 	s = fields(&err);
 	CHECK_STR(s, "input: unknown key \"usr\"; did you mean \"user\"? (allowed: run, params, "
 		     "user, artifact, cost, now, env)\n"
@@ -686,7 +748,7 @@ TEST(input_problems_are_named_per_field)
 	err_free(&err);
 	json_decref(in);
 	in = J("[1]");
-	CHECK_INT(policy_input_normalize(in, &r.json, &err), -EINVAL);
+	CHECK_INT(policy_input_normalize(in, &out, &err), -EINVAL);
 	CHECK_STR(err.msg, "input: must be a mapping of run, params, user, artifact, cost, now and env, "
 			   "not a list");
 	err_free(&err);
@@ -777,7 +839,7 @@ TEST(hash_of_the_empty_bundle)
 	CHECK_INT(policy_bundle_count(b), 0);
 	r = eval_ok(b, NULL);
 	CHECK(!r.denied);
-	CHECK_INT(json_array_size(r.decisions), 0);
+	CHECK_INT(r.n_decisions, 0);
 	policy_result_release(&r);
 	policy_bundle_free(b);
 	policy_bundle_free(NULL);
@@ -944,7 +1006,11 @@ static char *result_text(const struct policy_bundle *b, json_t *in, struct polic
 
 	if (pc ? policy_evaluate_ctx(b, in, pc, &r, NULL) : policy_evaluate(b, in, &r, NULL))
 		return strdup("(failed)");
-	s = json_dumps(r.json, JSON_COMPACT | JSON_SORT_KEYS);
+	{
+		struct buf text = BUF_INIT;
+		policy_result_write_json(&r, &text);
+		s = buf_detach(&text, NULL);
+	}
 	policy_result_release(&r);
 	return s;
 }
@@ -1037,4 +1103,40 @@ TEST(examples_compile_and_their_tests_pass)
 	catalog_free(c);
 	catalog_files_free(&fs);
 	diags_free(&d);
+}
+
+TEST(result_outlives_its_bundle_and_json_is_escaped)
+{
+	struct policy_bundle *b = bundle_ok(HEAD "  rules:\n"
+		"    - {warn: 'true', message: \"q\\\" b\\\\ n\\n t\\t c\\x01 ${{ params.s }}\"}\n"
+		"    - {warn: 'true', message: \"bytes ${{ b'\\\\xff\\\\x00' }} ${{ '\\\\x00' }}\"}\n");
+	struct policy_result r = eval_ok(b, "{\"params\": {\"s\": \"\\u00e9\\\"\\u0002\"}}");
+	json_t *j;
+
+	/* The result keeps the bundle alive: its strings stay valid. */
+	policy_bundle_free(b);
+	CHECK_STR(r.decisions[0].policy, "p");
+	CHECK_STR(r.decisions[0].message, "q\" b\\ n\n t\t c\x01 \xc3\xa9\"\x02");
+	/* Bytes read as base64; a NUL becomes U+FFFD: JSON text without NULs. */
+	CHECK_STR(r.decisions[1].message, "bytes /wA= \xef\xbf\xbd");
+	j = result_json(&r);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "warnings"),
+								   0), "message")),
+		  r.decisions[0].message);
+	json_decref(j);
+	policy_result_release(&r);
+	/* A reference taken and dropped. */
+	b = bundle_ok(HEAD "  rules: []\n");
+	CHECK(policy_bundle_ref(b) == b);
+	policy_bundle_free(b);
+	CHECK_INT(policy_bundle_count(b), 1);
+	policy_bundle_free(b);
+	CHECK(policy_bundle_ref(NULL) == NULL);
+}
+
+TEST(compile_empty_list_items_are_reported)
+{
+	CHECK_PROBLEMS(HEAD "  rules:\n    -\n    - {deny: x, message: m}\n",
+		       "6:6: spec.rules[0]: must be a mapping such as {deny: \"expr\", message: "
+		       "why}, not null\n");
 }
