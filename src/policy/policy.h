@@ -5,10 +5,11 @@
  * are compiled once into a bundle, which is immutable afterwards and may be
  * evaluated from many threads at once (each thread with its own struct
  * policy_ctx). Evaluation converts the input to CEL values once, runs every
- * rule of every matching policy, and returns every decision as JSON for the
- * run's `decisions`, plus a summary: denied, the approval gates needed, the
- * warnings, and the bundle's hash. A rule that fails to evaluate fails
- * closed: it counts as fired for deny and require_approval, not for warn.
+ * rule of every matching policy, and returns every decision (as C structs,
+ * and as JSON for the run's `decisions` on demand), plus a summary: denied,
+ * the approval gates needed, the warnings, and the bundle's hash. A rule
+ * that fails to evaluate fails closed: it counts as fired for deny and
+ * require_approval, not for warn.
  *
  * `kind: PolicyTest` documents (policy unit tests, like `opa test`) are
  * checked and run here too, for `vend policy test` and for linting.

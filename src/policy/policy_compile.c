@@ -147,16 +147,14 @@ static void parse_approval(struct pchk *C, const struct ploc *rule, struct polic
 	}
 }
 
-static void parse_rule(struct pchk *C, const struct ploc *rule, struct policy__rule *r,
-		       bool *ok)
+static void parse_rule(struct pchk *C, const struct ploc *rule, struct policy__rule *r)
 {
 	static const char *const keys[] = { "deny", "warn", "require_approval", "message",
 					     "approvers", "count", "expires", NULL };
 	static const char *const effects[] = { "deny", "warn", "require_approval" };
 	struct ploc e, v;
-	int found = 0, errors = C->errors;
+	int found = 0;
 
-	*ok = false;
 	if (!policy__check_object(C, rule, "a mapping such as {deny: \"expr\", message: why}",
 				  keys))
 		return;
@@ -200,7 +198,6 @@ static void parse_rule(struct pchk *C, const struct ploc *rule, struct policy__r
 				policy__err_key(C, rule, only[k], "%s is only for require_approval "
 						"rules", only[k]);
 	}
-	*ok = C->errors == errors;
 }
 
 /* Checks and compiles one document into *p (zeroed on entry). */
@@ -268,9 +265,8 @@ static int compile_doc(struct pchk *C, const struct policy_source *src,
 	p->rules = XNEW(struct policy__rule, json_array_size(rules.j));
 	for (size_t i = 0; i < json_array_size(rules.j); i++) {
 		struct ploc rule;
-		bool ok;
 		policy__item(&rules, i, &rule);
-		parse_rule(C, &rule, &p->rules[p->n_rules], &ok);
+		parse_rule(C, &rule, &p->rules[p->n_rules]);
 		p->n_rules++; /* kept even when bad: freed with the policy */
 	}
 out:

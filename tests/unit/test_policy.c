@@ -1140,3 +1140,36 @@ TEST(compile_empty_list_items_are_reported)
 		       "6:6: spec.rules[0]: must be a mapping such as {deny: \"expr\", message: "
 		       "why}, not null\n");
 }
+
+TEST(compile_positions_with_crlf_line_ends)
+{
+	CHECK_PROBLEMS("apiVersion: vend/v1\r\nkind: Policy\r\nmetadata: {name: p}\r\nspec:\r\n"
+		       "  rules:\r\n    - deny: |\r\n        a &&\r\n        b c\r\n      message: m\r\n",
+		       "8:11: spec.rules[0].deny: unexpected 'c' after expression\n");
+}
+
+TEST(input_limits)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	struct buf t = BUF_INIT;
+	json_t *in, *out = NULL;
+	char *s;
+
+	buf_adds(&t, "{\"run\": {\"requester\": \"");
+	for (int i = 0; i <= POLICY_MAX_INPUT_STRING; i++)
+		buf_addc(&t, 'x');
+	buf_adds(&t, "\"}, \"user\": {\"teams\": [");
+	for (int i = 0; i <= POLICY_MAX_INPUT_LIST; i++)
+		buf_printf(&t, "%s\"t%d\"", i ? "," : "", i);
+	buf_adds(&t, "]}}");
+	in = J(t.data);
+	CHECK_INT(policy_input_normalize(in, &out, &err), -EINVAL);
+	CHECK(out == NULL);
+	s = fields(&err);
+	CHECK_STR(s, "input.run.requester: is longer than 4096 bytes\n"
+		     "input.user.teams: has 257 entries (at most 256)\n");
+	free(s);
+	err_free(&err);
+	json_decref(in);
+	buf_release(&t);
+}
