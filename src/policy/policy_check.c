@@ -366,7 +366,8 @@ int policy__value_pos(const struct ynode *n, size_t off, int *line, int *col)
 		return 0;
 	/* Skip what the source has before the value's next byte (a line
 	 * break and indentation) so the position is that of the character. */
-	if (i == off && off < n->len && !(n->style == YSTYLE_DOUBLE && src[s] == '\\'))
+	if (i == off && off < n->len && s < e &&
+	    !(n->style == YSTYLE_DOUBLE && src[s] == '\\'))
 		while (s < e && src[s] != v[i])
 			s++;
 	else if (i == off && off == n->len)
