@@ -71,47 +71,44 @@ static int field_err(struct vend_err *err, int fi, const char *s, size_t n,
 		       n > 32 ? 32 : (int)n, s, what);
 }
 
-/* One value at *p: a number or (month, day of week) a name. */
-static int parse_value(const char **p, const char *end, int fi, int *out,
+/* One value at *p: a number or (month, day of week) a name. field is the
+ * whole field's text, for messages. */
+static int parse_value(const char **p, const char *end, int fi, const char *field,
 		       struct vend_err *err)
 {
 	const struct field *f = &fields[fi];
 	const char *s = *p;
 	size_t n = 0;
+	bool digits = true;
+	int v = 0;
 
-	while (s + n < end && s[n] != '-' && s[n] != ',' && s[n] != '/')
+	while (s + n < end && s[n] != '-' && s[n] != ',' && s[n] != '/') {
+		if (s[n] < '0' || s[n] > '9')
+			digits = false;
+		else if (v < 10000)
+			v = v * 10 + (s[n] - '0');
 		n++;
+	}
 	if (!n)
 		return err_set(err, -EINVAL, "field %d (%s): a number is missing in '%.*s'",
-			       fi + 1, f->name, (int)(end - *p), *p);
-	if (s[0] >= '0' && s[0] <= '9') {
-		int v = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] < '0' || s[i] > '9')
-				return field_err(err, fi, s, n, "is not a number");
-			if (v < 10000)
-				v = v * 10 + (s[i] - '0');
-		}
+			       fi + 1, f->name, (int)(end - field > 32 ? 32 : end - field), field);
+	if (digits) {
 		if (v < f->lo || v > f->hi)
 			return err_set(err, -EINVAL, "field %d (%s): %.*s is out of range %d-%d",
 				       fi + 1, f->name, n > 32 ? 32 : (int)n, s, f->lo, f->hi);
-		*out = v;
 		*p = s + n;
-		return 0;
+		return v;
 	}
-	if (f->names && n == 3) {
-		for (int i = 0; f->names[i]; i++) {
-			if (!strncasecmp(s, f->names[i], 3)) {
-				*out = f->lo + i;
-				*p = s + n;
-				return 0;
-			}
+	if (!f->names)
+		return field_err(err, fi, s, n, "is not a number");
+	for (int i = 0; n == 3 && f->names[i]; i++) {
+		if (!strncasecmp(s, f->names[i], 3)) {
+			*p = s + n;
+			return f->lo + i;
 		}
 	}
-	if (f->names)
-		return field_err(err, fi, s, n, fi == 3 ? "is not a month (1-12 or JAN-DEC)"
-						     : "is not a day of the week (0-7 or SUN-SAT)");
-	return field_err(err, fi, s, n, "is not a number");
+	return field_err(err, fi, s, n, fi == 3 ? "is not a month (1-12 or JAN-DEC)"
+					     : "is not a day of the week (0-7 or SUN-SAT)");
 }
 
 /* One field's text [s, end) into a bit mask. */
@@ -121,7 +118,6 @@ static int parse_field(const char *s, const char *end, int fi, uint64_t *mask,
 	const struct field *f = &fields[fi];
 	uint64_t bits = 0;
 	const char *p = s;
-	int rc;
 
 	for (;;) {
 		const char *item = p;
@@ -135,13 +131,13 @@ static int parse_field(const char *s, const char *end, int fi, uint64_t *mask,
 			hi = f->hi;
 			p++;
 		} else {
-			if ((rc = parse_value(&p, end, fi, &lo, err)) < 0)
-				return rc;
+			if ((lo = parse_value(&p, end, fi, s, err)) < 0)
+				return lo;
 			hi = lo;
 			if (p < end && *p == '-') {
 				p++;
-				if ((rc = parse_value(&p, end, fi, &hi, err)) < 0)
-					return rc;
+				if ((hi = parse_value(&p, end, fi, s, err)) < 0)
+					return hi;
 				if (hi < lo)
 					return field_err(err, fi, item, (size_t)(p - item),
 							 "is a backwards range");
