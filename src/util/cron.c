@@ -419,6 +419,8 @@ int cron_next(const struct cron *c, const struct tz *zone, int64_t after_ms,
 	rc = fire_at(zone, m, &t);
 	if (rc < 0)
 		return rc;
+	if (t > CRON_MAX_MS) /* local 9999-12-31 west of UTC */
+		return -ENOENT;
 	*next_ms = t;
 	return 0;
 }
@@ -447,6 +449,8 @@ int cron_prev(const struct cron *c, const struct tz *zone, int64_t at_ms, int64_
 	rc = fire_at(zone, m, &t);
 	if (rc < 0)
 		return rc;
+	if (t < CRON_MIN_MS) /* local 0001-01-01 east of UTC */
+		return -ENOENT;
 	*prev_ms = t;
 	return 0;
 }

@@ -21,7 +21,7 @@
 #define TZDIR "/usr/share/zoneinfo"
 #define TZIF_COUNT_MAX 100000 /* per count of a TZif header */
 #define FOOTER_MAX 255
-#define LOCAL_YEAR_MAX 30000
+#define LOCAL_YEAR_MAX 40000 /* beyond TZ_INSTANT_MAX; keeps day counts small */
 
 /* One date of a POSIX TZ rule. */
 struct posix_date {
@@ -391,7 +391,7 @@ int tz_from_local_seconds(const struct tz *z, int64_t local, struct tz_instants 
 	struct tz_instants r = { 0, 0, 0, 0 };
 	bool have_next = false;
 
-	if (local > TZ_INSTANT_MAX / 2 || local < -TZ_INSTANT_MAX / 2)
+	if (local > TZ_INSTANT_MAX + TZ_OFFSET_LIMIT || local < -TZ_INSTANT_MAX - TZ_OFFSET_LIMIT)
 		return -ERANGE;
 	for (size_t guard = 0; a <= hi && guard <= z->ntrans + 64; guard++) {
 		int32_t o = tz_offset_at(z, a);

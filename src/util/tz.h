@@ -98,8 +98,9 @@ int tz_to_local(const struct tz *z, int64_t t, struct tz_tm *out);
 
 /* Local broken-down time (year ... sec) -> the instants showing it, with
  * gaps and overlaps explicit (see struct tz_instants). -EINVAL for a field
- * out of its range (or a day the month lacks), -ERANGE for a year past
- * +-30000. tz_from_local_seconds does the same for local seconds. */
+ * out of its range (or a day the month lacks), -ERANGE for a local time
+ * that no instant in range can show. tz_from_local_seconds does the same
+ * for local seconds. */
 int tz_from_local(const struct tz *z, const struct tz_tm *lt, struct tz_instants *out);
 int tz_from_local_seconds(const struct tz *z, int64_t local, struct tz_instants *out);
 
