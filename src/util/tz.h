@@ -64,8 +64,9 @@ struct tz_instants {
  * "Etc/GMT+3": letters, digits, '/', '_', '-', '+'; no "..", no leading
  * '/'; at most TZ_NAME_MAX bytes). tz_get takes a C string, tz_getn a
  * length. On success *out is a new reference: drop it with tz_put.
- * Errors: -EINVAL (malformed name or unreadable/invalid TZif file),
- * -ENOENT (no such zone), -E2BIG (file over TZ_FILE_MAX), with a message. */
+ * Errors, with a message: -EINVAL (malformed name or offset, or a file
+ * that is not valid TZif), -ENOENT (no such zone), -E2BIG (file over
+ * TZ_FILE_MAX), -EIO or open(2)'s error if the file cannot be read. */
 int tz_get(const char *name, struct tz **out, struct vend_err *err);
 int tz_getn(const char *name, size_t len, struct tz **out, struct vend_err *err);
 
