@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "cancel", cmd_cancel, "cancel a run" },
 	{ "template", cmd_template, "lint, list and show templates" },
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
+	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "version", cmd_version, "print the version" },
 	{ "eval", cmd_eval, "evaluate a CEL expression" },
 };

@@ -98,7 +98,12 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 		}
 	}
 	buf_release(&b);
-	rc = auth_token_create(d->ctx, "admin", ROLE_ADMIN, NULL, 0, token);
+	{
+		json_t *roles = json_pack("[s]", "admin");
+		struct token_spec spec = { .name = "admin", .roles = roles };
+		rc = auth_token_create(d->ctx, &spec, true, token, NULL);
+		json_decref(roles);
+	}
 	if (rc) {
 		fprintf(stderr, "vend: cannot create the admin token: %s\n", strerror(-rc));
 		return rc;
@@ -214,7 +219,10 @@ int daemon_run(const struct daemon_opts *o)
 			.kill_grace_ms = o->kill_grace_ms,
 		};
 		/* A fresh runner token every start, held only in memory. */
-		rc = auth_token_create(d.ctx, "embedded-runner", ROLE_RUNNER, NULL, 0, runner_token);
+		json_t *roles = json_pack("[s]", "runner");
+		struct token_spec spec = { .name = "embedded-runner", .roles = roles };
+		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
+		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
 		if (!rc)
 			rc = runner_start(&rc_cfg, &d.runner, &err);

@@ -349,6 +349,22 @@ static int insert_steps(struct store_tx *tx, int64_t run_id, const char *phase,
 	return rc;
 }
 
+/* A run belongs to its requester's teams and to the template's owner. */
+static int add_teams(struct store_tx *tx, int64_t id, const struct principal *who,
+		     const struct template *t)
+{
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	json_array_foreach(who->teams, i, v)
+		if (!rc && json_is_string(v))
+			rc = store_run_add_team(tx, id, json_string_value(v));
+	if (!rc && t->owner)
+		rc = store_run_add_team(tx, id, t->owner);
+	return rc;
+}
+
 int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		  const struct run_request *req, json_t **out, bool *created,
 		  struct vend_err *err)
@@ -379,6 +395,10 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	if (rc)
 		return err_set(err, rc, "cannot load template %s", req->template);
 
+	if (!engine__permitted(t, "run", who)) {
+		rc = engine__forbidden(t, "run", who, err);
+		goto out;
+	}
 	rc = params_validate(t, req->params, &params, err);
 	if (rc)
 		goto out;
@@ -414,6 +434,9 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;
 	run.created_at = now_ms();
+	run.requester_roles = json_dumps(who->role_names ? who->role_names : json_array(),
+					 JSON_COMPACT);
+	run.requester_teams = json_dumps(who->teams ? who->teams : json_array(), JSON_COMPACT);
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc) {
@@ -440,6 +463,8 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 			goto fail;
 	}
 	rc = store_run_insert(tx, &run, &id);
+	if (!rc)
+		rc = add_teams(tx, id, who, t);
 	if (!rc)
 		rc = insert_steps(tx, id, "preflight", t->preflight, t->n_preflight);
 	if (!rc)
@@ -473,10 +498,33 @@ fail:
 out:
 	store_rollback(tx);
 	free(run.params);
+	free(run.requester_roles);
+	free(run.requester_teams);
 	buf_release(&environment);
 	buf_release(&lock);
 	json_decref(params);
 	json_decref(scope);
+	template_release(ctx, t);
+	return rc;
+}
+
+/* Without permissions.cancel, whoever may run the template (or requested
+ * the run) may cancel it; with it, those groups; admins always. */
+static int may_cancel(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		      const struct run_row *run, struct vend_err *err)
+{
+	const struct template *t = NULL;
+	bool ok;
+	int rc = template_acquire(ctx, tx, run->template, run->version, &t);
+
+	if (rc)
+		return err_set(err, rc, "cannot load template %s", run->template);
+	if (t->permissions && json_object_get(t->permissions, "cancel"))
+		ok = engine__permitted(t, "cancel", who);
+	else
+		ok = !strcmp(run->requester, who->name) || engine__permitted(t, "run", who);
+	rc = ok ? 0 : engine__forbidden(t, t->permissions && json_object_get(t->permissions, "cancel")
+						   ? "cancel" : "run", who, err);
 	template_release(ctx, t);
 	return rc;
 }
@@ -487,6 +535,7 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 	struct store_tx *tx;
 	struct run_row run;
 	char reason[300];
+	bool visible = false;
 	int rc;
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
@@ -497,11 +546,16 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 		store_rollback(tx);
 		return err_set(err, rc, "no run %" PRId64, run_id);
 	}
-	snprintf(reason, sizeof(reason), "canceled by %s", who->name);
-	rc = engine__fire(ctx, tx, &run, EV_CANCEL, reason);
-	if (rc == -EBUSY) {
-		err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
-		rc = -EEXIST;
+	rc = engine__visible(ctx, tx, who, &run, &visible);
+	if (!rc && !visible)
+		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+	if (!rc)
+		rc = may_cancel(ctx, tx, who, &run, err);
+	if (!rc) {
+		snprintf(reason, sizeof(reason), "canceled by %s", who->name);
+		rc = engine__fire(ctx, tx, &run, EV_CANCEL, reason);
+		if (rc == -EBUSY)
+			rc = err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
 	}
 	if (rc) {
 		store_rollback(tx);

@@ -75,10 +75,20 @@ int engine_advance(struct vend_ctx *ctx, int64_t run_id);
 int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
 		  struct vend_err *err);
 
-/* The run as the API shows it (DESIGN §6). New in *out; -ENOENT. */
+/* The run as the API shows it (DESIGN §6). New in *out; -ENOENT. No
+ * access check: engine_run_get is the one for callers on behalf of
+ * someone. */
 int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out);
-/* A page of runs, newest first, as {"runs": [...], "next_cursor"}. */
-int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out);
+/* The run if who may see it; -ENOENT (as if it did not exist) if not. */
+int engine_run_get(struct vend_ctx *ctx, const struct principal *who, int64_t id,
+		   json_t **out, struct vend_err *err);
+/* 0 if who may see run id, -ENOENT otherwise. */
+int engine_check_visible(struct vend_ctx *ctx, const struct principal *who, int64_t id,
+			 struct vend_err *err);
+/* A page of the runs who may see, newest first, as {"runs": [...],
+ * "next_cursor"}. Fills f's visibility fields from who. */
+int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct run_filter *f,
+		    json_t **out);
 
 /* Startup: the runner that ran in this process before a crash is gone;
  * resolve its jobs (re-run idempotent steps, fail the others with reason

@@ -44,6 +44,17 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* ---- access (access.c) ---- */
+bool engine__is_admin(const struct principal *who);
+/* Whether who may see run (see access.c for the rule). */
+int engine__visible(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		    const struct run_row *run, bool *yes);
+/* Whether who may do op ("run", "cancel", "rollback") on template t. */
+bool engine__permitted(const struct template *t, const char *op, const struct principal *who);
+/* Sets the -EACCES error for a refused op and returns it. */
+int engine__forbidden(const struct template *t, const char *op, const struct principal *who,
+		      struct vend_err *err);
+
 /* The template's step spec for a step row, or NULL. */
 const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx);
 

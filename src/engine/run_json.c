@@ -94,17 +94,26 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	return 0;
 }
 
-int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out)
+int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct run_filter *f,
+		    json_t **out)
 {
 	struct store_tx *tx;
 	struct run_row *rows;
 	size_t n;
 	json_t *list;
+	char *teams = json_dumps(who->teams, JSON_COMPACT);
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
-	if (rc)
+	if (rc) {
+		free(teams);
 		return rc;
+	}
+	f->all = engine__is_admin(who);
+	f->viewer = who->name;
+	f->viewer_teams = teams;
 	rc = store_run_list(tx, f, &rows, &n);
+	free(teams);
+	f->viewer_teams = NULL;
 	store_rollback(tx);
 	if (rc)
 		return rc;

@@ -80,7 +80,7 @@ int api_runs_list(struct http_req *req, struct http_resp *resp, struct vend_err 
 		f.requester = req->who.name;
 	f.before_id = cursor;
 	f.limit = (int)limit;
-	return engine_run_list(req->ctx, &f, &resp->json);
+	return engine_run_list(req->ctx, &req->who, &f, &resp->json);
 }
 
 int api_runs_get(struct http_req *req, struct http_resp *resp, struct vend_err *err)
@@ -90,10 +90,7 @@ int api_runs_get(struct http_req *req, struct http_resp *resp, struct vend_err *
 
 	if (rc)
 		return rc;
-	rc = engine_run_json(req->ctx, id, &resp->json);
-	if (rc == -ENOENT)
-		return err_set(err, rc, "no run %" PRId64, id);
-	return rc;
+	return engine_run_get(req->ctx, &req->who, id, &resp->json, err);
 }
 
 int api_runs_cancel(struct http_req *req, struct http_resp *resp, struct vend_err *err)
@@ -124,7 +121,7 @@ int api_healthz(struct http_req *req, struct http_resp *resp, struct vend_err *e
 
 int api_whoami(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
-	resp->json = json_pack("{s:s, s:o, s:O}", "name", req->who.name, "roles",
-			       roles_to_json(req->who.roles), "teams", req->who.teams);
+	resp->json = json_pack("{s:s, s:O, s:O}", "name", req->who.name, "roles",
+			       req->who.role_names, "teams", req->who.teams);
 	return 0;
 }

@@ -33,6 +33,10 @@ const struct http_route http_routes[] = {
 	{ "POST", "/api/v1/catalog", api_catalog_sync, ADMINS, HTTP_MAX_CATALOG,
 	  "replace the catalog" },
 
+	{ "POST", "/api/v1/tokens", api_tokens_create, ADMINS, 0, "create a token" },
+	{ "GET", "/api/v1/tokens", api_tokens_list, ADMINS, 0, "list tokens" },
+	{ "DELETE", "/api/v1/tokens/{name}", api_tokens_revoke, ADMINS, 0, "revoke a token" },
+
 	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
 	  "a runner introduces itself" },
 	{ "POST", "/api/v1/runners/{id}/claim", api_runners_claim, RUNNERS, 0,
