@@ -97,6 +97,16 @@ int store_template_list(struct store_tx *tx, struct template_row **out, size_t *
 int store_template_versions(struct store_tx *tx, const char *name,
 			    struct template_row **out, size_t *n);
 
+/* The catalog's other documents (Policy, Environment, TrustedKey...). */
+struct doc_row {
+	char *kind, *name, *path;
+	char *doc;          /* JSON */
+};
+void doc_rows_free(struct doc_row *v, size_t n);
+/* Replaces every stored document with these. */
+int store_docs_replace(struct store_tx *tx, const struct doc_row *v, size_t n);
+int store_docs_list(struct store_tx *tx, struct doc_row **out, size_t *n);
+
 /* ---- runs ----------------------------------------------------------- */
 
 struct run_row {

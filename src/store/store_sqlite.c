@@ -116,6 +116,9 @@ static const char *const migrations[] = {
 	"  gate_id INTEGER NOT NULL REFERENCES approval_gates (id), principal TEXT NOT NULL,"
 	"  decision TEXT NOT NULL, comment TEXT, time INTEGER NOT NULL,"
 	"  PRIMARY KEY (gate_id, principal));",
+	/* 3: the catalog's other documents (policies, environments, keys) */
+	"CREATE TABLE catalog_docs (kind TEXT NOT NULL, name TEXT NOT NULL,"
+	"  path TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	NULL,
 };
 
