@@ -16,6 +16,7 @@
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
+#include "engine/governance.h"
 #include "http/http.h"
 #include "runner/runner.h"
 #include "template/catalog.h"
@@ -193,6 +194,17 @@ int daemon_run(const struct daemon_opts *o)
 	if (o->catalog && load_catalog(&d)) {
 		exit_code = 2;
 		goto out;
+	}
+	if (!o->catalog) {
+		/* No catalog given: the stored one's rules apply. */
+		struct diags diag = DIAGS_INIT;
+		rc = governance_load(d.ctx, &diag);
+		diags_print(&diag, stderr);
+		diags_free(&diag);
+		if (rc) {
+			fprintf(stderr, "vend: the stored catalog's documents are invalid\n");
+			goto out;
+		}
 	}
 	if (ensure_admin_token(&d, admin, sizeof(admin)))
 		goto out;
