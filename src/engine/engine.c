@@ -72,6 +72,13 @@ static const struct transition {
 	{ RUN_PENDING, EV_CHECK, RUN_CHECKING },
 	{ RUN_CHECKING, EV_CHECKED, RUN_QUEUED },
 	{ RUN_CHECKING, EV_FAIL, RUN_FAILED },
+	{ RUN_CHECKING, EV_REJECT, RUN_REJECTED },
+	{ RUN_CHECKING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
+	{ RUN_AWAITING_APPROVAL, EV_APPROVED, RUN_QUEUED },
+	{ RUN_AWAITING_APPROVAL, EV_RESUME, RUN_RUNNING },
+	{ RUN_AWAITING_APPROVAL, EV_REJECT, RUN_REJECTED },
+	{ RUN_AWAITING_APPROVAL, EV_EXPIRE, RUN_EXPIRED },
+	{ RUN_RUNNING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
 	{ RUN_QUEUED, EV_START, RUN_RUNNING },
 	{ RUN_QUEUED, EV_FINISH, RUN_SUCCEEDED },
 	{ RUN_QUEUED, EV_FAIL, RUN_FAILED },
@@ -88,6 +95,8 @@ static const struct transition {
 static const char *const event_names[] = {
 	[EV_CHECK] = "check", [EV_CHECKED] = "checked", [EV_START] = "start",
 	[EV_FINISH] = "finish", [EV_FAIL] = "fail", [EV_CANCEL] = "cancel",
+	[EV_REJECT] = "reject", [EV_NEED_APPROVAL] = "need_approval",
+	[EV_APPROVED] = "approved", [EV_RESUME] = "resume", [EV_EXPIRE] = "expire",
 };
 
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
@@ -115,16 +124,19 @@ int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 				(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* What entering a terminal state does: nothing of the run may go on. */
-static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
+/* What entering a terminal state does: nothing of the run may go on, its
+ * open gates close, and its lock passes to the next run in line. */
+static int finish_run(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		      enum run_state to)
 {
 	struct step_row *steps;
-	size_t n;
-	int rc = store_jobs_cancel_run(tx, run_id);
+	struct gate_row *gates = NULL;
+	size_t n, ng = 0;
+	int rc = store_jobs_cancel_run(tx, run->id);
 
 	if (rc)
 		return rc;
-	rc = store_steps_get(tx, run_id, &steps, &n);
+	rc = store_steps_get(tx, run->id, &steps, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -132,7 +144,7 @@ static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
 		/* Steps that never started will not; one that is running is
 		 * marked when its runner reports back. */
 		if (!strcmp(s->state, "pending") || !strcmp(s->state, "queued") ||
-		    !strcmp(s->state, "retrying")) {
+		    !strcmp(s->state, "retrying") || !strcmp(s->state, "waiting")) {
 			free(s->state);
 			s->state = xstrdup(to == RUN_CANCELED ? "canceled" : "skipped");
 			rc = store_step_update(tx, s);
@@ -141,6 +153,14 @@ static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
 	for (size_t i = 0; i < n; i++)
 		step_row_free(&steps[i]);
 	free(steps);
+	if (!rc)
+		rc = store_gates_for_run(tx, run->id, &gates, &ng);
+	for (size_t i = 0; i < ng && !rc; i++)
+		if (!strcmp(gates[i].state, "pending"))
+			rc = store_gate_set_state(tx, gates[i].id, "closed", now_ms());
+	gate_rows_free(gates, ng);
+	if (!rc && run->lock_key)
+		rc = engine__lock_release(ctx, tx, run);
 	return rc;
 }
 
@@ -164,12 +184,16 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 				 run_state_terminal(to) ? now_ms() : 0);
 	if (rc)
 		return rc;
-	if (to == RUN_CHECKING)
+	if (to == RUN_CHECKING) {
 		rc = store_run_set_phase(tx, run->id, "preflight");
-	else if (to == RUN_QUEUED)
+	} else if (to == RUN_QUEUED) {
+		/* Joining the queue: FIFO order for the lock starts now. */
 		rc = store_run_set_phase(tx, run->id, "main");
-	else if (run_state_terminal(to))
-		rc = finish_run(tx, run->id, to);
+		if (!rc)
+			rc = store_run_set_queued_at(tx, run->id, now_ms());
+	} else if (run_state_terminal(to)) {
+		rc = finish_run(ctx, tx, run, to);
+	}
 	if (rc)
 		return rc;
 	rc = engine__event(tx, run->id, "state",
@@ -182,92 +206,6 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 	store_notify(tx, CHAN_RUNS);
 	store_notify(tx, chan_run(run->id));
 	(void)ctx;
-	return rc;
-}
-
-/* ---- the reconciler ------------------------------------------------- */
-
-static bool step_active(const struct step_row *s)
-{
-	return !strcmp(s->state, "queued") || !strcmp(s->state, "running") ||
-	       !strcmp(s->state, "retrying");
-}
-
-/*
- * One step forward for a run in `phase`: fail the run if a step failed,
- * wait if a step is active, start the next pending step, or report the
- * phase done. Returns 1 if it changed something, 0 if the run waits.
- */
-static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
-		    const struct template *t, struct step_row *steps, size_t n,
-		    const char *phase, enum run_event done_ev)
-{
-	struct step_row *next = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		struct step_row *s = &steps[i];
-		if (strcmp(s->phase, phase))
-			continue;
-		if (!strcmp(s->state, "failed")) {
-			char reason[600];
-			snprintf(reason, sizeof(reason), "%sstep %s failed: %s",
-				 !strcmp(phase, "preflight") ? "preflight " : "", s->name,
-				 s->error ? s->error : "unknown error");
-			return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
-		}
-		if (step_active(s))
-			return 0;
-		if (!next && !strcmp(s->state, "pending"))
-			next = s;
-	}
-	if (!next)
-		return engine__fire(ctx, tx, run, done_ev, NULL) ?: 1;
-	return engine__enqueue(ctx, tx, run, t, steps, n, next) ?: 1;
-}
-
-int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id)
-{
-	struct run_row run;
-	struct step_row *steps = NULL;
-	size_t n = 0;
-	const struct template *t = NULL;
-	enum run_state state;
-	int rc;
-
-	rc = store_run_get(tx, run_id, &run);
-	if (rc)
-		return rc;
-	if (run_state_parse(run.state, &state) || run_state_terminal(state)) {
-		rc = 0;
-		goto out;
-	}
-	rc = store_steps_get(tx, run_id, &steps, &n);
-	if (rc)
-		goto out;
-	rc = template_acquire(ctx, tx, run.template, run.version, &t);
-	if (rc)
-		goto out;
-	switch (state) {
-	case RUN_PENDING:
-		rc = engine__fire(ctx, tx, &run, EV_CHECK, NULL) ?: 1;
-		break;
-	case RUN_CHECKING:
-		rc = progress(ctx, tx, &run, t, steps, n, "preflight", EV_CHECKED);
-		break;
-	case RUN_QUEUED:
-	case RUN_RUNNING:
-		rc = progress(ctx, tx, &run, t, steps, n, "main", EV_FINISH);
-		break;
-	default:
-		rc = 0;
-		break;
-	}
-out:
-	template_release(ctx, t);
-	for (size_t i = 0; i < n; i++)
-		step_row_free(&steps[i]);
-	free(steps);
-	run_row_free(&run);
 	return rc;
 }
 
@@ -399,6 +337,15 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		rc = engine__forbidden(t, "run", who, err);
 		goto out;
 	}
+	if (req->break_glass && !engine__is_admin(who)) {
+		rc = err_set(err, -EACCES, "break-glass is for admins; %s is not one", who->name);
+		goto out;
+	}
+	if (req->break_glass && (!*req->break_glass || strlen(req->break_glass) > 500)) {
+		rc = err_field(err, "break_glass.reason", "is required (at most 500 bytes): say "
+							 "why the guardrails are bypassed");
+		goto out;
+	}
 	rc = params_validate(t, req->params, &params, err);
 	if (rc)
 		goto out;
@@ -437,6 +384,14 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	run.requester_roles = json_dumps(who->role_names ? who->role_names : json_array(),
 					 JSON_COMPACT);
 	run.requester_teams = json_dumps(who->teams ? who->teams : json_array(), JSON_COMPACT);
+	if (req->break_glass) {
+		char at[40];
+		json_t *bg;
+		time_format(run.created_at, at, sizeof(at));
+		bg = json_pack("{s:s, s:s, s:s}", "by", who->name, "reason", req->break_glass, "at", at);
+		run.break_glass = json_dumps(bg, JSON_COMPACT);
+		json_decref(bg);
+	}
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc) {
@@ -478,6 +433,14 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	if (!rc)
 		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
 				    "requested by %s", id, t->name, t->version, who->name);
+	if (!rc && req->break_glass)
+		rc = engine__syslog(tx, id, NULL, "BREAK-GLASS by %s: %s (freezes and approvals "
+				    "are bypassed; deny rules still apply)", who->name,
+				    req->break_glass);
+	if (!rc && req->break_glass)
+		rc = engine__event(tx, id, "break_glass",
+				   json_pack("{s:s, s:s}", "by", who->name, "reason",
+					     req->break_glass));
 	if (rc)
 		goto fail;
 	store_notify(tx, CHAN_RUNS);
@@ -500,6 +463,7 @@ out:
 	free(run.params);
 	free(run.requester_roles);
 	free(run.requester_teams);
+	free(run.break_glass);
 	buf_release(&environment);
 	buf_release(&lock);
 	json_decref(params);

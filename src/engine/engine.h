@@ -53,6 +53,7 @@ struct run_request {
 	json_t *params;               /* object; borrowed */
 	const char *idempotency_key;  /* or NULL */
 	const char *traceparent;      /* W3C header or NULL */
+	const char *break_glass;      /* the reason, for an admin's emergency run; or NULL */
 	bool dry_run;
 };
 
@@ -89,6 +90,18 @@ int engine_check_visible(struct vend_ctx *ctx, const struct principal *who, int6
  * "next_cursor"}. Fills f's visibility fields from who. */
 int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct run_filter *f,
 		    json_t **out);
+
+/* Approves or rejects every open gate of a run that who may vote on.
+ * -EACCES (with why) if who may vote on none, -EEXIST if the run is not
+ * awaiting approval, -ENOENT if who may not see it. */
+int engine_vote(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		bool approve, const char *comment, struct vend_err *err);
+/* The approvals inbox: open gates who may vote on (admins: all), with
+ * their runs, as {"approvals": [...]}. */
+int engine_approvals_list(struct vend_ctx *ctx, const struct principal *who, json_t **out);
+/* Expires gates whose time ran out (their runs end `expired`); *next_ms
+ * is the next expiry (wall ms) or 0. */
+int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms);
 
 /* Startup: the runner that ran in this process before a crash is gone;
  * resolve its jobs (re-run idempotent steps, fail the others with reason

@@ -14,6 +14,11 @@ enum run_event {
 	EV_FINISH,    /* every step succeeded or was skipped */
 	EV_FAIL,      /* a step failed for good, or the run was interrupted */
 	EV_CANCEL,    /* someone canceled the run */
+	EV_REJECT,    /* a policy denied it, a freeze refused it, an approver rejected it */
+	EV_NEED_APPROVAL, /* gates wait for approvers */
+	EV_APPROVED,  /* the gates before the steps were approved: queue */
+	EV_RESUME,    /* an approval step mid-pipeline was approved: run on */
+	EV_EXPIRE,    /* a gate's time ran out */
 };
 
 /* Fires ev on run inside tx: the state change, its run event and what
@@ -44,6 +49,16 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* ---- locks (reconcile.c) ---- */
+/* Releases run's lock if it holds it and lets the next run in line take
+ * it, in the same transaction. */
+int engine__lock_release(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run);
+
+/* ---- approvals (approvals.c) ---- */
+/* Creates the gates a run needs before its steps (environment, policies),
+ * bypassed for break-glass. */
+int engine__gates_json(struct store_tx *tx, int64_t run_id, json_t **out);
+
 /* ---- access (access.c) ---- */
 bool engine__is_admin(const struct principal *who);
 /* Whether who may see run (see access.c for the rule). */

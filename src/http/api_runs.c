@@ -29,13 +29,21 @@ int api_runs_create(struct http_req *req, struct http_resp *resp, struct vend_er
 	if (json_object_get(body, "dry_run") && !json_is_boolean(json_object_get(body, "dry_run")))
 		err_field(err, "dry_run", "must be true or false");
 	{
+		json_t *bg = json_object_get(body, "break_glass");
+		if (bg && !json_is_null(bg)) {
+			rr.break_glass = json_string_value(json_object_get(bg, "reason"));
+			if (!json_is_object(bg) || !rr.break_glass)
+				err_field(err, "break_glass", "must be {\"reason\": \"why\"}");
+		}
+	}
+	{
 		const char *k;
 		json_t *v;
 		json_object_foreach(body, k, v)
 			if (strcmp(k, "template") && strcmp(k, "version") && strcmp(k, "params") &&
-			    strcmp(k, "dry_run"))
+			    strcmp(k, "dry_run") && strcmp(k, "break_glass"))
 				err_field(err, k, "is not a field of a run request "
-						  "(template, version, params, dry_run)");
+						  "(template, version, params, dry_run, break_glass)");
 	}
 	if (err->fields)
 		return -EINVAL;
@@ -124,4 +132,43 @@ int api_whoami(struct http_req *req, struct http_resp *resp, struct vend_err *er
 	resp->json = json_pack("{s:s, s:O, s:O}", "name", req->who.name, "roles",
 			       req->who.role_names, "teams", req->who.teams);
 	return 0;
+}
+
+static int vote(struct http_req *req, struct http_resp *resp, bool approve,
+		struct vend_err *err)
+{
+	int64_t id;
+	const char *comment = NULL;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (rc)
+		return rc;
+	if (req->json && !json_is_object(req->json))
+		return err_set(err, -EINVAL, "the body must be {\"comment\": \"...\"}");
+	if (json_object_get(req->json, "comment")) {
+		comment = json_string_value(json_object_get(req->json, "comment"));
+		if (!comment)
+			return err_field(err, "comment", "must be a string");
+	}
+	rc = engine_vote(req->ctx, &req->who, id, approve, comment, err);
+	return rc ? rc : engine_run_get(req->ctx, &req->who, id, &resp->json, err);
+}
+
+int api_runs_approve(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return vote(req, resp, true, err);
+}
+
+int api_runs_reject(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return vote(req, resp, false, err);
+}
+
+int api_approvals_list(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	const char *state = http_query(req, "state");
+
+	if (state && strcmp(state, "pending"))
+		return err_set(err, -EINVAL, "state must be pending (decided gates are on each run)");
+	return engine_approvals_list(req->ctx, &req->who, &resp->json);
 }
