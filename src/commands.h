@@ -21,6 +21,7 @@ int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_approvals(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -5,7 +5,8 @@
  *
  * A principal sees a run when it is an admin, the requester, a member of
  * one of the run's teams (the requester's teams and the template's owner),
- * or an approver a pending gate of the run is waiting for. A run it may not
+ * an approver a pending gate of the run is waiting for, or someone who
+ * voted on one of its gates. A run it may not
  * see does not exist for it (404), so nothing leaks across teams.
  */
 #include "engine/engine_int.h"
@@ -40,8 +41,16 @@ int engine__visible(struct vend_ctx *ctx, struct store_tx *tx, const struct prin
 		json_decref(approvers);
 	}
 	gate_rows_free(gates, n);
+	if (!*yes) {
+		struct vote_row *votes = NULL;
+		size_t nv = 0;
+		rc = store_votes_for_run(tx, run->id, &votes, &nv);
+		for (size_t i = 0; !rc && i < nv && !*yes; i++)
+			*yes = !strcmp(votes[i].principal, who->name);
+		vote_rows_free(votes, nv);
+	}
 	(void)ctx;
-	return 0;
+	return rc;
 }
 
 bool engine__permitted(const struct template *t, const char *op, const struct principal *who)
