@@ -381,8 +381,14 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 			size_t ng = 0;
 			bool open = false;
 			rc = store_gates_for_run(tx, run.id, &gates, &ng);
-			for (size_t i = 0; !rc && i < ng; i++)
-				open |= !strcmp(gates[i].state, "pending");
+			for (size_t i = 0; !rc && i < ng; i++) {
+				if (strcmp(gates[i].state, "pending"))
+					continue;
+				open = true;
+				rc = engine__syslog(tx, run.id, NULL, "waiting for approval: %s "
+						    "(%d of %s)", gates[i].message ? gates[i].message
+						    : gates[i].source, gates[i].count, gates[i].approvers);
+			}
 			gate_rows_free(gates, ng);
 			if (!rc)
 				rc = engine__fire(ctx, tx, &run, open ? EV_NEED_APPROVAL : EV_CHECKED,
