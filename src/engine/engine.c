@@ -287,6 +287,50 @@ static int insert_steps(struct store_tx *tx, int64_t run_id, const char *phase,
 	return rc;
 }
 
+/* What a request would meet, creating nothing: the checks and decisions,
+ * the approvals it would wait for, its lock's queue, and the outcome. */
+static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *params,
+		   const struct principal *who, const char *environment, const char *lock,
+		   bool break_glass, json_t **out)
+{
+	struct judge_input in = { .t = t, .params = params, .requester = who,
+				  .environment = environment, .lock = lock,
+				  .break_glass = break_glass };
+	struct verdict v;
+	struct store_tx *tx;
+	int64_t holder = 0, *waiters = NULL;
+	size_t n = 0;
+	const char *outcome;
+	int rc = engine__judge(ctx, &in, &v);
+
+	if (rc)
+		return rc;
+	if (lock && store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		store_lock_holder(tx, lock, &holder);
+		store_lock_waiters(tx, lock, &waiters, &n);
+		store_rollback(tx);
+	}
+	outcome = v.reason[0] ? "rejected"
+		  : json_array_size(v.gates) && !break_glass ? "awaiting_approval"
+		  : "queued";
+	*out = engine__dry_run_json(t, params, environment, lock);
+	json_object_set_new(*out, "decisions", json_incref(v.decisions));
+	json_object_set_new(*out, "approvals", json_incref(v.gates));
+	json_object_set_new(*out, "outcome", json_string(outcome));
+	if (v.reason[0])
+		json_object_set_new(*out, "reason", json_string(v.reason));
+	if (break_glass)
+		json_object_set_new(*out, "break_glass", json_true());
+	if (lock)
+		json_object_set_new(*out, "lock_status",
+				    json_pack("{s:o, s:I}", "held_by",
+					      holder ? json_integer(holder) : json_null(), "waiting",
+					      (json_int_t)n));
+	free(waiters);
+	verdict_free(&v);
+	return 0;
+}
+
 /* A run belongs to its requester's teams and to the template's owner. */
 static int add_teams(struct store_tx *tx, int64_t id, const struct principal *who,
 		     const struct template *t)
@@ -362,9 +406,8 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		goto out;
 	}
 	if (req->dry_run) {
-		*out = engine__dry_run_json(t, params, t->environment ? environment.data : NULL,
-					    t->lock ? lock.data : NULL);
-		rc = 0;
+		rc = dry_run(ctx, t, params, who, t->environment ? environment.data : NULL,
+			     t->lock ? lock.data : NULL, req->break_glass != NULL, out);
 		goto out;
 	}
 

@@ -49,6 +49,27 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* ---- judging a request (judge.c) ---- */
+struct judge_input {
+	const struct template *t;
+	json_t *params;
+	const struct principal *requester;
+	const char *environment;   /* or NULL */
+	const char *lock;          /* or NULL */
+	bool break_glass;
+};
+
+struct verdict {
+	json_t *decisions;   /* every check that applied, for the run's decisions */
+	json_t *gates;       /* approvals needed: [{source, approvers, count,
+			      * allow_self_approval, expires_ms, message}] */
+	bool allow_self;     /* the environment lets requesters approve */
+	char reason[600];    /* non-empty: the request is refused, and why */
+};
+void verdict_free(struct verdict *v);
+/* What the catalog's rules say about a request (see judge.c). */
+int engine__judge(struct vend_ctx *ctx, const struct judge_input *in, struct verdict *out);
+
 /* ---- locks (reconcile.c) ---- */
 /* Releases run's lock if it holds it and lets the next run in line take
  * it, in the same transaction. */

@@ -49,47 +49,57 @@ static int add_gate(struct store_tx *tx, const struct run_row *run, const char *
 	return rc;
 }
 
-/*
- * The checks made once when a run enters checking: freeze windows, and the
- * gates its environment asks for. Records the decisions on the run (an
- * empty list too, which marks the checks as done). Returns 1.
- */
-static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run)
+/* The requester as it was when the run was requested. */
+static void requester_of(const struct run_row *run, struct principal *p)
 {
-	struct governance *g = governance_acquire(ctx);
-	const struct environment *env = governance_env(g, run->environment);
-	const struct freeze_window *w = NULL;
-	json_t *decisions = json_array(), *bg = break_glass_of(run);
-	int64_t until = 0;
-	char *text = NULL, reason[600] = "";
-	int rc = 0;
+	json_t *roles = json_loads(run->requester_roles ? run->requester_roles : "[]", 0, NULL);
+	json_t *teams = json_loads(run->requester_teams ? run->requester_teams : "[]", 0, NULL);
+	principal_init(p, run->requester, roles, teams);
+	json_decref(roles);
+	json_decref(teams);
+}
 
-	if (env && environment_frozen(env, now_ms(), &w, &until) == 1) {
-		char end[40];
-		time_format(until, end, sizeof(end));
-		json_array_append_new(decisions,
-				      json_pack("{s:s, s:s, s:s, s:b, s:s}", "source", "environment",
-						"environment", env->name, "effect", "freeze", "bypassed",
-						bg != NULL, "message", w->reason));
-		if (!bg)
-			snprintf(reason, sizeof(reason), "environment %s is frozen until %s: %s",
-				 env->name, end, w->reason);
+/*
+ * The checks made once when a run enters checking (judge.c): refuse it, or
+ * open the gates it needs (bypassed under break-glass). Records the
+ * decisions on the run, an empty list too, which marks them done.
+ */
+static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		  const struct template *t)
+{
+	struct judge_input in = { .t = t, .environment = run->environment, .lock = run->lock_key };
+	struct principal who;
+	struct verdict v;
+	json_t *gate;
+	size_t i;
+	char *text;
+	int rc;
+
+	requester_of(run, &who);
+	in.params = json_loads(run->params, 0, NULL);
+	in.requester = &who;
+	in.break_glass = run->break_glass != NULL;
+	rc = engine__judge(ctx, &in, &v);
+	json_array_foreach(v.gates, i, gate) {
+		if (rc || v.reason[0])
+			break;
+		rc = add_gate(tx, run, json_string_value(json_object_get(gate, "source")),
+			      json_object_get(gate, "approvers"),
+			      (int)json_integer_value(json_object_get(gate, "count")),
+			      json_is_true(json_object_get(gate, "allow_self_approval")),
+			      json_integer_value(json_object_get(gate, "expires_ms")),
+			      json_string_value(json_object_get(gate, "message")), in.break_glass,
+			      NULL, -1);
 	}
-	if (!reason[0] && env && env->protected_) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "environment %s is protected", env->name);
-		rc = add_gate(tx, run, "environment", env->approvers, env->count,
-			      env->allow_self_approval, 0, msg, bg != NULL, NULL, -1);
-	}
-	text = json_dumps(decisions, JSON_COMPACT);
+	text = json_dumps(v.decisions, JSON_COMPACT);
 	if (!rc)
 		rc = store_run_set_decisions(tx, run->id, text);
-	if (!rc && reason[0])
-		rc = engine__fire(ctx, tx, run, EV_REJECT, reason);
+	if (!rc && v.reason[0])
+		rc = engine__fire(ctx, tx, run, EV_REJECT, v.reason);
 	free(text);
-	json_decref(decisions);
-	json_decref(bg);
-	governance_release(ctx, g);
+	verdict_free(&v);
+	json_decref(in.params);
+	principal_free(&who);
 	return rc ? rc : 1;
 }
 
@@ -371,7 +381,7 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 		break;
 	case RUN_CHECKING:
 		if (!run.decisions) {
-			rc = govern(ctx, tx, &run);
+			rc = govern(ctx, tx, &run, t);
 			break;
 		}
 		rc = progress(ctx, tx, &run, t, steps, n, "preflight");

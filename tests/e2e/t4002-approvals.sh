@@ -127,4 +127,14 @@ test_expect_success 'break-glass passes freezes and approval gates, and is flagg
 	vend show "$id" | grep -q "BREAK-GLASS"
 '
 
+test_expect_success 'a dry run shows the approvals, the lock and the outcome, and creates nothing' '
+	before=$(vend runs -o json | jq ".runs | length") &&
+	as "$OP" run deploy -p environment=prod -p service=dry --dry-run -o json >dry.json &&
+	jq -e ".outcome == \"awaiting_approval\" and .approvals[0].approvers == [\"role:sre\"]" dry.json &&
+	jq -e ".lock == \"dry/prod\" and .lock_status.waiting == 0" dry.json &&
+	as "$OP" run deploy -p environment=frozen --dry-run -o json >dry.json &&
+	jq -e ".outcome == \"rejected\" and (.reason | test(\"frozen\"))" dry.json &&
+	test "$(vend runs -o json | jq ".runs | length")" = "$before"
+'
+
 test_done
