@@ -12,13 +12,14 @@ declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
 	[template]="util cel template"
+	[policy]="util cel template policy"
 	[store]="util store"
-	[engine]="util cel template store engine"
-	[http]="util cel template store engine http"
+	[engine]="util cel template policy store engine"
+	[http]="util cel template policy store engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template client cli"
-	[daemon]="util cel template store engine http client runner daemon"
+	[cli]="util cel template policy client cli"
+	[daemon]="util cel template policy store engine http client runner daemon"
 )
 
 n=0
