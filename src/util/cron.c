@@ -125,7 +125,7 @@ static int parse_field(const char *s, const char *end, int fi, uint64_t *mask,
 
 		if (p == end || *p == ',')
 			return err_set(err, -EINVAL, "field %d (%s): empty item in '%.*s'",
-				       fi + 1, f->name, (int)(end - s), s);
+				       fi + 1, f->name, (int)(end - s > 64 ? 64 : end - s), s);
 		if (*p == '*') {
 			lo = f->lo;
 			hi = f->hi;
