@@ -23,16 +23,26 @@ void run_row_free(struct run_row *r)
 	free(r->approvals);
 	free(r->analysis);
 	free(r->phase);
+	free(r->requester_roles);
+	free(r->requester_teams);
 	memset(r, 0, sizeof(*r));
+}
+
+static void free_run(void *r)
+{
+	run_row_free(r);
 }
 
 #define RUN_COLS \
 	"id, template, version, state, reason, params, requester, environment, lock_key, " \
 	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
-	"analysis, phase, created_at, updated_at, finished_at"
+	"analysis, phase, created_at, updated_at, finished_at, requester_roles, requester_teams, " \
+	"queued_at"
 
-static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *r)
+static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct run_row *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = store__int(tx, s, 0);
 	r->template = store__str(tx, s, 1);
@@ -54,6 +64,9 @@ static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *
 	r->created_at = store__int(tx, s, 17);
 	r->updated_at = store__int(tx, s, 18);
 	r->finished_at = store__int(tx, s, 19);
+	r->requester_roles = store__str(tx, s, 20);
+	r->requester_teams = store__str(tx, s, 21);
+	r->queued_at = store__int(tx, s, 22);
 }
 
 int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
@@ -63,25 +76,20 @@ int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
 			     "INSERT INTO runs (template, version, state, reason, params, "
 			     "requester, environment, lock_key, trace_id, idempotency_key, "
 			     "request_hash, break_glass, decisions, approvals, analysis, phase, "
-			     "created_at, updated_at) "
-			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			     "created_at, updated_at, requester_roles, requester_teams) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			     "RETURNING id",
-			     &s, "ssssssssssssssssii", r->template, r->version, r->state,
+			     &s, "ssssssssssssssssiiss", r->template, r->version, r->state,
 			     r->reason, r->params, r->requester, r->environment, r->lock_key,
 			     r->trace_id, r->idempotency_key, r->request_hash, r->break_glass,
 			     r->decisions, r->approvals, r->analysis,
-			     r->phase ? r->phase : "main", r->created_at, r->created_at);
+			     r->phase ? r->phase : "main", r->created_at, r->created_at,
+			     r->requester_roles ? r->requester_roles : "[]",
+			     r->requester_teams ? r->requester_teams : "[]");
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, id);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out)
@@ -89,17 +97,7 @@ int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out)
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id = ?", &s, "i", id);
 
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		read_run(tx, s, out);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__one(tx, s, read_run, out);
 }
 
 int store_run_find_idempotent(struct store_tx *tx, const char *requester,
@@ -108,17 +106,7 @@ int store_run_find_idempotent(struct store_tx *tx, const char *requester,
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT id FROM runs WHERE requester = ? AND idempotency_key = ?",
 			     &s, "ss", requester, key);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__int1(tx, s, id);
 }
 
 int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
@@ -142,12 +130,45 @@ int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase)
 	return rc < 0 ? rc : 0;
 }
 
+int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisions_json)
+{
+	int rc = store__exec(tx, "UPDATE runs SET decisions = ?, updated_at = ? WHERE id = ?",
+			     "sii", decisions_json, now_ms(), id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_set_queued_at(struct store_tx *tx, int64_t id, int64_t at)
+{
+	int rc = store__exec(tx, "UPDATE runs SET queued_at = ? WHERE id = ?", "ii", at, id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_add_team(struct store_tx *tx, int64_t run_id, const char *team)
+{
+	int rc = store__exec(tx, "INSERT INTO run_teams (team, run_id) VALUES (?, ?) "
+				 "ON CONFLICT DO NOTHING",
+			     "si", team, run_id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_in_teams(struct store_tx *tx, int64_t run_id, const char *teams_json, bool *yes)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT 1 FROM run_teams WHERE run_id = ? AND team IN "
+				 "(SELECT value FROM json_each(?)) LIMIT 1",
+			     &s, "is", run_id, teams_json);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	*yes = rc == 1;
+	store__done(tx, s);
+	return rc < 0 ? rc : 0;
+}
+
 int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct run_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int64_t before = f->before_id > 0 ? f->before_id : INT64_MAX;
 	int rc;
 
@@ -155,50 +176,29 @@ int store_run_list(struct store_tx *tx, const struct run_filter *f,
 	 * binds NULL and matches everything. */
 	rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id < ? "
 			     "AND (? IS NULL OR state = ?) AND (? IS NULL OR template = ?) "
-			     "AND (? IS NULL OR requester = ?) ORDER BY id DESC LIMIT ?",
-			 &s, "isssssi" "i", before, f->state, f->state, f->template,
-			 f->template, f->requester, f->requester, (int64_t)f->limit);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		read_run(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			run_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+			     "AND (? IS NULL OR requester = ?) "
+			     "AND (? = 1 OR requester = ? OR id IN (SELECT run_id FROM run_teams "
+			     "WHERE team IN (SELECT value FROM json_each(?)))) "
+			     "ORDER BY id DESC LIMIT ?",
+			 &s, "issssss" "issi", before, f->state, f->state, f->template,
+			 f->template, f->requester, f->requester, (int64_t)f->all, f->viewer,
+			 f->viewer_teams ? f->viewer_teams : "[]", (int64_t)f->limit);
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_run, free_run, (void **)out, n);
+}
+
+static void read_id(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	*(int64_t *)out = store__int(tx, s, 0);
 }
 
 int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n)
 {
 	struct store_stmt *s;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id FROM runs WHERE state NOT IN ('succeeded', "
 				 "'failed', 'rolled_back', 'rollback_failed', 'rejected', "
 				 "'expired', 'canceled') ORDER BY id",
 			     &s, "");
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt++] = store__int(tx, s, 0);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*ids = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**ids), read_id, NULL, (void **)ids, n);
 }
 
 /* ---- steps ---------------------------------------------------------- */
@@ -216,12 +216,19 @@ void step_row_free(struct step_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void free_step(void *r)
+{
+	step_row_free(r);
+}
+
 #define STEP_COLS \
 	"run_id, phase, idx, name, state, attempts, failures, exit_code, started_at, " \
 	"finished_at, runner, outputs, error"
 
-static void read_step(struct store_tx *tx, struct store_stmt *s, struct step_row *r)
+static void read_step(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct step_row *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->run_id = store__int(tx, s, 0);
 	r->phase = store__str(tx, s, 1);
@@ -250,29 +257,12 @@ int store_step_insert(struct store_tx *tx, const struct step_row *r)
 int store_steps_get(struct store_tx *tx, int64_t run_id, struct step_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct step_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	/* preflight, main, rollback: the order they run in */
 	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? "
 				 "ORDER BY CASE phase WHEN 'preflight' THEN 0 WHEN 'main' THEN 1 "
 				 "ELSE 2 END, idx",
 			     &s, "i", run_id);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		read_step(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			step_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_step, free_step, (void **)out, n);
 }
 
 int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int idx,
@@ -282,17 +272,7 @@ int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int i
 	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? AND "
 				 "phase = ? AND idx = ?",
 			     &s, "isi", run_id, phase, (int64_t)idx);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		read_step(tx, s, out);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__one(tx, s, read_step, out);
 }
 
 int store_step_update(struct store_tx *tx, const struct step_row *r)
