@@ -185,6 +185,22 @@ static void print_fired(json_t *fired, const char *indent)
 		printf("%sfired:   nothing\n", indent);
 }
 
+struct test_opts {
+	bool verbose;
+	const char *only;
+};
+
+static int on_test_opt(void *ctx, int opt, const char *arg)
+{
+	struct test_opts *o = ctx;
+
+	if (opt == 'v')
+		o->verbose = true;
+	else if (opt == 'r')
+		o->only = arg;
+	return 0;
+}
+
 static int test(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -194,33 +210,21 @@ static int test(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli c = { 0 };
+	struct test_opts o = { 0 };
 	struct loaded L = { 0 };
-	const char *only = NULL;
+	const char *only;
 	json_t *all = json_array(), *res;
 	size_t passed = 0, failed = 0, tests = 0;
-	bool json = false, verbose = false;
-	int opt, code = 2;
+	bool json, verbose;
+	int code;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
-		if (opt == 'o' && !strcmp(optarg, "json")) {
-			json = true;
-		} else if (opt == 'o') {
-			code = cli_usage_error("policy test", "-o takes json, not %s", optarg);
-			goto out;
-		} else if (opt == 'v') {
-			verbose = true;
-		} else if (opt == 'r') {
-			only = optarg;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		} else {
-			code = cli_usage_error("policy test", "unknown option");
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "o:vh", opts, usage, on_test_opt, &o)) >= 0)
+		goto out;
+	code = 2;
+	json = c.json;
+	verbose = o.verbose;
+	only = o.only;
 	if (optind != argc - 1) {
 		code = cli_usage_error("policy test", "which directory? e.g. vend policy test "
 						      "examples/policies");
@@ -245,10 +249,10 @@ static int test(int argc, char **argv)
 		tests++;
 		policy_test_run(t, L.bundle, &res, NULL);
 		for (k = 0; k < json_array_size(res); k++) {
-			json_t *c = json_array_get(res, k);
-			char *name = xasprintf("%s/%s", json_string_value(json_object_get(c, "test")),
-					       json_string_value(json_object_get(c, "case")));
-			bool ok = json_is_true(json_object_get(c, "ok"));
+			json_t *one = json_array_get(res, k);
+			char *name = xasprintf("%s/%s", json_string_value(json_object_get(one, "test")),
+					       json_string_value(json_object_get(one, "case")));
+			bool ok = json_is_true(json_object_get(one, "ok"));
 			json_t *f;
 			size_t j;
 
@@ -257,13 +261,13 @@ static int test(int argc, char **argv)
 				continue;
 			}
 			ok ? passed++ : failed++;
-			json_array_append(all, c);
+			json_array_append(all, one);
 			if (!json) {
 				printf("%s %s\n", ok ? "ok  " : "FAIL", name);
-				json_array_foreach(json_object_get(c, "failures"), j, f)
+				json_array_foreach(json_object_get(one, "failures"), j, f)
 					printf("       %s\n", json_string_value(f));
 				if (!ok || verbose)
-					print_fired(json_object_get(c, "fired"), "       ");
+					print_fired(json_object_get(one, "fired"), "       ");
 			}
 			free(name);
 		}
@@ -276,13 +280,13 @@ static int test(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:I, s:O}", "passed", (json_int_t)passed,
-				      "failed", (json_int_t)failed, "bundle",
-				      policy_bundle_hash(L.bundle), "policies",
-				      (json_int_t)policy_bundle_count(L.bundle), "rules",
-				      (json_int_t)policy_bundle_rules(L.bundle), "cases", all);
-		cli_print_json(o);
-		json_decref(o);
+		json_t *summary = json_pack(
+			"{s:I, s:I, s:s, s:I, s:I, s:O}", "passed", (json_int_t)passed, "failed",
+			(json_int_t)failed, "bundle", policy_bundle_hash(L.bundle), "policies",
+			(json_int_t)policy_bundle_count(L.bundle), "rules",
+			(json_int_t)policy_bundle_rules(L.bundle), "cases", all);
+		cli_print_json(summary);
+		json_decref(summary);
 	} else {
 		printf("%zu passed, %zu failed (%zu case%s in %zu test%s; bundle %.12s: "
 		       "%zu polic%s, %zu rule%s)\n", passed, failed, passed + failed,
@@ -351,6 +355,13 @@ static void print_decisions(const struct policy_result *r, const struct loaded *
 	       r->n_warnings == 1 ? "" : "s", r->n_errors, r->n_errors == 1 ? "" : "s");
 }
 
+static int on_eval_opt(void *ctx, int opt, const char *arg)
+{
+	if (opt == 'i')
+		*(const char **)ctx = arg;
+	return 0;
+}
+
 static int eval(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -359,33 +370,19 @@ static int eval(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli c = { 0 };
 	struct loaded L = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
 	struct policy_result r = { 0 };
 	struct buf text = BUF_INIT;
 	const char *input_path = NULL;
 	json_t *input = NULL;
-	bool json = false;
-	int opt, rc, code = 2;
+	int rc, code;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:i:h", opts, NULL)) != -1) {
-		if (opt == 'o' && !strcmp(optarg, "json")) {
-			json = true;
-		} else if (opt == 'o') {
-			code = cli_usage_error("policy eval", "-o takes json, not %s", optarg);
-			goto out;
-		} else if (opt == 'i') {
-			input_path = optarg;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		} else {
-			code = cli_usage_error("policy eval", "unknown option");
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "o:i:h", opts, usage, on_eval_opt,
+				&input_path)) >= 0)
+		goto out;
+	code = 2;
 	if (optind != argc - 1) {
 		code = cli_usage_error("policy eval", "which directory? e.g. vend policy eval "
 						      "--input in.json examples/policies");
@@ -413,7 +410,7 @@ static int eval(int argc, char **argv)
 		code = cli_fail(&err, rc);
 		goto out;
 	}
-	if (json) {
+	if (c.json) {
 		struct buf out = BUF_INIT;
 		policy_result_write_json(&r, &out);
 		printf("%s\n", out.data);
