@@ -1037,13 +1037,13 @@ TEST(eval_from_many_threads_agrees_with_one)
 	struct worker w[THREADS];
 	pthread_t th[THREADS];
 	const char *in[4] = {
-		"{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 1, \"version\": "
-		"\"1\"}, \"user\": {\"name\": \"a\", \"teams\": [\"payments\"]}, \"now\": "
-		"\"2026-03-13T10:00:00Z\"}",
+		("{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 1, \"version\": "
+		 "\"1\"}, \"user\": {\"name\": \"a\", \"teams\": [\"payments\"]}, \"now\": "
+		 "\"2026-03-13T10:00:00Z\"}"),
 		"{\"run\": {\"environment\": \"staging\"}}",
 		"{\"run\": {\"environment\": \"prod\"}, \"now\": \"2026-03-12T10:00:00Z\"}",
-		"{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 4}, \"now\": "
-		"\"2026-03-13T10:00:00Z\"}",
+		("{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 4}, \"now\": "
+		 "\"2026-03-13T10:00:00Z\"}"),
 	};
 
 	for (int t = 0; t < THREADS; t++) {
