@@ -7,7 +7,7 @@
 #include "util/log.h"
 
 static const char usage[] =
-	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR] [--concurrency N]\n"
+	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR] [--concurrency N] [--labels L]\n"
 	"               [--lease DURATION] [--log-format json|text] [--no-catalog]\n"
 	"\n"
 	"Runs vend on one machine: the API server, one embedded runner and a SQLite\n"
@@ -21,6 +21,8 @@ static const char usage[] =
 	"  --catalog DIR       catalog of templates to load at start (default examples/)\n"
 	"  --no-catalog        start without loading a catalog\n"
 	"  --concurrency N     steps the embedded runner runs at once (default 4)\n"
+	"  --labels a,b        labels of the embedded runner: it takes only jobs\n"
+	"                      whose labels it has all of (default: none)\n"
 	"  --lease DURATION    how long a claimed job lives without a heartbeat (15s)\n"
 	"  --log-format F      json or text log lines on stderr (default: text on a\n"
 	"                      terminal, json otherwise)\n"
@@ -36,6 +38,7 @@ int cmd_up(int argc, char **argv)
 		{ "catalog", required_argument, NULL, 'c' },
 		{ "no-catalog", no_argument, NULL, 'C' },
 		{ "concurrency", required_argument, NULL, 'n' },
+		{ "labels", required_argument, NULL, 'b' },
 		{ "lease", required_argument, NULL, 'L' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "kill-grace", required_argument, NULL, 'g' },
@@ -65,6 +68,7 @@ int cmd_up(int argc, char **argv)
 		case 'c': o.catalog = optarg; break;
 		case 'C': o.catalog = NULL; break;
 		case 'q': o.quiet = true; break;
+		case 'b': o.labels = optarg; break;
 		case 'n':
 			o.concurrency = (int)strtol(optarg, &end, 10);
 			if (*end || o.concurrency < 0 || o.concurrency > 256)

@@ -159,6 +159,21 @@ static int write_url(struct daemon *d)
 	return rc;
 }
 
+/* "a,b" as a JSON array of labels. New. */
+static json_t *labels_json(const char *s)
+{
+	json_t *a = json_array();
+	char *copy = xstrdup(s ? s : ""), *save = NULL, *p = copy, *tok;
+
+	while ((tok = strtok_r(p, ",", &save))) {
+		p = NULL;
+		if (*tok)
+			json_array_append_new(a, json_string(tok));
+	}
+	free(copy);
+	return a;
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .lock_fd = -1 };
@@ -233,6 +248,7 @@ int daemon_run(const struct daemon_opts *o)
 			.work_dir = work,
 			.concurrency = o->concurrency,
 			.kill_grace_ms = o->kill_grace_ms,
+			.labels = labels_json(o->labels),
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
@@ -242,6 +258,7 @@ int daemon_run(const struct daemon_opts *o)
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
 		if (!rc)
 			rc = runner_start(&rc_cfg, &d.runner, &err);
+		json_decref(rc_cfg.labels);
 		if (rc) {
 			fprintf(stderr, "vend: cannot start the embedded runner: %s\n",
 				err.msg[0] ? err.msg : strerror(-rc));

@@ -15,6 +15,7 @@ struct daemon_opts {
 	const char *catalog;      /* directory, or NULL for none */
 	const char *db_url;       /* VEND_DB, or NULL for sqlite:DATA/vend.db */
 	int concurrency;          /* embedded runner's steps at once; 0 = none */
+	const char *labels;       /* embedded runner's labels, "a,b", or NULL */
 	int64_t lease_ms;
 	int64_t kill_grace_ms;
 	bool quiet;               /* do not print the banner */

@@ -111,16 +111,19 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	job.created_at = now;
 	job.spec = json_dumps(spec, JSON_COMPACT);
 	job.idempotent = sp->idempotent;
+	/* The step's labels, or the template's: which runners may take it. */
+	job.labels = sp->labels ? json_dumps(sp->labels, JSON_COMPACT)
+		     : t && t->labels ? json_dumps(t->labels, JSON_COMPACT) : NULL;
 	json_decref(spec);
 	rc = store_job_insert(tx, &job, &id);
 	free(job.spec);
+	free(job.labels);
 	if (rc)
 		return rc;
 	store_notify(tx, CHAN_JOBS);
 	if (delay_ms > 0)
 		store_notify(tx, CHAN_TIMERS);
 	(void)ctx;
-	(void)t;
 	return 0;
 }
 
@@ -214,14 +217,19 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	struct job_row job;
 	struct step_row step;
 	struct run_row run;
-	char *runner = NULL;
+	char *runner = NULL, *labels = NULL;
 	int64_t now = now_ms();
 	int rc;
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc)
 		return rc;
-	rc = store_job_claim(tx, runner_id, now, now + ctx->lease_ms, &job);
+	rc = store_runner_labels(tx, runner_id, &labels);
+	if (rc == -ENOENT)
+		rc = -ENXIO; /* not "no job": this runner is unknown */
+	if (!rc)
+		rc = store_job_claim(tx, runner_id, labels, now, now + ctx->lease_ms, &job);
+	free(labels);
 	if (rc) {
 		store_rollback(tx);
 		return rc;

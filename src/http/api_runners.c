@@ -37,6 +37,8 @@ int api_runners_claim(struct http_req *req, struct http_resp *resp, struct vend_
 	if (rc)
 		return rc;
 	rc = engine_claim(req->ctx, id, wait, &job);
+	if (rc == -ENXIO)
+		return err_set(err, -ENOENT, "no runner %" PRId64 "; register again", id);
 	if (rc)
 		return err_set(err, rc, "claim failed: %s", strerror(-rc));
 	if (!job) {

@@ -201,15 +201,17 @@ struct job_row {
 	char *result;         /* JSON of the completion report, once done */
 	bool cancel;          /* the runner should stop it */
 	bool idempotent;
+	char *labels;         /* JSON array: a runner must have every one */
 };
 void job_row_free(struct job_row *r);
 
 int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id);
 int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out);
-/* Claims the oldest available queued job: state claimed, fence bumped,
- * lease set. -ENOENT if none. */
-int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
-		    int64_t lease_until, struct job_row *out);
+/* Claims the oldest available queued job whose labels are all among
+ * runner_labels (a JSON array): state claimed, fence bumped, lease set.
+ * -ENOENT if none. */
+int store_job_claim(struct store_tx *tx, int64_t runner_id, const char *runner_labels,
+		    int64_t now, int64_t lease_until, struct job_row *out);
 /* Earliest available_at of queued jobs in the future, or 0. */
 int store_job_next_available(struct store_tx *tx, int64_t now, int64_t *at);
 int store_job_set_lease(struct store_tx *tx, int64_t id, int64_t lease_until);
@@ -325,5 +327,7 @@ int store_runner_register(struct store_tx *tx, const char *name, const char *lab
 			  int64_t now, int64_t *id);
 int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now);
 int store_runner_name(struct store_tx *tx, int64_t id, char **name);
+/* The labels a runner registered with (JSON array). */
+int store_runner_labels(struct store_tx *tx, int64_t id, char **labels);
 
 #endif

@@ -106,7 +106,7 @@ int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now)
 	return rc < 0 ? rc : 0;
 }
 
-static void read_name(struct store_tx *tx, struct store_stmt *s, void *out)
+static void read_text(struct store_tx *tx, struct store_stmt *s, void *out)
 {
 	*(char **)out = store__str(tx, s, 0);
 }
@@ -116,5 +116,13 @@ int store_runner_name(struct store_tx *tx, int64_t id, char **name)
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT name FROM runners WHERE id = ?", &s, "i", id);
 
-	return rc ? rc : store__one(tx, s, read_name, name);
+	return rc ? rc : store__one(tx, s, read_text, name);
+}
+
+int store_runner_labels(struct store_tx *tx, int64_t id, char **labels)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT labels FROM runners WHERE id = ?", &s, "i", id);
+
+	return rc ? rc : store__one(tx, s, read_text, labels);
 }

@@ -14,12 +14,13 @@ void job_row_free(struct job_row *r)
 	free(r->state);
 	free(r->spec);
 	free(r->result);
+	free(r->labels);
 	memset(r, 0, sizeof(*r));
 }
 
 #define JOB_COLS \
 	"id, run_id, phase, step_idx, attempt, state, runner_id, fence, lease_until, " \
-	"available_at, created_at, spec, result, cancel, idempotent"
+	"available_at, created_at, spec, result, cancel, idempotent, labels"
 
 static void read_job(struct store_tx *tx, struct store_stmt *s, void *out)
 {
@@ -41,6 +42,7 @@ static void read_job(struct store_tx *tx, struct store_stmt *s, void *out)
 	r->result = store__str(tx, s, 12);
 	r->cancel = store__int(tx, s, 13) != 0;
 	r->idempotent = store__int(tx, s, 14) != 0;
+	r->labels = store__str(tx, s, 15);
 }
 
 static void free_job(void *r)
@@ -53,11 +55,11 @@ int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id)
 	struct store_stmt *s;
 	int rc = store__stmt(tx,
 			     "INSERT INTO jobs (run_id, phase, step_idx, attempt, state, "
-			     "available_at, created_at, spec, idempotent) "
-			     "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
-			     &s, "isiiiisi", r->run_id, r->phase, (int64_t)r->step_idx,
+			     "available_at, created_at, spec, idempotent, labels) "
+			     "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
+			     &s, "isiiiisis", r->run_id, r->phase, (int64_t)r->step_idx,
 			     (int64_t)r->attempt, r->available_at, r->created_at, r->spec,
-			     (int64_t)r->idempotent);
+			     (int64_t)r->idempotent, r->labels ? r->labels : "[]");
 	if (rc)
 		return rc;
 	rc = store__int1(tx, s, id);
@@ -71,16 +73,21 @@ int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out)
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
-int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
-		    int64_t lease_until, struct job_row *out)
+int store_job_claim(struct store_tx *tx, int64_t runner_id, const char *runner_labels,
+		    int64_t now, int64_t lease_until, struct job_row *out)
 {
 	struct store_stmt *s;
+	/* A job fits a runner when none of its labels is missing from the
+	 * runner's. */
 	int rc = store__stmt(tx,
 			     "UPDATE jobs SET state = 'claimed', runner_id = ?, fence = fence + 1, "
-			     "lease_until = ? WHERE id = (SELECT id FROM jobs WHERE state = 'queued' "
-			     "AND available_at <= ? ORDER BY available_at, id LIMIT 1) "
+			     "lease_until = ? WHERE id = (SELECT j.id FROM jobs j WHERE "
+			     "j.state = 'queued' AND j.available_at <= ? AND NOT EXISTS "
+			     "(SELECT 1 FROM json_each(j.labels) l WHERE l.value NOT IN "
+			     "(SELECT value FROM json_each(?))) ORDER BY j.available_at, j.id LIMIT 1) "
 			     "RETURNING " JOB_COLS,
-			     &s, "iii", runner_id, lease_until, now);
+			     &s, "iiis", runner_id, lease_until, now,
+			     runner_labels ? runner_labels : "[]");
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 

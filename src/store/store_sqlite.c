@@ -119,6 +119,8 @@ static const char *const migrations[] = {
 	/* 3: the catalog's other documents (policies, environments, keys) */
 	"CREATE TABLE catalog_docs (kind TEXT NOT NULL, name TEXT NOT NULL,"
 	"  path TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
+	/* 4: job labels, matched against runner labels at claim time */
+	"ALTER TABLE jobs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';",
 	NULL,
 };
 

@@ -192,6 +192,33 @@ static size_t count_before(const char *s, size_t end, const char *needle)
 	return n;
 }
 
+json_t *template__parse_labels(struct tp *P, const struct ynode *v, const char *where)
+{
+	json_t *a;
+
+	if (v->kind != YNODE_SEQUENCE || v->n_items > 32) {
+		template__err(P, v, "%s.labels must be a list of at most 32 runner labels, "
+				    "such as [linux, eu]", where);
+		return NULL;
+	}
+	a = json_array();
+	for (size_t i = 0; i < v->n_items; i++) {
+		const struct ynode *l = v->items[i];
+		char q[96];
+		if (!ynode_is_text(l) || !template__name_ok(l->str, "abcdefghijklmnopqrstuvwxyz0123456789",
+							      "abcdefghijklmnopqrstuvwxyz0123456789._-",
+							      64)) {
+			template__err(P, l, "%s.labels[%zu] %s must be 1 to 64 of a-z, 0-9, '.', "
+					    "'_' and '-'", where, i,
+				      ynode_is_text(l) ? yquote(l->str, q, sizeof(q)) : "");
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, json_string(l->str));
+	}
+	return a;
+}
+
 bool template__check_cel(struct tp *P, const struct ynode *n, const char *expr, size_t len,
 			 const char *where)
 {
@@ -538,7 +565,7 @@ static char *parse_expr_text(struct tp *P, const struct ynode *spec, const char 
 static void parse_spec(struct tp *P, const struct ynode *spec, struct template *t)
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
-					    "environment", "lock", "preflight", "steps",
+					    "environment", "lock", "labels", "preflight", "steps",
 					    "rollback", NULL };
 	static const char *const later[] = { "artifact", "cost", "schedule", "notify",
 					     "drift", "triggers", NULL };
@@ -553,6 +580,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__parse_params(P, v, t);
 	if ((v = ynode_get(spec, "validate")))
 		parse_validate(P, v, t);
+	if ((v = ynode_get(spec, "labels")))
+		t->labels = template__parse_labels(P, v, "spec");
 	if ((v = ynode_get(spec, "permissions")))
 		parse_permissions(P, v, t);
 	t->environment = parse_expr_text(P, spec, "environment");
@@ -681,6 +710,7 @@ void template_free(struct template *t)
 	}
 	free(t->validate);
 	json_decref(t->permissions);
+	json_decref(t->labels);
 	free(t->environment);
 	free(t->lock);
 	template__free_steps(t->preflight, t->n_preflight);
@@ -721,6 +751,7 @@ json_t *template_to_json(const struct template *t)
 						   "message",
 						   str_or_null(t->validate[i].message)));
 	json_object_set_new(j, "validate", a);
+	json_object_set_new(j, "labels", t->labels ? json_incref(t->labels) : json_array());
 	json_object_set_new(j, "permissions",
 			    t->permissions ? json_deep_copy(t->permissions) : json_object());
 	json_object_set_new(j, "environment", str_or_null(t->environment));

@@ -65,6 +65,7 @@ struct step_spec {
 	long long backoff_ms;    /* retry.backoff: first delay, doubled each try */
 	bool idempotent;
 	char *when;              /* CEL source or NULL (always) */
+	json_t *labels;          /* runner labels it needs, or NULL (the template's) */
 	int line, col;           /* where the step starts, for errors */
 };
 
@@ -86,6 +87,7 @@ struct template {
 	json_t *permissions;     /* {"run": ["team:x", ...], ...} or NULL */
 	char *environment;       /* template string or NULL */
 	char *lock;              /* template string or NULL */
+	json_t *labels;          /* runner labels every step needs, or NULL */
 	struct step_spec *preflight, *steps, *rollback;
 	size_t n_preflight, n_steps, n_rollback;
 

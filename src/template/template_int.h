@@ -47,6 +47,9 @@ bool template__bool(struct tp *P, const struct ynode *m, const char *key,
 
 /* Reports unterminated or empty ${{ }} in scalar n at their positions. */
 void template__check_interp(struct tp *P, const struct ynode *n, const char *where);
+/* Parses `labels: [a, b]`: runner labels, each [a-z0-9._-]{1,64}, at most
+ * 32. Returns a new array, or NULL after reporting a problem. */
+json_t *template__parse_labels(struct tp *P, const struct ynode *v, const char *where);
 /* Compiles a CEL expression found in scalar n; on a syntax error reports
  * it at its position and returns false. */
 bool template__check_cel(struct tp *P, const struct ynode *n, const char *expr, size_t len,

@@ -16,7 +16,8 @@
 #define ENV_NAME_MAX 128
 
 static const char *const step_keys[] = {
-	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", NULL
+	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", "labels",
+	NULL
 };
 static const char *const step_later[] = {
 	"secrets", "analysis", "network", NULL
@@ -266,6 +267,8 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 	if ((v = ynode_get(m, "retry")))
 		parse_retry(P, v, where, st);
 	st->idempotent = template__bool(P, m, "idempotent", where, false);
+	if ((v = ynode_get(m, "labels")))
+		st->labels = template__parse_labels(P, v, where);
 when:
 	snprintf(path, sizeof(path), "%s.when", where);
 	v = ynode_get(m, "when");
@@ -278,6 +281,7 @@ out:
 
 static void free_step(struct step_spec *st)
 {
+	json_decref(st->labels);
 	free(st->name);
 	free(st->run);
 	if (st->approval) {
@@ -389,6 +393,8 @@ json_t *template__steps_to_json(const struct step_spec *v, size_t n)
 							  st->attempts, "backoff", d));
 		json_object_set_new(j, "idempotent", json_boolean(st->idempotent));
 		json_object_set_new(j, "when", st->when ? json_string(st->when) : json_null());
+		if (st->labels)
+			json_object_set_new(j, "labels", json_incref(st->labels));
 		json_array_append_new(a, j);
 	}
 	return a;

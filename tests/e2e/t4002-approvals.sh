@@ -13,7 +13,7 @@ as() { local t=$1; shift; VEND_TOKEN=$t "$VEND_BIN" "$@"; }
 
 test_expect_success 'a prod deploy by an operator waits for an approver' '
 	id=$(as "$OP" run deploy -p environment=prod -o json | jq .id) &&
-	test "$(run_field "$id" .state)" = awaiting_approval &&
+	wait_state "$id" awaiting_approval &&
 	run_json "$id" | jq -e ".approvals[0] | .source == \"environment\" and .state == \"pending\" and .approvers == [\"role:sre\"] and .count == 1" &&
 	! run_json "$id" | jq -e ".steps[0].state == \"succeeded\""
 '
@@ -60,7 +60,7 @@ test_expect_success '2 of 2 across groups: one approval is not enough; one perso
 	id=$(as "$OP" run deploy -p environment=twokeys -o json | jq .id) &&
 	as "$SRE1" approve "$id" >/dev/null &&
 	as "$SRE1" approve "$id" >/dev/null &&
-	test "$(run_field "$id" .state)" = awaiting_approval &&
+	wait_state "$id" awaiting_approval &&
 	run_json "$id" | jq -e ".approvals[0].approved == 1" &&
 	as "$SEC" approve "$id" >/dev/null &&
 	wait_state "$id" succeeded &&

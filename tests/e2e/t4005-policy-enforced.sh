@@ -22,7 +22,7 @@ test_expect_success 'a deny rule refuses the request with its message (exit 1)' 
 test_expect_success 'a prod deploy by an operator waits for an approver' '
 	id=$(as "$OP" run deploy-app -p service=shop -p version=1.0.0 -p environment=prod \
 		-p replicas=2 -p target="$FLEET" -o json | jq .id) &&
-	test "$(run_field "$id" .state)" = awaiting_approval &&
+	wait_state "$id" awaiting_approval &&
 	run_json "$id" | jq -e "[.approvals[].source] | sort == [\"environment\", \"policy:prod-guardrails#1\"]" &&
 	run_json "$id" | jq -e ".approvals[] | select(.source | startswith(\"policy\")) | .message == \"oscar asks to run deploy-app 1.0.0 in prod\""
 '

@@ -189,19 +189,49 @@ TEST(store_job_claim_fences_and_orders)
 	j.step_idx = 1;
 	j.available_at = now + 60000; /* a retry waiting for its backoff */
 	CHECK_INT(store_job_insert(tx, &j, &b), 0);
-	CHECK_INT(store_job_claim(tx, 7, now, now + 15000, &got), 0);
+	CHECK_INT(store_job_claim(tx, 7, NULL, now, now + 15000, &got), 0);
 	CHECK_INT(got.id, a);
 	CHECK_INT(got.fence, 1);
 	CHECK_INT(got.runner_id, 7);
 	CHECK_STR(got.state, "claimed");
 	job_row_free(&got);
-	CHECK_INT(store_job_claim(tx, 7, now, now + 15000, &got), -ENOENT);
+	CHECK_INT(store_job_claim(tx, 7, NULL, now, now + 15000, &got), -ENOENT);
 	CHECK_INT(store_job_next_available(tx, now, &at), 0);
 	CHECK_INT(at, now + 60000);
-	CHECK_INT(store_job_claim(tx, 7, now + 60000, now + 75000, &got), 0);
+	CHECK_INT(store_job_claim(tx, 7, NULL, now + 60000, now + 75000, &got), 0);
 	CHECK_INT(got.id, b);
 	job_row_free(&got);
 	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
+TEST(store_job_claim_matches_labels)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL), gpu, any;
+	struct store_tx *tx;
+	struct job_row j = { 0 }, got;
+	int64_t now = now_ms();
+
+	j.run_id = run;
+	j.phase = "main";
+	j.spec = "{}";
+	j.available_at = now;
+	j.created_at = now;
+	j.labels = "[\"gpu\", \"eu\"]";
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_job_insert(tx, &j, &gpu), 0);
+	j.labels = NULL;
+	CHECK_INT(store_job_insert(tx, &j, &any), 0);
+	/* A runner without the labels skips the first job for the second. */
+	CHECK_INT(store_job_claim(tx, 1, "[\"gpu\"]", now, now + 1000, &got), 0);
+	CHECK_INT(got.id, any);
+	job_row_free(&got);
+	CHECK_INT(store_job_claim(tx, 1, "[\"gpu\"]", now, now + 1000, &got), -ENOENT);
+	CHECK_INT(store_job_claim(tx, 2, "[\"eu\", \"x\", \"gpu\"]", now, now + 1000, &got), 0);
+	CHECK_INT(got.id, gpu);
+	job_row_free(&got);
+	store_rollback(tx);
 	store_close(st);
 }
 
