@@ -1,7 +1,7 @@
 #!/bin/bash
 # The folders of src/ depend on each other one way (STYLE.md):
 #
-#   util <- cel <- template, store <- engine <- http <- daemon <- main
+#   util <- cel <- template, store, audit <- engine <- http <- daemon <- main
 #   client <- runner, cli    (they reach the server only through the API)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
@@ -13,12 +13,13 @@ declare -A allowed=(
 	[cel]="util cel"
 	[template]="util cel template"
 	[store]="util store"
-	[engine]="util cel template store engine"
-	[http]="util cel template store engine http"
+	[audit]="util audit"
+	[engine]="util cel template store audit engine"
+	[http]="util cel template store audit engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template client cli"
-	[daemon]="util cel template store engine http client runner daemon"
+	[cli]="util cel template client audit cli"
+	[daemon]="util cel template store audit engine http client runner daemon"
 )
 
 n=0
