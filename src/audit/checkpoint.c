@@ -3,12 +3,13 @@
  * tlog-checkpoint text they carry (c2sp.org/tlog-checkpoint); key
  * encodings as in golang.org/x/mod/sumdb/note. See checkpoint.h.
  *
- * Base64 is RFC 4648 section 4 through libsodium, which rejects missing
- * padding and non-zero pad bits; we also insist that the whole field is
- * consumed. So every base64 field has exactly one accepted spelling.
+ * Base64 is RFC 4648 section 4, decoded strictly (audit__b64_decode: the
+ * alphabet, padding, zero pad bits, the whole field), so every base64
+ * field has exactly one accepted spelling.
  */
 #include <sodium.h>
 
+#include "audit/audit_int.h"
 #include "audit/checkpoint.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -27,21 +28,6 @@ static void init_sodium(void)
 }
 
 /* ---- small parsers ------------------------------------------------------------ */
-
-/* Decodes canonical padded base64 s[0:len] into out (max bytes); the
- * decoded length goes to *n. Returns 0 or -EINVAL. */
-static int b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_t *n)
-{
-	const char *end = NULL;
-
-	if (len == 0 || len % 4 != 0)
-		return -EINVAL;
-	if (sodium_base642bin(out, max, s, len, NULL, n, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    end != s + len)
-		return -EINVAL;
-	return 0;
-}
 
 static int b64_append(struct buf *out, const uint8_t *bin, size_t len)
 {
@@ -261,7 +247,7 @@ int note_signer_decode(const char *skey, size_t len, struct note_signer *out,
 	if (!chop_plus(&skey, &len, &name, &nlen) || !chop_plus(&skey, &len, &hex, &hlen) ||
 	    !note_name_valid(name, nlen) || hex8(hex, hlen, &id))
 		return err_set(err, -EINVAL, "a signer key is PRIVATE+KEY+NAME+KEYID+KEY");
-	if (b64_decode(skey, len, key, sizeof(key), &klen))
+	if (audit__b64_decode(skey, len, key, sizeof(key), &klen))
 		return err_set(err, -EINVAL, "signer key: bad base64");
 	if (klen < 1 || key[0] != ALG_ED25519) {
 		err_set(err, -EINVAL, "signer key: unknown algorithm");
@@ -319,7 +305,7 @@ int note_verifier_decode(const char *vkey, size_t len, struct note_verifier *out
 	if (!chop_plus(&vkey, &len, &name, &nlen) || !chop_plus(&vkey, &len, &hex, &hlen) ||
 	    !note_name_valid(name, nlen) || hex8(hex, hlen, &id))
 		return err_set(err, -EINVAL, "a verifier key is NAME+KEYID+KEY");
-	if (b64_decode(vkey, len, key, sizeof(key), &klen))
+	if (audit__b64_decode(vkey, len, key, sizeof(key), &klen))
 		return err_set(err, -EINVAL, "verifier key: bad base64");
 	if (klen < 1 || key[0] != ALG_ED25519)
 		return err_set(err, -EINVAL, "verifier key: unknown algorithm");
@@ -442,7 +428,7 @@ int note_open(const char *msg, size_t len, const struct note_verifier *v, size_t
 		}
 		if (!bin)
 			bin = xmalloc(SIG_DECODE_MAX);
-		if (b64_decode(b64, blen, bin, SIG_DECODE_MAX, &dlen) || dlen < 5) {
+		if (audit__b64_decode(b64, blen, bin, SIG_DECODE_MAX, &dlen) || dlen < 5) {
 			rc = err_set(err, -EINVAL, "signed note: bad base64 in a signature line");
 			goto out;
 		}
@@ -530,7 +516,7 @@ int checkpoint_parse(const char *text, size_t len, struct checkpoint *out,
 		c.size = c.size * 10 + d;
 	}
 	/* 3: root hash, base64 */
-	if (b64_decode(line[2], ll[2], root, sizeof(root), &rlen) || rlen != 32)
+	if (audit__b64_decode(line[2], ll[2], root, sizeof(root), &rlen) || rlen != 32)
 		return err_set(err, -EINVAL, "checkpoint: the root hash is not base64 of 32 bytes");
 	memcpy(c.root, root, 32);
 	/* 4: extension lines, non-empty, opaque */

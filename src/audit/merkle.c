@@ -324,17 +324,21 @@ int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[MERKLE
 
 	if (!root1 || !root2 || m > n || len > MERKLE_MAX_PROOF || (len && !proof))
 		return -EINVAL;
-	if (m == n) {
-		if (len != 0)
-			return -EBADMSG;
-		return sodium_memcmp(root1, root2, MERKLE_HASH_LEN) == 0 ? 0 : -EBADMSG;
-	}
 	if (m == 0) {
+		/* The empty tree (whose root is the empty root) is a prefix of
+		 * every tree; of size 0, only of itself. */
 		uint8_t empty[MERKLE_HASH_LEN];
 		if (len != 0)
 			return -EBADMSG;
 		merkle_empty_root(empty);
-		return sodium_memcmp(root1, empty, MERKLE_HASH_LEN) == 0 ? 0 : -EBADMSG;
+		if (sodium_memcmp(root1, empty, MERKLE_HASH_LEN) != 0)
+			return -EBADMSG;
+		return n > 0 || sodium_memcmp(root2, empty, MERKLE_HASH_LEN) == 0 ? 0 : -EBADMSG;
+	}
+	if (m == n) {
+		if (len != 0)
+			return -EBADMSG;
+		return sodium_memcmp(root1, root2, MERKLE_HASH_LEN) == 0 ? 0 : -EBADMSG;
 	}
 	/* RFC 9162 2.1.4.2 */
 	if (len == 0)

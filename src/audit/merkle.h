@@ -152,7 +152,7 @@ int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t i
  * Checks that the tree of size m with root root1 is a prefix of the tree of
  * size n with root root2, by proof (RFC 9162 2.1.4.2). For m == n the proof
  * must be empty and the roots equal; for m == 0 the proof must be empty and
- * root1 the empty root. Returns 0, -EINVAL if m > n or len >
+ * root1 the empty root (and root2 too if n == 0). Returns 0, -EINVAL if m > n or len >
  * MERKLE_MAX_PROOF, -EBADMSG if the proof does not prove it.
  */
 int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[MERKLE_HASH_LEN],

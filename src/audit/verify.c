@@ -6,6 +6,7 @@
  */
 #include <sodium.h>
 
+#include "audit/audit_int.h"
 #include "audit/entry.h"
 #include "audit/verify.h"
 #include "util/xalloc.h"
@@ -273,7 +274,7 @@ int audit_verify_line(struct audit_verifier *v, const char *line, size_t len,
 	uint64_t want = v->tree.size;
 	json_error_t je;
 	json_t *j, *cp, *idx, *data, *entry;
-	const char *key, *b64, *end = NULL;
+	const char *key, *b64;
 	size_t nkeys, blen, dlen = 0;
 	json_t *val;
 	int rc;
@@ -314,10 +315,11 @@ int audit_verify_line(struct audit_verifier *v, const char *line, size_t len,
 	entry = json_object_get(j, "entry");
 	json_object_foreach(j, key, val) {
 		if (strcmp(key, "index") && strcmp(key, "data") && strcmp(key, "entry")) {
-			json_decref(j);
-			return fail(v, -EBADMSG, want, err,
-				    "line %" PRIu64 " (entry %" PRIu64 "?): unknown member \"%s\"",
-				    v->line, want, key);
+			rc = fail(v, -EBADMSG, want, err,
+				  "line %" PRIu64 " (entry %" PRIu64 "?): unknown member \"%.40s\"",
+				  v->line, want, key);
+			json_decref(j); /* key is j's */
+			return rc;
 		}
 	}
 	if (!json_is_integer(idx) || json_integer_value(idx) < 0 || !json_is_string(data) ||
@@ -336,10 +338,7 @@ int audit_verify_line(struct audit_verifier *v, const char *line, size_t len,
 	}
 	buf_reset(&v->data);
 	rc = buf_grow(&v->data, blen / 4 * 3 + 3);
-	if (rc || blen % 4 != 0 ||
-	    sodium_base642bin((unsigned char *)v->data.data, v->data.cap, b64, blen, NULL,
-			      &dlen, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    end != b64 + blen) {
+	if (rc || audit__b64_decode(b64, blen, (uint8_t *)v->data.data, v->data.cap, &dlen)) {
 		json_decref(j);
 		return fail(v, -EBADMSG, want, err,
 			    "entry %" PRIu64 ": its data is not base64 (edited?)", want);

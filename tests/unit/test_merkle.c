@@ -652,6 +652,8 @@ TEST(trivial_consistency_cases)
 	CHECK_INT(merkle_verify_consistency(5, 5, a, b, NULL, 0), -EBADMSG);
 	CHECK_INT(merkle_verify_consistency(5, 5, a, a, (const hash_t *)one, 1), -EBADMSG);
 	CHECK_INT(merkle_verify_consistency(0, 0, e, e, NULL, 0), 0);
+	CHECK_INT(merkle_verify_consistency(0, 0, a, a, NULL, 0), -EBADMSG); /* not size 0's root */
+	CHECK_INT(merkle_verify_consistency(0, 0, e, a, NULL, 0), -EBADMSG);
 	/* m == 0: the empty tree is a prefix of every tree */
 	CHECK_INT(merkle_verify_consistency(0, 7, e, b, NULL, 0), 0);
 	CHECK_INT(merkle_verify_consistency(0, 7, a, b, NULL, 0), -EBADMSG);
