@@ -147,15 +147,18 @@ static int jcs(const json_t *v, struct buf *out, int depth, struct vend_err *err
 		json_t *val;
 		int rc = 0;
 
+		struct member small[16];
+
 		if (depth >= AUDIT_JSON_DEPTH)
 			return err_set(err, -EINVAL, "nested deeper than %d", AUDIT_JSON_DEPTH);
-		m = n ? XNEW(struct member, n) : NULL;
+		m = n <= 16 ? small : XNEW(struct member, n);
 		json_object_foreach((json_t *)v, key, val) {
 			m[i].key = key;
 			m[i].len = strlen(key);
 			m[i].value = val;
 			if (!utf8_valid(key, m[i].len)) {
-				free(m);
+				if (m != small)
+					free(m);
 				return err_set(err, -EINVAL, "a member name is not UTF-8");
 			}
 			i++;
@@ -169,7 +172,8 @@ static int jcs(const json_t *v, struct buf *out, int depth, struct vend_err *err
 			buf_addc(out, ':');
 			rc = jcs(m[i].value, out, depth + 1, err);
 		}
-		free(m);
+		if (m != small)
+			free(m);
 		return rc ? rc : buf_addc(out, '}');
 	}
 	}
@@ -272,20 +276,18 @@ static int check_entry(const json_t *e, struct vend_err *err)
 
 int audit_entry_encode(const json_t *entry, struct buf *out, struct vend_err *err)
 {
-	struct buf tmp;
+	size_t len0 = out->len;
 	int rc;
 
 	rc = check_entry(entry, err);
 	if (rc)
 		return rc;
-	buf_init(&tmp, AUDIT_ENTRY_MAX);
-	rc = audit_jcs(entry, &tmp, err);
-	if (!rc) {
-		rc = buf_add(out, tmp.data, tmp.len);
-		if (rc)
-			err_set(err, rc, "no room for the entry");
+	/* Straight into out (no copy); past the entry limit, take it back. */
+	rc = audit_jcs(entry, out, err);
+	if (!rc && out->len - len0 > AUDIT_ENTRY_MAX) {
+		buf_truncate(out, len0);
+		rc = err_set(err, -E2BIG, "an entry is larger than %zu bytes", AUDIT_ENTRY_MAX);
 	}
-	buf_release(&tmp);
 	return rc;
 }
 

@@ -199,7 +199,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = merkle_verify_consistency(m, sn, r1, r2, (const hash_t *)proof, len);
 		if (rc != 0 && rc != -EINVAL && rc != -EBADMSG)
 			__builtin_trap();
-		if (rc == 0 && real) {
+		if (rc == 0 && m == 0 && memcmp(r1, roots[0], H))
+			__builtin_trap(); /* only the empty root is of size 0 */
+		if (rc == 0 && m == sn && (len != 0 || memcmp(r1, r2, H)))
+			__builtin_trap(); /* equal sizes: nothing to prove but r1 == r2 */
+		if (rc == 0 && real && m < sn) {
 			/* accepted: the first root must be the tree's, and (unless the
 			 * first tree is empty, which any tree extends) the second
 			 * too, with exactly the genuine proof */
