@@ -1,7 +1,8 @@
 #!/bin/bash
 # The folders of src/ depend on each other one way (STYLE.md):
 #
-#   util <- cel <- template, store, audit <- engine <- http <- daemon <- main
+#   util <- cel <- template, store <- engine <- http <- daemon <- main
+#   util <- audit <- engine, http, cli, daemon
 #   client <- runner, cli    (they reach the server only through the API)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
