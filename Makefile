@@ -64,16 +64,19 @@ $(BUILD)/tests/tap.o: tests/unit/tap.c tests/unit/tap.h
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  TOOL    $@"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # A fuzz target built without libFuzzer: replays its committed corpus.
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  REPLAY  $@"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  BENCH   $@"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 tests: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 

@@ -5,11 +5,11 @@ t=$1
 name=$(basename "$t" .sh)
 start=$(date +%s)
 case "$t" in
-*.sh) timeout 900 bash "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
+*.sh) timeout 300 bash "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
 */replay_fuzz_*)
 	corpus="$top/tests/fuzz/corpus/${name#replay_fuzz_}"
-	timeout 900 "$t" "$corpus" >"$out/$name.tap" 2>"$out/$name.err" ;;
-*) timeout 900 "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
+	timeout 300 "$t" "$corpus" >"$out/$name.tap" 2>"$out/$name.err" ;;
+*) timeout 300 "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
 esac
 echo $? >"$out/$name.rc"
 echo "$(($(date +%s) - start))" >"$out/$name.secs"

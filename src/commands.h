@@ -19,6 +19,11 @@ int cmd_cancel(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_approvals(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
 #endif

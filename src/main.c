@@ -18,10 +18,15 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "show one run: state, steps, outputs" },
 	{ "logs", cmd_logs, "print a run's log (-f follows it)" },
 	{ "cancel", cmd_cancel, "cancel a run" },
+	{ "approvals", cmd_approvals, "runs waiting for my approval" },
+	{ "approve", cmd_approve, "approve a run waiting for approval" },
+	{ "reject", cmd_reject, "reject a run waiting for approval" },
 	{ "template", cmd_template, "lint, list and show templates" },
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
-	{ "version", cmd_version, "print the version" },
+	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "eval", cmd_eval, "evaluate a CEL expression" },
+	{ "routes", cmd_routes, "the API's routes and who may call them" },
+	{ "version", cmd_version, "print the version" },
 };
 
 static void usage(FILE *f)

@@ -21,6 +21,9 @@ static const char usage[] =
 	"  -f, --follow             print the log live until the run ends (implies --wait)\n"
 	"  --dry-run                validate and show what would run; create nothing\n"
 	"  --idempotency-key KEY    a retry with the same key returns the same run\n"
+	"  --break-glass REASON     (admins) an emergency run: freeze windows and\n"
+	"                           approval gates are bypassed, deny rules still\n"
+	"                           apply; the run, the log and the audit trail say so\n"
 	"  -o json                  print the run as JSON\n"
 	"  --server URL, --token T  see 'vend --help'\n"
 	"\n"
@@ -39,13 +42,14 @@ int cmd_run(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "idempotency-key", required_argument, NULL, 'k' },
+		{ "break-glass", required_argument, NULL, 'B' },
 		CLI_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
 	json_t *params = json_object(), *body = NULL, *run = NULL, *final = NULL;
-	const char *version = NULL, *key = NULL, *template;
+	const char *version = NULL, *key = NULL, *template, *break_glass = NULL;
 	bool wait = false, follow = false, dry = false;
 	int opt, rc, code = 2;
 
@@ -85,6 +89,7 @@ int cmd_run(int argc, char **argv)
 		case 'f': follow = true; break;
 		case 'n': dry = true; break;
 		case 'k': key = optarg; break;
+		case 'B': break_glass = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
 			code = 0;
@@ -107,6 +112,8 @@ int cmd_run(int argc, char **argv)
 		json_object_set_new(body, "version", json_string(version));
 	if (dry)
 		json_object_set_new(body, "dry_run", json_true());
+	if (break_glass)
+		json_object_set_new(body, "break_glass", json_pack("{s:s}", "reason", break_glass));
 	{
 		char hdr[400];
 		const char *headers[] = { hdr, NULL };
@@ -131,13 +138,13 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (!wait && !follow) {
+		const char *state = json_string_value(json_object_get(run, "state"));
 		if (c.json)
 			cli_print_json(run);
 		else
-			printf("run %" JSON_INTEGER_FORMAT " %s (%s)\n",
-			       json_integer_value(json_object_get(run, "id")),
-			       json_string_value(json_object_get(run, "state")), template);
-		code = 0;
+			render_run_summary(stdout, run, cli_is_tty(1));
+		/* Refused at once (a policy, a freeze): say so by the exit code. */
+		code = state && (!strcmp(state, "rejected") || !strcmp(state, "failed")) ? 1 : 0;
 		goto out;
 	}
 	{

@@ -44,6 +44,62 @@ void render_run_summary(FILE *f, json_t *run, bool color)
 		reason ? reason : "");
 }
 
+/* Why a run is where it is: break-glass, its lock, decisions, gates. */
+static void render_governance(FILE *f, json_t *run, bool color)
+{
+	json_t *bg = json_object_get(run, "break_glass"), *d, *g, *v;
+	int64_t pos = json_integer_value(json_object_get(run, "lock_position"));
+	size_t i, k;
+
+	if (json_is_object(bg))
+		fprintf(f, "  %sBREAK-GLASS%s by %s at %s: %s\n", color ? RED : "", color ? RESET : "",
+			str(bg, "by"), str(bg, "at"), str(bg, "reason"));
+	if (pos > 0)
+		fprintf(f, "  waiting:     for lock %s, position %" PRId64 " in line\n",
+			str(run, "lock"), pos);
+	if (json_array_size(json_object_get(run, "decisions"))) {
+		fprintf(f, "  decisions:\n");
+		json_array_foreach(json_object_get(run, "decisions"), i, d) {
+			const char *who = json_string_value(json_object_get(d, "policy"));
+			json_t *fired = json_object_get(d, "fired");
+			if (json_is_false(fired))
+				continue;
+			fprintf(f, "    %-16s %s%s%s%s\n", str(d, "effect"),
+				who ? who : str(d, "source"),
+				json_is_true(json_object_get(d, "bypassed")) ? " (bypassed)" : "",
+				json_is_string(json_object_get(d, "message")) ? ": " : "",
+				str(d, "message"));
+			if (json_is_string(json_object_get(d, "error")))
+				fprintf(f, "      error: %s\n", str(d, "error"));
+		}
+	}
+	if (json_array_size(json_object_get(run, "approvals"))) {
+		fprintf(f, "  approvals:\n");
+		json_array_foreach(json_object_get(run, "approvals"), i, g) {
+			char *groups = json_dumps(json_object_get(g, "approvers"), JSON_COMPACT);
+			const char *st = str(g, "state");
+			fprintf(f, "    %-22s %s%-9s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+				   " of %s%s%s\n",
+				str(g, "source"), render_state_color(!strcmp(st, "approved") ? "succeeded"
+								    : !strcmp(st, "pending") ? "queued"
+								    : "failed", color),
+				st, color ? RESET : "", json_integer_value(json_object_get(g, "approved")),
+				json_integer_value(json_object_get(g, "count")), groups ? groups : "",
+				json_is_string(json_object_get(g, "expires_at")) ? ", expires " : "",
+				str(g, "expires_at"));
+			free(groups);
+			if (json_is_string(json_object_get(g, "message")))
+				fprintf(f, "      %s\n", str(g, "message"));
+			json_array_foreach(json_object_get(g, "votes"), k, v)
+				fprintf(f, "      %s %s at %s%s%s\n", str(v, "by"),
+					!strcmp(str(v, "decision"), "approve") ? "approved" : "rejected",
+					str(v, "at"),
+					json_is_string(json_object_get(v, "comment")) ? ": " : "",
+					str(v, "comment"));
+		}
+	}
+}
+
 void render_run(FILE *f, json_t *run, bool color)
 {
 	const char *state = str(run, "state");
@@ -78,6 +134,7 @@ void render_run(FILE *f, json_t *run, bool color)
 			free(t);
 		}
 	}
+	render_governance(f, run, color);
 	if (json_array_size(steps)) {
 		fprintf(f, "  steps:\n");
 		render_steps(f, run, color);

@@ -16,6 +16,7 @@
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
+#include "engine/governance.h"
 #include "http/http.h"
 #include "runner/runner.h"
 #include "template/catalog.h"
@@ -98,7 +99,12 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 		}
 	}
 	buf_release(&b);
-	rc = auth_token_create(d->ctx, "admin", ROLE_ADMIN, NULL, 0, token);
+	{
+		json_t *roles = json_pack("[s]", "admin");
+		struct token_spec spec = { .name = "admin", .roles = roles };
+		rc = auth_token_create(d->ctx, &spec, true, token, NULL);
+		json_decref(roles);
+	}
 	if (rc) {
 		fprintf(stderr, "vend: cannot create the admin token: %s\n", strerror(-rc));
 		return rc;
@@ -113,8 +119,9 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 	return rc;
 }
 
-/* Timers: lapsed leases now; approvals and schedules as they land. It
- * sleeps until the next deadline the store knows of. */
+/* Timers: lapsed leases and expired approvals (schedules as they land).
+ * It sleeps until the next deadline the store knows of, or until a new
+ * deadline is stored. */
 static void *timer_main(void *arg)
 {
 	struct daemon *d = arg;
@@ -122,11 +129,14 @@ static void *timer_main(void *arg)
 
 	while (!atomic_load(&ctx->stopping)) {
 		uint64_t gen = store_generation(ctx->store, CHAN_TIMERS);
-		int64_t next = 0, deadline = mono_ms() + 60000;
+		int64_t next[2] = { 0, 0 }, deadline = mono_ms() + 60000;
 
-		engine_expire_leases(ctx, &next);
-		if (next > 0) {
-			int64_t in = next - now_ms() + 5;
+		engine_expire_leases(ctx, &next[0]);
+		engine_expire_gates(ctx, &next[1]);
+		for (int i = 0; i < 2; i++) {
+			int64_t in = next[i] - now_ms() + 5;
+			if (next[i] <= 0)
+				continue;
 			if (in < 0)
 				in = 0;
 			if (mono_ms() + in < deadline)
@@ -189,6 +199,17 @@ int daemon_run(const struct daemon_opts *o)
 		exit_code = 2;
 		goto out;
 	}
+	if (!o->catalog) {
+		/* No catalog given: the stored one's rules apply. */
+		struct diags diag = DIAGS_INIT;
+		rc = governance_load(d.ctx, &diag);
+		diags_print(&diag, stderr);
+		diags_free(&diag);
+		if (rc) {
+			fprintf(stderr, "vend: the stored catalog's documents are invalid\n");
+			goto out;
+		}
+	}
 	if (ensure_admin_token(&d, admin, sizeof(admin)))
 		goto out;
 	/* Before anything runs: what the previous life left running. */
@@ -214,7 +235,10 @@ int daemon_run(const struct daemon_opts *o)
 			.kill_grace_ms = o->kill_grace_ms,
 		};
 		/* A fresh runner token every start, held only in memory. */
-		rc = auth_token_create(d.ctx, "embedded-runner", ROLE_RUNNER, NULL, 0, runner_token);
+		json_t *roles = json_pack("[s]", "runner");
+		struct token_spec spec = { .name = "embedded-runner", .roles = roles };
+		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
+		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
 		if (!rc)
 			rc = runner_start(&rc_cfg, &d.runner, &err);

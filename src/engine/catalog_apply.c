@@ -4,6 +4,7 @@
  * exactly the catalog's templates current, in one transaction.
  */
 #include "engine/catalog_apply.h"
+#include "engine/governance.h"
 #include "template/catalog.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -33,6 +34,8 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
 {
 	struct catalog *cat = NULL;
 	struct store_tx *tx = NULL;
+	struct governance *gov = NULL;
+	struct doc_row *rows = NULL;
 	const char **names = NULL, **versions = NULL;
 	json_t *added = json_array(), *list = json_array();
 	int rc;
@@ -43,9 +46,29 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
 			d->n == 1 ? "" : "s");
 		goto out;
 	}
+	/* The other documents must make a valid snapshot before anything is
+	 * stored: all valid, or nothing changes. */
+	rows = XNEW(struct doc_row, cat->n_docs + 1);
+	for (size_t i = 0; i < cat->n_docs; i++) {
+		rows[i].kind = cat->docs[i].kind;
+		rows[i].name = cat->docs[i].name;
+		rows[i].path = cat->docs[i].path;
+		rows[i].doc = json_dumps(cat->docs[i].doc, JSON_COMPACT);
+	}
+	rc = governance_build(rows, cat->n_docs, &gov, d);
+	if (rc) {
+		err_set(err, -EINVAL, "the catalog has %zu problem%s; nothing was changed", d->n,
+			d->n == 1 ? "" : "s");
+		goto out;
+	}
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc) {
 		err_set(err, rc, "store unavailable");
+		goto out;
+	}
+	rc = store_docs_replace(tx, rows, cat->n_docs);
+	if (rc) {
+		err_set(err, rc, "cannot store the catalog: %s", strerror(-rc));
 		goto out;
 	}
 	names = XNEW(const char *, cat->n_templates + 1);
@@ -94,6 +117,8 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
 		err_set(err, rc, "cannot store the catalog: %s", strerror(-rc));
 		goto out;
 	}
+	governance_install(ctx, gov);
+	gov = NULL;
 	log_info("catalog applied: %zu templates (%zu new versions), %zu other documents",
 		 cat->n_templates, json_array_size(added), cat->n_docs);
 	if (summary)
@@ -101,6 +126,10 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
 				     (json_int_t)fs->n, "documents", (json_int_t)cat->n_docs);
 out:
 	store_rollback(tx);
+	governance_release(ctx, gov);
+	for (size_t i = 0; rows && i < cat->n_docs; i++)
+		free(rows[i].doc);
+	free(rows);
 	free(names);
 	free(versions);
 	json_decref(added);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "engine/ctx.h"
+#include "engine/governance.h"
 #include "util/xalloc.h"
 
 #define TPL_CACHE_MAX 256
@@ -32,6 +33,7 @@ struct vend_ctx *vend_ctx_new(struct store *st)
 	ctx->templates = XNEW(struct tpl_cache, 1);
 	pthread_mutex_init(&ctx->templates->lock, NULL);
 	atomic_init(&ctx->stopping, false);
+	pthread_mutex_init(&ctx->gov_lock, NULL);
 	return ctx;
 }
 
@@ -44,6 +46,8 @@ void vend_ctx_free(struct vend_ctx *ctx)
 	free(ctx->templates->v);
 	pthread_mutex_destroy(&ctx->templates->lock);
 	free(ctx->templates);
+	governance_release(ctx, ctx->gov);
+	pthread_mutex_destroy(&ctx->gov_lock);
 	store_close(ctx->store);
 	free(ctx);
 }

@@ -6,6 +6,7 @@
 #ifndef VEND_ENGINE_CTX_H
 #define VEND_ENGINE_CTX_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,12 +15,15 @@
 #include "template/template.h"
 
 struct tpl_cache;
+struct governance;
 
 struct vend_ctx {
 	struct store *store;
 	struct tpl_cache *templates;
 	int64_t lease_ms;         /* how long a claim lives without a heartbeat */
 	atomic_bool stopping;     /* shutdown has begun: long polls return */
+	pthread_mutex_t gov_lock; /* guards gov and its reference counts */
+	struct governance *gov;   /* the catalog's rules; see governance.h */
 };
 
 /* Takes st. Returns new, caller frees with vend_ctx_free. */

@@ -72,6 +72,13 @@ static const struct transition {
 	{ RUN_PENDING, EV_CHECK, RUN_CHECKING },
 	{ RUN_CHECKING, EV_CHECKED, RUN_QUEUED },
 	{ RUN_CHECKING, EV_FAIL, RUN_FAILED },
+	{ RUN_CHECKING, EV_REJECT, RUN_REJECTED },
+	{ RUN_CHECKING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
+	{ RUN_AWAITING_APPROVAL, EV_APPROVED, RUN_QUEUED },
+	{ RUN_AWAITING_APPROVAL, EV_RESUME, RUN_RUNNING },
+	{ RUN_AWAITING_APPROVAL, EV_REJECT, RUN_REJECTED },
+	{ RUN_AWAITING_APPROVAL, EV_EXPIRE, RUN_EXPIRED },
+	{ RUN_RUNNING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
 	{ RUN_QUEUED, EV_START, RUN_RUNNING },
 	{ RUN_QUEUED, EV_FINISH, RUN_SUCCEEDED },
 	{ RUN_QUEUED, EV_FAIL, RUN_FAILED },
@@ -88,6 +95,8 @@ static const struct transition {
 static const char *const event_names[] = {
 	[EV_CHECK] = "check", [EV_CHECKED] = "checked", [EV_START] = "start",
 	[EV_FINISH] = "finish", [EV_FAIL] = "fail", [EV_CANCEL] = "cancel",
+	[EV_REJECT] = "reject", [EV_NEED_APPROVAL] = "need_approval",
+	[EV_APPROVED] = "approved", [EV_RESUME] = "resume", [EV_EXPIRE] = "expire",
 };
 
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
@@ -115,16 +124,19 @@ int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 				(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* What entering a terminal state does: nothing of the run may go on. */
-static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
+/* What entering a terminal state does: nothing of the run may go on, its
+ * open gates close, and its lock passes to the next run in line. */
+static int finish_run(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		      enum run_state to)
 {
 	struct step_row *steps;
-	size_t n;
-	int rc = store_jobs_cancel_run(tx, run_id);
+	struct gate_row *gates = NULL;
+	size_t n, ng = 0;
+	int rc = store_jobs_cancel_run(tx, run->id);
 
 	if (rc)
 		return rc;
-	rc = store_steps_get(tx, run_id, &steps, &n);
+	rc = store_steps_get(tx, run->id, &steps, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -132,7 +144,7 @@ static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
 		/* Steps that never started will not; one that is running is
 		 * marked when its runner reports back. */
 		if (!strcmp(s->state, "pending") || !strcmp(s->state, "queued") ||
-		    !strcmp(s->state, "retrying")) {
+		    !strcmp(s->state, "retrying") || !strcmp(s->state, "waiting")) {
 			free(s->state);
 			s->state = xstrdup(to == RUN_CANCELED ? "canceled" : "skipped");
 			rc = store_step_update(tx, s);
@@ -141,6 +153,14 @@ static int finish_run(struct store_tx *tx, int64_t run_id, enum run_state to)
 	for (size_t i = 0; i < n; i++)
 		step_row_free(&steps[i]);
 	free(steps);
+	if (!rc)
+		rc = store_gates_for_run(tx, run->id, &gates, &ng);
+	for (size_t i = 0; i < ng && !rc; i++)
+		if (!strcmp(gates[i].state, "pending"))
+			rc = store_gate_set_state(tx, gates[i].id, "closed", now_ms());
+	gate_rows_free(gates, ng);
+	if (!rc && run->lock_key)
+		rc = engine__lock_release(ctx, tx, run);
 	return rc;
 }
 
@@ -164,12 +184,16 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 				 run_state_terminal(to) ? now_ms() : 0);
 	if (rc)
 		return rc;
-	if (to == RUN_CHECKING)
+	if (to == RUN_CHECKING) {
 		rc = store_run_set_phase(tx, run->id, "preflight");
-	else if (to == RUN_QUEUED)
+	} else if (to == RUN_QUEUED) {
+		/* Joining the queue: FIFO order for the lock starts now. */
 		rc = store_run_set_phase(tx, run->id, "main");
-	else if (run_state_terminal(to))
-		rc = finish_run(tx, run->id, to);
+		if (!rc)
+			rc = store_run_set_queued_at(tx, run->id, now_ms());
+	} else if (run_state_terminal(to)) {
+		rc = finish_run(ctx, tx, run, to);
+	}
 	if (rc)
 		return rc;
 	rc = engine__event(tx, run->id, "state",
@@ -182,92 +206,6 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 	store_notify(tx, CHAN_RUNS);
 	store_notify(tx, chan_run(run->id));
 	(void)ctx;
-	return rc;
-}
-
-/* ---- the reconciler ------------------------------------------------- */
-
-static bool step_active(const struct step_row *s)
-{
-	return !strcmp(s->state, "queued") || !strcmp(s->state, "running") ||
-	       !strcmp(s->state, "retrying");
-}
-
-/*
- * One step forward for a run in `phase`: fail the run if a step failed,
- * wait if a step is active, start the next pending step, or report the
- * phase done. Returns 1 if it changed something, 0 if the run waits.
- */
-static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
-		    const struct template *t, struct step_row *steps, size_t n,
-		    const char *phase, enum run_event done_ev)
-{
-	struct step_row *next = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		struct step_row *s = &steps[i];
-		if (strcmp(s->phase, phase))
-			continue;
-		if (!strcmp(s->state, "failed")) {
-			char reason[600];
-			snprintf(reason, sizeof(reason), "%sstep %s failed: %s",
-				 !strcmp(phase, "preflight") ? "preflight " : "", s->name,
-				 s->error ? s->error : "unknown error");
-			return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
-		}
-		if (step_active(s))
-			return 0;
-		if (!next && !strcmp(s->state, "pending"))
-			next = s;
-	}
-	if (!next)
-		return engine__fire(ctx, tx, run, done_ev, NULL) ?: 1;
-	return engine__enqueue(ctx, tx, run, t, steps, n, next) ?: 1;
-}
-
-int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id)
-{
-	struct run_row run;
-	struct step_row *steps = NULL;
-	size_t n = 0;
-	const struct template *t = NULL;
-	enum run_state state;
-	int rc;
-
-	rc = store_run_get(tx, run_id, &run);
-	if (rc)
-		return rc;
-	if (run_state_parse(run.state, &state) || run_state_terminal(state)) {
-		rc = 0;
-		goto out;
-	}
-	rc = store_steps_get(tx, run_id, &steps, &n);
-	if (rc)
-		goto out;
-	rc = template_acquire(ctx, tx, run.template, run.version, &t);
-	if (rc)
-		goto out;
-	switch (state) {
-	case RUN_PENDING:
-		rc = engine__fire(ctx, tx, &run, EV_CHECK, NULL) ?: 1;
-		break;
-	case RUN_CHECKING:
-		rc = progress(ctx, tx, &run, t, steps, n, "preflight", EV_CHECKED);
-		break;
-	case RUN_QUEUED:
-	case RUN_RUNNING:
-		rc = progress(ctx, tx, &run, t, steps, n, "main", EV_FINISH);
-		break;
-	default:
-		rc = 0;
-		break;
-	}
-out:
-	template_release(ctx, t);
-	for (size_t i = 0; i < n; i++)
-		step_row_free(&steps[i]);
-	free(steps);
-	run_row_free(&run);
 	return rc;
 }
 
@@ -349,6 +287,66 @@ static int insert_steps(struct store_tx *tx, int64_t run_id, const char *phase,
 	return rc;
 }
 
+/* What a request would meet, creating nothing: the checks and decisions,
+ * the approvals it would wait for, its lock's queue, and the outcome. */
+static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *params,
+		   const struct principal *who, const char *environment, const char *lock,
+		   bool break_glass, json_t **out)
+{
+	struct judge_input in = { .t = t, .params = params, .requester = who,
+				  .environment = environment, .lock = lock,
+				  .break_glass = break_glass };
+	struct verdict v;
+	struct store_tx *tx;
+	int64_t holder = 0, *waiters = NULL;
+	size_t n = 0;
+	const char *outcome;
+	int rc = engine__judge(ctx, &in, &v);
+
+	if (rc)
+		return rc;
+	if (lock && store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		store_lock_holder(tx, lock, &holder);
+		store_lock_waiters(tx, lock, &waiters, &n);
+		store_rollback(tx);
+	}
+	outcome = v.reason[0] ? "rejected"
+		  : json_array_size(v.gates) && !break_glass ? "awaiting_approval"
+		  : "queued";
+	*out = engine__dry_run_json(t, params, environment, lock);
+	json_object_set_new(*out, "decisions", json_incref(v.decisions));
+	json_object_set_new(*out, "approvals", json_incref(v.gates));
+	json_object_set_new(*out, "outcome", json_string(outcome));
+	if (v.reason[0])
+		json_object_set_new(*out, "reason", json_string(v.reason));
+	if (break_glass)
+		json_object_set_new(*out, "break_glass", json_true());
+	if (lock)
+		json_object_set_new(*out, "lock_status",
+				    json_pack("{s:o, s:I}", "held_by",
+					      holder ? json_integer(holder) : json_null(), "waiting",
+					      (json_int_t)n));
+	free(waiters);
+	verdict_free(&v);
+	return 0;
+}
+
+/* A run belongs to its requester's teams and to the template's owner. */
+static int add_teams(struct store_tx *tx, int64_t id, const struct principal *who,
+		     const struct template *t)
+{
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	json_array_foreach(who->teams, i, v)
+		if (!rc && json_is_string(v))
+			rc = store_run_add_team(tx, id, json_string_value(v));
+	if (!rc && t->owner)
+		rc = store_run_add_team(tx, id, t->owner);
+	return rc;
+}
+
 int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		  const struct run_request *req, json_t **out, bool *created,
 		  struct vend_err *err)
@@ -379,6 +377,19 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	if (rc)
 		return err_set(err, rc, "cannot load template %s", req->template);
 
+	if (!engine__permitted(t, "run", who)) {
+		rc = engine__forbidden(t, "run", who, err);
+		goto out;
+	}
+	if (req->break_glass && !engine__is_admin(who)) {
+		rc = err_set(err, -EACCES, "break-glass is for admins; %s is not one", who->name);
+		goto out;
+	}
+	if (req->break_glass && (!*req->break_glass || strlen(req->break_glass) > 500)) {
+		rc = err_field(err, "break_glass.reason", "is required (at most 500 bytes): say "
+							 "why the guardrails are bypassed");
+		goto out;
+	}
 	rc = params_validate(t, req->params, &params, err);
 	if (rc)
 		goto out;
@@ -395,9 +406,8 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		goto out;
 	}
 	if (req->dry_run) {
-		*out = engine__dry_run_json(t, params, t->environment ? environment.data : NULL,
-					    t->lock ? lock.data : NULL);
-		rc = 0;
+		rc = dry_run(ctx, t, params, who, t->environment ? environment.data : NULL,
+			     t->lock ? lock.data : NULL, req->break_glass != NULL, out);
 		goto out;
 	}
 
@@ -414,6 +424,17 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;
 	run.created_at = now_ms();
+	run.requester_roles = json_dumps(who->role_names ? who->role_names : json_array(),
+					 JSON_COMPACT);
+	run.requester_teams = json_dumps(who->teams ? who->teams : json_array(), JSON_COMPACT);
+	if (req->break_glass) {
+		char at[40];
+		json_t *bg;
+		time_format(run.created_at, at, sizeof(at));
+		bg = json_pack("{s:s, s:s, s:s}", "by", who->name, "reason", req->break_glass, "at", at);
+		run.break_glass = json_dumps(bg, JSON_COMPACT);
+		json_decref(bg);
+	}
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc) {
@@ -441,6 +462,8 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	}
 	rc = store_run_insert(tx, &run, &id);
 	if (!rc)
+		rc = add_teams(tx, id, who, t);
+	if (!rc)
 		rc = insert_steps(tx, id, "preflight", t->preflight, t->n_preflight);
 	if (!rc)
 		rc = insert_steps(tx, id, "main", t->steps, t->n_steps);
@@ -453,6 +476,14 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	if (!rc)
 		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
 				    "requested by %s", id, t->name, t->version, who->name);
+	if (!rc && req->break_glass)
+		rc = engine__syslog(tx, id, NULL, "BREAK-GLASS by %s: %s (freezes and approvals "
+				    "are bypassed; deny rules still apply)", who->name,
+				    req->break_glass);
+	if (!rc && req->break_glass)
+		rc = engine__event(tx, id, "break_glass",
+				   json_pack("{s:s, s:s}", "by", who->name, "reason",
+					     req->break_glass));
 	if (rc)
 		goto fail;
 	store_notify(tx, CHAN_RUNS);
@@ -473,10 +504,34 @@ fail:
 out:
 	store_rollback(tx);
 	free(run.params);
+	free(run.requester_roles);
+	free(run.requester_teams);
+	free(run.break_glass);
 	buf_release(&environment);
 	buf_release(&lock);
 	json_decref(params);
 	json_decref(scope);
+	template_release(ctx, t);
+	return rc;
+}
+
+/* Without permissions.cancel, whoever may run the template (or requested
+ * the run) may cancel it; with it, those groups; admins always. */
+static int may_cancel(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		      const struct run_row *run, struct vend_err *err)
+{
+	const struct template *t = NULL;
+	bool ok;
+	int rc = template_acquire(ctx, tx, run->template, run->version, &t);
+
+	if (rc)
+		return err_set(err, rc, "cannot load template %s", run->template);
+	if (t->permissions && json_object_get(t->permissions, "cancel"))
+		ok = engine__permitted(t, "cancel", who);
+	else
+		ok = !strcmp(run->requester, who->name) || engine__permitted(t, "run", who);
+	rc = ok ? 0 : engine__forbidden(t, t->permissions && json_object_get(t->permissions, "cancel")
+						   ? "cancel" : "run", who, err);
 	template_release(ctx, t);
 	return rc;
 }
@@ -487,6 +542,7 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 	struct store_tx *tx;
 	struct run_row run;
 	char reason[300];
+	bool visible = false;
 	int rc;
 
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
@@ -497,11 +553,16 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 		store_rollback(tx);
 		return err_set(err, rc, "no run %" PRId64, run_id);
 	}
-	snprintf(reason, sizeof(reason), "canceled by %s", who->name);
-	rc = engine__fire(ctx, tx, &run, EV_CANCEL, reason);
-	if (rc == -EBUSY) {
-		err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
-		rc = -EEXIST;
+	rc = engine__visible(ctx, tx, who, &run, &visible);
+	if (!rc && !visible)
+		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+	if (!rc)
+		rc = may_cancel(ctx, tx, who, &run, err);
+	if (!rc) {
+		snprintf(reason, sizeof(reason), "canceled by %s", who->name);
+		rc = engine__fire(ctx, tx, &run, EV_CANCEL, reason);
+		if (rc == -EBUSY)
+			rc = err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
 	}
 	if (rc) {
 		store_rollback(tx);

@@ -53,6 +53,7 @@ struct run_request {
 	json_t *params;               /* object; borrowed */
 	const char *idempotency_key;  /* or NULL */
 	const char *traceparent;      /* W3C header or NULL */
+	const char *break_glass;      /* the reason, for an admin's emergency run; or NULL */
 	bool dry_run;
 };
 
@@ -75,10 +76,32 @@ int engine_advance(struct vend_ctx *ctx, int64_t run_id);
 int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
 		  struct vend_err *err);
 
-/* The run as the API shows it (DESIGN §6). New in *out; -ENOENT. */
+/* The run as the API shows it (DESIGN §6). New in *out; -ENOENT. No
+ * access check: engine_run_get is the one for callers on behalf of
+ * someone. */
 int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out);
-/* A page of runs, newest first, as {"runs": [...], "next_cursor"}. */
-int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out);
+/* The run if who may see it; -ENOENT (as if it did not exist) if not. */
+int engine_run_get(struct vend_ctx *ctx, const struct principal *who, int64_t id,
+		   json_t **out, struct vend_err *err);
+/* 0 if who may see run id, -ENOENT otherwise. */
+int engine_check_visible(struct vend_ctx *ctx, const struct principal *who, int64_t id,
+			 struct vend_err *err);
+/* A page of the runs who may see, newest first, as {"runs": [...],
+ * "next_cursor"}. Fills f's visibility fields from who. */
+int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct run_filter *f,
+		    json_t **out);
+
+/* Approves or rejects every open gate of a run that who may vote on.
+ * -EACCES (with why) if who may vote on none, -EEXIST if the run is not
+ * awaiting approval, -ENOENT if who may not see it. */
+int engine_vote(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		bool approve, const char *comment, struct vend_err *err);
+/* The approvals inbox: open gates who may vote on (admins: all), with
+ * their runs, as {"approvals": [...]}. */
+int engine_approvals_list(struct vend_ctx *ctx, const struct principal *who, json_t **out);
+/* Expires gates whose time ran out (their runs end `expired`); *next_ms
+ * is the next expiry (wall ms) or 0. */
+int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms);
 
 /* Startup: the runner that ran in this process before a crash is gone;
  * resolve its jobs (re-run idempotent steps, fail the others with reason

@@ -14,6 +14,11 @@ enum run_event {
 	EV_FINISH,    /* every step succeeded or was skipped */
 	EV_FAIL,      /* a step failed for good, or the run was interrupted */
 	EV_CANCEL,    /* someone canceled the run */
+	EV_REJECT,    /* a policy denied it, a freeze refused it, an approver rejected it */
+	EV_NEED_APPROVAL, /* gates wait for approvers */
+	EV_APPROVED,  /* the gates before the steps were approved: queue */
+	EV_RESUME,    /* an approval step mid-pipeline was approved: run on */
+	EV_EXPIRE,    /* a gate's time ran out */
 };
 
 /* Fires ev on run inside tx: the state change, its run event and what
@@ -44,6 +49,48 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* ---- judging a request (judge.c) ---- */
+struct judge_input {
+	const struct template *t;
+	json_t *params;
+	const struct principal *requester;
+	const char *environment;   /* or NULL */
+	const char *lock;          /* or NULL */
+	bool break_glass;
+};
+
+struct verdict {
+	json_t *decisions;   /* every check that applied, for the run's decisions */
+	json_t *gates;       /* approvals needed: [{source, approvers, count,
+			      * allow_self_approval, expires_ms, message}] */
+	bool allow_self;     /* the environment lets requesters approve */
+	char reason[600];    /* non-empty: the request is refused, and why */
+};
+void verdict_free(struct verdict *v);
+/* What the catalog's rules say about a request (see judge.c). */
+int engine__judge(struct vend_ctx *ctx, const struct judge_input *in, struct verdict *out);
+
+/* ---- locks (reconcile.c) ---- */
+/* Releases run's lock if it holds it and lets the next run in line take
+ * it, in the same transaction. */
+int engine__lock_release(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run);
+
+/* ---- approvals (approvals.c) ---- */
+/* Creates the gates a run needs before its steps (environment, policies),
+ * bypassed for break-glass. */
+int engine__gates_json(struct store_tx *tx, int64_t run_id, json_t **out);
+
+/* ---- access (access.c) ---- */
+bool engine__is_admin(const struct principal *who);
+/* Whether who may see run (see access.c for the rule). */
+int engine__visible(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		    const struct run_row *run, bool *yes);
+/* Whether who may do op ("run", "cancel", "rollback") on template t. */
+bool engine__permitted(const struct template *t, const char *op, const struct principal *who);
+/* Sets the -EACCES error for a refused op and returns it. */
+int engine__forbidden(const struct template *t, const char *op, const struct principal *who,
+		      struct vend_err *err);
+
 /* The template's step spec for a step row, or NULL. */
 const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx);
 

@@ -34,16 +34,16 @@ static void teardown(struct eval *e)
 	cel_ctx_free(e->ctx);
 }
 
-/* Compiles and evaluates src; *out is borrowed from e->ctx. */
-static int eval(struct eval *e, const char *src, size_t len, const struct cel_value **out,
-		struct vend_err *err)
+/* Compiles and evaluates src. *out may point into the program (its
+ * constants) and into e->ctx: the caller frees *prog after using it. */
+static int eval(struct eval *e, const char *src, size_t len, struct cel_program **prog,
+		const struct cel_value **out, struct vend_err *err)
 {
-	struct cel_program *p = NULL;
 	struct cel_error ce = { 0 };
-	int rc = cel_compile(src, len, NULL, &p, &ce);
+	int rc = cel_compile(src, len, NULL, prog, &ce);
 
 	if (!rc)
-		rc = cel_eval(p, e->act, e->ctx, out, &ce);
+		rc = cel_eval(*prog, e->act, e->ctx, out, &ce);
 	if (rc) {
 		if (ce.column > 0)
 			err_set(err, rc, "`%.*s`: column %d: %s", (int)(len > 200 ? 200 : len), src,
@@ -51,20 +51,20 @@ static int eval(struct eval *e, const char *src, size_t len, const struct cel_va
 		else
 			err_set(err, rc, "`%.*s`: %s", (int)(len > 200 ? 200 : len), src, ce.message);
 	}
-	cel_program_free(p);
 	return rc;
 }
 
 static int expand_one(void *ctx, const char *expr, size_t len, struct buf *out,
 		      struct vend_err *err)
 {
+	struct cel_program *p = NULL;
 	const struct cel_value *v;
-	int rc = eval(ctx, expr, len, &v, err);
+	int rc = eval(ctx, expr, len, &p, &v, err);
 
-	if (rc)
-		return rc;
-	rc = cel_value_to_string_interp(v, out);
-	return rc ? err_set(err, rc, "the value of `%.*s` is too large", (int)len, expr) : 0;
+	if (!rc && cel_value_to_string_interp(v, out))
+		rc = err_set(err, -E2BIG, "the value of `%.*s` is too large", (int)len, expr);
+	cel_program_free(p);
+	return rc;
 }
 
 int expr_expand(const char *s, json_t *scope, struct buf *out, struct vend_err *err)
@@ -84,15 +84,17 @@ int expr_expand(const char *s, json_t *scope, struct buf *out, struct vend_err *
 int expr_condition(const char *src, json_t *scope, bool *out, struct vend_err *err)
 {
 	struct eval e;
+	struct cel_program *p = NULL;
 	const struct cel_value *v;
 	int rc = setup(&e, scope, err);
 
 	if (!rc)
-		rc = eval(&e, src, strlen(src), &v, err);
+		rc = eval(&e, src, strlen(src), &p, &v, err);
 	if (!rc && cel_value_kind(v) != CEL_BOOL)
 		rc = err_set(err, -EINVAL, "`%s` gives a %s, not a bool", src, cel_value_type_name(v));
 	if (!rc)
 		*out = cel_value_bool(v);
+	cel_program_free(p);
 	teardown(&e);
 	return rc;
 }

@@ -255,6 +255,7 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 					     step.phase, "state", "running", "attempt", job.attempt));
 	if (!rc) {
 		store_runner_seen(tx, runner_id, now);
+		store_notify(tx, CHAN_TIMERS); /* a new lease to watch */
 		rc = store_commit(tx);
 		tx = NULL;
 	}

@@ -61,13 +61,36 @@ static json_t *run_json(const struct run_row *r, json_t *steps)
 							       : json_null());
 }
 
+/* A queued run's place in line for its lock: 0 when it holds it, else
+ * 1 + the runs ahead of it (the holder counts). */
+static int lock_position(struct store_tx *tx, const struct run_row *run, int64_t *pos)
+{
+	int64_t holder, *waiters = NULL;
+	size_t n = 0;
+	int rc = store_lock_holder(tx, run->lock_key, &holder);
+
+	*pos = 0;
+	if (rc || holder == run->id)
+		return rc;
+	rc = store_lock_waiters(tx, run->lock_key, &waiters, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (waiters[i] == run->id) {
+			*pos = (int64_t)i + 1 + (holder ? 1 : 0);
+			break;
+		}
+	}
+	free(waiters);
+	return rc;
+}
+
 int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 {
 	struct store_tx *tx;
 	struct run_row run;
 	struct step_row *steps = NULL;
 	size_t n = 0;
-	json_t *sj;
+	json_t *sj, *gates = NULL;
+	int64_t position = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
 	if (rc)
@@ -78,6 +101,10 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		return rc;
 	}
 	rc = store_steps_get(tx, run_id, &steps, &n);
+	if (!rc)
+		rc = engine__gates_json(tx, run_id, &gates);
+	if (!rc && run.lock_key && !strcmp(run.state, "queued"))
+		rc = lock_position(tx, &run, &position);
 	store_rollback(tx);
 	if (rc) {
 		run_row_free(&run);
@@ -90,21 +117,32 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	}
 	free(steps);
 	*out = run_json(&run, sj);
+	json_object_set_new(*out, "approvals", gates);
+	json_object_set_new(*out, "lock_position", json_integer(position));
 	run_row_free(&run);
 	return 0;
 }
 
-int engine_run_list(struct vend_ctx *ctx, const struct run_filter *f, json_t **out)
+int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct run_filter *f,
+		    json_t **out)
 {
 	struct store_tx *tx;
 	struct run_row *rows;
 	size_t n;
 	json_t *list;
+	char *teams = json_dumps(who->teams, JSON_COMPACT);
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
-	if (rc)
+	if (rc) {
+		free(teams);
 		return rc;
+	}
+	f->all = engine__is_admin(who);
+	f->viewer = who->name;
+	f->viewer_teams = teams;
 	rc = store_run_list(tx, f, &rows, &n);
+	free(teams);
+	f->viewer_teams = NULL;
 	store_rollback(tx);
 	if (rc)
 		return rc;

@@ -29,13 +29,21 @@ int api_runs_create(struct http_req *req, struct http_resp *resp, struct vend_er
 	if (json_object_get(body, "dry_run") && !json_is_boolean(json_object_get(body, "dry_run")))
 		err_field(err, "dry_run", "must be true or false");
 	{
+		json_t *bg = json_object_get(body, "break_glass");
+		if (bg && !json_is_null(bg)) {
+			rr.break_glass = json_string_value(json_object_get(bg, "reason"));
+			if (!json_is_object(bg) || !rr.break_glass)
+				err_field(err, "break_glass", "must be {\"reason\": \"why\"}");
+		}
+	}
+	{
 		const char *k;
 		json_t *v;
 		json_object_foreach(body, k, v)
 			if (strcmp(k, "template") && strcmp(k, "version") && strcmp(k, "params") &&
-			    strcmp(k, "dry_run"))
+			    strcmp(k, "dry_run") && strcmp(k, "break_glass"))
 				err_field(err, k, "is not a field of a run request "
-						  "(template, version, params, dry_run)");
+						  "(template, version, params, dry_run, break_glass)");
 	}
 	if (err->fields)
 		return -EINVAL;
@@ -80,7 +88,7 @@ int api_runs_list(struct http_req *req, struct http_resp *resp, struct vend_err 
 		f.requester = req->who.name;
 	f.before_id = cursor;
 	f.limit = (int)limit;
-	return engine_run_list(req->ctx, &f, &resp->json);
+	return engine_run_list(req->ctx, &req->who, &f, &resp->json);
 }
 
 int api_runs_get(struct http_req *req, struct http_resp *resp, struct vend_err *err)
@@ -90,10 +98,7 @@ int api_runs_get(struct http_req *req, struct http_resp *resp, struct vend_err *
 
 	if (rc)
 		return rc;
-	rc = engine_run_json(req->ctx, id, &resp->json);
-	if (rc == -ENOENT)
-		return err_set(err, rc, "no run %" PRId64, id);
-	return rc;
+	return engine_run_get(req->ctx, &req->who, id, &resp->json, err);
 }
 
 int api_runs_cancel(struct http_req *req, struct http_resp *resp, struct vend_err *err)
@@ -124,7 +129,46 @@ int api_healthz(struct http_req *req, struct http_resp *resp, struct vend_err *e
 
 int api_whoami(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
-	resp->json = json_pack("{s:s, s:o, s:O}", "name", req->who.name, "roles",
-			       roles_to_json(req->who.roles), "teams", req->who.teams);
+	resp->json = json_pack("{s:s, s:O, s:O}", "name", req->who.name, "roles",
+			       req->who.role_names, "teams", req->who.teams);
 	return 0;
+}
+
+static int vote(struct http_req *req, struct http_resp *resp, bool approve,
+		struct vend_err *err)
+{
+	int64_t id;
+	const char *comment = NULL;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (rc)
+		return rc;
+	if (req->json && !json_is_object(req->json))
+		return err_set(err, -EINVAL, "the body must be {\"comment\": \"...\"}");
+	if (json_object_get(req->json, "comment")) {
+		comment = json_string_value(json_object_get(req->json, "comment"));
+		if (!comment)
+			return err_field(err, "comment", "must be a string");
+	}
+	rc = engine_vote(req->ctx, &req->who, id, approve, comment, err);
+	return rc ? rc : engine_run_get(req->ctx, &req->who, id, &resp->json, err);
+}
+
+int api_runs_approve(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return vote(req, resp, true, err);
+}
+
+int api_runs_reject(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return vote(req, resp, false, err);
+}
+
+int api_approvals_list(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	const char *state = http_query(req, "state");
+
+	if (state && strcmp(state, "pending"))
+		return err_set(err, -EINVAL, "state must be pending (decided gates are on each run)");
+	return engine_approvals_list(req->ctx, &req->who, &resp->json);
 }

@@ -142,15 +142,13 @@ static int start_stream(struct http_req *req, struct http_resp *resp, bool event
 	struct stream *s;
 	int64_t id, after = 0;
 	const char *last = http_header(req, "Last-Event-ID");
-	json_t *probe;
 	int rc = http_param_id(req, 0, &id, err);
 
 	if (rc)
 		return rc;
-	rc = engine_run_json(req->ctx, id, &probe);
+	rc = engine_check_visible(req->ctx, &req->who, id, err);
 	if (rc)
-		return err_set(err, rc, "no run %" PRId64, id);
-	json_decref(probe);
+		return rc;
 	/* Resume where a reconnecting client left off. */
 	if (last)
 		after = strtoll(last, NULL, 10);
@@ -190,6 +188,9 @@ int api_runs_logs(struct http_req *req, struct http_resp *resp, struct vend_err 
 		rc = http_query_int(req, "after", 0, 0, INT64_MAX, &after, err);
 	if (!rc)
 		rc = http_query_int(req, "limit", 10000, 1, 100000, &limit, err);
+	if (rc)
+		return rc;
+	rc = engine_check_visible(req->ctx, &req->who, id, err);
 	if (rc)
 		return rc;
 	rc = engine_run_logs(req->ctx, id, after, (int)limit, &page);

@@ -100,6 +100,9 @@ int api_runs_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_logs(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_events(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_cancel(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runs_approve(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runs_reject(struct http_req *, struct http_resp *, struct vend_err *);
+int api_approvals_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_templates_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_templates_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_templates_versions(struct http_req *, struct http_resp *, struct vend_err *);
@@ -111,6 +114,9 @@ int api_runners_claim(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_log(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_heartbeat(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_complete(struct http_req *, struct http_resp *, struct vend_err *);
+int api_tokens_create(struct http_req *, struct http_resp *, struct vend_err *);
+int api_tokens_list(struct http_req *, struct http_resp *, struct vend_err *);
+int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);
 int api_whoami(struct http_req *, struct http_resp *, struct vend_err *);
 
 #endif

@@ -10,6 +10,7 @@
 #define USERS ROLE_ANY_USER
 #define OPERATORS (ROLE_OPERATOR | ROLE_ADMIN)
 #define ADMINS ROLE_ADMIN
+#define APPROVERS (ROLE_APPROVER | ROLE_ADMIN)
 #define RUNNERS ROLE_RUNNER
 
 const struct http_route http_routes[] = {
@@ -23,6 +24,9 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/runs/{id}/logs", api_runs_logs, USERS, 0, "a run's log" },
 	{ "GET", "/api/v1/runs/{id}/events", api_runs_events, USERS, 0, "a run's changes (SSE)" },
 	{ "POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, OPERATORS, 0, "cancel a run" },
+	{ "POST", "/api/v1/runs/{id}/approve", api_runs_approve, APPROVERS, 0, "approve a run" },
+	{ "POST", "/api/v1/runs/{id}/reject", api_runs_reject, APPROVERS, 0, "reject a run" },
+	{ "GET", "/api/v1/approvals", api_approvals_list, USERS, 0, "what waits for my approval" },
 
 	{ "GET", "/api/v1/templates", api_templates_list, USERS, 0, "list templates" },
 	{ "GET", "/api/v1/templates/{name}", api_templates_get, USERS, 0, "one template" },
@@ -32,6 +36,10 @@ const struct http_route http_routes[] = {
 	  "one version of a template" },
 	{ "POST", "/api/v1/catalog", api_catalog_sync, ADMINS, HTTP_MAX_CATALOG,
 	  "replace the catalog" },
+
+	{ "POST", "/api/v1/tokens", api_tokens_create, ADMINS, 0, "create a token" },
+	{ "GET", "/api/v1/tokens", api_tokens_list, ADMINS, 0, "list tokens" },
+	{ "DELETE", "/api/v1/tokens/{name}", api_tokens_revoke, ADMINS, 0, "revoke a token" },
 
 	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
 	  "a runner introduces itself" },

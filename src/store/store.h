@@ -97,6 +97,16 @@ int store_template_list(struct store_tx *tx, struct template_row **out, size_t *
 int store_template_versions(struct store_tx *tx, const char *name,
 			    struct template_row **out, size_t *n);
 
+/* The catalog's other documents (Policy, Environment, TrustedKey...). */
+struct doc_row {
+	char *kind, *name, *path;
+	char *doc;          /* JSON */
+};
+void doc_rows_free(struct doc_row *v, size_t n);
+/* Replaces every stored document with these. */
+int store_docs_replace(struct store_tx *tx, const struct doc_row *v, size_t n);
+int store_docs_list(struct store_tx *tx, struct doc_row **out, size_t *n);
+
 /* ---- runs ----------------------------------------------------------- */
 
 struct run_row {
@@ -108,7 +118,9 @@ struct run_row {
 	char *idempotency_key, *request_hash;
 	char *break_glass, *decisions, *approvals, *analysis; /* JSON or NULL */
 	char *phase;         /* "preflight", "main", "rollback" */
+	char *requester_roles, *requester_teams; /* JSON arrays, as at request time */
 	int64_t created_at, updated_at, finished_at;
+	int64_t queued_at;   /* when it joined its lock's queue (FIFO); 0 = not yet */
 };
 void run_row_free(struct run_row *r);
 
@@ -122,11 +134,22 @@ int store_run_find_idempotent(struct store_tx *tx, const char *requester,
 int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
 			const char *to, const char *reason, int64_t finished_at);
 int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase);
+int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisions_json);
+int store_run_set_queued_at(struct store_tx *tx, int64_t id, int64_t at);
+/* Who may see a run besides its requester: its teams (run_teams). */
+int store_run_add_team(struct store_tx *tx, int64_t run_id, const char *team);
+/* Whether the run belongs to any team of teams_json (a JSON array). */
+int store_run_in_teams(struct store_tx *tx, int64_t run_id, const char *teams_json, bool *yes);
 
 struct run_filter {
 	const char *state;     /* or NULL */
 	const char *template;  /* or NULL */
 	const char *requester; /* or NULL */
+	/* Visibility: every run when all; otherwise the runs requested by
+	 * viewer or belonging to a team of viewer_teams (a JSON array). */
+	bool all;
+	const char *viewer;
+	const char *viewer_teams;
 	int64_t before_id;     /* keyset cursor: ids < before_id; 0 = newest */
 	int limit;             /* 1..1000 */
 };
@@ -233,6 +256,52 @@ int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
 int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
 		      struct event_row **out, size_t *n);
 
+/* ---- locks: one run at a time per key, first come first served ---------- */
+
+/* The run holding key, or 0. */
+int store_lock_holder(struct store_tx *tx, const char *key, int64_t *run_id);
+int store_lock_take(struct store_tx *tx, const char *key, int64_t run_id);
+/* Releases key if run_id holds it. */
+int store_lock_release(struct store_tx *tx, const char *key, int64_t run_id);
+/* Runs waiting in `queued` for key, in FIFO order (queued_at, id). */
+int store_lock_waiters(struct store_tx *tx, const char *key, int64_t **ids, size_t *n);
+
+/* ---- approval gates and votes ------------------------------------------- */
+
+struct gate_row {
+	int64_t id, run_id;
+	char *source;        /* "policy:NAME#RULE", "environment:NAME", "step:NAME" */
+	char *phase;         /* the step's phase for step gates, else NULL */
+	int step_idx;        /* -1 unless a step gate */
+	char *approvers;     /* JSON array of "role:x", "team:y", "user:z" */
+	int count;
+	bool allow_self;
+	char *message;
+	char *state;         /* pending, approved, rejected, expired, bypassed */
+	int64_t created_at, expires_at, decided_at; /* expires_at 0 = never */
+};
+void gate_rows_free(struct gate_row *v, size_t n);
+
+struct vote_row {
+	int64_t gate_id;
+	char *principal, *decision, *comment; /* decision: approve | reject */
+	int64_t time;
+};
+void vote_rows_free(struct vote_row *v, size_t n);
+
+int store_gate_insert(struct store_tx *tx, const struct gate_row *g, int64_t *id);
+int store_gates_for_run(struct store_tx *tx, int64_t run_id, struct gate_row **out, size_t *n);
+/* Pending gates of every run (the approvals inbox), oldest first. */
+int store_gates_pending(struct store_tx *tx, struct gate_row **out, size_t *n);
+int store_gate_set_state(struct store_tx *tx, int64_t id, const char *state, int64_t at);
+/* Earliest expires_at of a pending gate, or 0. */
+int store_gate_next_expiry(struct store_tx *tx, int64_t *at);
+/* Pending gates whose expiry passed. */
+int store_gates_expired(struct store_tx *tx, int64_t now, struct gate_row **out, size_t *n);
+/* Records (or replaces) principal's vote on a gate. */
+int store_vote_put(struct store_tx *tx, const struct vote_row *v);
+int store_votes_for_run(struct store_tx *tx, int64_t run_id, struct vote_row **out, size_t *n);
+
 /* ---- principals ----------------------------------------------------- */
 
 struct token_row {
@@ -247,6 +316,10 @@ void token_row_free(struct token_row *r);
 int store_token_put(struct store_tx *tx, const struct token_row *r, int64_t *id);
 int store_token_by_hash(struct store_tx *tx, const char *hash, struct token_row *out);
 int store_token_by_name(struct store_tx *tx, const char *name, struct token_row *out);
+/* Every token (revoked ones too), by name. */
+int store_token_list(struct store_tx *tx, struct token_row **out, size_t *n);
+/* Marks the token of that name revoked; -ENOENT if none is active. */
+int store_token_revoke(struct store_tx *tx, const char *name, int64_t at);
 
 int store_runner_register(struct store_tx *tx, const char *name, const char *labels,
 			  int64_t now, int64_t *id);

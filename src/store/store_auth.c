@@ -76,6 +76,50 @@ int store_token_by_name(struct store_tx *tx, const char *name, struct token_row 
 	return rc ? rc : one_token(tx, s, out);
 }
 
+int store_token_list(struct store_tx *tx, struct token_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct token_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens ORDER BY name", &s, "");
+
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		struct token_row *r;
+		XGROW(v, cnt + 1, cap);
+		r = &v[cnt++];
+		memset(r, 0, sizeof(*r));
+		r->id = store__int(tx, s, 0);
+		r->name = store__str(tx, s, 1);
+		r->hash = store__str(tx, s, 2);
+		r->roles = store__str(tx, s, 3);
+		r->teams = store__str(tx, s, 4);
+		r->created_at = store__int(tx, s, 5);
+		r->expires_at = store__int(tx, s, 6);
+		r->revoked_at = store__int(tx, s, 7);
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			token_row_free(&v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_token_revoke(struct store_tx *tx, const char *name, int64_t at)
+{
+	int rc = store__exec(tx, "UPDATE tokens SET revoked_at = ? WHERE name = ? AND "
+				 "revoked_at IS NULL", "is", at, name);
+	if (rc == 0)
+		return -ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
 int store_runner_register(struct store_tx *tx, const char *name, const char *labels,
 			  int64_t now, int64_t *id)
 {

@@ -23,13 +23,16 @@ void run_row_free(struct run_row *r)
 	free(r->approvals);
 	free(r->analysis);
 	free(r->phase);
+	free(r->requester_roles);
+	free(r->requester_teams);
 	memset(r, 0, sizeof(*r));
 }
 
 #define RUN_COLS \
 	"id, template, version, state, reason, params, requester, environment, lock_key, " \
 	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
-	"analysis, phase, created_at, updated_at, finished_at"
+	"analysis, phase, created_at, updated_at, finished_at, requester_roles, requester_teams, " \
+	"queued_at"
 
 static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *r)
 {
@@ -54,6 +57,9 @@ static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *
 	r->created_at = store__int(tx, s, 17);
 	r->updated_at = store__int(tx, s, 18);
 	r->finished_at = store__int(tx, s, 19);
+	r->requester_roles = store__str(tx, s, 20);
+	r->requester_teams = store__str(tx, s, 21);
+	r->queued_at = store__int(tx, s, 22);
 }
 
 int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
@@ -63,14 +69,16 @@ int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
 			     "INSERT INTO runs (template, version, state, reason, params, "
 			     "requester, environment, lock_key, trace_id, idempotency_key, "
 			     "request_hash, break_glass, decisions, approvals, analysis, phase, "
-			     "created_at, updated_at) "
-			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			     "created_at, updated_at, requester_roles, requester_teams) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			     "RETURNING id",
-			     &s, "ssssssssssssssssii", r->template, r->version, r->state,
+			     &s, "ssssssssssssssssiiss", r->template, r->version, r->state,
 			     r->reason, r->params, r->requester, r->environment, r->lock_key,
 			     r->trace_id, r->idempotency_key, r->request_hash, r->break_glass,
 			     r->decisions, r->approvals, r->analysis,
-			     r->phase ? r->phase : "main", r->created_at, r->created_at);
+			     r->phase ? r->phase : "main", r->created_at, r->created_at,
+			     r->requester_roles ? r->requester_roles : "[]",
+			     r->requester_teams ? r->requester_teams : "[]");
 	if (rc)
 		return rc;
 	rc = store__step(tx, s);
@@ -142,6 +150,41 @@ int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase)
 	return rc < 0 ? rc : 0;
 }
 
+int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisions_json)
+{
+	int rc = store__exec(tx, "UPDATE runs SET decisions = ?, updated_at = ? WHERE id = ?",
+			     "sii", decisions_json, now_ms(), id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_set_queued_at(struct store_tx *tx, int64_t id, int64_t at)
+{
+	int rc = store__exec(tx, "UPDATE runs SET queued_at = ? WHERE id = ?", "ii", at, id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_add_team(struct store_tx *tx, int64_t run_id, const char *team)
+{
+	int rc = store__exec(tx, "INSERT INTO run_teams (team, run_id) VALUES (?, ?) "
+				 "ON CONFLICT DO NOTHING",
+			     "si", team, run_id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_run_in_teams(struct store_tx *tx, int64_t run_id, const char *teams_json, bool *yes)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT 1 FROM run_teams WHERE run_id = ? AND team IN "
+				 "(SELECT value FROM json_each(?)) LIMIT 1",
+			     &s, "is", run_id, teams_json);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	*yes = rc == 1;
+	store__done(tx, s);
+	return rc < 0 ? rc : 0;
+}
+
 int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n)
 {
@@ -155,9 +198,13 @@ int store_run_list(struct store_tx *tx, const struct run_filter *f,
 	 * binds NULL and matches everything. */
 	rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id < ? "
 			     "AND (? IS NULL OR state = ?) AND (? IS NULL OR template = ?) "
-			     "AND (? IS NULL OR requester = ?) ORDER BY id DESC LIMIT ?",
-			 &s, "isssssi" "i", before, f->state, f->state, f->template,
-			 f->template, f->requester, f->requester, (int64_t)f->limit);
+			     "AND (? IS NULL OR requester = ?) "
+			     "AND (? = 1 OR requester = ? OR id IN (SELECT run_id FROM run_teams "
+			     "WHERE team IN (SELECT value FROM json_each(?)))) "
+			     "ORDER BY id DESC LIMIT ?",
+			 &s, "issssss" "issi", before, f->state, f->state, f->template,
+			 f->template, f->requester, f->requester, (int64_t)f->all, f->viewer,
+			 f->viewer_teams ? f->viewer_teams : "[]", (int64_t)f->limit);
 	if (rc)
 		return rc;
 	while ((rc = store__step(tx, s)) == 1) {

@@ -95,6 +95,30 @@ static const char *const migrations[] = {
 	"CREATE TABLE runners ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
 	"  labels TEXT NOT NULL, registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);",
+	/* 2: governance: who may see a run, approval gates and votes, locks */
+	"ALTER TABLE runs ADD COLUMN requester_roles TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE runs ADD COLUMN requester_teams TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE runs ADD COLUMN queued_at INTEGER;"
+	"CREATE INDEX runs_lock_queue ON runs (lock_key, state, queued_at, id);"
+	"CREATE TABLE run_teams (team TEXT NOT NULL, run_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (team, run_id));"
+	"CREATE TABLE locks (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL,"
+	"  acquired_at INTEGER NOT NULL);"
+	"CREATE TABLE approval_gates ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs (id),"
+	"  source TEXT NOT NULL, phase TEXT, step_idx INTEGER, approvers TEXT NOT NULL,"
+	"  count INTEGER NOT NULL, allow_self INTEGER NOT NULL DEFAULT 0, message TEXT,"
+	"  state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,"
+	"  decided_at INTEGER);"
+	"CREATE INDEX approval_gates_run ON approval_gates (run_id);"
+	"CREATE INDEX approval_gates_pending ON approval_gates (state, expires_at);"
+	"CREATE TABLE approval_votes ("
+	"  gate_id INTEGER NOT NULL REFERENCES approval_gates (id), principal TEXT NOT NULL,"
+	"  decision TEXT NOT NULL, comment TEXT, time INTEGER NOT NULL,"
+	"  PRIMARY KEY (gate_id, principal));",
+	/* 3: the catalog's other documents (policies, environments, keys) */
+	"CREATE TABLE catalog_docs (kind TEXT NOT NULL, name TEXT NOT NULL,"
+	"  path TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	NULL,
 };
 

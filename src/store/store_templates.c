@@ -161,3 +161,52 @@ int store_template_versions(struct store_tx *tx, const char *name,
 			     &s, "s", name);
 	return rc ? rc : list(tx, s, out, n);
 }
+
+void doc_rows_free(struct doc_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].kind);
+		free(v[i].name);
+		free(v[i].path);
+		free(v[i].doc);
+	}
+	free(v);
+}
+
+int store_docs_replace(struct store_tx *tx, const struct doc_row *v, size_t n)
+{
+	int rc = store__exec(tx, "DELETE FROM catalog_docs", "");
+
+	for (size_t i = 0; rc >= 0 && i < n; i++)
+		rc = store__exec(tx, "INSERT INTO catalog_docs (kind, name, path, doc) "
+				     "VALUES (?, ?, ?, ?)",
+				 "ssss", v[i].kind, v[i].name, v[i].path, v[i].doc);
+	return rc < 0 ? rc : 0;
+}
+
+int store_docs_list(struct store_tx *tx, struct doc_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct doc_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc = store__stmt(tx, "SELECT kind, name, path, doc FROM catalog_docs ORDER BY kind, name",
+			     &s, "");
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		XGROW(v, cnt + 1, cap);
+		v[cnt].kind = store__str(tx, s, 0);
+		v[cnt].name = store__str(tx, s, 1);
+		v[cnt].path = store__str(tx, s, 2);
+		v[cnt].doc = store__str(tx, s, 3);
+		cnt++;
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		doc_rows_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}

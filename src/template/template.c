@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "cel/cel.h"
 #include "template/template.h"
 #include "template/interp.h"
 #include "template/template_int.h"
@@ -190,6 +191,29 @@ static size_t count_before(const char *s, size_t end, const char *needle)
 	return n;
 }
 
+bool template__check_cel(struct tp *P, const struct ynode *n, const char *expr, size_t len,
+			 const char *where)
+{
+	struct cel_program *prog = NULL;
+	struct cel_error ce = { 0 };
+	char *text;
+	int line = n->line, col = n->col;
+
+	if (cel_compile(expr, len, NULL, &prog, &ce) == 0) {
+		cel_program_free(prog);
+		return true;
+	}
+	/* Point at the character CEL names when the expression appears as
+	 * written in the source (one line, no escapes); else at the value. */
+	text = xstrndup(expr, len);
+	if (ce.line == 1 && !memchr(expr, '\n', len) && ynode_find(n, text, 0, &line, &col) == 1 &&
+	    ce.column > 0)
+		col += ce.column - 1;
+	free(text);
+	template__err_at(P, line, col, "%s: %s", where, ce.message);
+	return false;
+}
+
 void template__check_interp(struct tp *P, const struct ynode *n, const char *where)
 {
 	struct interp_span sp;
@@ -201,7 +225,8 @@ void template__check_interp(struct tp *P, const struct ynode *n, const char *whe
 	/* One problem per value: the first is what the author fixes next,
 	 * and finding a position costs a pass over the value. */
 	while ((rc = interp_next(n->str, &pos, &sp)) == 1 && sp.expr_len)
-		;
+		if (!template__check_cel(P, n, n->str + sp.expr, sp.expr_len, where))
+			return;
 	if (rc == 0)
 		return;
 	ynode_find(n, "${{", count_before(n->str, sp.start, "${{"), &line, &col);
@@ -414,6 +439,8 @@ static void parse_validate(struct tp *P, const struct ynode *list, struct templa
 					 "already; write it without ${{ }}", where);
 			continue;
 		}
+		if (!template__check_cel(P, ynode_get(item, "rule"), rule, strlen(rule), where))
+			continue;
 		r = &t->validate[t->n_validate++];
 		r->rule = xstrdup(rule);
 		r->message = msg ? xstrdup(msg) : NULL;

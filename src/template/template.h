@@ -45,9 +45,19 @@ struct env_var {
 	char *value;             /* may contain ${{ }} */
 };
 
+/* An approval step: the run waits mid-pipeline for people (DESIGN §3). */
+struct step_approval {
+	json_t *approvers;       /* groups: "role:x", "team:y", "user:z" */
+	int count;               /* distinct approvers needed, >= 1 */
+	long long expires_ms;    /* 0: never */
+	char *message;           /* may contain ${{ }}, or NULL */
+};
+
 struct step_spec {
 	char *name;              /* [a-z0-9][a-z0-9_-]{0,62}, unique in its list */
-	char *run;               /* shell command; never contains ${{ */
+	char *run;               /* shell command; never contains ${{; NULL for
+				  * an approval step */
+	struct step_approval *approval; /* or NULL */
 	struct env_var *env;
 	size_t n_env;
 	long long timeout_ms;    /* 0: no timeout beyond the runner's default */

@@ -47,6 +47,10 @@ bool template__bool(struct tp *P, const struct ynode *m, const char *key,
 
 /* Reports unterminated or empty ${{ }} in scalar n at their positions. */
 void template__check_interp(struct tp *P, const struct ynode *n, const char *where);
+/* Compiles a CEL expression found in scalar n; on a syntax error reports
+ * it at its position and returns false. */
+bool template__check_cel(struct tp *P, const struct ynode *n, const char *expr, size_t len,
+			 const char *where);
 
 /* Whether s matches [first][rest]{0,max-1}, with the sets as strings. */
 bool template__name_ok(const char *s, const char *first, const char *rest, size_t max);

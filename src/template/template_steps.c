@@ -16,11 +16,12 @@
 #define ENV_NAME_MAX 128
 
 static const char *const step_keys[] = {
-	"name", "run", "env", "timeout", "retry", "idempotent", "when", NULL
+	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", NULL
 };
 static const char *const step_later[] = {
-	"secrets", "analysis", "approval", "network", NULL
+	"secrets", "analysis", "network", NULL
 };
+#define APPROVAL_MAX_EXPIRES_MS (30LL * 24 * 3600 * 1000)
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define LOWER "abcdefghijklmnopqrstuvwxyz"
@@ -149,6 +150,64 @@ static void parse_retry(struct tp *P, const struct ynode *m, const char *where,
 	parse_duration(P, m, "backoff", path, STEP_MAX_BACKOFF_MS, &st->backoff_ms);
 }
 
+/* role:NAME, team:NAME or user:NAME. */
+static bool group_ok(const char *g)
+{
+	return (!strncmp(g, "role:", 5) || !strncmp(g, "team:", 5) || !strncmp(g, "user:", 5)) &&
+	       template__name_ok(g + 5, LOWER DIGIT, LOWER DIGIT "._@-", 64);
+}
+
+/* approval: {approvers, count, expires, message} */
+static void parse_approval(struct tp *P, const struct ynode *m, const char *where,
+			   struct step_spec *st)
+{
+	static const char *const keys[] = { "approvers", "count", "expires", "message", NULL };
+	const struct ynode *a, *c, *msg;
+	struct step_approval *ap;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s.approval", where);
+	if (m->kind != YNODE_MAPPING) {
+		template__err(P, m, "%s must be a mapping such as {approvers: [role:sre], "
+				    "count: 1, expires: 1h}, not %s", path, ynode_describe(m));
+		return;
+	}
+	template__check_keys(P, m, path, keys, NULL);
+	ap = XNEW(struct step_approval, 1);
+	ap->count = 1;
+	ap->approvers = json_array();
+	a = ynode_get(m, "approvers");
+	if (!a || a->kind != YNODE_SEQUENCE || a->n_items == 0 || a->n_items > 100) {
+		template__err(P, a ? a : m, "%s.approvers must be a list such as [role:sre, "
+					    "team:payments, user:alice]", path);
+	} else {
+		for (size_t i = 0; i < a->n_items; i++) {
+			const struct ynode *g = a->items[i];
+			char q[96];
+			if (!ynode_is_text(g) || !group_ok(g->str))
+				template__err(P, g, "%s.approvers[%zu] %s must be role:NAME, "
+						    "team:NAME or user:NAME", path, i,
+					      ynode_is_text(g) ? yquote(g->str, q, sizeof(q)) : "");
+			else
+				json_array_append_new(ap->approvers, json_string(g->str));
+		}
+	}
+	c = ynode_get(m, "count");
+	if (c && (c->kind != YNODE_SCALAR || c->type != YSCALAR_INT || c->i < 1 || c->i > 20))
+		template__err(P, c, "%s.count must be an integer from 1 to 20", path);
+	else if (c)
+		ap->count = (int)c->i;
+	parse_duration(P, m, "expires", path, APPROVAL_MAX_EXPIRES_MS, &ap->expires_ms);
+	msg = ynode_get(m, "message");
+	if (msg && !ynode_is_text(msg)) {
+		template__err(P, msg, "%s.message must be a string", path);
+	} else if (msg) {
+		template__check_interp(P, msg, path);
+		ap->message = xstrdup(msg->str);
+	}
+	st->approval = ap;
+}
+
 static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 		       struct step_spec *st)
 {
@@ -174,6 +233,20 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 			      yquote(s, q, sizeof(q)));
 	else if (s)
 		st->name = xstrdup(s);
+	if ((v = ynode_get(m, "approval"))) {
+		/* An approval step waits for people; it runs nothing. */
+		if (strncmp(where, "spec.steps[", 11))
+			template__err(P, v, "%s.approval: approval steps belong in spec.steps, "
+					    "not in preflight or rollback", where);
+		for (const char *const *k = (const char *const[]){ "run", "env", "timeout",
+								   "retry", "idempotent", NULL };
+		     *k; k++)
+			if (ynode_get(m, *k))
+				template__err(P, ynode_get(m, *k), "%s: an approval step has no "
+						"%s (it waits for approvers, runs nothing)", where, *k);
+		parse_approval(P, v, where, st);
+		goto when;
+	}
 	s = template__text(P, m, "run", where, true);
 	v = ynode_get(m, "run");
 	if (s && !*s) {
@@ -193,10 +266,11 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 	if ((v = ynode_get(m, "retry")))
 		parse_retry(P, v, where, st);
 	st->idempotent = template__bool(P, m, "idempotent", where, false);
+when:
 	snprintf(path, sizeof(path), "%s.when", where);
 	v = ynode_get(m, "when");
 	s = template__text(P, m, "when", where, false);
-	if (s && cel_without_braces(P, v, path))
+	if (s && cel_without_braces(P, v, path) && template__check_cel(P, v, s, strlen(s), path))
 		st->when = xstrdup(s);
 out:
 	return P->errors == before;
@@ -206,6 +280,11 @@ static void free_step(struct step_spec *st)
 {
 	free(st->name);
 	free(st->run);
+	if (st->approval) {
+		json_decref(st->approval->approvers);
+		free(st->approval->message);
+		free(st->approval);
+	}
 	for (size_t i = 0; i < st->n_env; i++) {
 		free(st->env[i].name);
 		free(st->env[i].value);
@@ -284,7 +363,18 @@ json_t *template__steps_to_json(const struct step_spec *v, size_t n)
 		char d[32];
 
 		json_object_set_new(j, "name", json_string(st->name));
-		json_object_set_new(j, "run", json_string(st->run));
+		json_object_set_new(j, "run", st->run ? json_string(st->run) : json_null());
+		if (st->approval) {
+			const struct step_approval *ap = st->approval;
+			char e[32] = "";
+			if (ap->expires_ms)
+				duration_format(ap->expires_ms, e, sizeof(e));
+			json_object_set_new(j, "approval",
+					    json_pack("{s:O, s:i, s:s?, s:s?}", "approvers",
+						      ap->approvers, "count", ap->count, "expires",
+						      ap->expires_ms ? e : NULL, "message",
+						      ap->message));
+		}
 		for (size_t k = 0; k < st->n_env; k++)
 			json_object_set_new(env, st->env[k].name, json_string(st->env[k].value));
 		json_object_set_new(j, "env", env);

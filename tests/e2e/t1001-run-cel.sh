@@ -21,13 +21,13 @@ test_expect_success 'vend eval: evaluation error exit 1, syntax error exit 2 wit
 test_expect_success 'a hostile expression ends quickly with an error' '
 	start=$(date +%s%N) &&
 	expect_exit 1 vend eval "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10]))))" 2>err &&
-	test $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 &&
+	test $(( ($(date +%s%N) - start) / 1000000 )) -lt 10000 &&
 	grep -q "limit" err
 '
 
 test_expect_success 'validate: rules refuse a request with their message' '
-	expect_exit 2 vend run cel -p environment=prod -p replicas=1 2>err &&
-	grep -q "prod needs at least two replicas" err &&
+	expect_exit 2 vend run cel -p environment=production -p replicas=1 2>err &&
+	grep -q "production needs at least two replicas" err &&
 	expect_exit 2 vend run cel -p replicas=11 2>err &&
 	grep -q "at most ten replicas" err
 '
@@ -44,7 +44,7 @@ test_expect_success '${{ }} evaluates CEL; when: skips steps' '
 '
 
 test_expect_success 'when: true runs the step' '
-	id=$(vend run cel -p environment=prod -p replicas=2 --wait -o json | jq .id) &&
+	id=$(vend run cel -p environment=production -p replicas=2 --wait -o json | jq .id) &&
 	jq -e "[.steps[].state] == [\"succeeded\", \"succeeded\", \"skipped\", \"succeeded\"]" <(run_json "$id") &&
 	vend logs "$id" --raw | grep -q "^prod step$"
 '

@@ -13,14 +13,15 @@ declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
 	[template]="util cel template"
+	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"
-	[engine]="util cel template store audit engine"
-	[http]="util cel template store audit engine http"
+	[engine]="util cel template policy store audit engine"
+	[http]="util cel template policy store audit engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template client audit cli"
-	[daemon]="util cel template store audit engine http client runner daemon"
+	[cli]="util cel template policy client audit cli"
+	[daemon]="util cel template policy store audit engine http client runner daemon"
 )
 
 n=0

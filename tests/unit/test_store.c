@@ -107,7 +107,7 @@ TEST(store_run_list_filters_and_pages)
 	struct store_tx *tx;
 	struct run_row *rows;
 	size_t n;
-	struct run_filter f = { .limit = 2 };
+	struct run_filter f = { .limit = 2, .all = true };
 
 	for (int i = 0; i < 5; i++)
 		new_run(st, NULL);
@@ -130,6 +130,42 @@ TEST(store_run_list_filters_and_pages)
 	f.before_id = 0;
 	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
 	CHECK_INT(n, 0);
+	free(rows);
+	store_rollback(tx);
+	store_close(st);
+}
+
+TEST(store_run_list_shows_only_what_a_viewer_may_see)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct run_row *rows;
+	size_t n;
+	int64_t a = new_run(st, NULL), b = new_run(st, NULL);
+	struct run_filter f = { .limit = 10, .viewer = "bob", .viewer_teams = "[\"search\"]" };
+	bool yes;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_add_team(tx, a, "payments"), 0);
+	CHECK_INT(store_run_add_team(tx, b, "search"), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(rows[0].id, b);
+	run_row_free(&rows[0]);
+	free(rows);
+	CHECK_INT(store_run_in_teams(tx, a, "[\"search\", \"x\"]", &yes), 0);
+	CHECK(!yes);
+	CHECK_INT(store_run_in_teams(tx, a, "[\"payments\"]", &yes), 0);
+	CHECK(yes);
+	/* The requester sees its own runs whatever its teams. */
+	f.viewer = "admin";
+	f.viewer_teams = "[]";
+	CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+	CHECK_INT(n, 2);
+	for (size_t i = 0; i < n; i++)
+		run_row_free(&rows[i]);
 	free(rows);
 	store_rollback(tx);
 	store_close(st);

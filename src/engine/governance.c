@@ -1,0 +1,113 @@
+/* The governance snapshot (see governance.h). */
+#include <pthread.h>
+
+#include "engine/governance.h"
+#include "util/xalloc.h"
+
+static void governance_free(struct governance *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_envs; i++)
+		environment_free(g->envs[i]);
+	free(g->envs);
+	json_decref(g->docs);
+	free(g);
+}
+
+int governance_build(const struct doc_row *docs, size_t n, struct governance **out,
+		     struct diags *d)
+{
+	struct governance *g = XNEW(struct governance, 1);
+	size_t before = d->n;
+
+	g->envs = XNEW(struct environment *, n + 1);
+	g->docs = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc = json_loads(docs[i].doc, 0, NULL);
+		json_array_append_new(g->docs, json_pack("{s:s, s:s, s:s}", "kind", docs[i].kind,
+							 "name", docs[i].name, "path", docs[i].path));
+		if (!strcmp(docs[i].kind, "Environment")) {
+			struct environment *e;
+			if (environment_from_json(doc, docs[i].path, &e, d) == 0)
+				g->envs[g->n_envs++] = e;
+		}
+		json_decref(doc);
+	}
+	if (d->n > before) {
+		governance_free(g);
+		return -EINVAL;
+	}
+	g->refs = 1;
+	*out = g;
+	return 0;
+}
+
+const struct environment *governance_env(const struct governance *g, const char *name)
+{
+	for (size_t i = 0; name && i < g->n_envs; i++)
+		if (!strcmp(g->envs[i]->name, name))
+			return g->envs[i];
+	return NULL;
+}
+
+struct governance *governance_acquire(struct vend_ctx *ctx)
+{
+	struct governance *g;
+
+	pthread_mutex_lock(&ctx->gov_lock);
+	if (!ctx->gov) {
+		ctx->gov = XNEW(struct governance, 1);
+		ctx->gov->docs = json_array();
+		ctx->gov->refs = 1;
+	}
+	g = ctx->gov;
+	g->refs++;
+	pthread_mutex_unlock(&ctx->gov_lock);
+	return g;
+}
+
+void governance_release(struct vend_ctx *ctx, struct governance *g)
+{
+	bool last;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&ctx->gov_lock);
+	last = --g->refs == 0;
+	pthread_mutex_unlock(&ctx->gov_lock);
+	if (last)
+		governance_free(g);
+}
+
+void governance_install(struct vend_ctx *ctx, struct governance *g)
+{
+	struct governance *old;
+
+	pthread_mutex_lock(&ctx->gov_lock);
+	old = ctx->gov;
+	ctx->gov = g;
+	pthread_mutex_unlock(&ctx->gov_lock);
+	governance_release(ctx, old);
+}
+
+int governance_load(struct vend_ctx *ctx, struct diags *d)
+{
+	struct store_tx *tx;
+	struct doc_row *rows = NULL;
+	struct governance *g;
+	size_t n = 0;
+	int rc = store_begin(ctx->store, STORE_READ, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_docs_list(tx, &rows, &n);
+	store_rollback(tx);
+	if (rc)
+		return rc;
+	rc = governance_build(rows, n, &g, d);
+	doc_rows_free(rows, n);
+	if (!rc)
+		governance_install(ctx, g);
+	return rc;
+}
