@@ -163,8 +163,9 @@ int audit_verify_checkpoint(struct audit_verifier *v, const char *note, size_t l
 			    "a checkpoint, but no key to verify it with");
 	rc = checkpoint_open(note, len, &v->key, v->origin, &c, &e);
 	if (rc) {
-		rc = fail(v, rc == -EINVAL ? -EINVAL : rc == -E2BIG ? -E2BIG : -EBADMSG,
-			  AUDIT_NO_INDEX, err, "a checkpoint does not verify: %s", e.msg);
+		/* malformed or badly signed: either way not the log's checkpoint */
+		rc = fail(v, rc == -E2BIG ? -E2BIG : -EBADMSG, AUDIT_NO_INDEX, err,
+			  "a checkpoint does not verify: %s", e.msg);
 		err_free(&e);
 		return rc;
 	}
@@ -349,7 +350,7 @@ int audit_verify_line(struct audit_verifier *v, const char *line, size_t len,
 	cp = json_object_get(j, "checkpoint");
 	if (cp) {
 		if (!json_is_string(cp) || nkeys != 1) {
-			rc = fail(v, -EINVAL, AUDIT_NO_INDEX, err,
+			rc = fail(v, -EBADMSG, AUDIT_NO_INDEX, err,
 				  "line %" PRIu64 ": a checkpoint line is {\"checkpoint\": string}",
 				  v->line);
 		} else {

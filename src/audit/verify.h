@@ -39,8 +39,9 @@
  * checkpoints read but not yet reached; feed checkpoints in order, near
  * their size, to keep that small.
  *
- * Failures return -EBADMSG (tampering found), -EINVAL (a line of the wrong
- * form) or -E2BIG (a limit), with a message for people in the optional
+ * Failures return -EBADMSG (the input is not the log: tampered, damaged or
+ * of the wrong form), -E2BIG (past a limit) or -EINVAL (a checkpoint but no
+ * key to check it with; bad arguments), with a message for people in the optional
  * struct vend_err ("entry 41: its data and its entry differ (edited?)")
  * and, in struct audit_verify_result, the index of the first entry at
  * fault. After a failure the verifier refuses further input with the same
