@@ -241,7 +241,7 @@ static int check_entry(const json_t *e, struct vend_err *err)
 			int64_t ms;
 			char canon[40];
 			const char *s = json_string_value(v);
-			if (!s || time_parse(s, &ms) != 0)
+			if (!s || strlen(s) != json_string_length(v) || time_parse(s, &ms) != 0)
 				return err_field(err, f, "must be an RFC 3339 time");
 			time_format(ms, canon, sizeof(canon));
 			if (strcmp(s, canon) != 0)
@@ -315,5 +315,348 @@ int audit_entry_decode(const void *data, size_t len, json_t **out, struct vend_e
 		return rc;
 	}
 	*out = e;
+	return 0;
+}
+
+/* ---- checking canonical bytes without building them --------------------------- */
+
+/*
+ * A validating scanner for the canonical form: it accepts exactly the bytes
+ * audit_entry_encode writes (fuzz_audit_entry holds it to that against
+ * audit_entry_decode) without allocating, so verifying an export does not
+ * pay for a JSON tree per entry.
+ */
+struct scan {
+	const unsigned char *p, *end, *start;
+	struct vend_err *err;
+};
+
+static int bad(struct scan *s, const char *what)
+{
+	return err_set(s->err, -EINVAL, "not in canonical form at byte %zu: %s",
+		       (size_t)(s->p - s->start), what);
+}
+
+/* The next code point of an encoded string at *p (inside the quotes,
+ * already validated, not at the closing quote), as next_unit_key's sort
+ * key. */
+static uint32_t enc_next(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *q = *p;
+	uint32_t c;
+
+	if (*q != '\\')
+		return next_unit_key(p, end);
+	switch (q[1]) {
+	case 'b': c = 8; break;
+	case 't': c = 9; break;
+	case 'n': c = 10; break;
+	case 'f': c = 12; break;
+	case 'r': c = 13; break;
+	case 'u':
+		c = (uint32_t)((q[4] <= '9' ? q[4] - '0' : q[4] - 'a' + 10) << 4 |
+			       (q[5] <= '9' ? q[5] - '0' : q[5] - 'a' + 10));
+		*p += 6;
+		return c << 16;
+	default: c = q[1]; /* " or \\ */
+	}
+	*p += 2;
+	return c << 16;
+}
+
+/* RFC 8785 3.2.3 on two encoded keys a and b: <0, 0, >0. A key that is
+ * a prefix of the other sorts first. */
+static int enc_cmp(const unsigned char *a, const unsigned char *b, const unsigned char *end)
+{
+	for (;;) {
+		bool ea = a >= end || *a == '"', eb = b >= end || *b == '"';
+		uint32_t x, y;
+		if (ea || eb)
+			return ea && eb ? 0 : ea ? -1 : 1;
+		x = enc_next(&a, end);
+		y = enc_next(&b, end);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+}
+
+/* A canonical string at s->p (the opening quote); its content is
+ * [*from, *to). A key must not hold U+0000 (no JSON library of ours can). */
+static int scan_string(struct scan *s, bool key, const unsigned char **from,
+		       const unsigned char **to)
+{
+	static const char short_esc[] = "\"\\btnfr";
+
+	if (s->p >= s->end || *s->p != '"')
+		return bad(s, "a string was expected");
+	s->p++;
+	*from = s->p;
+	while (s->p < s->end && *s->p != '"') {
+		unsigned char c = *s->p;
+		if (c < 0x20)
+			return bad(s, "a control character must be escaped");
+		if (c == '\\') {
+			unsigned char e = s->p + 1 < s->end ? s->p[1] : 0;
+			if (e == 'u') {
+				/* only \u00xx, lower-case, for what has no short form */
+				const unsigned char *h = s->p + 2;
+				unsigned v;
+				if (s->end - h < 4 || h[0] != '0' || h[1] != '0' ||
+				    !((h[2] >= '0' && h[2] <= '1')) ||
+				    !((h[3] >= '0' && h[3] <= '9') || (h[3] >= 'a' && h[3] <= 'f')))
+					return bad(s, "\\u is only for U+0000..U+001F, in lower case");
+				v = (unsigned)(h[2] - '0') << 4 |
+				    (unsigned)(h[3] <= '9' ? h[3] - '0' : h[3] - 'a' + 10);
+				if (v == 8 || v == 9 || v == 10 || v == 12 || v == 13)
+					return bad(s, "\\b \\t \\n \\f \\r have short escapes");
+				if (v == 0 && key)
+					return bad(s, "a member name holds U+0000");
+				s->p += 6;
+			} else if (e && strchr(short_esc, e)) {
+				s->p += 2;
+			} else {
+				return bad(s, "an escape JCS does not write");
+			}
+			continue;
+		}
+		{
+			size_t l = utf8_seq_len(s->p, (size_t)(s->end - s->p));
+			if (!l)
+				return bad(s, "not UTF-8");
+			s->p += l;
+		}
+	}
+	if (s->p >= s->end)
+		return bad(s, "unterminated string");
+	*to = s->p;
+	s->p++;
+	return 0;
+}
+
+/* A canonical integer; *value gets it. */
+static int scan_int(struct scan *s, int64_t *value)
+{
+	bool neg = false;
+	int64_t v = 0;
+	size_t digits = 0;
+
+	if (s->p < s->end && *s->p == '-') {
+		neg = true;
+		s->p++;
+	}
+	if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+		return bad(s, "a value was expected");
+	if (*s->p == '0' && (neg || (s->p + 1 < s->end && s->p[1] >= '0' && s->p[1] <= '9')))
+		return bad(s, "a number with a leading zero, or -0");
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+		if (++digits > 16)
+			return bad(s, "an integer outside +-(2^53-1)");
+		v = v * 10 + (*s->p++ - '0');
+	}
+	if (v > AUDIT_JSON_INT_MAX)
+		return bad(s, "an integer outside +-(2^53-1)");
+	if (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'))
+		return bad(s, "a number with a fraction or exponent (only integers)");
+	*value = neg ? -v : v;
+	return 0;
+}
+
+static int scan_value(struct scan *s, int depth);
+
+static int scan_object(struct scan *s, int depth)
+{
+	const unsigned char *prev = NULL, *from = NULL, *to = NULL;
+	int rc;
+
+	if (depth >= AUDIT_JSON_DEPTH)
+		return bad(s, "nested too deep");
+	s->p++; /* { */
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		rc = scan_string(s, true, &from, &to);
+		if (rc)
+			return rc;
+		if (prev && enc_cmp(prev, from, to + 1) >= 0)
+			return bad(s, "members out of order, or repeated");
+		prev = from;
+		if (s->p >= s->end || *s->p++ != ':')
+			return bad(s, "':' was expected");
+		rc = scan_value(s, depth + 1);
+		if (rc)
+			return rc;
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		return bad(s, "',' or '}' was expected");
+	}
+}
+
+static int scan_value(struct scan *s, int depth)
+{
+	const unsigned char *from, *to;
+	int64_t i;
+	int rc;
+
+	if (s->p >= s->end)
+		return bad(s, "a value was expected");
+	switch (*s->p) {
+	case '{':
+		return scan_object(s, depth);
+	case '[':
+		if (depth >= AUDIT_JSON_DEPTH)
+			return bad(s, "nested too deep");
+		s->p++;
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			return 0;
+		}
+		for (;;) {
+			rc = scan_value(s, depth + 1);
+			if (rc)
+				return rc;
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (s->p < s->end && *s->p == ']') {
+				s->p++;
+				return 0;
+			}
+			return bad(s, "',' or ']' was expected");
+		}
+	case '"':
+		return scan_string(s, false, &from, &to);
+	case 't':
+	case 'f':
+	case 'n': {
+		static const char *const lit[] = { "true", "false", "null" };
+		for (int k = 0; k < 3; k++) {
+			size_t l = strlen(lit[k]);
+			if ((size_t)(s->end - s->p) >= l && !memcmp(s->p, lit[k], l)) {
+				s->p += l;
+				return 0;
+			}
+		}
+		return bad(s, "not a JSON value");
+	}
+	default:
+		return scan_int(s, &i);
+	}
+}
+
+/* The members of an entry in canonical order, and what each must hold. */
+static const struct {
+	const char *name;
+	enum kind kind;
+} sorted_fields[] = {
+	{ "action", K_NAME },	 { "actor", K_NAME },	      { "details", K_OBJECT },
+	{ "request_id", K_OPT_STRING }, { "result", K_NAME }, { "run_id", K_ID },
+	{ "target", K_STRING },	 { "time", K_TIME },	      { "trace_id", K_OPT_STRING },
+};
+
+int audit_entry_check(const void *data, size_t len, struct vend_err *err)
+{
+	struct scan s = { data, (const unsigned char *)data + len, data, err };
+	const unsigned char *from, *to;
+	int rc;
+
+	if (!data)
+		return err_set(err, -EINVAL, "no entry");
+	if (len > AUDIT_ENTRY_MAX)
+		return err_set(err, -E2BIG, "an entry is larger than %zu bytes", AUDIT_ENTRY_MAX);
+	if (len == 0 || *s.p != '{')
+		return bad(&s, "an audit entry is a JSON object");
+	s.p++;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const char *f = sorted_fields[i].name;
+		size_t fl = strlen(f);
+		const unsigned char *v;
+		int64_t n;
+
+		if (i && (s.p >= s.end || *s.p++ != ','))
+			return bad(&s, "',' was expected");
+		if ((size_t)(s.end - s.p) < fl + 3 || s.p[0] != '"' || memcmp(s.p + 1, f, fl) ||
+		    s.p[fl + 1] != '"' || s.p[fl + 2] != ':')
+			return err_set(err, -EINVAL, "not in canonical form at byte %zu: \"%s\" "
+				       "was expected (the members of an entry, in order)",
+				       (size_t)(s.p - s.start), f);
+		s.p += fl + 3;
+		v = s.p;
+		switch (sorted_fields[i].kind) {
+		case K_TIME: {
+			char t[40], canon[40];
+			int64_t ms;
+			rc = scan_string(&s, false, &from, &to);
+			if (rc)
+				return rc;
+			if ((size_t)(to - from) >= sizeof(t))
+				return err_field(err, f, "must be an RFC 3339 time");
+			memcpy(t, from, (size_t)(to - from));
+			t[to - from] = '\0';
+			if (memchr(from, '\\', (size_t)(to - from)) || time_parse(t, &ms) != 0)
+				return err_field(err, f, "must be an RFC 3339 time");
+			time_format(ms, canon, sizeof(canon));
+			if (strcmp(t, canon) != 0)
+				return err_field(err, f, "must be UTC with milliseconds, as \"%s\"",
+						 canon);
+			break;
+		}
+		case K_NAME:
+		case K_STRING:
+			rc = scan_string(&s, false, &from, &to);
+			if (rc)
+				return rc;
+			if (sorted_fields[i].kind == K_NAME && from == to)
+				return err_field(err, f, "must be a non-empty string");
+			break;
+		case K_OPT_STRING:
+			if (s.p < s.end && *s.p == 'n')
+				rc = scan_value(&s, 1);
+			else
+				rc = scan_string(&s, false, &from, &to);
+			if (rc)
+				return rc;
+			if (*v == 'n' && (s.p - v != 4 || memcmp(v, "null", 4)))
+				return err_field(err, f, "must be a string or null");
+			break;
+		case K_ID:
+			if (s.p < s.end && *s.p == 'n') {
+				rc = scan_value(&s, 1);
+				if (rc)
+					return rc;
+				if (s.p - v != 4 || memcmp(v, "null", 4))
+					return err_field(err, f, "must be a non-negative integer or null");
+			} else {
+				if (s.p < s.end && *s.p == '"')
+					return err_field(err, f, "must be a non-negative integer or null");
+				rc = scan_int(&s, &n);
+				if (rc)
+					return rc;
+				if (n < 0)
+					return err_field(err, f, "must be a non-negative integer or null");
+			}
+			break;
+		case K_OBJECT:
+			if (s.p >= s.end || *s.p != '{')
+				return err_field(err, f, "must be an object");
+			rc = scan_object(&s, 1);
+			if (rc)
+				return rc;
+			break;
+		}
+	}
+	if (s.p >= s.end || *s.p != '}')
+		return bad(&s, "'}' was expected (no other members)");
+	s.p++;
+	if (s.p != s.end)
+		return bad(&s, "bytes after the entry");
 	return 0;
 }

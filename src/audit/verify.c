@@ -248,9 +248,7 @@ int audit_verify_entry(struct audit_verifier *v, uint64_t index, const void *dat
 			return fail(v, -EBADMSG, want, err,
 				    "entry %" PRIu64 ": its data and its entry differ (edited?)", want);
 	} else {
-		json_t *j = NULL;
-		rc = audit_entry_decode(data, len, &j, &e);
-		json_decref(j);
+		rc = audit_entry_check(data, len, &e);
 		if (rc) {
 			rc = fail(v, -EBADMSG, want, err,
 				  "entry %" PRIu64 ": its data is not a canonical audit entry "

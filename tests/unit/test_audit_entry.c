@@ -321,11 +321,14 @@ TEST(decode_accepts_only_the_canonical_bytes)
 
 	CHECK_INT(audit_entry_decode(good_bytes, n, &out, NULL), 0);
 	json_decref(out);
+	CHECK_INT(audit_entry_check(good_bytes, n, NULL), 0);
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		char *b = replace(edits[i][0], edits[i][1]);
 		out = NULL;
 		if (audit_entry_decode(b, strlen(b), &out, &err) != -EINVAL)
 			tap_fail(__FILE__, __LINE__, "accepted %s", b);
+		if (audit_entry_check(b, strlen(b), &err) != -EINVAL)
+			tap_fail(__FILE__, __LINE__, "check accepted %s", b);
 		CHECK(out == NULL);
 		free(b);
 	}
@@ -371,7 +374,10 @@ TEST(every_single_byte_edit_is_refused_or_changes_the_entry)
 			memcpy(b, good_bytes, n + 1);
 			b[i] = (char)(b[i] ^ f);
 			out = NULL;
-			if (audit_entry_decode(b, n, &out, NULL) == 0) {
+			/* the scanner and the parser agree on every edit */
+			CHECK_INT(audit_entry_check(b, n, NULL) == 0,
+				  audit_entry_decode(b, n, &out, NULL) == 0);
+			if (out) {
 				/* still canonical: then it is a different entry */
 				CHECK(!json_equal(orig, out));
 				json_decref(out);
@@ -381,4 +387,48 @@ TEST(every_single_byte_edit_is_refused_or_changes_the_entry)
 	CHECK(accepted > 0);
 	json_decref(orig);
 	free(b);
+}
+
+/* The scanner takes what decode takes, for every vector above made an
+ * entry's details. */
+TEST(check_agrees_with_decode_on_the_vectors)
+{
+	static const char *const details[] = {
+		"{\"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\", "
+		"\"literals\": [null, true, false]}",
+		"{\"\\u20ac\": \"Euro Sign\", \"\\r\": \"Carriage Return\", \"\\ufb33\": \"x\", "
+		"\"1\": \"One\", \"\\ud83d\\ude00\": \"E\", \"\\u0080\": \"C\\u007f\", "
+		"\"\\u00f6\": \"o\"}",
+		"{\"\\ue000\": 1, \"\\ud83d\\ude00\": 2, \"\\uffff\": 3, \"\\ud7ff\": 4}",
+		"{\"a\": [0, -1, 9007199254740991, -9007199254740991, {}, [], \"\\u0000\"]}",
+		"{\"ab\": 1, \"a\": 2, \"B\": 3, \"\": 4, \"a\\u0001\": 5, \"a\\\"\": 6}",
+	};
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
+		json_t *e = good_entry(), *d = json_loads(details[i], JSON_ALLOW_NUL, NULL);
+		struct buf b = BUF_INIT;
+		struct vend_err err = VEND_ERR_INIT;
+		CHECK(d != NULL);
+		json_object_set_new(e, "details", d);
+		CHECK_INT(audit_entry_encode(e, &b, NULL), 0);
+		if (audit_entry_check(b.data, b.len, &err))
+			tap_fail(__FILE__, __LINE__, "%s: %s", b.data, err.msg);
+		/* one member swapped with the next: out of order */
+		json_decref(e);
+		buf_release(&b);
+	}
+	/* keys that differ only past a control-character escape */
+	{
+		const char *ok = "{\"action\":\"a\",\"actor\":\"b\",\"details\":{\"a\\u0001\":1,\"a\\u0002\":2},"
+				 "\"request_id\":null,\"result\":\"ok\",\"run_id\":null,\"target\":\"\","
+				 "\"time\":\"2026-11-26T09:23:15.123Z\",\"trace_id\":null}";
+		const char *swapped = "{\"action\":\"a\",\"actor\":\"b\",\"details\":{\"a\\u0002\":2,\"a\\u0001\":1},"
+				      "\"request_id\":null,\"result\":\"ok\",\"run_id\":null,\"target\":\"\","
+				      "\"time\":\"2026-11-26T09:23:15.123Z\",\"trace_id\":null}";
+		json_t *out = NULL;
+		CHECK_INT(audit_entry_check(ok, strlen(ok), NULL), 0);
+		CHECK_INT(audit_entry_decode(ok, strlen(ok), &out, NULL), 0);
+		json_decref(out);
+		CHECK_INT(audit_entry_check(swapped, strlen(swapped), NULL), -EINVAL);
+		CHECK_INT(audit_entry_decode(swapped, strlen(swapped), &out, NULL), -EINVAL);
+	}
 }
