@@ -247,7 +247,7 @@ int note_signer_decode(const char *skey, size_t len, struct note_signer *out,
 	if (!chop_plus(&skey, &len, &name, &nlen) || !chop_plus(&skey, &len, &hex, &hlen) ||
 	    !note_name_valid(name, nlen) || hex8(hex, hlen, &id))
 		return err_set(err, -EINVAL, "a signer key is PRIVATE+KEY+NAME+KEYID+KEY");
-	if (audit__b64_decode(skey, len, key, sizeof(key), &klen))
+	if (audit__b64_decode_secret(skey, len, key, sizeof(key), &klen))
 		return err_set(err, -EINVAL, "signer key: bad base64");
 	if (klen < 1 || key[0] != ALG_ED25519) {
 		err_set(err, -EINVAL, "signer key: unknown algorithm");

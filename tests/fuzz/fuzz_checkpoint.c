@@ -8,13 +8,15 @@
  *
  * Whatever is accepted must be in the one canonical form: a checkpoint
  * re-formats to the same text, a key re-encodes to the same key (hex case
- * aside), and an opened note's text ends in a newline.
+ * aside), and an opened note's text ends in a newline. And on every input,
+ * the two strict base64 decoders (audit_int.h) agree.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include <sodium.h>
 
+#include "audit/audit_int.h"
 #include "audit/checkpoint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,6 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init();
 	if (size == 0)
 		return 0;
+	{
+		uint8_t a[3072], b[3072];
+		size_t na = 0, nb = 0, l = len < 4096 ? len : 4096;
+		int ra = audit__b64_decode(in, l, a, sizeof(a), &na);
+		int rb = audit__b64_decode_secret(in, l, b, sizeof(b), &nb);
+		if (ra != rb || (ra == 0 && (na != nb || memcmp(a, b, na))))
+			__builtin_trap();
+	}
 	switch (data[0] % 4) {
 	case 0: {
 		struct checkpoint c;

@@ -11,6 +11,7 @@
  */
 #include <sodium.h>
 
+#include "audit/audit_int.h"
 #include "audit/checkpoint.h"
 #include "tap.h"
 #include "util/xalloc.h"
@@ -546,4 +547,58 @@ TEST(signed_note_syntax_is_strict)
 	buf_release(&note);
 	buf_release(&x);
 	note_signer_wipe(&s);
+}
+
+/* The fast base64 decoder and the libsodium one (behind its alphabet
+ * check) accept exactly the same strings, with the same bytes; and both
+ * refuse every non-canonical spelling. */
+TEST(base64_decoders_agree)
+{
+	static const char alpha[] = "AQgw/+9Zaz=\xe0\x80 \n-_";
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	uint8_t a[64], b[64];
+	long accepted = 0;
+
+	for (long i = 0; i < 400000; i++) {
+		char s[24];
+		size_t len, na = 0, nb = 0;
+		int ra, rb;
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		len = seed % 17;
+		for (size_t k = 0; k < len; k++) {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			/* mostly letters, so that some strings are valid */
+			s[k] = (seed >> 8) % 8 ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(seed >> 16) % 64]
+					       : alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		if (len >= 2 && (seed >> 30) % 3 == 0)
+			s[len - 1] = '=';
+		if (len >= 2 && (seed >> 33) % 5 == 0)
+			s[len - 2] = '=';
+		ra = audit__b64_decode(s, len, a, sizeof(a), &na);
+		rb = audit__b64_decode_secret(s, len, b, sizeof(b), &nb);
+		if (ra != rb || (ra == 0 && (na != nb || memcmp(a, b, na))))
+			tap_fail(__FILE__, __LINE__, "decoders disagree on %.*s", (int)len, s);
+		accepted += ra == 0;
+	}
+	CHECK(accepted > 1000);
+	/* non-canonical spellings */
+	{
+		const char *bad[] = { "AB==", "AAB=", "A===", "====", "AA=A", "AA==AA==", "AAA",
+				      "AAA\xe0", "AA\n=", "AA= =", "" };
+		size_t n;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			CHECK_INT(audit__b64_decode(bad[i], strlen(bad[i]), a, sizeof(a), &n), -EINVAL);
+			CHECK_INT(audit__b64_decode_secret(bad[i], strlen(bad[i]), a, sizeof(a), &n),
+				  -EINVAL);
+		}
+		CHECK_INT(audit__b64_decode("YWJj", 4, a, sizeof(a), &n), 0);
+		CHECK_INT(n, 3);
+		CHECK(!memcmp(a, "abc", 3));
+		CHECK_INT(audit__b64_decode("YWI=", 4, a, sizeof(a), &n), 0);
+		CHECK_INT(n, 2);
+		CHECK_INT(audit__b64_decode("YQ==", 4, a, sizeof(a), &n), 0);
+		CHECK_INT(n, 1);
+		CHECK_INT(audit__b64_decode("YWJj", 4, a, 2, &n), -EINVAL); /* no room */
+	}
 }
