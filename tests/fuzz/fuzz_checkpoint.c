@@ -57,11 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	{
-		uint8_t a[3072], b[3072];
+		uint8_t da[3072], db[3072];
 		size_t na = 0, nb = 0, l = len < 4096 ? len : 4096;
-		int ra = audit__b64_decode(in, l, a, sizeof(a), &na);
-		int rb = audit__b64_decode_secret(in, l, b, sizeof(b), &nb);
-		if (ra != rb || (ra == 0 && (na != nb || memcmp(a, b, na))))
+		int ra = audit__b64_decode(in, l, da, sizeof(da), &na);
+		int rb = audit__b64_decode_secret(in, l, db, sizeof(db), &nb);
+		if (ra != rb || (ra == 0 && (na != nb || memcmp(da, db, na))))
 			__builtin_trap();
 	}
 	switch (data[0] % 4) {
