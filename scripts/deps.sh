@@ -10,8 +10,9 @@ BUILD_PKGS="gcc make pkg-config
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
 	libsqlite3-dev libpq-dev libsodium-dev libpcre2-dev"
 # Used by the test suite and at run time: the sandbox, a throwaway
-# PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores.
-TEST_PKGS="bubblewrap sqlite3 curl jq"
+# PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
+# the tz database (/usr/share/zoneinfo) for time zones in CEL and cron.
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

@@ -161,8 +161,6 @@ void cel__b64_encode(const unsigned char *p, size_t n, struct buf *b);
 #define CEL__DUR_MAX (315576000000LL) /* 10000 years of seconds */
 int cel__parse_timestamp(const char *s, size_t n, int64_t *sec, int32_t *nsec);
 int cel__parse_duration(const char *s, size_t n, int64_t *sec, int32_t *nsec);
-void cel__civil_from_days(int64_t z, int64_t *y, int *m, int *d);
-int64_t cel__days_from_civil(int64_t y, int m, int d);
 
 /* ---- syntax tree ---- */
 
@@ -338,7 +336,7 @@ const struct cel_value *cel__act_find(const struct cel_activation *act,
 
 #define CEL__REGEX_CACHE 8
 #define CEL__TZ_CACHE 8
-struct cel__tz;
+struct tz;
 void cel__ctx_tz_release(struct cel_ctx *ctx);
 struct cel__regex_cache {
 	char *pat;
@@ -358,7 +356,7 @@ struct cel_ctx {
 	void *match_ctx;   /* pcre2_match_context_8 */
 	struct cel__regex_cache re[CEL__REGEX_CACHE];
 	unsigned re_next;
-	struct cel__tz *tz[CEL__TZ_CACHE]; /* zones read so far (cel_time.c) */
+	struct tz *tz[CEL__TZ_CACHE]; /* zones used so far, references (cel_time.c) */
 	unsigned tz_next;
 };
 

@@ -26,6 +26,34 @@ int cli_common_opt(struct cli *c, int opt, const char *arg)
 	}
 }
 
+int cli_options(struct cli *c, int argc, char **argv, const char *shortopts,
+		const struct option *opts, const char *usage, cli_opt_fn fn, void *ctx)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int common = cli_common_opt(c, opt, optarg);
+		if (common < 0)
+			return 2;
+		if (common)
+			continue;
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (opt != '?' && fn) {
+			int code = fn(ctx, opt, optarg);
+			if (code)
+				return code;
+			continue;
+		}
+		fputs(usage, stderr);
+		return 2;
+	}
+	return -1;
+}
+
 int cli_connect(struct cli *c)
 {
 	struct vend_err err = VEND_ERR_INIT;

@@ -30,6 +30,20 @@ struct cli {
 /* Handles a common option; returns 1 if it was one, 0 if not, -1 on a bad
  * value (message printed). */
 int cli_common_opt(struct cli *c, int opt, const char *arg);
+
+/* A command's own option: 0, or an exit code to stop with (after printing
+ * why). */
+typedef int (*cli_opt_fn)(void *ctx, int opt, const char *arg);
+
+/*
+ * Parses argv with getopt_long: the common options (CLI_COMMON_OPTS in
+ * opts; shortopts includes "o:h") and, through fn (may be NULL), the
+ * command's own. Returns -1 when the command goes on with its operands
+ * from optind, or the exit code to return now: 0 after --help (usage on
+ * stdout), 2 for a bad option (usage on stderr).
+ */
+int cli_options(struct cli *c, int argc, char **argv, const char *shortopts,
+		const struct option *opts, const char *usage, cli_opt_fn fn, void *ctx);
 /* Resolves server and token and sets up the client. Exit code on error. */
 int cli_connect(struct cli *c);
 void cli_close(struct cli *c);

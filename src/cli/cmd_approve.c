@@ -37,23 +37,11 @@ int cmd_approvals(int argc, char **argv)
 	struct vend_err err = VEND_ERR_INIT;
 	json_t *resp = NULL, *g;
 	size_t i;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'h') {
-			fputs(approvals_usage, stdout);
-			code = 0;
-		} else {
-			fputs(approvals_usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, approvals_usage, NULL, NULL)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (optind != argc) {
 		code = cli_usage_error("approvals", "takes no arguments");
 		goto out;
@@ -103,6 +91,12 @@ out:
 	return code;
 }
 
+static int on_comment(void *ctx, int opt, const char *arg)
+{
+	*(const char **)ctx = arg; /* the only option: -m/--comment */
+	return 0;
+}
+
 static int vote(int argc, char **argv, bool approve)
 {
 	static const struct option opts[] = {
@@ -117,27 +111,12 @@ static int vote(int argc, char **argv, bool approve)
 	json_t *body = NULL, *run = NULL;
 	char path[96];
 	int64_t id;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'm') {
-			comment = optarg;
-			continue;
-		}
-		if (opt == 'h') {
-			fputs(vote_usage, stdout);
-			code = 0;
-		} else {
-			fputs(vote_usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "m:o:h", opts, vote_usage, on_comment,
+				&comment)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (optind != argc - 1) {
 		code = cli_usage_error(cmd, "which run? e.g. vend %s 12", cmd);
 		goto out;

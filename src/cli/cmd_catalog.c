@@ -21,7 +21,7 @@ int cmd_catalog(int argc, char **argv)
 	struct catalog_files fs = { 0 };
 	json_t *body = NULL, *resp = NULL, *t;
 	size_t i;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
 	if (argc < 2 || strcmp(argv[1], "sync")) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -33,21 +33,9 @@ int cmd_catalog(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-		} else {
-			fputs(usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (optind != argc - 1) {
 		code = cli_usage_error("catalog sync", "which directory? e.g. vend catalog sync ./catalog");
 		goto out;

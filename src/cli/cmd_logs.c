@@ -24,6 +24,23 @@ static void print_json_lines(json_t *page)
 		cli_print_json(l);
 }
 
+struct logs_opts {
+	bool follow, raw, ts;
+};
+
+static int on_opt(void *ctx, int opt, const char *arg)
+{
+	struct logs_opts *o = ctx;
+
+	if (opt == 'f')
+		o->follow = true;
+	else if (opt == 'r')
+		o->raw = true;
+	else
+		o->ts = true;
+	return 0;
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -35,31 +52,18 @@ int cmd_logs(int argc, char **argv)
 	};
 	struct cli c = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
-	bool follow = false, raw = false, ts = false;
+	struct logs_opts o = { 0 };
+	bool follow, raw, ts;
 	json_t *page = NULL, *final = NULL;
 	int64_t id;
-	int opt, rc, code = 2;
+	int rc, code;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "fo:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		switch (opt) {
-		case 'f': follow = true; break;
-		case 'r': raw = true; break;
-		case 't': ts = true; break;
-		case 'h':
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "fo:h", opts, usage, on_opt, &o)) >= 0)
+		goto out;
+	code = 2;
+	follow = o.follow;
+	raw = o.raw;
+	ts = o.ts;
 	if (optind != argc - 1) {
 		code = cli_usage_error("logs", "which run? e.g. vend logs 12");
 		goto out;

@@ -33,6 +33,49 @@ static const char usage[] =
 	"\n"
 	"Example: vend run hello -p name=world --follow\n";
 
+struct run_opts {
+	json_t *params;
+	const char *version, *key, *break_glass;
+	bool wait, follow, dry;
+};
+
+/* -p NAME=VALUE: values go as strings; the server converts them to the
+ * parameter's type. */
+static int add_param(json_t *params, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[256];
+	size_t n;
+
+	if (!eq || eq == arg)
+		return cli_usage_error("run", "-p takes NAME=VALUE, not %s", arg);
+	n = (size_t)(eq - arg);
+	if (n >= sizeof(name))
+		return cli_usage_error("run", "parameter name too long");
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	json_object_set_new(params, name, json_string(eq + 1));
+	if (!json_object_get(params, name))
+		return cli_usage_error("run", "the value of %s is not UTF-8", name);
+	return 0;
+}
+
+static int on_opt(void *ctx, int opt, const char *arg)
+{
+	struct run_opts *o = ctx;
+
+	switch (opt) {
+	case 'p': return add_param(o->params, arg);
+	case 'V': o->version = arg; break;
+	case 'w': o->wait = true; break;
+	case 'f': o->follow = true; break;
+	case 'n': o->dry = true; break;
+	case 'k': o->key = arg; break;
+	case 'B': o->break_glass = arg; break;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -48,57 +91,14 @@ int cmd_run(int argc, char **argv)
 	};
 	struct cli c = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
-	json_t *params = json_object(), *body = NULL, *run = NULL, *final = NULL;
-	const char *version = NULL, *key = NULL, *template, *break_glass = NULL;
-	bool wait = false, follow = false, dry = false;
-	int opt, rc, code = 2;
+	struct run_opts o = { .params = json_object() };
+	json_t *body = NULL, *run = NULL, *final = NULL;
+	const char *template;
+	int rc, code;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:fo:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		switch (opt) {
-		case 'p': {
-			const char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg) {
-				code = cli_usage_error("run", "-p takes NAME=VALUE, not %s", optarg);
-				goto out;
-			}
-			{
-				char name[256];
-				size_t n = (size_t)(eq - optarg);
-				if (n >= sizeof(name)) {
-					code = cli_usage_error("run", "parameter name too long");
-					goto out;
-				}
-				memcpy(name, optarg, n);
-				name[n] = '\0';
-				json_object_set_new(params, name, json_string(eq + 1));
-				if (!json_object_get(params, name)) {
-					code = cli_usage_error("run", "the value of %s is not UTF-8", name);
-					goto out;
-				}
-			}
-			break;
-		}
-		case 'V': version = optarg; break;
-		case 'w': wait = true; break;
-		case 'f': follow = true; break;
-		case 'n': dry = true; break;
-		case 'k': key = optarg; break;
-		case 'B': break_glass = optarg; break;
-		case 'h':
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "p:fo:h", opts, usage, on_opt, &o)) >= 0)
+		goto out;
+	code = 2;
 	if (optind != argc - 1) {
 		code = cli_usage_error("run", optind >= argc ? "which template? e.g. vend run hello"
 							     : "one template at a time");
@@ -107,25 +107,25 @@ int cmd_run(int argc, char **argv)
 	template = argv[optind];
 	if ((code = cli_connect(&c)))
 		goto out;
-	body = json_pack("{s:s, s:O}", "template", template, "params", params);
-	if (version)
-		json_object_set_new(body, "version", json_string(version));
-	if (dry)
+	body = json_pack("{s:s, s:O}", "template", template, "params", o.params);
+	if (o.version)
+		json_object_set_new(body, "version", json_string(o.version));
+	if (o.dry)
 		json_object_set_new(body, "dry_run", json_true());
-	if (break_glass)
-		json_object_set_new(body, "break_glass", json_pack("{s:s}", "reason", break_glass));
+	if (o.break_glass)
+		json_object_set_new(body, "break_glass", json_pack("{s:s}", "reason", o.break_glass));
 	{
 		char hdr[400];
 		const char *headers[] = { hdr, NULL };
-		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key ? key : "");
-		rc = client_call(&c.api, "POST", "/api/v1/runs", body, key ? headers : NULL, NULL,
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", o.key ? o.key : "");
+		rc = client_call(&c.api, "POST", "/api/v1/runs", body, o.key ? headers : NULL, NULL,
 				 &run, &err);
 	}
 	if (rc) {
 		code = cli_fail(&err, rc);
 		goto out;
 	}
-	if (dry) {
+	if (o.dry) {
 		if (c.json) {
 			cli_print_json(run);
 		} else {
@@ -137,7 +137,7 @@ int cmd_run(int argc, char **argv)
 		code = 0;
 		goto out;
 	}
-	if (!wait && !follow) {
+	if (!o.wait && !o.follow) {
 		const char *state = json_string_value(json_object_get(run, "state"));
 		if (c.json)
 			cli_print_json(run);
@@ -148,10 +148,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	{
-		struct follow_opts fo = { .print_logs = follow, .prefix = true };
+		struct follow_opts fo = { .print_logs = o.follow, .prefix = true };
 		int64_t id = json_integer_value(json_object_get(run, "id"));
 		fo.color = cli_is_tty(1);
-		if (follow && !c.json)
+		if (o.follow && !c.json)
 			printf("run %" PRId64 " of %s\n", id, template);
 		final = cli_follow(&c, id, &fo, &err);
 		if (!final) {
@@ -171,14 +171,14 @@ int cmd_run(int argc, char **argv)
 			cli_print_json(run);
 		} else {
 			/* On a terminal, --follow ends with the steps at a glance. */
-			if (follow && fo.color)
+			if (o.follow && fo.color)
 				render_steps(stdout, run, true);
 			render_run_summary(stdout, run, fo.color);
 		}
 		code = cli_run_exit_code(json_string_value(json_object_get(run, "state")));
 	}
 out:
-	json_decref(params);
+	json_decref(o.params);
 	json_decref(body);
 	json_decref(run);
 	json_decref(final);

@@ -16,6 +16,31 @@ static const char usage[] =
 	"  --mine            only runs I requested\n"
 	"  --limit N         at most N runs (default 20, at most 1000)\n";
 
+struct runs_opts {
+	const char *state, *tpl, *cursor;
+	bool mine;
+	long limit;
+};
+
+static int on_opt(void *ctx, int opt, const char *arg)
+{
+	struct runs_opts *o = ctx;
+	char *end;
+
+	switch (opt) {
+	case 's': o->state = arg; break;
+	case 't': o->tpl = arg; break;
+	case 'm': o->mine = true; break;
+	case 'c': o->cursor = arg; break;
+	case 'l':
+		o->limit = strtol(arg, &end, 10);
+		if (*end || o->limit < 1 || o->limit > 1000)
+			return cli_usage_error("runs", "--limit takes 1 to 1000");
+		break;
+	}
+	return 0;
+}
+
 int cmd_runs(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -29,64 +54,36 @@ int cmd_runs(int argc, char **argv)
 	};
 	struct cli c = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
-	const char *state = NULL, *tpl = NULL, *cursor = NULL;
-	bool mine = false;
-	long limit = 20;
+	struct runs_opts o = { .limit = 20 };
 	json_t *resp = NULL, *r;
 	char *path = NULL, *q;
 	struct buf b = BUF_INIT;
 	size_t i;
-	int opt, code = 2, rc;
+	int code, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		char *end;
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		switch (opt) {
-		case 's': state = optarg; break;
-		case 't': tpl = optarg; break;
-		case 'm': mine = true; break;
-		case 'c': cursor = optarg; break;
-		case 'l':
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 1 || limit > 1000) {
-				code = cli_usage_error("runs", "--limit takes 1 to 1000");
-				goto out;
-			}
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, on_opt, &o)) >= 0)
+		goto out;
+	code = 2;
 	if (optind != argc) {
 		code = cli_usage_error("runs", "unexpected argument %s", argv[optind]);
 		goto out;
 	}
 	if ((code = cli_connect(&c)))
 		goto out;
-	buf_printf(&b, "/api/v1/runs?limit=%ld", limit);
-	if (state && (q = client_escape(state))) {
+	buf_printf(&b, "/api/v1/runs?limit=%ld", o.limit);
+	if (o.state && (q = client_escape(o.state))) {
 		buf_printf(&b, "&state=%s", q);
 		free(q);
 	}
-	if (tpl && (q = client_escape(tpl))) {
+	if (o.tpl && (q = client_escape(o.tpl))) {
 		buf_printf(&b, "&template=%s", q);
 		free(q);
 	}
-	if (cursor && (q = client_escape(cursor))) {
+	if (o.cursor && (q = client_escape(o.cursor))) {
 		buf_printf(&b, "&cursor=%s", q);
 		free(q);
 	}
-	if (mine)
+	if (o.mine)
 		buf_adds(&b, "&mine=1");
 	path = buf_detach(&b, NULL);
 	rc = client_call(&c.api, "GET", path, NULL, NULL, NULL, &resp, &err);

@@ -17,23 +17,11 @@ int cmd_show(int argc, char **argv)
 	json_t *run = NULL;
 	char path[64];
 	int64_t id;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-		} else {
-			fputs(usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (optind != argc - 1) {
 		code = cli_usage_error("show", "which run? e.g. vend show 12");
 		goto out;

@@ -80,6 +80,12 @@ static void show_steps(json_t *t, const char *key)
 	}
 }
 
+static int on_version(void *ctx, int opt, const char *arg)
+{
+	*(const char **)ctx = arg; /* the only option: --version */
+	return 0;
+}
+
 static int remote(int argc, char **argv, bool list)
 {
 	static const struct option opts[] = {
@@ -93,27 +99,11 @@ static int remote(int argc, char **argv, bool list)
 	json_t *resp = NULL, *t;
 	char *name = NULL, *path = NULL;
 	size_t i;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'V') {
-			version = optarg;
-			continue;
-		}
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-		} else {
-			fputs(usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, on_version, &version)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (list ? optind != argc : optind != argc - 1) {
 		code = cli_usage_error(list ? "template list" : "template show",
 				       list ? "takes no arguments" : "which template?");

@@ -21,6 +21,24 @@ static const char usage[] =
 	"\n"
 	"Example: vend token create alice --role operator --team payments --expires 30d\n";
 
+struct create_opts {
+	json_t *roles, *teams;
+	const char *expires;
+};
+
+static int on_create_opt(void *ctx, int opt, const char *arg)
+{
+	struct create_opts *co = ctx;
+
+	if (opt == 'r')
+		json_array_append_new(co->roles, json_string(arg));
+	else if (opt == 't')
+		json_array_append_new(co->teams, json_string(arg));
+	else
+		co->expires = arg;
+	return 0;
+}
+
 static int create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -33,29 +51,14 @@ static int create(int argc, char **argv)
 	struct cli c = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
 	json_t *roles = json_array(), *teams = json_array(), *body = NULL, *resp = NULL;
-	const char *expires = NULL;
-	int opt, rc, code = 2;
+	struct create_opts co = { roles, teams, NULL };
+	const char *expires;
+	int rc, code;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		switch (opt) {
-		case 'r': json_array_append_new(roles, json_string(optarg)); break;
-		case 't': json_array_append_new(teams, json_string(optarg)); break;
-		case 'e': expires = optarg; break;
-		case 'h':
-			fputs(usage, stdout);
-			code = 0;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, on_create_opt, &co)) >= 0)
+		goto out;
+	code = 2;
+	expires = co.expires;
 	if (optind != argc - 1) {
 		code = cli_usage_error("token create", "give one NAME");
 		goto out;
@@ -111,23 +114,11 @@ static int list_or_revoke(int argc, char **argv, bool list)
 	json_t *resp = NULL, *t;
 	char *path = NULL;
 	size_t i;
-	int opt, rc, code = 2;
+	int rc, code = 2;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int common = cli_common_opt(&c, opt, optarg);
-		if (common < 0)
-			goto out;
-		if (common)
-			continue;
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			code = 0;
-		} else {
-			fputs(usage, stderr);
-		}
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
 		goto out;
-	}
+	code = 2;
 	if (list ? optind != argc : optind != argc - 1) {
 		code = cli_usage_error(list ? "token list" : "token revoke",
 				       list ? "takes no arguments" : "give one NAME");

@@ -11,6 +11,7 @@ static void governance_free(struct governance *g)
 	for (size_t i = 0; i < g->n_envs; i++)
 		environment_free(g->envs[i]);
 	free(g->envs);
+	policy_bundle_free(g->policies);
 	json_decref(g->docs);
 	free(g);
 }
@@ -19,21 +20,32 @@ int governance_build(const struct doc_row *docs, size_t n, struct governance **o
 		     struct diags *d)
 {
 	struct governance *g = XNEW(struct governance, 1);
-	size_t before = d->n;
+	struct policy_source *ps = XNEW(struct policy_source, n + 1);
+	json_t **parsed = XNEW(json_t *, n + 1);
+	size_t before = d->n, np = 0;
 
 	g->envs = XNEW(struct environment *, n + 1);
 	g->docs = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *doc = json_loads(docs[i].doc, 0, NULL);
+		json_t *doc = parsed[i] = json_loads(docs[i].doc, 0, NULL);
 		json_array_append_new(g->docs, json_pack("{s:s, s:s, s:s}", "kind", docs[i].kind,
 							 "name", docs[i].name, "path", docs[i].path));
 		if (!strcmp(docs[i].kind, "Environment")) {
 			struct environment *e;
 			if (environment_from_json(doc, docs[i].path, &e, d) == 0)
 				g->envs[g->n_envs++] = e;
+		} else if (!strcmp(docs[i].kind, "Policy")) {
+			ps[np].doc = doc;
+			ps[np].path = docs[i].path;
+			np++;
 		}
-		json_decref(doc);
 	}
+	/* Compiled once per catalog; every request evaluates this bundle. */
+	policy_bundle_compile(ps, np, &g->policies, d);
+	for (size_t i = 0; i < n; i++)
+		json_decref(parsed[i]);
+	free(parsed);
+	free(ps);
 	if (d->n > before) {
 		governance_free(g);
 		return -EINVAL;
@@ -57,9 +69,12 @@ struct governance *governance_acquire(struct vend_ctx *ctx)
 
 	pthread_mutex_lock(&ctx->gov_lock);
 	if (!ctx->gov) {
+		struct diags d = DIAGS_INIT;
 		ctx->gov = XNEW(struct governance, 1);
 		ctx->gov->docs = json_array();
 		ctx->gov->refs = 1;
+		policy_bundle_compile(NULL, 0, &ctx->gov->policies, &d); /* empty */
+		diags_free(&d);
 	}
 	g = ctx->gov;
 	g->refs++;

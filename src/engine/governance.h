@@ -10,12 +10,14 @@
 
 #include "engine/ctx.h"
 #include "policy/environment.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "util/diag.h"
 
 struct governance {
 	struct environment **envs;
 	size_t n_envs;
+	struct policy_bundle *policies; /* every Policy document, compiled */
 	json_t *docs;         /* [{kind, name, path}] of every document */
 	int refs;             /* guarded by the context's lock */
 };

@@ -1,8 +1,8 @@
 /*
  * Judging a request: what the catalog's rules say about one run before it
- * runs — a freeze of its environment, the approvals its environment needs
- * (and, with policies, every rule that fired). One function, so that a
- * dry run shows exactly what a real request will meet.
+ * runs — a freeze of its environment, the approvals its environment needs,
+ * and every policy rule (deny, require_approval, warn). One function, so
+ * that a dry run shows exactly what a real request will meet.
  */
 #include "engine/engine_int.h"
 #include "engine/governance.h"
@@ -13,6 +13,82 @@ void verdict_free(struct verdict *v)
 	json_decref(v->decisions);
 	json_decref(v->gates);
 	memset(v, 0, sizeof(*v));
+}
+
+/* The policy input of DESIGN §4. Parts vend does not know yet (artifact,
+ * cost) are left out: the policy module gives them neutral values. */
+static json_t *policy_input(const struct judge_input *in, const struct environment *env,
+			    bool frozen)
+{
+	char now[40];
+
+	time_format(now_ms(), now, sizeof(now));
+	return json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:O, s:{s:s, s:O, s:O}, "
+			 "s:{s:s, s:b, s:b}, s:s}",
+			 "run", "template", in->t->name, "version", in->t->version, "environment",
+			 in->environment ? in->environment : "", "lock", in->lock ? in->lock : "",
+			 "requester", in->requester->name,
+			 "params", in->params ? in->params : json_object(),
+			 "user", "name", in->requester->name, "roles", in->requester->role_names,
+			 "teams", in->requester->teams,
+			 "env", "name", in->environment ? in->environment : "", "protected",
+			 env && env->protected_, "frozen", frozen, "now", now);
+}
+
+/* Adds the policy decisions to out: a deny refuses the request, a
+ * require_approval opens a gate, every decision is kept with the bundle's
+ * hash and the rule it came from. */
+static int judge_policies(const struct governance *g, const struct judge_input *in,
+			  const struct environment *env, bool frozen, struct verdict *out)
+{
+	struct policy_result r = { 0 };
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *input = policy_input(in, env, frozen), *all;
+	size_t i;
+	json_t *d;
+	int rc = policy_evaluate(g->policies, input, &r, &err);
+
+	json_decref(input);
+	if (rc) {
+		/* The input is ours; a bad one is a vend bug. Fail closed. */
+		snprintf(out->reason, sizeof(out->reason), "policies could not be evaluated: %s",
+			 err.msg);
+		err_free(&err);
+		return 0;
+	}
+	all = policy_result_to_json(&r);
+	json_array_foreach(json_object_get(all, "decisions"), i, d) {
+		json_object_set_new(d, "source", json_string("policy"));
+		json_object_set_new(d, "bundle", json_string(r.bundle));
+		json_array_append(out->decisions, d);
+	}
+	json_decref(all);
+	for (size_t k = 0; k < r.n_decisions; k++) {
+		const struct policy_decision *pd = &r.decisions[k];
+		char source[160];
+		if (!pd->fired)
+			continue;
+		if (pd->effect == POLICY_DENY && !out->reason[0]) {
+			snprintf(out->reason, sizeof(out->reason), "denied by policy %s: %s%s%s%s",
+				 pd->policy, pd->message ? pd->message : pd->expr,
+				 pd->error ? " (the rule failed to evaluate: " : "",
+				 pd->error ? pd->error : "", pd->error ? ")" : "");
+		} else if (pd->effect == POLICY_REQUIRE_APPROVAL) {
+			json_t *approvers = json_array();
+			for (size_t a = 0; a < pd->n_approvers; a++)
+				json_array_append_new(approvers, json_string(pd->approvers[a]));
+			snprintf(source, sizeof(source), "policy:%s#%zu", pd->policy, pd->rule);
+			json_array_append_new(out->gates,
+					      json_pack("{s:s, s:o, s:i, s:b, s:I, s:s?}", "source",
+							source, "approvers", approvers, "count",
+							pd->count, "allow_self_approval",
+							env && env->allow_self_approval, "expires_ms",
+							(json_int_t)(pd->expires_ms > 0 ? pd->expires_ms : 0),
+							"message", pd->message));
+		}
+	}
+	policy_result_release(&r);
+	return 0;
 }
 
 int engine__judge(struct vend_ctx *ctx, const struct judge_input *in, struct verdict *out)
@@ -48,6 +124,7 @@ int engine__judge(struct vend_ctx *ctx, const struct judge_input *in, struct ver
 						"message", msg));
 	}
 	out->allow_self = env && env->allow_self_approval;
+	judge_policies(g, in, env, w != NULL, out);
 	governance_release(ctx, g);
 	return 0;
 }

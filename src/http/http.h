@@ -117,6 +117,8 @@ int api_jobs_complete(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_create(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);
+int api_policies_list(struct http_req *, struct http_resp *, struct vend_err *);
+int api_policies_evaluate(struct http_req *, struct http_resp *, struct vend_err *);
 int api_whoami(struct http_req *, struct http_resp *, struct vend_err *);
 
 #endif

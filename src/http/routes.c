@@ -37,6 +37,10 @@ const struct http_route http_routes[] = {
 	{ "POST", "/api/v1/catalog", api_catalog_sync, ADMINS, HTTP_MAX_CATALOG,
 	  "replace the catalog" },
 
+	{ "GET", "/api/v1/policies", api_policies_list, USERS, 0, "the policies in force" },
+	{ "POST", "/api/v1/policies/evaluate", api_policies_evaluate, USERS, 0,
+	  "what the policies say about an input" },
+
 	{ "POST", "/api/v1/tokens", api_tokens_create, ADMINS, 0, "create a token" },
 	{ "GET", "/api/v1/tokens", api_tokens_list, ADMINS, 0, "list tokens" },
 	{ "DELETE", "/api/v1/tokens/{name}", api_tokens_revoke, ADMINS, 0, "revoke a token" },

@@ -1,6 +1,7 @@
 /* Environment documents: parsing and freeze windows (see environment.h). */
 #include "policy/environment.h"
 #include "util/duration.h"
+#include "util/window.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -13,7 +14,7 @@ void environment_free(struct environment *e)
 	json_decref(e->approvers);
 	for (size_t i = 0; i < e->n_freeze; i++) {
 		free(e->freeze[i].cron);
-		free(e->freeze[i].timezone);
+		tz_put(e->freeze[i].zone);
 		free(e->freeze[i].reason);
 	}
 	free(e->freeze);
@@ -69,8 +70,26 @@ static void parse_window(json_t *w, size_t i, const char *path, struct freeze_wi
 	keys_ok(w, keys, where, path, d);
 	out->reason = xstrdup(reason ? reason : "freeze window");
 	if (cron) {
-		diags_add(d, path, 0, 0, "%s: cron freeze windows are not supported yet; use start "
-					 "and end", where);
+		const char *dur = json_string_value(json_object_get(w, "duration"));
+		const char *zone = json_string_value(json_object_get(w, "timezone"));
+		struct vend_err err = VEND_ERR_INIT;
+		long long ms;
+
+		if (start || end)
+			diags_add(d, path, 0, 0, "%s: give either start and end, or cron and "
+						 "duration", where);
+		if (cron_parse(cron, &out->schedule, &err))
+			diags_add(d, path, 0, 0, "%s.cron: %s", where, err.msg);
+		else
+			out->cron = xstrdup(cron);
+		err_free(&err);
+		if (!dur || duration_parse_ms(dur, &ms) || ms <= 0)
+			diags_add(d, path, 0, 0, "%s.duration must be a duration such as 63h", where);
+		else
+			out->duration_ms = ms;
+		if (zone && tz_get(zone, &out->zone, &err))
+			diags_add(d, path, 0, 0, "%s.timezone: %s", where, err.msg);
+		err_free(&err);
 		return;
 	}
 	if (!start || !end || time_parse(start, &out->start_ms) || time_parse(end, &out->end_ms)) {
@@ -156,9 +175,18 @@ int environment_frozen(const struct environment *e, int64_t now, const struct fr
 {
 	for (size_t i = 0; e && i < e->n_freeze; i++) {
 		const struct freeze_window *f = &e->freeze[i];
+		int64_t start, end;
 		if (!f->cron && now >= f->start_ms && now < f->end_ms) {
 			*w = f;
 			*until = f->end_ms;
+			return 1;
+		}
+		/* A recurring window: active if its last start is within its
+		 * duration of now (src/util/window.c). */
+		if (f->cron && window_active(&f->schedule, f->zone, f->duration_ms, now, &start,
+					     &end) == 1) {
+			*w = f;
+			*until = end;
 			return 1;
 		}
 	}
@@ -174,6 +202,14 @@ json_t *environment_to_json(const struct environment *e)
 	for (size_t i = 0; i < e->n_freeze; i++) {
 		const struct freeze_window *f = &e->freeze[i];
 		char s[40], t[40];
+		if (f->cron) {
+			duration_format(f->duration_ms, t, sizeof(t));
+			json_array_append_new(freeze, json_pack("{s:s, s:s, s:s, s:s}", "cron",
+								f->cron, "duration", t, "timezone",
+								f->zone ? tz_name(f->zone) : "UTC",
+								"reason", f->reason));
+			continue;
+		}
 		time_format(f->start_ms, s, sizeof(s));
 		time_format(f->end_ms, t, sizeof(t));
 		json_array_append_new(freeze, json_pack("{s:s, s:s, s:s}", "start", s, "end", t,

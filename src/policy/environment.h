@@ -11,14 +11,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/cron.h"
 #include "util/diag.h"
+#include "util/tz.h"
 
 #define ENV_MAX_FREEZE 100
 
 struct freeze_window {
 	int64_t start_ms, end_ms; /* absolute window [start, end), or 0, 0 */
 	char *cron;               /* recurring window start (5-field cron), or NULL */
-	char *timezone;           /* for cron; NULL = UTC */
+	struct cron schedule;     /* cron, parsed */
+	struct tz *zone;          /* for cron; NULL = UTC; a reference */
 	int64_t duration_ms;      /* for cron */
 	char *reason;
 };

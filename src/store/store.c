@@ -294,3 +294,59 @@ char *store__str(struct store_tx *tx, struct store_stmt *s, int col)
 		return NULL;
 	return xstrdup(tx->st->ops->col_text(s, col));
 }
+
+int store__one(struct store_tx *tx, struct store_stmt *s, store_read_fn read, void *out)
+{
+	int rc = store__step(tx, s);
+
+	if (rc == 1) {
+		read(tx, s, out);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store__all(struct store_tx *tx, struct store_stmt *s, size_t elem, store_read_fn read,
+	       void (*free_row)(void *row), void **out, size_t *n)
+{
+	char *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	while ((rc = store__step(tx, s)) == 1) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * elem);
+		}
+		memset(v + cnt * elem, 0, elem);
+		read(tx, s, v + cnt * elem);
+		cnt++;
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		for (size_t i = 0; free_row && i < cnt; i++)
+			free_row(v + i * elem);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store__int1(struct store_tx *tx, struct store_stmt *s, int64_t *out)
+{
+	int rc = store__step(tx, s);
+
+	if (rc == 1) {
+		*out = store__int(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}

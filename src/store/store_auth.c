@@ -16,30 +16,30 @@ void token_row_free(struct token_row *r)
 
 #define TOKEN_COLS "id, name, hash, roles, teams, created_at, expires_at, revoked_at"
 
-static int one_token(struct store_tx *tx, struct store_stmt *s, struct token_row *r)
+static void read_token(struct store_tx *tx, struct store_stmt *s, void *out)
 {
-	int rc = store__step(tx, s);
-	if (rc == 1) {
-		memset(r, 0, sizeof(*r));
-		r->id = store__int(tx, s, 0);
-		r->name = store__str(tx, s, 1);
-		r->hash = store__str(tx, s, 2);
-		r->roles = store__str(tx, s, 3);
-		r->teams = store__str(tx, s, 4);
-		r->created_at = store__int(tx, s, 5);
-		r->expires_at = store__int(tx, s, 6);
-		r->revoked_at = store__int(tx, s, 7);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	struct token_row *r = out;
+
+	memset(r, 0, sizeof(*r));
+	r->id = store__int(tx, s, 0);
+	r->name = store__str(tx, s, 1);
+	r->hash = store__str(tx, s, 2);
+	r->roles = store__str(tx, s, 3);
+	r->teams = store__str(tx, s, 4);
+	r->created_at = store__int(tx, s, 5);
+	r->expires_at = store__int(tx, s, 6);
+	r->revoked_at = store__int(tx, s, 7);
+}
+
+static void free_token(void *r)
+{
+	token_row_free(r);
 }
 
 int store_token_put(struct store_tx *tx, const struct token_row *r, int64_t *id)
 {
 	struct store_stmt *s;
+	int64_t unused;
 	int rc = store__stmt(tx,
 			     "INSERT INTO tokens (name, hash, roles, teams, created_at, expires_at) "
 			     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
@@ -50,65 +50,30 @@ int store_token_put(struct store_tx *tx, const struct token_row *r, int64_t *id)
 			     r->created_at ? r->created_at : now_ms(), r->expires_at);
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		if (id)
-			*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, id ? id : &unused);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_token_by_hash(struct store_tx *tx, const char *hash, struct token_row *out)
 {
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?", &s, "s", hash);
-	return rc ? rc : one_token(tx, s, out);
+	return rc ? rc : store__one(tx, s, read_token, out);
 }
 
 int store_token_by_name(struct store_tx *tx, const char *name, struct token_row *out)
 {
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens WHERE name = ?", &s, "s", name);
-	return rc ? rc : one_token(tx, s, out);
+	return rc ? rc : store__one(tx, s, read_token, out);
 }
 
 int store_token_list(struct store_tx *tx, struct token_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct token_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT " TOKEN_COLS " FROM tokens ORDER BY name", &s, "");
 
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		struct token_row *r;
-		XGROW(v, cnt + 1, cap);
-		r = &v[cnt++];
-		memset(r, 0, sizeof(*r));
-		r->id = store__int(tx, s, 0);
-		r->name = store__str(tx, s, 1);
-		r->hash = store__str(tx, s, 2);
-		r->roles = store__str(tx, s, 3);
-		r->teams = store__str(tx, s, 4);
-		r->created_at = store__int(tx, s, 5);
-		r->expires_at = store__int(tx, s, 6);
-		r->revoked_at = store__int(tx, s, 7);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			token_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_token, free_token, (void **)out, n);
 }
 
 int store_token_revoke(struct store_tx *tx, const char *name, int64_t at)
@@ -129,15 +94,8 @@ int store_runner_register(struct store_tx *tx, const char *name, const char *lab
 			     &s, "ssii", name, labels, now, now);
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, id);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now)
@@ -148,19 +106,15 @@ int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now)
 	return rc < 0 ? rc : 0;
 }
 
+static void read_name(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	*(char **)out = store__str(tx, s, 0);
+}
+
 int store_runner_name(struct store_tx *tx, int64_t id, char **name)
 {
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT name FROM runners WHERE id = ?", &s, "i", id);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*name = store__str(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+
+	return rc ? rc : store__one(tx, s, read_name, name);
 }

@@ -7,12 +7,10 @@ int store_lock_holder(struct store_tx *tx, const char *key, int64_t *run_id)
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT run_id FROM locks WHERE key = ?", &s, "s", key);
 
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	*run_id = rc == 1 ? store__int(tx, s, 0) : 0;
-	store__done(tx, s);
-	return rc < 0 ? rc : 0;
+	*run_id = 0;
+	if (!rc)
+		rc = store__int1(tx, s, run_id);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int store_lock_take(struct store_tx *tx, const char *key, int64_t run_id)
@@ -34,41 +32,29 @@ int store_lock_release(struct store_tx *tx, const char *key, int64_t run_id)
 	return rc < 0 ? rc : 0;
 }
 
+static void read_id(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	*(int64_t *)out = store__int(tx, s, 0);
+}
+
 int store_lock_waiters(struct store_tx *tx, const char *key, int64_t **ids, size_t *n)
 {
 	struct store_stmt *s;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id FROM runs WHERE lock_key = ? AND state = 'queued' "
 				 "AND queued_at IS NOT NULL ORDER BY queued_at, id",
 			     &s, "s", key);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt++] = store__int(tx, s, 0);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*ids = v;
-	*n = cnt;
-	return 0;
+
+	return rc ? rc : store__all(tx, s, sizeof(**ids), read_id, NULL, (void **)ids, n);
 }
 
 /* ---- gates ---------------------------------------------------------- */
 
+static void free_gate(void *row);
+
 void gate_rows_free(struct gate_row *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].source);
-		free(v[i].phase);
-		free(v[i].approvers);
-		free(v[i].message);
-		free(v[i].state);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_gate(&v[i]);
 	free(v);
 }
 
@@ -76,44 +62,44 @@ void gate_rows_free(struct gate_row *v, size_t n)
 	"id, run_id, source, phase, step_idx, approvers, count, allow_self, message, state, " \
 	"created_at, expires_at, decided_at"
 
+static void read_gate(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct gate_row *g = out;
+
+	g->id = store__int(tx, s, 0);
+	g->run_id = store__int(tx, s, 1);
+	g->source = store__str(tx, s, 2);
+	g->phase = store__str(tx, s, 3);
+	g->step_idx = tx->st->ops->col_null(s, 4) ? -1 : (int)store__int(tx, s, 4);
+	g->approvers = store__str(tx, s, 5);
+	g->count = (int)store__int(tx, s, 6);
+	g->allow_self = store__int(tx, s, 7) != 0;
+	g->message = store__str(tx, s, 8);
+	g->state = store__str(tx, s, 9);
+	g->created_at = store__int(tx, s, 10);
+	g->expires_at = store__int(tx, s, 11);
+	g->decided_at = store__int(tx, s, 12);
+}
+
+static void free_gate(void *row)
+{
+	struct gate_row *g = row;
+	free(g->source);
+	free(g->phase);
+	free(g->approvers);
+	free(g->message);
+	free(g->state);
+}
+
 static int read_gates(struct store_tx *tx, struct store_stmt *s, struct gate_row **out, size_t *n)
 {
-	struct gate_row *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	while ((rc = store__step(tx, s)) == 1) {
-		struct gate_row *g;
-		XGROW(v, cnt + 1, cap);
-		g = &v[cnt++];
-		memset(g, 0, sizeof(*g));
-		g->id = store__int(tx, s, 0);
-		g->run_id = store__int(tx, s, 1);
-		g->source = store__str(tx, s, 2);
-		g->phase = store__str(tx, s, 3);
-		g->step_idx = tx->st->ops->col_null(s, 4) ? -1 : (int)store__int(tx, s, 4);
-		g->approvers = store__str(tx, s, 5);
-		g->count = (int)store__int(tx, s, 6);
-		g->allow_self = store__int(tx, s, 7) != 0;
-		g->message = store__str(tx, s, 8);
-		g->state = store__str(tx, s, 9);
-		g->created_at = store__int(tx, s, 10);
-		g->expires_at = store__int(tx, s, 11);
-		g->decided_at = store__int(tx, s, 12);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		gate_rows_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return store__all(tx, s, sizeof(**out), read_gate, free_gate, (void **)out, n);
 }
 
 int store_gate_insert(struct store_tx *tx, const struct gate_row *g, int64_t *id)
 {
 	struct store_stmt *s;
+	int64_t unused;
 	int rc;
 
 	if (g->step_idx >= 0)
@@ -134,15 +120,9 @@ int store_gate_insert(struct store_tx *tx, const struct gate_row *g, int64_t *id
 				 g->created_at, g->expires_at);
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		if (id)
-			*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
+	rc = store__int1(tx, s, id ? id : &unused);
+	if (rc == -ENOENT)
 		rc = -EIO;
-	}
-	store__done(tx, s);
 	if (!rc && g->expires_at)
 		store_notify(tx, CHAN_TIMERS);
 	return rc;
@@ -176,12 +156,10 @@ int store_gate_next_expiry(struct store_tx *tx, int64_t *at)
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT MIN(expires_at) FROM approval_gates WHERE "
 				 "state = 'pending' AND expires_at > 0", &s, "");
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	*at = rc == 1 ? store__int(tx, s, 0) : 0;
-	store__done(tx, s);
-	return rc < 0 ? rc : 0;
+	*at = 0;
+	if (!rc)
+		rc = store__int1(tx, s, at);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int store_gates_expired(struct store_tx *tx, int64_t now, struct gate_row **out, size_t *n)
@@ -194,13 +172,12 @@ int store_gates_expired(struct store_tx *tx, int64_t now, struct gate_row **out,
 
 /* ---- votes ---------------------------------------------------------- */
 
+static void free_vote(void *row);
+
 void vote_rows_free(struct vote_row *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].principal);
-		free(v[i].decision);
-		free(v[i].comment);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_vote(&v[i]);
 	free(v);
 }
 
@@ -214,32 +191,32 @@ int store_vote_put(struct store_tx *tx, const struct vote_row *v)
 	return rc < 0 ? rc : 0;
 }
 
+static void read_vote(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct vote_row *v = out;
+
+	v->gate_id = store__int(tx, s, 0);
+	v->principal = store__str(tx, s, 1);
+	v->decision = store__str(tx, s, 2);
+	v->comment = store__str(tx, s, 3);
+	v->time = store__int(tx, s, 4);
+}
+
+static void free_vote(void *row)
+{
+	struct vote_row *v = row;
+	free(v->principal);
+	free(v->decision);
+	free(v->comment);
+}
+
 int store_votes_for_run(struct store_tx *tx, int64_t run_id, struct vote_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct vote_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT v.gate_id, v.principal, v.decision, v.comment, v.time "
 				 "FROM approval_votes v JOIN approval_gates g ON g.id = v.gate_id "
 				 "WHERE g.run_id = ? ORDER BY v.time, v.principal",
 			     &s, "i", run_id);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt].gate_id = store__int(tx, s, 0);
-		v[cnt].principal = store__str(tx, s, 1);
-		v[cnt].decision = store__str(tx, s, 2);
-		v[cnt].comment = store__str(tx, s, 3);
-		v[cnt].time = store__int(tx, s, 4);
-		cnt++;
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		vote_rows_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_vote, free_vote, (void **)out, n);
 }

@@ -76,4 +76,18 @@ int64_t store__int(struct store_tx *tx, struct store_stmt *s, int col);
 /* New copy of a text column; NULL if the column is NULL. */
 char *store__str(struct store_tx *tx, struct store_stmt *s, int col);
 
+/* Reads the current row of s into *out (a row struct). */
+typedef void (*store_read_fn)(struct store_tx *tx, struct store_stmt *s, void *out);
+
+/* Steps s once and reads the row into out; -ENOENT if there is none.
+ * Releases s either way. */
+int store__one(struct store_tx *tx, struct store_stmt *s, store_read_fn read, void *out);
+/* Reads every row of s into a new array of elem-byte rows (*out, *n);
+ * on error frees what was read with free_row. Releases s. */
+int store__all(struct store_tx *tx, struct store_stmt *s, size_t elem, store_read_fn read,
+	       void (*free_row)(void *row), void **out, size_t *n);
+/* The single integer of a one-row, one-column query (e.g. RETURNING id or
+ * MIN(x)); -ENOENT if no row (or def when def_ok). Releases s. */
+int store__int1(struct store_tx *tx, struct store_stmt *s, int64_t *out);
+
 #endif

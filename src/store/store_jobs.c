@@ -21,8 +21,10 @@ void job_row_free(struct job_row *r)
 	"id, run_id, phase, step_idx, attempt, state, runner_id, fence, lease_until, " \
 	"available_at, created_at, spec, result, cancel, idempotent"
 
-static void read_job(struct store_tx *tx, struct store_stmt *s, struct job_row *r)
+static void read_job(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct job_row *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = store__int(tx, s, 0);
 	r->run_id = store__int(tx, s, 1);
@@ -41,17 +43,9 @@ static void read_job(struct store_tx *tx, struct store_stmt *s, struct job_row *
 	r->idempotent = store__int(tx, s, 14) != 0;
 }
 
-static int one_job(struct store_tx *tx, struct store_stmt *s, struct job_row *out)
+static void free_job(void *r)
 {
-	int rc = store__step(tx, s);
-	if (rc == 1) {
-		read_job(tx, s, out);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	job_row_free(r);
 }
 
 int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id)
@@ -66,22 +60,15 @@ int store_job_insert(struct store_tx *tx, const struct job_row *r, int64_t *id)
 			     (int64_t)r->idempotent);
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, id);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out)
 {
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", &s, "i", id);
-	return rc ? rc : one_job(tx, s, out);
+	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
 int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
@@ -94,19 +81,16 @@ int store_job_claim(struct store_tx *tx, int64_t runner_id, int64_t now,
 			     "AND available_at <= ? ORDER BY available_at, id LIMIT 1) "
 			     "RETURNING " JOB_COLS,
 			     &s, "iii", runner_id, lease_until, now);
-	return rc ? rc : one_job(tx, s, out);
+	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
+/* MIN() of no rows is NULL, read as 0: "none". */
 static int min_value(struct store_tx *tx, struct store_stmt *s, int64_t *at)
 {
-	int rc = store__step(tx, s);
+	int rc;
 	*at = 0;
-	if (rc == 1) {
-		*at = store__int(tx, s, 0);
-		rc = 0;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, at);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int store_job_next_available(struct store_tx *tx, int64_t now, int64_t *at)
@@ -157,8 +141,6 @@ int store_jobs_lapsed(struct store_tx *tx, int64_t now, const char *runner_name,
 		      struct job_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct job_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc;
 
 	if (runner_name)
@@ -170,20 +152,5 @@ int store_jobs_lapsed(struct store_tx *tx, int64_t now, const char *runner_name,
 		rc = store__stmt(tx, "SELECT " JOB_COLS " FROM jobs WHERE state = 'claimed' "
 				     "AND lease_until < ? ORDER BY id",
 				 &s, "i", now);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		read_job(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			job_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_job, free_job, (void **)out, n);
 }

@@ -2,13 +2,12 @@
 #include "store/store_int.h"
 #include "util/xalloc.h"
 
+static void free_line(void *row);
+
 void log_lines_free(struct log_line *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].step);
-		free(v[i].stream);
-		free(v[i].line);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_line(&v[i]);
 	free(v);
 }
 
@@ -23,36 +22,36 @@ int store_log_append(struct store_tx *tx, int64_t run_id, const char *step,
 	return rc < 0 ? rc : 0;
 }
 
+static void read_line(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct log_line *l = out;
+
+	l->id = store__int(tx, s, 0);
+	l->time = store__int(tx, s, 1);
+	l->step = store__str(tx, s, 2);
+	l->stream = store__str(tx, s, 3);
+	l->line = store__str(tx, s, 4);
+	if (!l->line)
+		l->line = xstrdup("");
+}
+
+static void free_line(void *row)
+{
+	struct log_line *l = row;
+	free(l->step);
+	free(l->stream);
+	free(l->line);
+}
+
 int store_log_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
 		   struct log_line **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct log_line *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id, time, step, stream, line FROM logs "
 				 "WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
 			     &s, "iii", run_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt].id = store__int(tx, s, 0);
-		v[cnt].time = store__int(tx, s, 1);
-		v[cnt].step = store__str(tx, s, 2);
-		v[cnt].stream = store__str(tx, s, 3);
-		v[cnt].line = store__str(tx, s, 4);
-		if (!v[cnt].line)
-			v[cnt].line = xstrdup("");
-		cnt++;
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		log_lines_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_line, free_line, (void **)out, n);
 }
 
 int store_step_add_log_bytes(struct store_tx *tx, int64_t run_id, const char *phase,
@@ -62,20 +61,16 @@ int store_step_add_log_bytes(struct store_tx *tx, int64_t run_id, const char *ph
 	int rc = store__stmt(tx, "UPDATE steps SET log_bytes = log_bytes + ? WHERE run_id = ? "
 				 "AND phase = ? AND idx = ? RETURNING log_bytes",
 			     &s, "iisi", n, run_id, phase, (int64_t)idx);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	*total = rc == 1 ? store__int(tx, s, 0) : 0;
-	store__done(tx, s);
-	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+	*total = 0;
+	return rc ? rc : store__int1(tx, s, total);
 }
+
+static void free_event(void *row);
 
 void event_rows_free(struct event_row *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].type);
-		free(v[i].detail);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_event(&v[i]);
 	free(v);
 }
 
@@ -92,32 +87,31 @@ int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
 	return rc < 0 ? rc : 0;
 }
 
+static void read_event(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct event_row *e = out;
+
+	e->id = store__int(tx, s, 0);
+	e->run_id = store__int(tx, s, 1);
+	e->time = store__int(tx, s, 2);
+	e->type = store__str(tx, s, 3);
+	e->detail = store__str(tx, s, 4);
+}
+
+static void free_event(void *row)
+{
+	struct event_row *e = row;
+	free(e->type);
+	free(e->detail);
+}
+
 int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
 		      struct event_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct event_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id, run_id, time, type, detail FROM run_events "
 				 "WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
 			     &s, "iii", run_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt].id = store__int(tx, s, 0);
-		v[cnt].run_id = store__int(tx, s, 1);
-		v[cnt].time = store__int(tx, s, 2);
-		v[cnt].type = store__str(tx, s, 3);
-		v[cnt].detail = store__str(tx, s, 4);
-		cnt++;
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		event_rows_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_event, free_event, (void **)out, n);
 }

@@ -28,14 +28,21 @@ void run_row_free(struct run_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void free_run(void *r)
+{
+	run_row_free(r);
+}
+
 #define RUN_COLS \
 	"id, template, version, state, reason, params, requester, environment, lock_key, " \
 	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
 	"analysis, phase, created_at, updated_at, finished_at, requester_roles, requester_teams, " \
 	"queued_at"
 
-static void read_run(struct store_tx *tx, struct store_stmt *s, struct run_row *r)
+static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct run_row *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = store__int(tx, s, 0);
 	r->template = store__str(tx, s, 1);
@@ -81,15 +88,8 @@ int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
 			     r->requester_teams ? r->requester_teams : "[]");
 	if (rc)
 		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
-	store__done(tx, s);
-	return rc;
+	rc = store__int1(tx, s, id);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out)
@@ -97,17 +97,7 @@ int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out)
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id = ?", &s, "i", id);
 
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		read_run(tx, s, out);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__one(tx, s, read_run, out);
 }
 
 int store_run_find_idempotent(struct store_tx *tx, const char *requester,
@@ -116,17 +106,7 @@ int store_run_find_idempotent(struct store_tx *tx, const char *requester,
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT id FROM runs WHERE requester = ? AND idempotency_key = ?",
 			     &s, "ss", requester, key);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		*id = store__int(tx, s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__int1(tx, s, id);
 }
 
 int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
@@ -189,8 +169,6 @@ int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct run_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int64_t before = f->before_id > 0 ? f->before_id : INT64_MAX;
 	int rc;
 
@@ -205,47 +183,22 @@ int store_run_list(struct store_tx *tx, const struct run_filter *f,
 			 &s, "issssss" "issi", before, f->state, f->state, f->template,
 			 f->template, f->requester, f->requester, (int64_t)f->all, f->viewer,
 			 f->viewer_teams ? f->viewer_teams : "[]", (int64_t)f->limit);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		read_run(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			run_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_run, free_run, (void **)out, n);
+}
+
+static void read_id(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	*(int64_t *)out = store__int(tx, s, 0);
 }
 
 int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n)
 {
 	struct store_stmt *s;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT id FROM runs WHERE state NOT IN ('succeeded', "
 				 "'failed', 'rolled_back', 'rollback_failed', 'rejected', "
 				 "'expired', 'canceled') ORDER BY id",
 			     &s, "");
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt++] = store__int(tx, s, 0);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*ids = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**ids), read_id, NULL, (void **)ids, n);
 }
 
 /* ---- steps ---------------------------------------------------------- */
@@ -263,12 +216,19 @@ void step_row_free(struct step_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void free_step(void *r)
+{
+	step_row_free(r);
+}
+
 #define STEP_COLS \
 	"run_id, phase, idx, name, state, attempts, failures, exit_code, started_at, " \
 	"finished_at, runner, outputs, error"
 
-static void read_step(struct store_tx *tx, struct store_stmt *s, struct step_row *r)
+static void read_step(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct step_row *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->run_id = store__int(tx, s, 0);
 	r->phase = store__str(tx, s, 1);
@@ -297,29 +257,12 @@ int store_step_insert(struct store_tx *tx, const struct step_row *r)
 int store_steps_get(struct store_tx *tx, int64_t run_id, struct step_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct step_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	/* preflight, main, rollback: the order they run in */
 	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? "
 				 "ORDER BY CASE phase WHEN 'preflight' THEN 0 WHEN 'main' THEN 1 "
 				 "ELSE 2 END, idx",
 			     &s, "i", run_id);
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		read_step(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			step_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_step, free_step, (void **)out, n);
 }
 
 int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int idx,
@@ -329,17 +272,7 @@ int store_step_get(struct store_tx *tx, int64_t run_id, const char *phase, int i
 	int rc = store__stmt(tx, "SELECT " STEP_COLS " FROM steps WHERE run_id = ? AND "
 				 "phase = ? AND idx = ?",
 			     &s, "isi", run_id, phase, (int64_t)idx);
-	if (rc)
-		return rc;
-	rc = store__step(tx, s);
-	if (rc == 1) {
-		read_step(tx, s, out);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	store__done(tx, s);
-	return rc;
+	return rc ? rc : store__one(tx, s, read_step, out);
 }
 
 int store_step_update(struct store_tx *tx, const struct step_row *r)

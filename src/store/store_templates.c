@@ -48,8 +48,10 @@ void template_row_free(struct template_row *r)
 	"v.name, v.version, v.source, v.path, v.dir, v.files, v.manifest, v.created_at, " \
 	"(SELECT COUNT(*) FROM templates t WHERE t.name = v.name AND t.version = v.version)"
 
-static void read_template(struct store_tx *tx, struct store_stmt *s, struct template_row *r)
+static void read_template(struct store_tx *tx, struct store_stmt *s, void *out)
 {
+	struct template_row *r = out;
+
 	r->name = store__str(tx, s, 0);
 	r->version = store__str(tx, s, 1);
 	r->source = store__str(tx, s, 2);
@@ -120,27 +122,14 @@ int store_template_get(struct store_tx *tx, const char *name, const char *versio
 	return rc;
 }
 
+static void free_template(void *r)
+{
+	template_row_free(r);
+}
+
 static int list(struct store_tx *tx, struct store_stmt *s, struct template_row **out, size_t *n)
 {
-	struct template_row *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		read_template(tx, s, &v[cnt++]);
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		for (size_t i = 0; i < cnt; i++)
-			template_row_free(&v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return store__all(tx, s, sizeof(**out), read_template, free_template, (void **)out, n);
 }
 
 int store_template_list(struct store_tx *tx, struct template_row **out, size_t *n)
@@ -162,14 +151,12 @@ int store_template_versions(struct store_tx *tx, const char *name,
 	return rc ? rc : list(tx, s, out, n);
 }
 
+static void free_doc(void *row);
+
 void doc_rows_free(struct doc_row *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].kind);
-		free(v[i].name);
-		free(v[i].path);
-		free(v[i].doc);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_doc(&v[i]);
 	free(v);
 }
 
@@ -184,29 +171,30 @@ int store_docs_replace(struct store_tx *tx, const struct doc_row *v, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
+static void read_doc(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct doc_row *d = out;
+
+	d->kind = store__str(tx, s, 0);
+	d->name = store__str(tx, s, 1);
+	d->path = store__str(tx, s, 2);
+	d->doc = store__str(tx, s, 3);
+}
+
+static void free_doc(void *row)
+{
+	struct doc_row *d = row;
+	free(d->kind);
+	free(d->name);
+	free(d->path);
+	free(d->doc);
+}
+
 int store_docs_list(struct store_tx *tx, struct doc_row **out, size_t *n)
 {
 	struct store_stmt *s;
-	struct doc_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	int rc = store__stmt(tx, "SELECT kind, name, path, doc FROM catalog_docs ORDER BY kind, name",
 			     &s, "");
-	if (rc)
-		return rc;
-	while ((rc = store__step(tx, s)) == 1) {
-		XGROW(v, cnt + 1, cap);
-		v[cnt].kind = store__str(tx, s, 0);
-		v[cnt].name = store__str(tx, s, 1);
-		v[cnt].path = store__str(tx, s, 2);
-		v[cnt].doc = store__str(tx, s, 3);
-		cnt++;
-	}
-	store__done(tx, s);
-	if (rc < 0) {
-		doc_rows_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_doc, free_doc, (void **)out, n);
 }

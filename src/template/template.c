@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cel/cel.h"
+#include "policy/policy.h"
 #include "template/template.h"
 #include "template/interp.h"
 #include "template/template_int.h"
@@ -338,6 +339,11 @@ int template_check_other(const struct ynode *doc, const char *path, struct diags
 		template__err(&P, doc, "spec is required");
 	else if (spec->kind != YNODE_MAPPING)
 		template__err(&P, spec, "spec must be a mapping, not %s", ynode_describe(spec));
+	/* Kinds with a module of their own get its full check on top. */
+	if (!P.errors && kind && !strcmp(kind, "Policy"))
+		P.errors += policy_check_doc(doc, path, d) ? 1 : 0;
+	else if (!P.errors && kind && !strcmp(kind, "PolicyTest"))
+		P.errors += policy_test_check_doc(doc, path, d) ? 1 : 0;
 out:
 	sort_diags(d, before);
 	return P.errors ? -EINVAL : 0;

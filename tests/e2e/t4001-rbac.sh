@@ -103,6 +103,14 @@ test_expect_success 'a teammate (viewer of payments) sees team A runs; admin see
 	vend runs -o json | jq -e "[.runs[].id] | index($A) != null and index($B) != null"
 '
 
+test_expect_success 'vend runs --mine and --template filter' '
+	vend run echo -p msg=admin-run --wait >/dev/null &&
+	VEND_TOKEN=$OPA vend runs --mine -o json | jq -e "[.runs[].requester] | unique == [\"alice\"]" &&
+	vend runs --mine -o json | jq -e "[.runs[].requester] | unique == [\"admin\"]" &&
+	vend runs --template echo -o json | jq -e "[.runs[].template] | unique == [\"echo\"]" &&
+	vend runs --state succeeded --limit 1 -o json | jq -e "(.runs | length) == 1 and .next_cursor != null"
+'
+
 test_expect_success 'a viewer cannot request runs; the CLI exits 1 (forbidden)' '
 	expect_exit 1 env VEND_TOKEN=$VIEWER "$VEND_BIN" run echo -p msg=x 2>err &&
 	grep -q "may not request a run" err

@@ -110,6 +110,12 @@ test_expect_success 'a run into a frozen environment is rejected with the reason
 	run_field "$id" .reason | grep -q "environment frozen is frozen until 2099-01-01T00:00:00.000Z: test freeze"
 '
 
+test_expect_success 'a recurring (cron) freeze window refuses runs too' '
+	expect_exit 1 as "$OP" run deploy -p environment=cronfrozen 2>/dev/null >out &&
+	id=$(vend runs -o json | jq ".runs[0].id") &&
+	run_field "$id" .reason | grep -q "environment cronfrozen is frozen until .*: frozen by cron"
+'
+
 test_expect_success 'break-glass is for admins, needs a reason' '
 	expect_exit 1 as "$OP" run deploy -p environment=frozen --break-glass "fire" 2>err &&
 	grep -q "admins" err &&

@@ -3,6 +3,9 @@
 #
 #   util <- cel <- template, store <- engine <- http <- daemon <- main
 #   util <- audit <- engine, http, cli, daemon
+#   policy sits beside template: it reads YAML nodes and catalogs from
+#   template/, and template's linter calls back into policy for the
+#   Policy and PolicyTest kinds (the one two-way pair).
 #   client <- runner, cli    (they reach the server only through the API)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
@@ -12,7 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
-	[template]="util cel template"
+	[template]="util cel template policy"
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"

@@ -295,7 +295,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "maxLength, description)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
 		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when)");
+		  "retry, idempotent, when, approval)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
 		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
 	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
@@ -307,7 +307,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 TEST(template_names_features_not_supported_yet)
 {
 	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
-	const char *step_keys[] = { "secrets", "analysis", "approval", "network" };
+	const char *step_keys[] = { "secrets", "analysis", "network" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -323,6 +323,44 @@ TEST(template_names_features_not_supported_yet)
 	}
 	CHECK_ONE(HEAD "  parameters:\n    pw: {type: secret}\n" STEPS,
 		  "7:16: `type: secret` is not supported yet");
+}
+
+TEST(template_approval_steps)
+{
+	struct template *t;
+	struct diags d = DIAGS_INIT;
+	const char *ok = HEAD "  steps:\n    - name: a\n      run: x\n    - name: gate\n"
+			      "      approval: {approvers: [role:sre, team:ops], count: 2, expires: 1h,"
+			      " message: \"go ${{ run.id }}?\"}\n      when: \"true\"\n";
+
+	CHECK_INT(template_parse("t.yaml", ok, strlen(ok), &t, &d), 0);
+	CHECK(t->steps[1].run == NULL);
+	CHECK(t->steps[1].approval != NULL);
+	CHECK_INT(t->steps[1].approval->count, 2);
+	CHECK_INT(t->steps[1].approval->expires_ms, 3600000);
+	CHECK_INT(json_array_size(t->steps[1].approval->approvers), 2);
+	template_free(t);
+	diags_free(&d);
+	CHECK_ONE(HEAD "  steps:\n    - name: g\n      approval: {approvers: [sre]}\n",
+		  "8:30: spec.steps[0].approval.approvers[0] \"sre\" must be role:NAME, team:NAME "
+		  "or user:NAME");
+	CHECK_ONE(HEAD "  steps:\n    - name: g\n      approval: {approvers: [role:sre]}\n"
+		       "      run: echo\n",
+		  "9:12: spec.steps[0]: an approval step has no run (it waits for approvers, runs "
+		  "nothing)");
+	CHECK_ONE(HEAD "  preflight:\n    - name: g\n      approval: {approvers: [role:sre]}\n" STEPS,
+		  "8:17: spec.preflight[0].approval: approval steps belong in spec.steps, not in "
+		  "preflight or rollback");
+}
+
+TEST(template_cel_syntax_errors_have_positions)
+{
+	CHECK_ONE(HEAD "  validate:\n    - rule: \"params.x >\"\n" STEPS,
+		  "7:24: spec.validate[0]: unexpected end of input");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      when: \"1 +\"\n",
+		  "9:17: spec.steps[0].when: unexpected end of input");
+	CHECK_ONE(HEAD "  lock: \"a-${{ params.x + }}\"\n" STEPS,
+		  "6:26: spec.lock: unexpected end of input");
 }
 
 TEST(template_document_head_is_checked)
@@ -592,7 +630,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when)\n"
+		  "retry, idempotent, when, approval)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
