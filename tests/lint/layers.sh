@@ -2,6 +2,7 @@
 # The folders of src/ depend on each other one way (STYLE.md):
 #
 #   util <- cel <- template, store <- engine <- http <- daemon <- main
+#   util <- audit <- engine, http, cli, daemon
 #   policy sits beside template: it reads YAML nodes and catalogs from
 #   template/, and template's linter calls back into policy for the
 #   Policy and PolicyTest kinds (the one two-way pair).
@@ -17,12 +18,13 @@ declare -A allowed=(
 	[template]="util cel template policy"
 	[policy]="util cel template policy"
 	[store]="util store"
-	[engine]="util cel template policy store engine"
-	[http]="util cel template policy store engine http"
+	[audit]="util audit"
+	[engine]="util cel template policy store audit engine"
+	[http]="util cel template policy store audit engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template policy client cli"
-	[daemon]="util cel template policy store engine http client runner daemon"
+	[cli]="util cel template policy client audit cli"
+	[daemon]="util cel template policy store audit engine http client runner daemon"
 )
 
 n=0
