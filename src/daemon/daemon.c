@@ -21,11 +21,11 @@
 #include "runner/runner.h"
 #include "template/catalog.h"
 #include "util/fsutil.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
-#define EMBEDDED_RUNNER "embedded"
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -99,6 +99,22 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 		}
 	}
 	buf_release(&b);
+	if (d->o->admin_first_only) {
+		struct store_tx *tx;
+		struct token_row row;
+		bool exists = false;
+		if (store_begin(d->ctx->store, STORE_READ, &tx) == 0) {
+			if (store_token_by_name(tx, "admin", &row) == 0) {
+				exists = !row.revoked_at;
+				token_row_free(&row);
+			}
+			store_rollback(tx);
+		}
+		if (exists) {
+			token[0] = '\0'; /* someone else's: not ours to print */
+			return 0;
+		}
+	}
 	{
 		json_t *roles = json_pack("[s]", "admin");
 		struct token_spec spec = { .name = "admin", .roles = roles };
@@ -159,6 +175,22 @@ static int write_url(struct daemon *d)
 	return rc;
 }
 
+/*
+ * The embedded runner's name (and its token's): "embedded-" and a short
+ * hash of where this server keeps its data, so that several servers on
+ * one database each recover only their own runner's jobs and never
+ * replace each other's runner token.
+ */
+static void embedded_name(const char *data_dir, char *out, size_t size)
+{
+	char real[PATH_MAX], hex[SHA256_HEX_LEN + 1];
+
+	if (!realpath(data_dir, real))
+		snprintf(real, sizeof(real), "%s", data_dir);
+	sha256_hex(real, strlen(real), hex);
+	snprintf(out, size, "embedded-%.8s", hex);
+}
+
 /* "a,b" as a JSON array of labels. New. */
 static json_t *labels_json(const char *s)
 {
@@ -180,7 +212,7 @@ int daemon_run(const struct daemon_opts *o)
 	struct vend_err err = VEND_ERR_INIT;
 	struct store *st = NULL;
 	char db[4200], admin[AUTH_TOKEN_LEN + 8], runner_token[AUTH_TOKEN_LEN + 8];
-	char work[4200];
+	char work[4200], runner_name[128];
 	sigset_t sigs;
 	int sig = 0, rc, exit_code = 1;
 
@@ -227,8 +259,10 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (ensure_admin_token(&d, admin, sizeof(admin)))
 		goto out;
-	/* Before anything runs: what the previous life left running. */
-	rc = engine_recover(d.ctx, EMBEDDED_RUNNER);
+	embedded_name(o->data_dir, runner_name, sizeof(runner_name));
+	/* Before anything runs: what this server's runner left running when
+	 * it last stopped (others' runners keep their leases). */
+	rc = engine_recover(d.ctx, runner_name);
 	if (rc) {
 		fprintf(stderr, "vend: recovery failed: %s\n", strerror(-rc));
 		goto out;
@@ -244,7 +278,7 @@ int daemon_run(const struct daemon_opts *o)
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
 			.token = runner_token,
-			.name = EMBEDDED_RUNNER,
+			.name = runner_name,
 			.work_dir = work,
 			.concurrency = o->concurrency,
 			.kill_grace_ms = o->kill_grace_ms,
@@ -252,7 +286,7 @@ int daemon_run(const struct daemon_opts *o)
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
-		struct token_spec spec = { .name = "embedded-runner", .roles = roles };
+		struct token_spec spec = { .name = runner_name, .roles = roles };
 		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
 		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
@@ -273,7 +307,11 @@ int daemon_run(const struct daemon_opts *o)
 		 store_backend_name(st));
 	if (!o->quiet) {
 		printf("vend is up at %s\n", http_url(d.http));
-		printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
+		if (admin[0])
+			printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
+		else
+			printf("  admin token: the database has one already (ask its admin, or "
+			       "see vend token --help)\n");
 		printf("  try: %s run hello -p name=world --follow\n",
 		       strchr(program_invocation_name, '/') ? program_invocation_name : "vend");
 		fflush(stdout);
