@@ -109,6 +109,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+void cli_join(json_t *a, struct buf *out)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		buf_printf(out, "%s%s", i ? "," : "", json_string_value(v) ? json_string_value(v) : "");
+	if (!out->len)
+		buf_adds(out, "-");
+}
+
 void cli_print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
