@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
 	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "eval", cmd_eval, "evaluate a CEL expression" },
+	{ "demo-service", cmd_demo_service, "a small HTTP service for trying deploys and canaries" },
 	{ "policy", cmd_policy, "test and evaluate policies" },
 	{ "routes", cmd_routes, "the API's routes and who may call them" },
 	{ "version", cmd_version, "print the version" },
