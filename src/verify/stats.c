@@ -256,7 +256,7 @@ static double clamp01(double p)
 
 /* p-values by the normal approximation with continuity correction, each
  * alternative with its own correction (as R's wilcox.test). */
-static void normal_pvalues(struct stats_mw *r)
+static void normal_pvalues(struct stats_mw *r, double cc)
 {
 	double mn = (double)r->m * (double)r->n, d = r->u - mn / 2;
 
@@ -266,10 +266,10 @@ static void normal_pvalues(struct stats_mw *r)
 		r->p_two_sided = r->p_greater = r->p_less = 1;
 		return;
 	}
-	r->z = (d - (d > 0 ? 0.5 : d < 0 ? -0.5 : 0)) / r->sigma;
+	r->z = (d - (d > 0 ? cc : d < 0 ? -cc : 0)) / r->sigma;
 	r->p_two_sided = clamp01(2 * fmin(stats_norm_cdf(r->z), norm_sf(r->z)));
-	r->p_greater = clamp01(norm_sf((d - 0.5) / r->sigma));
-	r->p_less = clamp01(stats_norm_cdf((d + 0.5) / r->sigma));
+	r->p_greater = clamp01(norm_sf((d - cc) / r->sigma));
+	r->p_less = clamp01(stats_norm_cdf((d + cc) / r->sigma));
 }
 
 static void exact_pvalues(struct stats_mw *r, const double *c, double total)
@@ -395,7 +395,7 @@ int stats_compare(const double *x, size_t m, const double *y, size_t n, double a
 		total = counts_total(c, m * n);
 		exact_pvalues(&r, c, total);
 	} else {
-		normal_pvalues(&r);
+		normal_pvalues(&r, 0.5);
 	}
 	if (hl)
 		hodges_lehmann(xs, m, ys, n, alpha, &r, c, total, hl);
@@ -412,6 +412,27 @@ int stats_mann_whitney(const double *x, size_t m, const double *y, size_t n,
 		       struct stats_mw *out)
 {
 	return stats_compare(x, m, y, n, 0.05, out, NULL);
+}
+
+int stats_mann_whitney_normal(const double *x, size_t m, const double *y, size_t n,
+			      bool correct, struct stats_mw *out)
+{
+	double *xs = NULL, *ys = NULL;
+	struct stats_mw r;
+	int rc;
+
+	if (m == 0 || n == 0)
+		return -EINVAL;
+	if ((rc = sorted_copy(x, m, &xs)) < 0)
+		return rc;
+	if ((rc = sorted_copy(y, n, &ys)) == 0) {
+		rank_sums(xs, m, ys, n, &r);
+		normal_pvalues(&r, correct ? 0.5 : 0);
+		*out = r;
+	}
+	free(xs);
+	free(ys);
+	return rc;
 }
 
 int stats_hodges_lehmann(const double *x, size_t m, const double *y, size_t n,

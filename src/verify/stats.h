@@ -95,12 +95,20 @@ double stats_quantile_sorted(const double *sorted, size_t n, double q);
 int stats_mann_whitney(const double *x, size_t m, const double *y, size_t n,
 		       struct stats_mw *out);
 
+/* The same test by the normal approximation whatever the sizes, with the
+ * continuity correction of 1/2 if correct (R's wilcox.test(exact = FALSE,
+ * correct = ...), SciPy's method = "asymptotic"). Errors as above. */
+int stats_mann_whitney_normal(const double *x, size_t m, const double *y, size_t n,
+			      bool correct, struct stats_mw *out);
+
 /* The Hodges-Lehmann estimate of the shift x - y (the median of the m*n
  * differences x_i - y_j) and its confidence interval at 1 - alpha:
- * [d_(k), d_(mn+1-k)], the k-th smallest and k-th largest difference, where
- * k is the largest rank with P(U <= k - 1) <= alpha/2 (exact distribution
- * when m, n < STATS_EXACT_MAX_N and there are no ties; otherwise
- * k = floor(mn/2 - z_{1-alpha/2} sigma), sigma tie-corrected), and k >= 1.
+ * [d_(k), d_(mn+1-k)], the k-th smallest and k-th largest difference
+ * (Hollander & Wolfe 2014, §4.3). With the exact distribution (m, n <
+ * STATS_EXACT_MAX_N, no ties) k is the least u with P(U <= u) >= alpha/2,
+ * as R's qwilcox, so P(U <= k - 1) < alpha/2; otherwise k = floor(mn/2 +
+ * 1/2 - z_{1-alpha/2} sigma), sigma tie-corrected: the shifts that the
+ * continuity-corrected test does not reject. Always 1 <= k <= (mn+1)/2.
  * Each order statistic is found without forming the differences, by
  * bisection over the doubles with a counting walk (see stats.c).
  * -EINVAL as stats_mann_whitney, or alpha not in [1e-6, 0.5]; -E2BIG as
