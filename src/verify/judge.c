@@ -132,7 +132,7 @@ static bool alpha_ok(double a)
 static void fmt_pct(char *out, size_t size, double frac, bool sign)
 {
 	double v = frac * 100, a = fabs(v);
-	int prec = a >= 9.95 ? 0 : a >= 0.995 ? 1 : 2;
+	int prec = a >= 9.95 || a == 0 ? 0 : a >= 0.995 ? 1 : 2;
 
 	if (v == 0)
 		v = 0; /* no "-0%" */
@@ -140,6 +140,19 @@ static void fmt_pct(char *out, size_t size, double frac, bool sign)
 		snprintf(out, size, sign ? "%+.*f%%" : "%.*f%%", prec, v);
 	else
 		snprintf(out, size, sign ? "%+.2g%%" : "%.2g%%", v);
+}
+
+/* A difference of rates in percentage points: "+1.2 points". */
+static void fmt_points(char *out, size_t size, double frac)
+{
+	char p[24];
+	size_t len;
+
+	fmt_pct(p, sizeof(p), frac, true);
+	len = strlen(p);
+	if (len && p[len - 1] == '%')
+		p[len - 1] = '\0';
+	snprintf(out, size, "%s points", p);
 }
 
 static void fmt_num(char *out, size_t size, double v, bool sign, const char *unit)
@@ -238,11 +251,11 @@ static bool bad_value(double v)
 	return !isfinite(v) || fabs(v) > STATS_MAX_ABS;
 }
 
-/* Checks (or, with drop, filters) one side. Returns the values to use: v
- * itself, or *tmp (new, caller frees) when some were dropped; NULL with
- * *bad_index set when a value is bad and not dropped. */
-static const double *clean_side(const double *v, size_t n, bool drop, size_t *used,
-				size_t *dropped, double **tmp, size_t *bad_index)
+/* Checks (or, with drop, filters) one side into *use: v itself, or *tmp
+ * (new, caller frees) when some values were dropped. -1 with *bad_index
+ * set when a value is bad and not dropped. */
+static int clean_side(const double *v, size_t n, bool drop, const double **use, size_t *used,
+		      size_t *dropped, double **tmp, size_t *bad_index)
 {
 	size_t k = 0;
 
@@ -253,18 +266,20 @@ static const double *clean_side(const double *v, size_t n, bool drop, size_t *us
 			continue;
 		if (!drop || isfinite(v[i])) { /* finite but huge is malformed */
 			*bad_index = i;
-			return NULL;
+			return -1;
 		}
 		(*dropped)++;
 	}
 	*used = n - *dropped;
+	*use = v;
 	if (!*dropped)
-		return v;
+		return 0;
 	*tmp = xmalloc((*used ? *used : 1) * sizeof(double));
 	for (size_t i = 0; i < n; i++)
 		if (!bad_value(v[i]))
 			(*tmp)[k++] = v[i];
-	return *tmp;
+	*use = *tmp;
+	return 0;
 }
 
 static const char *value_word(double v)
@@ -361,14 +376,14 @@ int judge_add_metric(struct judge *j, const char *name, const double *baseline, 
 			     nb, nc, STATS_MAX_N);
 		return 0;
 	}
-	bv = clean_side(baseline, nb, o->drop_nonfinite, &bn, &r->dropped_baseline, &bt, &bad);
-	if (!bv) {
+	if (clean_side(baseline, nb, o->drop_nonfinite, &bv, &bn, &r->dropped_baseline, &bt,
+		       &bad) < 0) {
 		inconclusive(r, JUDGE_RULE_MALFORMED, "baseline sample %zu is %s", bad + 1,
 			     value_word(baseline[bad]));
 		goto out;
 	}
-	cv = clean_side(canary, nc, o->drop_nonfinite, &cn, &r->dropped_canary, &ct, &bad);
-	if (!cv) {
+	if (clean_side(canary, nc, o->drop_nonfinite, &cv, &cn, &r->dropped_canary, &ct,
+		       &bad) < 0) {
 		inconclusive(r, JUDGE_RULE_MALFORMED, "canary sample %zu is %s", bad + 1,
 			     value_word(canary[bad]));
 		goto out;
@@ -406,8 +421,8 @@ static void explain_errors(struct judge_metric_result *r)
 
 	fmt_pct(rc, sizeof(rc), r->rate_canary, false);
 	fmt_pct(rb, sizeof(rb), r->rate_baseline, false);
-	fmt_pct(delta, sizeof(delta), r->rate_delta, true);
-	fmt_pct(allowed, sizeof(allowed), r->max_failure_delta, true);
+	fmt_points(delta, sizeof(delta), r->rate_delta);
+	fmt_points(allowed, sizeof(allowed), r->max_failure_delta);
 	buf_printf(&b, "%s: canary %s (%" PRIu64 "/%" PRIu64 ") vs baseline %s (%" PRIu64
 		   "/%" PRIu64 "), %s",
 		   r->name, rc, r->errors_canary, r->requests_canary, rb, r->errors_baseline,
