@@ -3,6 +3,7 @@
 #
 #   util <- cel <- template, store <- engine <- http <- daemon <- main
 #   util <- audit <- engine, http, cli, daemon
+#   util <- verify <- engine, http, cli, daemon  (canary statistics, judge)
 #   policy sits beside template: it reads YAML nodes and catalogs from
 #   template/, and template's linter calls back into policy for the
 #   Policy and PolicyTest kinds (the one two-way pair).
@@ -19,12 +20,13 @@ declare -A allowed=(
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"
-	[engine]="util cel template policy store audit engine"
-	[http]="util cel template policy store audit engine http"
+	[engine]="util cel template policy store audit verify engine"
+	[http]="util cel template policy store audit verify engine http"
 	[client]="util client"
 	[runner]="util client runner"
-	[cli]="util cel template policy client audit cli"
-	[daemon]="util cel template policy store audit engine http client runner daemon"
+	[cli]="util cel template policy client audit verify cli"
+	[daemon]="util cel template policy store audit verify engine http client runner daemon"
+	[verify]="util verify"
 )
 
 n=0
