@@ -1,20 +1,34 @@
-/* Unit tests for the store (SQLite backend): the SQL each domain file runs. */
+/*
+ * Unit tests for the store: the SQL each domain file runs, transactions
+ * and wake-ups. The same tests run on SQLite and, with VEND_TEST_PG set,
+ * on PostgreSQL (testdb.h); a few check what only a shared database has
+ * (wake-ups across processes, reconnection) and are skipped on SQLite.
+ */
+#include <pthread.h>
 #include <stdlib.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 #include "tap.h"
+#include "testdb.h"
 #include "util/timeutil.h"
+
+static struct store *open_url(const char *url)
+{
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+	int rc = store_open(url, &st, &err);
+
+	if (rc)
+		tap_fail(__FILE__, __LINE__, "store_open(%s): %s", url, err.msg);
+	return st;
+}
 
 static struct store *open_temp(void)
 {
-	char dir[] = "/tmp/vend-store-XXXXXX";
-	char path[128];
-	struct store *st;
-	struct vend_err err = VEND_ERR_INIT;
+	char *url = testdb_url();
+	struct store *st = open_url(url);
 
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	free(url);
 	return st;
 }
 
@@ -40,17 +54,14 @@ static int64_t new_run(struct store *st, const char *key)
 
 TEST(store_reopens_with_schema)
 {
-	char dir[] = "/tmp/vend-store-XXXXXX";
-	char path[128];
-	struct store *st;
-	struct vend_err err = VEND_ERR_INIT;
+	char *url = testdb_url();
+	struct store *st = open_url(url);
 
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	CHECK_STR(store_backend_name(st), testdb_pg() ? "postgres" : "sqlite");
 	store_close(st);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	st = open_url(url);
 	store_close(st);
+	free(url);
 }
 
 TEST(store_run_state_is_compare_and_set)
