@@ -70,6 +70,11 @@ struct store_ops {
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 
+/* The shared SQL in PostgreSQL's dialect (store_pg.c; exported for its
+ * tests): new text in *out, the number of `?` in *nparams; -EINVAL for
+ * unbalanced SQL, -E2BIG past 64 parameters or 64 KiB. */
+int store__pg_translate(const char *sql, char **out, int *nparams);
+
 struct store {
 	const struct store_ops *ops;
 	struct store_backend *be;

@@ -275,7 +275,7 @@ static bool ident_char(char ch)
  * named value. Returns new text in *out and the number of parameters;
  * -EINVAL for unbalanced SQL, -E2BIG past MAX_PARAMS or MAX_SQL.
  */
-static int translate(const char *sql, char **out, int *nparams)
+int store__pg_translate(const char *sql, char **out, int *nparams)
 {
 	static const char je[] = "json_each(";
 	struct buf b;
@@ -765,7 +765,7 @@ static int pg_prepare(void *conn, const char *sql, struct store_stmt **out)
 			cache = false;
 	}
 	s = XNEW(struct store_stmt, 1);
-	rc = translate(sql, &s->text, &s->nparams);
+	rc = store__pg_translate(sql, &s->text, &s->nparams);
 	if (rc) {
 		free(s);
 		return rc;
