@@ -11,6 +11,7 @@
 #define VEND_COMMANDS_H
 
 int cmd_up(int argc, char **argv);
+int cmd_server(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);

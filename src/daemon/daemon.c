@@ -26,13 +26,9 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
+
 struct daemon {
 	const struct daemon_opts *o;
-	/* Names of what this server makes for itself: its embedded runner,
-	 * that runner's token, and its admin token when the database already
-	 * has another server's (see name_own). */
-	char runner_name[96], runner_token_name[96], admin_name[96];
-	bool shared;              /* the database is shared with other servers */
 	struct vend_ctx *ctx;
 	struct http_server *http;
 	struct runner *runner;
@@ -84,84 +80,44 @@ out:
 	return rc;
 }
 
-/*
- * On a database of its own (SQLite in DATA) a server's embedded runner is
- * "embedded" and its tokens "admin" and "embedded-runner". On a shared one
- * (PostgreSQL, several servers) those names would collide: a second
- * server would replace the first's tokens, and its start-up recovery
- * would fail the jobs the first server's runner is running. There each
- * server adds an id of its own, stable across restarts (so recovery still
- * finds what its previous life left running): its host name and a hash of
- * its data directory, e.g. "embedded@web1-3fa2c1d0".
- */
-static void name_own(struct daemon *d)
-{
-	char host[65] = "", id[40], real[4096], hex[SHA256_HEX_LEN + 1], *key;
-	size_t j = 0;
-
-	d->shared = strcmp(store_backend_name(d->ctx->store), "sqlite") != 0;
-	if (!d->shared) {
-		snprintf(d->runner_name, sizeof(d->runner_name), "embedded");
-		snprintf(d->runner_token_name, sizeof(d->runner_token_name), "embedded-runner");
-		snprintf(d->admin_name, sizeof(d->admin_name), "admin");
-		return;
-	}
-	gethostname(host, sizeof(host) - 1);
-	/* token names: a-z, 0-9, '.', '_', '@', '-' */
-	for (size_t i = 0; host[i] && j < 24; i++) {
-		char c = host[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
-			id[j++] = c;
-	}
-	if (!j)
-		id[j++] = 'x';
-	id[j] = 0;
-	key = xasprintf("%s\n%s", host, realpath(d->o->data_dir, real) ? real : d->o->data_dir);
-	sha256_hex(key, strlen(key), hex);
-	free(key);
-	snprintf(d->runner_name, sizeof(d->runner_name), "embedded@%s-%.8s", id, hex);
-	snprintf(d->runner_token_name, sizeof(d->runner_token_name), "embedded-runner@%s-%.8s",
-		 id, hex);
-	snprintf(d->admin_name, sizeof(d->admin_name), "admin@%s-%.8s", id, hex);
-}
-
 /* The admin token lives in DATA/admin.token (0600); it is made once and
- * made again only if the file is gone or no longer matches. On a shared
- * database the first server makes "admin"; a server that finds another's
- * "admin" (which it cannot read) makes its own, d->admin_name. */
+ * made again only if the file is gone or no longer matches, and, for
+ * `vend server` or on a shared database, only if the database has no
+ * admin token (tokens are rows of the database: another server's works
+ * here too). */
 static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 {
 	char path[4096];
 	struct buf b = BUF_INIT;
-	json_t *roles;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/admin.token", d->o->data_dir);
 	if (fs_read_file(path, 4096, &b) == 0) {
 		while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
 			buf_truncate(&b, b.len - 1);
-		if (auth_token_matches(d->ctx, "admin", b.data) ||
-		    (d->shared && auth_token_matches(d->ctx, d->admin_name, b.data))) {
+		if (auth_token_matches(d->ctx, "admin", b.data)) {
 			snprintf(token, size, "%s", b.data);
 			buf_release(&b);
 			return 0;
 		}
 	}
 	buf_release(&b);
-	roles = json_pack("[s]", "admin");
 	{
+		/* A shared database (PostgreSQL) is no one server's: `vend up`
+		 * there, like `vend server`, never replaces another server's
+		 * admin token. Checked and made in one write transaction, so two
+		 * servers starting together do not both make one. */
+		bool first_only = d->o->admin_first_only ||
+				  strcmp(store_backend_name(d->ctx->store), "sqlite") != 0;
+		json_t *roles = json_pack("[s]", "admin");
 		struct token_spec spec = { .name = "admin", .roles = roles };
-		/* Shared: check and insert in one (serialised) transaction, so
-		 * two servers starting together do not both take "admin". */
-		rc = auth_token_create(d->ctx, &spec, !d->shared, token, NULL);
-		if (rc == -EEXIST) {
-			spec.name = d->admin_name;
-			rc = auth_token_create(d->ctx, &spec, true, token, NULL);
+		rc = auth_token_create(d->ctx, &spec, !first_only, token, NULL);
+		json_decref(roles);
+		if (rc == -EEXIST && first_only) {
+			token[0] = '\0'; /* someone else's: not ours to print */
+			return 0;
 		}
 	}
-	json_decref(roles);
 	if (rc) {
 		fprintf(stderr, "vend: cannot create the admin token: %s\n", strerror(-rc));
 		return rc;
@@ -216,6 +172,22 @@ static int write_url(struct daemon *d)
 	return rc;
 }
 
+/*
+ * The embedded runner's name (and its token's): "embedded-" and a short
+ * hash of where this server keeps its data, so that several servers on
+ * one database each recover only their own runner's jobs and never
+ * replace each other's runner token.
+ */
+static void embedded_name(const char *data_dir, char *out, size_t size)
+{
+	char real[PATH_MAX], hex[SHA256_HEX_LEN + 1];
+
+	if (!realpath(data_dir, real))
+		snprintf(real, sizeof(real), "%s", data_dir);
+	sha256_hex(real, strlen(real), hex);
+	snprintf(out, size, "embedded-%.8s", hex);
+}
+
 /* "a,b" as a JSON array of labels. New. */
 static json_t *labels_json(const char *s)
 {
@@ -237,7 +209,7 @@ int daemon_run(const struct daemon_opts *o)
 	struct vend_err err = VEND_ERR_INIT;
 	struct store *st = NULL;
 	char db[4200], admin[AUTH_TOKEN_LEN + 8], runner_token[AUTH_TOKEN_LEN + 8];
-	char work[4200];
+	char work[4200], runner_name[128];
 	sigset_t sigs;
 	int sig = 0, rc, exit_code = 1;
 
@@ -282,11 +254,12 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
-	name_own(&d);
 	if (ensure_admin_token(&d, admin, sizeof(admin)))
 		goto out;
-	/* Before anything runs: what the previous life left running. */
-	rc = engine_recover(d.ctx, d.runner_name);
+	embedded_name(o->data_dir, runner_name, sizeof(runner_name));
+	/* Before anything runs: what this server's runner left running when
+	 * it last stopped (others' runners keep their leases). */
+	rc = engine_recover(d.ctx, runner_name);
 	if (rc) {
 		fprintf(stderr, "vend: recovery failed: %s\n", strerror(-rc));
 		goto out;
@@ -302,7 +275,7 @@ int daemon_run(const struct daemon_opts *o)
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
 			.token = runner_token,
-			.name = d.runner_name,
+			.name = runner_name,
 			.work_dir = work,
 			.concurrency = o->concurrency,
 			.kill_grace_ms = o->kill_grace_ms,
@@ -310,7 +283,7 @@ int daemon_run(const struct daemon_opts *o)
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
-		struct token_spec spec = { .name = d.runner_token_name, .roles = roles };
+		struct token_spec spec = { .name = runner_name, .roles = roles };
 		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
 		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
@@ -331,7 +304,11 @@ int daemon_run(const struct daemon_opts *o)
 		 store_backend_name(st));
 	if (!o->quiet) {
 		printf("vend is up at %s\n", http_url(d.http));
-		printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
+		if (admin[0])
+			printf("  admin token: %s (also in %s/admin.token)\n", admin, o->data_dir);
+		else
+			printf("  admin token: the database has one already (ask its admin, or "
+			       "see vend token --help)\n");
 		printf("  try: %s run hello -p name=world --follow\n",
 		       strchr(program_invocation_name, '/') ? program_invocation_name : "vend");
 		fflush(stdout);

@@ -19,6 +19,10 @@ struct daemon_opts {
 	int64_t lease_ms;
 	int64_t kill_grace_ms;
 	bool quiet;               /* do not print the banner */
+	/* vend up: DATA/admin.token is the truth; a missing or stale one is
+	 * made again. vend server: an admin token is made only when the
+	 * database has none (several servers may share it). */
+	bool admin_first_only;
 };
 
 /* Runs until SIGINT/SIGTERM; returns the exit code. */

@@ -406,8 +406,9 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		goto out;
 	}
 	if (req->dry_run) {
-		rc = dry_run(ctx, t, params, who, t->environment ? environment.data : NULL,
-			     t->lock ? lock.data : NULL, req->break_glass != NULL, out);
+		rc = dry_run(ctx, t, params, who,
+			     t->environment && environment.len ? environment.data : NULL,
+			     t->lock && lock.len ? lock.data : NULL, req->break_glass != NULL, out);
 		goto out;
 	}
 
@@ -418,8 +419,9 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 	run.state = "pending";
 	run.params = json_dumps(params, JSON_COMPACT);
 	run.requester = who->name;
-	run.environment = t->environment ? environment.data : NULL;
-	run.lock_key = t->lock ? lock.data : NULL;
+	/* An expression that gives "" means none: `lock: "${{ c ? 'k' : '' }}"`. */
+	run.environment = t->environment && environment.len ? environment.data : NULL;
+	run.lock_key = t->lock && lock.len ? lock.data : NULL;
 	run.trace_id = trace;
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;

@@ -82,7 +82,18 @@ say() {
 # vend_up [ARGS...]: starts `vend up` with the test catalog (or --catalog
 # given in ARGS) and waits until it listens.
 vend_up() {
-	local catalog="$E2E/catalog" arg
+	vend_start up "$@"
+}
+
+# vend_server [ARGS...]: the same with `vend server` (no catalog unless given).
+vend_server() {
+	vend_start server "$@"
+}
+
+vend_start() {
+	local cmd=$1 catalog="$E2E/catalog" arg
+	shift
+	[ "$cmd" = server ] && catalog=""
 	for arg in "$@"; do
 		[ "$arg" = "--catalog" ] || [ "$arg" = "--no-catalog" ] && catalog=""
 	done
@@ -90,7 +101,7 @@ vend_up() {
 		pg_db || return 1
 	fi
 	rm -f "$VEND_DATA/server.url"
-	"$VEND_BIN" up --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
+	"$VEND_BIN" "$cmd" --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
 		${catalog:+--catalog "$catalog"} "$@" >>"$TEST_DIR/server.log" 2>&1 &
 	VEND_PID=$!
 	VEND_PIDS+=("$VEND_PID")
@@ -98,13 +109,13 @@ vend_up() {
 	for i in $(seq 1 200); do
 		[ -s "$VEND_DATA/server.url" ] && return 0
 		if ! kill -0 "$VEND_PID" 2>/dev/null; then
-			say "vend up exited early:"
+			say "vend $cmd exited early:"
 			sed 's/^/#   /' "$TEST_DIR/server.log" | tail -20
 			return 1
 		fi
 		sleep 0.05
 	done
-	say "vend up did not start in 10s"
+	say "vend $cmd did not start in 10s"
 	return 1
 }
 

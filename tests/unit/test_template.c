@@ -288,14 +288,15 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "name, title, description, owner, tags)");
 	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
 		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
-		  "parameters, validate, permissions, environment, lock, preflight, steps, rollback)");
+		  "parameters, validate, permissions, environment, lock, labels, preflight, steps, "
+		  "rollback)");
 	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
 		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
 		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
 		  "maxLength, description)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
 		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval)");
+		  "retry, idempotent, when, approval, labels)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
 		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
 	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
@@ -630,7 +631,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval)\n"
+		  "retry, idempotent, when, approval, labels)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
