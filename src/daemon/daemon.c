@@ -32,8 +32,8 @@ struct daemon {
 	struct vend_ctx *ctx;
 	struct http_server *http;
 	struct runner *runner;
-	pthread_t timer;
-	bool timer_started;
+	pthread_t timer, watcher;
+	bool timer_started, watcher_started;
 	int lock_fd;
 };
 
@@ -160,6 +160,31 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
+/* On a shared database, another server's catalog sync changes what this
+ * one keeps in memory (the governance snapshot: environments, policies):
+ * reload it from the store when CHAN_CATALOG says so. Templates need
+ * nothing, they are read from the store by version. */
+static void *catalog_watch_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct vend_ctx *ctx = d->ctx;
+	uint64_t gen = store_generation(ctx->store, CHAN_CATALOG);
+
+	while (!atomic_load(&ctx->stopping)) {
+		uint64_t now = store_wait(ctx->store, CHAN_CATALOG, gen, mono_ms() + 60000);
+		struct diags diag = DIAGS_INIT;
+
+		if (now == gen || atomic_load(&ctx->stopping))
+			continue;
+		gen = now;
+		if (governance_load(ctx, &diag))
+			log_warn("the stored catalog changed but its documents are invalid; "
+				 "keeping the previous policies and environments");
+		diags_free(&diag);
+	}
+	return NULL;
+}
+
 static int write_url(struct daemon *d)
 {
 	char path[4096];
@@ -271,6 +296,9 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
+	if (strcmp(store_backend_name(st), "sqlite") &&
+	    pthread_create(&d.watcher, NULL, catalog_watch_main, &d) == 0)
+		d.watcher_started = true;
 	if (o->concurrency > 0) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
@@ -328,6 +356,8 @@ out:
 	http_stop(d.http);
 	if (d.timer_started)
 		pthread_join(d.timer, NULL);
+	if (d.watcher_started)
+		pthread_join(d.watcher, NULL);
 	if (d.http || exit_code == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Two servers on one PostgreSQL database (docs/cluster.md): a run asked of
 # one is visible through the other; a job queued through B wakes A's runner
-# at once (LISTEN/NOTIFY, not its 25 s long poll); SIGKILL of server A in
+# at once (LISTEN/NOTIFY, not its 25 s long poll); a catalog synced through
+# A changes B's policies; SIGKILL of server A in
 # the middle of its steps loses no run: B's timer sees the leases lapse,
 # fails the plain step's run ("runner lost") and runs the idempotent step
 # again on B's runner. PostgreSQL only.
@@ -50,6 +51,25 @@ spec:
       run: sleep "$PARAM_SECONDS"
 EOF
 
+# The same catalog and a policy that switches echo off, synced later.
+cp -r "$TEST_DIR/catalog" "$TEST_DIR/catalog2"
+write_file "$TEST_DIR/catalog2/policies/no-echo.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Policy
+metadata: {name: no-echo}
+spec:
+  match: "run.template == 'echo'"
+  rules:
+    - deny: "true"
+      message: echo is switched off
+EOF
+
+# bundle DIR: the hash of the policy bundle the server of DIR enforces now.
+bundle() {
+	curl -s -H "Authorization: Bearer $(cat "$A/admin.token")" "$(cat "$1/server.url")/api/v1/policies" |
+		jq -r .bundle
+}
+
 test_expect_success 'two servers start on one database; B takes the stored catalog' '
 	VEND_DATA=$A vend_up --catalog "$TEST_DIR/catalog" --labels a --lease 2s --concurrency 2 &&
 	A_PID=$VEND_PID &&
@@ -95,6 +115,19 @@ test_expect_success 'a job queued through B wakes A'"'"'s runner at once (LISTEN
 	test -z "$bad"
 '
 [ -f "$TEST_DIR/figures" ] && cat "$TEST_DIR/figures" && : >"$TEST_DIR/figures"
+
+test_expect_success 'a catalog synced through A rules B too (B reloads its policies)' '
+	before=$(bundle "$B") &&
+	test "$before" = "$(bundle "$A")" &&
+	va catalog sync "$TEST_DIR/catalog2" >/dev/null &&
+	after=$(bundle "$A") &&
+	test "$after" != "$before" &&
+	wait_for 5 test "$(bundle "$B")" = "$after" &&
+	expect_exit 1 vb run echo -p msg=x >out 2>&1 &&
+	grep -q "echo is switched off" out &&
+	va catalog sync "$TEST_DIR/catalog" >/dev/null &&
+	wait_for 5 test "$(bundle "$B")" = "$before"
+'
 
 test_expect_success 'SIGKILL of server A mid-step loses no run' '
 	hold=$(vb run hold-b -p seconds=6 -o json | jq .id) &&
