@@ -10,7 +10,9 @@
  *   database, as SQLite serialises them on one machine: the engine reads
  *   a run, decides and writes, and relies on nobody writing in between.
  *   Under that lock READ COMMITTED sees every earlier commit, and ids
- *   (log and event cursors) are handed out in commit order.
+ *   (log and event cursors) are handed out in commit order. Within a
+ *   process, writers first queue on a mutex, so that only one of its
+ *   connections waits for the advisory lock.
  * - Statements are prepared once per connection (named "vN"), cached by
  *   the SQL pointer like the SQLite backend, with typed parameters (int8,
  *   text, bytea) so the server never guesses a type; results are read as
@@ -79,6 +81,7 @@ struct pg_conn {
 	PGconn *pg;
 	int pid;                    /* backend pid: to skip our own notifies */
 	bool in_use, broken;
+	bool writing;               /* holds the backend's write_lock */
 	int failed;                 /* first error of the transaction, or 0 */
 	unsigned next_name;
 	struct store_stmt *cache[STMT_CACHE];
@@ -89,6 +92,10 @@ struct store_backend {
 	struct store *st;
 	pthread_mutex_t lock;       /* guards the pool */
 	pthread_cond_t freed;
+	/* This process's writers queue here, not on the advisory lock: one
+	 * connection at most waits for it, so waiting writers never take
+	 * the pool from a writer that needs a second (read) transaction. */
+	pthread_mutex_t write_lock;
 	struct pg_conn *conns[POOL_MAX];
 	int n, opening;
 	pthread_t listener;
@@ -439,10 +446,16 @@ static int acquire(struct store_backend *be, struct pg_conn **out)
 	return rc;
 }
 
-/* Back to the pool; a broken connection is closed instead. */
+/* Back to the pool (and the write lock back); a broken connection is
+ * closed instead. */
 static void release(struct store_backend *be, struct pg_conn *c)
 {
 	bool drop = c->broken || PQstatus(c->pg) != CONNECTION_OK;
+
+	if (c->writing) {
+		c->writing = false;
+		pthread_mutex_unlock(&be->write_lock);
+	}
 
 	pthread_mutex_lock(&be->lock);
 	c->in_use = false;
@@ -584,6 +597,7 @@ static int pg_open(const char *target, struct store *st, struct store_backend **
 	be->stop_pipe[0] = be->stop_pipe[1] = -1;
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_cond_init(&be->freed, NULL);
+	pthread_mutex_init(&be->write_lock, NULL);
 	rc = conn_connect(target, &pg, why, sizeof(why));
 	if (rc) {
 		size_t len = strlen(why);
@@ -647,6 +661,7 @@ static void pg_close(struct store_backend *be)
 		conn_close(be->conns[i]);
 	pthread_mutex_destroy(&be->lock);
 	pthread_cond_destroy(&be->freed);
+	pthread_mutex_destroy(&be->write_lock);
 	free(be->url);
 	free(be);
 }
@@ -665,9 +680,15 @@ static int pg_begin(struct store_backend *be, enum store_mode mode, void **conn)
 	/* A pooled connection can have died since (a server restart): one
 	 * more try on a fresh one, nothing has happened yet. */
 	for (int attempt = 0; attempt < 2; attempt++) {
+		if (mode == STORE_WRITE)
+			pthread_mutex_lock(&be->write_lock);
 		rc = acquire(be, &c);
-		if (rc)
+		if (rc) {
+			if (mode == STORE_WRITE)
+				pthread_mutex_unlock(&be->write_lock);
 			return rc;
+		}
+		c->writing = mode == STORE_WRITE;
 		rc = run(c, sql, want);
 		if (!rc) {
 			*conn = c;
