@@ -1,7 +1,10 @@
 /*
- * The store's front: picks a backend from the URL, runs migrations,
- * dispatches transactions and statements to the backend's ops, and keeps
- * the in-process wake-up channels (see store.h).
+ * The store's front: picks a backend from the URL ("sqlite:PATH" or a bare
+ * path: store_sqlite.c; "postgres://" or "postgresql://": store_pg.c), runs
+ * migrations, dispatches transactions and statements to the backend's ops,
+ * and keeps the in-process wake-up channels (see store.h): a commit wakes
+ * this process's waiters here, and a backend shared by several processes
+ * wakes them for the others' commits through store__wake.
  */
 #include "store/store_int.h"
 #include "util/timeutil.h"
