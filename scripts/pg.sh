@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A throwaway PostgreSQL cluster for the tests (and for trying cluster mode
 # by hand). Installs what it needs (Debian's postgresql, via deps.sh), then
 # initdb into a fresh temporary directory as the `postgres` system user
