@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "show one run: state, steps, outputs" },
 	{ "logs", cmd_logs, "print a run's log (-f follows it)" },
 	{ "cancel", cmd_cancel, "cancel a run" },
+	{ "rollback", cmd_rollback, "roll a finished run back" },
 	{ "approvals", cmd_approvals, "runs waiting for my approval" },
 	{ "approve", cmd_approve, "approve a run waiting for approval" },
 	{ "reject", cmd_reject, "reject a run waiting for approval" },

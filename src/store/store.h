@@ -267,7 +267,8 @@ int store_lock_holder(struct store_tx *tx, const char *key, int64_t *run_id);
 int store_lock_take(struct store_tx *tx, const char *key, int64_t run_id);
 /* Releases key if run_id holds it. */
 int store_lock_release(struct store_tx *tx, const char *key, int64_t run_id);
-/* Runs waiting in `queued` for key, in FIFO order (queued_at, id). */
+/* Runs waiting for key (queued, or rolling back after they had ended), in
+ * FIFO order (queued_at, id). */
 int store_lock_waiters(struct store_tx *tx, const char *key, int64_t **ids, size_t *n);
 
 /* ---- approval gates and votes ------------------------------------------- */
