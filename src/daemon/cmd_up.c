@@ -27,7 +27,8 @@ static const char usage[] =
 	"  --log-format F      json or text log lines on stderr (default: text on a\n"
 	"                      terminal, json otherwise)\n"
 	"\n"
-	"Environment: VEND_DB (sqlite:PATH, the default under DIR).\n"
+	"Environment: VEND_DB (sqlite:PATH, the default under DIR, or postgres://...:\n"
+	"several servers on one database, see docs/cluster.md).\n"
 	"Example: vend up --listen 127.0.0.1:0 --data /tmp/v --catalog ./catalog\n";
 
 int cmd_up(int argc, char **argv)

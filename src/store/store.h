@@ -47,7 +47,9 @@ enum {
 	CHAN_JOBS = 0,    /* a job was queued, or a lease/cancel changed */
 	CHAN_RUNS = 1,    /* any run changed state */
 	CHAN_TIMERS = 2,  /* a new deadline exists (lease, retry, expiry) */
-	CHAN_RUN0 = 3,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
+	CHAN_CATALOG = 3, /* the catalog changed: servers sharing the database
+			   * reload what they keep of it in memory */
+	CHAN_RUN0 = 4,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
 			   * state, steps or log changed */
 };
 #define CHAN_RUN_BUCKETS 61

@@ -71,7 +71,7 @@ struct store_backend {
 
 static const char *const migrations[] = {
 	/* 1: the walking skeleton */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);"
 	"CREATE TABLE template_versions ("
 	"  version TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL,"
@@ -209,14 +209,16 @@ static void conn_close(struct sq_conn *c)
 	free(c);
 }
 
-static int sq_open(const char *target, struct store_backend **out, struct vend_err *err)
+static int sq_open(const char *target, struct store *st, struct store_backend **out,
+		   struct vend_err *err)
 {
-	struct store_backend *be = XNEW(struct store_backend, 1);
+	struct store_backend *be;
 	struct sq_conn *c;
 	int rc;
 
 	if (!*target)
 		return err_set(err, -EINVAL, "empty SQLite path in VEND_DB");
+	be = XNEW(struct store_backend, 1);
 	be->path = xstrdup(target);
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_cond_init(&be->freed, NULL);
@@ -404,7 +406,8 @@ static int sq_begin(struct store_backend *be, enum store_mode mode, void **conn)
 	return mode == STORE_WRITE ? write_begin(be, conn) : read_begin(be, conn);
 }
 
-static int sq_commit(struct store_backend *be, void *conn)
+/* chans: one process per database, so the front's wake-up is all. */
+static int sq_commit(struct store_backend *be, void *conn, const uint64_t *chans)
 {
 	struct sq_tx *h = conn;
 	int rc;
@@ -510,7 +513,7 @@ static int sq_bind_blob(struct store_stmt *s, int idx, const void *v, size_t len
 	return sq_err(sqlite3_bind_blob64(s->st, idx, v, len, SQLITE_TRANSIENT));
 }
 
-static int sq_bind_null(struct store_stmt *s, int idx)
+static int sq_bind_null(struct store_stmt *s, int idx, enum store_type type)
 {
 	return sq_err(sqlite3_bind_null(s->st, idx));
 }
