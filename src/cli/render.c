@@ -100,6 +100,30 @@ static void render_governance(FILE *f, json_t *run, bool color)
 	}
 }
 
+/* The latest analysis: its verdict, then each metric in the judge's words
+ * (they carry the numbers: rates, shift and interval, p-value). */
+static void render_analysis(FILE *f, json_t *a, bool color)
+{
+	const char *verdict = str(a, "verdict");
+	const char *shade = !strcmp(verdict, "pass") ? "succeeded"
+			    : !strcmp(verdict, "fail") ? "failed" : "queued";
+	json_t *m;
+	size_t i;
+
+	if (!json_is_object(a))
+		return;
+	fprintf(f, "  analysis:    %s%s%s (step %s, provider %s)\n",
+		render_state_color(shade, color), verdict, color ? RESET : "", str(a, "step"),
+		str(a, "provider"));
+	json_array_foreach(json_object_get(a, "metrics"), i, m) {
+		const char *v = str(m, "verdict");
+		shade = !strcmp(v, "pass") ? "succeeded" : !strcmp(v, "fail") ? "failed" : "queued";
+		fprintf(f, "    %s%-6s%s %s%s\n", render_state_color(shade, color), v,
+			color ? RESET : "", str(m, "explanation"),
+			json_is_false(json_object_get(m, "critical")) ? " (not critical)" : "");
+	}
+}
+
 void render_run(FILE *f, json_t *run, bool color)
 {
 	const char *state = str(run, "state");
@@ -135,6 +159,7 @@ void render_run(FILE *f, json_t *run, bool color)
 		}
 	}
 	render_governance(f, run, color);
+	render_analysis(f, json_object_get(run, "analysis"), color);
 	if (json_array_size(steps)) {
 		fprintf(f, "  steps:\n");
 		render_steps(f, run, color);

@@ -60,9 +60,9 @@ bool run_state_terminal(enum run_state s)
 }
 
 /*
- * The transition table: the only ways a run's state changes. States that
- * later parts of vend use (awaiting_approval, verifying, rolling_back...)
- * get their rows when those parts land.
+ * The transition table: the only ways a run's state changes. A run is
+ * `verifying` while an analysis step is active, `running` while any other
+ * step is.
  */
 static const struct transition {
 	enum run_state from;
@@ -81,6 +81,11 @@ static const struct transition {
 	{ RUN_RUNNING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
 	{ RUN_RUNNING, EV_ROLLBACK, RUN_ROLLING_BACK },
 	{ RUN_VERIFYING, EV_ROLLBACK, RUN_ROLLING_BACK },
+	{ RUN_RUNNING, EV_VERIFY, RUN_VERIFYING },
+	{ RUN_VERIFYING, EV_VERIFIED, RUN_RUNNING },
+	{ RUN_VERIFYING, EV_FINISH, RUN_SUCCEEDED },
+	{ RUN_VERIFYING, EV_FAIL, RUN_FAILED },
+	{ RUN_VERIFYING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
 	{ RUN_SUCCEEDED, EV_ROLLBACK, RUN_ROLLING_BACK },
 	{ RUN_FAILED, EV_ROLLBACK, RUN_ROLLING_BACK },
 	{ RUN_ROLLING_BACK, EV_ROLLED_BACK, RUN_ROLLED_BACK },
@@ -105,7 +110,8 @@ static const char *const event_names[] = {
 	[EV_REJECT] = "reject", [EV_NEED_APPROVAL] = "need_approval",
 	[EV_APPROVED] = "approved", [EV_RESUME] = "resume", [EV_EXPIRE] = "expire",
 	[EV_ROLLBACK] = "rollback", [EV_ROLLED_BACK] = "rolled_back",
-	[EV_ROLLBACK_FAILED] = "rollback_failed",
+	[EV_ROLLBACK_FAILED] = "rollback_failed", [EV_VERIFY] = "verify",
+	[EV_VERIFIED] = "verified",
 };
 
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)

@@ -22,6 +22,8 @@ enum run_event {
 	EV_ROLLBACK,  /* a step after the first failed, or someone asked: roll back */
 	EV_ROLLED_BACK,   /* every rollback step succeeded */
 	EV_ROLLBACK_FAILED, /* a rollback step failed */
+	EV_VERIFY,    /* an analysis step started */
+	EV_VERIFIED,  /* a step that is not an analysis started after one */
 };
 
 /* Fires ev on run inside tx: the state change, its run event and what

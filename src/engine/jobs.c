@@ -82,9 +82,54 @@ static int build_env(const struct step_spec *sp, json_t *params, json_t *scope,
 	return 0;
 }
 
+/* A copy of an analysis spec with every `${{ }}` in its strings expanded
+ * (URLs and queries may name parameters and earlier outputs). New, or
+ * NULL with err set. */
+static json_t *resolve_analysis(json_t *v, json_t *scope, const char *where, int depth,
+				struct vend_err *err)
+{
+	json_t *out, *x;
+	const char *k;
+	size_t i;
+
+	if (json_is_string(v)) {
+		struct buf b = BUF_INIT;
+		if (!strstr(json_string_value(v), "${{"))
+			return json_incref(v);
+		if (expr_expand(json_string_value(v), scope, &b, err)) {
+			err_set(err, -EINVAL, "analysis.%s: %s", where, err->msg);
+			buf_release(&b);
+			return NULL;
+		}
+		out = json_stringn(b.data, b.len);
+		buf_release(&b);
+		return out;
+	}
+	if (depth > 8 || (!json_is_object(v) && !json_is_array(v)))
+		return json_incref(v);
+	out = json_is_object(v) ? json_object() : json_array();
+	json_object_foreach(v, k, x) {
+		json_t *r = resolve_analysis(x, scope, k, depth + 1, err);
+		if (!r)
+			goto fail;
+		json_object_set_new(out, k, r);
+	}
+	json_array_foreach(v, i, x) {
+		json_t *r = resolve_analysis(x, scope, where, depth + 1, err);
+		if (!r)
+			goto fail;
+		json_array_append_new(out, r);
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
 static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		      const struct template *t, const struct step_row *step,
-		      const struct step_spec *sp, json_t *env, int attempt, int64_t delay_ms)
+		      const struct step_spec *sp, json_t *env, json_t *analysis, int attempt,
+		      int64_t delay_ms)
 {
 	struct template_row trow;
 	struct job_row job = { 0 };
@@ -96,12 +141,14 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	if (rc)
 		return rc;
 	files = json_loads(trow.files, 0, NULL);
-	spec = json_pack("{s:I, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:i, s:s, s:I, s:b}, s:O}",
+	spec = json_pack("{s:I, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:i, s:s?, s:I, s:b}, s:O}",
 			 "run_id", (json_int_t)run->id, "template", run->template, "version",
 			 run->version, "trace_id", run->trace_id, "files",
 			 files ? files : json_array(), "step", "name", sp->name, "phase",
 			 step->phase, "index", step->idx, "run", sp->run, "timeout_ms",
 			 (json_int_t)sp->timeout_ms, "idempotent", sp->idempotent, "env", env);
+	if (analysis)
+		json_object_set(json_object_get(spec, "step"), "analysis", analysis);
 	template_row_free(&trow);
 	job.run_id = run->id;
 	job.phase = step->phase;
@@ -134,7 +181,7 @@ int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 	const struct step_spec *sp = engine__step_spec(t, next->phase, next->idx);
 	json_t *params = json_loads(run->params, 0, NULL);
 	json_t *scope = engine__scope(t, params, steps, n, run);
-	json_t *env = json_object();
+	json_t *env = json_object(), *analysis = NULL;
 	struct vend_err err = VEND_ERR_INIT;
 	bool go = true;
 	int rc;
@@ -160,11 +207,16 @@ int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 		rc = set_step(tx, next, "failed", err.msg);
 		goto out;
 	}
-	rc = insert_job(ctx, tx, run, t, next, sp, env, next->attempts + 1, 0);
+	if (sp->analysis && !(analysis = resolve_analysis(sp->analysis, scope, "", 0, &err))) {
+		rc = set_step(tx, next, "failed", err.msg);
+		goto out;
+	}
+	rc = insert_job(ctx, tx, run, t, next, sp, env, analysis, next->attempts + 1, 0);
 	if (!rc)
 		rc = set_step(tx, next, "queued", NULL);
 out:
 	err_free(&err);
+	json_decref(analysis);
 	json_decref(env);
 	json_decref(scope);
 	json_decref(params);
@@ -172,6 +224,28 @@ out:
 }
 
 /* ---- runners and claims --------------------------------------------- */
+
+/* A run's state follows its active step: `running`, or `verifying` while
+ * an analysis step runs (DESIGN §6). */
+static int follow_step(struct vend_ctx *ctx, struct store_tx *tx, struct run_row *run,
+		       const struct job_row *job)
+{
+	json_t *spec = json_loads(job->spec, 0, NULL);
+	bool analysis = json_object_get(json_object_get(spec, "step"), "analysis") != NULL;
+	int rc = 0;
+
+	json_decref(spec);
+	if (!strcmp(run->state, "queued")) {
+		rc = engine__fire(ctx, tx, run, EV_START, NULL);
+		free(run->state);
+		run->state = xstrdup("running");
+	}
+	if (!rc && analysis && !strcmp(run->state, "running"))
+		rc = engine__fire(ctx, tx, run, EV_VERIFY, NULL);
+	else if (!rc && !analysis && !strcmp(run->state, "verifying"))
+		rc = engine__fire(ctx, tx, run, EV_VERIFIED, NULL);
+	return rc;
+}
 
 int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *labels,
 			   int64_t *id)
@@ -252,8 +326,8 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	free(step.runner);
 	step.runner = runner ? runner : xstrdup("?");
 	rc = store_step_update(tx, &step);
-	if (!rc && !strcmp(run.state, "queued"))
-		rc = engine__fire(ctx, tx, &run, EV_START, NULL);
+	if (!rc)
+		rc = follow_step(ctx, tx, &run, &job);
 	if (!rc)
 		rc = engine__syslog(tx, run.id, step.name, "step %s started (attempt %d) on runner %s",
 				    step.name, job.attempt, step.runner);
@@ -484,6 +558,7 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 	struct run_row run;
 	const struct step_spec *sp;
 	json_t *outputs = json_object_get(report, "outputs");
+	json_t *analysis = json_object_get(report, "analysis");
 	json_t *code = json_object_get(report, "exit_code");
 	bool ok = json_is_integer(code) && json_integer_value(code) == 0 &&
 		  !json_object_get(report, "error") &&
@@ -512,6 +587,24 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 	if (rc)
 		goto out;
 
+	if (sp && sp->analysis && json_is_object(analysis)) {
+		json_t *a = json_deep_copy(analysis);
+		json_object_set_new(a, "step", json_string(step.name));
+		text = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		rc = text ? store_run_set_analysis(tx, run.id, text) : -ENOMEM;
+		free(text);
+		if (!rc && !ok && !json_is_true(json_object_get(report, "canceled")) &&
+		    !strcmp(json_string_value(json_object_get(sp->analysis, "on_fail")) ?: "",
+			    "continue")) {
+			describe_failure(report, why, sizeof(why));
+			rc = engine__syslog(tx, run.id, step.name, "%s; going on (on_fail: continue)",
+					    why);
+			ok = true;
+		}
+		if (rc)
+			goto out;
+	}
 	step.has_exit = json_is_integer(code);
 	step.exit_code = step.has_exit ? (int)json_integer_value(code) : 0;
 	step.finished_at = now;
@@ -542,7 +635,10 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 					    sp->attempts);
 			if (!rc)
 				rc = insert_job(ctx, tx, &run, t, &step, sp,
-						json_object_get(spec, "env"), job->attempt + 1, delay);
+						json_object_get(spec, "env"),
+						json_object_get(json_object_get(spec, "step"),
+								"analysis"),
+						job->attempt + 1, delay);
 			json_decref(spec);
 		} else {
 			step.state = xstrdup("failed");

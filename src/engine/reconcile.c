@@ -160,10 +160,12 @@ static int wait_for_approval(struct vend_ctx *ctx, struct store_tx *tx, const st
 /* What a failed step means for the run, by phase: a preflight failure
  * fails it; a failure after the first step rolls it back when the template
  * has rollback steps (the first step changed nothing yet); a rollback
- * failure is rollback_failed. */
+ * failure is rollback_failed. A failed analysis follows its on_fail. */
 static int step_failed(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		       const struct template *t, const struct step_row *s)
 {
+	const struct step_spec *sp;
+	const char *on_fail;
 	char reason[700];
 	const char *why = s->error ? s->error : "unknown error";
 
@@ -175,7 +177,16 @@ static int step_failed(struct vend_ctx *ctx, struct store_tx *tx, const struct r
 		snprintf(reason, sizeof(reason), "rollback step %s failed: %s", s->name, why);
 		return engine__fire(ctx, tx, run, EV_ROLLBACK_FAILED, reason) ?: 1;
 	}
-	if (s->idx > 0 && t->n_rollback > 0) {
+	sp = engine__step_spec(t, s->phase, s->idx);
+	on_fail = sp && sp->analysis
+		  ? json_string_value(json_object_get(sp->analysis, "on_fail")) : NULL;
+	if (on_fail && !strcmp(on_fail, "fail")) {
+		snprintf(reason, sizeof(reason), "step %s failed: %s (on_fail: fail)", s->name, why);
+		return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
+	}
+	/* A failed analysis rolls back even as the first step: what it
+	 * judged was deployed before the run (by another run, or by hand). */
+	if ((s->idx > 0 || on_fail) && t->n_rollback > 0) {
 		snprintf(reason, sizeof(reason), "step %s failed: %s; rolling back", s->name, why);
 		return engine__fire(ctx, tx, run, EV_ROLLBACK, reason) ?: 1;
 	}
@@ -436,6 +447,7 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 		/* holding the lock, the steps go */
 		__attribute__((fallthrough));
 	case RUN_RUNNING:
+	case RUN_VERIFYING:
 		rc = progress(ctx, tx, &run, t, steps, n, "main");
 		if (rc == 2)
 			rc = engine__fire(ctx, tx, &run, EV_FINISH, NULL) ?: 1;

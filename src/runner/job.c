@@ -20,6 +20,7 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
+#include "verify/analysis.h"
 
 #define FLUSH_MS 200                  /* a line reaches the server within this */
 #define FLUSH_BYTES (256 * 1024)
@@ -413,8 +414,95 @@ out:
 	free_env(envp);
 }
 
+/* ---- an analysis step -------------------------------------------------- */
+
+/* An analysis runs in the runner itself (it sends probes and queries, runs
+ * no command), with the same heartbeats and log batches as a process. */
+struct analysis_run {
+	struct job *j;
+	struct beat b;
+};
+
+static void analysis_log(void *ctx, const char *line)
+{
+	struct analysis_run *a = ctx;
+	add_line(a->j, "out", line, strlen(line));
+}
+
+static bool analysis_tick(void *ctx)
+{
+	struct analysis_run *a = ctx;
+	struct job *j = a->j;
+	int64_t now = mono_ms();
+	int running;
+
+	curl_multi_perform(a->b.multi, &running);
+	beat_done(j, &a->b);
+	if (!a->b.busy && !j->lost && now >= a->b.next)
+		beat_start(j, &a->b);
+	if (j->first_unsent && (now - j->first_unsent >= FLUSH_MS ||
+				j->batch_bytes >= FLUSH_BYTES))
+		flush(j);
+	return !j->cancel && !j->lost && !atomic_load(&j->r->stop);
+}
+
+/* Why the analysis did not pass, in the words of the critical metrics
+ * that decided it ("errors: canary 33% (20/60) vs baseline 0% ..."). */
+static void explain_failure(json_t *result, const struct judge_verdict *v, char *out,
+			    size_t size)
+{
+	struct buf b = BUF_INIT;
+	json_t *m;
+	size_t i;
+
+	buf_printf(&b, "analysis %s", judge_outcome_name(v->outcome));
+	json_array_foreach(json_object_get(result, "metrics"), i, m) {
+		const char *verdict = json_string_value(json_object_get(m, "verdict"));
+		if (json_is_true(json_object_get(m, "critical")) && verdict &&
+		    strcmp(verdict, "pass"))
+			buf_printf(&b, "; %s", json_string_value(json_object_get(m, "explanation")));
+	}
+	snprintf(out, size, "%s", b.data);
+	buf_release(&b);
+}
+
+/* Exit code 0 for pass, 1 for fail or inconclusive (no data never
+ * passes); the judge's numbers go to the server in the report. */
+static void run_analysis(struct job *j, json_t *spec_json, struct outcome *o, json_t **result)
+{
+	struct analysis_run a = { .j = j };
+	struct analysis_hooks h = { &a, analysis_log, analysis_tick };
+	struct analysis_spec spec;
+	struct judge_verdict v;
+	struct vend_err err = VEND_ERR_INIT;
+	int rc;
+
+	if (analysis_spec_parse(spec_json, true, &spec, &err)) {
+		snprintf(o->error, sizeof(o->error), "analysis: %s", err.msg);
+		goto out;
+	}
+	a.b.multi = curl_multi_init();
+	buf_init(&a.b.resp, 64 * 1024);
+	a.b.next = mono_ms() + FIRST_BEAT_MS;
+	rc = analysis_run(&spec, &h, &v, result, &err);
+	if (rc == -ECANCELED) {
+		o->canceled = j->cancel;
+		snprintf(o->error, sizeof(o->error), "the analysis was stopped");
+	} else if (rc) {
+		snprintf(o->error, sizeof(o->error), "analysis: %s", err.msg);
+	} else {
+		o->exit_code = v.outcome == JUDGE_PASS ? 0 : 1;
+		if (v.outcome != JUDGE_PASS)
+			explain_failure(*result, &v, o->error, sizeof(o->error));
+	}
+	beat_free(&a.b);
+out:
+	analysis_spec_free(&spec);
+	err_free(&err);
+}
+
 /* Reports how the job ended; retries while the server is away. */
-static void report(struct job *j, const struct outcome *o, json_t *outputs)
+static void report(struct job *j, const struct outcome *o, json_t *outputs, json_t *analysis)
 {
 	char path[128];
 	json_t *body;
@@ -427,6 +515,8 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs)
 			 "timed_out", o->timed_out, "canceled", o->canceled, "outputs", outputs);
 	if (o->error[0])
 		json_object_set_new(body, "error", json_string(o->error));
+	if (analysis)
+		json_object_set(body, "analysis", analysis);
 	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
 		struct vend_err err = VEND_ERR_INIT;
 		int rc = client_call(j->api, "POST", path, body, NULL, NULL, NULL, &err);
@@ -449,7 +539,8 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	struct job j = { 0 };
 	struct outcome o = { .exit_code = -1 };
 	struct vend_err err = VEND_ERR_INIT;
-	json_t *outputs = NULL;
+	json_t *outputs = NULL, *analysis = NULL;
+	json_t *spec = json_object_get(json_object_get(jobj, "step"), "analysis");
 
 	j.r = r;
 	j.api = api;
@@ -461,13 +552,15 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 		j.lease_ms = 3000;
 	j.lines = json_array();
 
-	if (prepare_dir(&j, json_object_get(jobj, "files"), &err)) {
+	if (spec) {
+		run_analysis(&j, spec, &o, &analysis);
+	} else if (prepare_dir(&j, json_object_get(jobj, "files"), &err)) {
 		snprintf(o.error, sizeof(o.error), "%s",
 			 err.msg[0] ? err.msg : "cannot prepare the working directory");
 	} else {
 		run_step(&j, jobj, &o);
 	}
-	if (!o.error[0] && !o.canceled && !j.lost) {
+	if (!spec && !o.error[0] && !o.canceled && !j.lost) {
 		struct buf text = BUF_INIT;
 		struct vend_err oerr = VEND_ERR_INIT;
 		buf_init(&text, OUTPUTS_MAX_BYTES + 1);
@@ -486,13 +579,14 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 			 60);
 	flush(&j);
 	if (!j.lost && !atomic_load(&r->stop))
-		report(&j, &o, outputs ? outputs : json_object());
+		report(&j, &o, outputs ? outputs : json_object(), analysis);
 	if (j.dir[0]) {
 		fs_remove_tree(j.dir);
 		fs_remove_tree(j.tmp_dir);
 		unlink(j.out_file);
 	}
 	json_decref(outputs);
+	json_decref(analysis);
 	json_decref(j.lines);
 	err_free(&err);
 }

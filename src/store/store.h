@@ -137,6 +137,8 @@ int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
 			const char *to, const char *reason, int64_t finished_at);
 int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase);
 int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisions_json);
+/* The latest analysis step's result (verify/analysis.h), JSON. */
+int store_run_set_analysis(struct store_tx *tx, int64_t id, const char *analysis_json);
 int store_run_set_queued_at(struct store_tx *tx, int64_t id, int64_t at);
 /* Who may see a run besides its requester: its teams (run_teams). */
 int store_run_add_team(struct store_tx *tx, int64_t run_id, const char *team);

@@ -137,6 +137,13 @@ int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisio
 	return rc < 0 ? rc : 0;
 }
 
+int store_run_set_analysis(struct store_tx *tx, int64_t id, const char *analysis_json)
+{
+	int rc = store__exec(tx, "UPDATE runs SET analysis = ?, updated_at = ? WHERE id = ?",
+			     "sii", analysis_json, now_ms(), id);
+	return rc < 0 ? rc : 0;
+}
+
 int store_run_set_queued_at(struct store_tx *tx, int64_t id, int64_t at)
 {
 	int rc = store__exec(tx, "UPDATE runs SET queued_at = ? WHERE id = ?", "ii", at, id);

@@ -58,6 +58,9 @@ struct step_spec {
 	char *run;               /* shell command; never contains ${{; NULL for
 				  * an approval step */
 	struct step_approval *approval; /* or NULL */
+	json_t *analysis;        /* an analysis step's spec, defaults filled,
+				  * `${{ }}` unresolved (verify/analysis_spec.h);
+				  * run is NULL then */
 	struct env_var *env;
 	size_t n_env;
 	long long timeout_ms;    /* 0: no timeout beyond the runner's default */

@@ -55,6 +55,11 @@ json_t *template__parse_labels(struct tp *P, const struct ynode *v, const char *
 bool template__check_cel(struct tp *P, const struct ynode *n, const char *expr, size_t len,
 			 const char *where);
 
+/* Checks a step's `analysis:` mapping n; returns its spec as JSON with
+ * every default filled (new), or NULL after reporting each problem at its
+ * line. */
+json_t *template__parse_analysis(struct tp *P, const struct ynode *n, const char *where);
+
 /* Whether s matches [first][rest]{0,max-1}, with the sets as strings. */
 bool template__name_ok(const char *s, const char *first, const char *rest, size_t max);
 

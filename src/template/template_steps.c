@@ -17,10 +17,10 @@
 
 static const char *const step_keys[] = {
 	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", "labels",
-	NULL
+	"analysis", NULL
 };
 static const char *const step_later[] = {
-	"secrets", "analysis", "network", NULL
+	"secrets", "network", NULL
 };
 #define APPROVAL_MAX_EXPIRES_MS (30LL * 24 * 3600 * 1000)
 
@@ -248,6 +248,27 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 		parse_approval(P, v, where, st);
 		goto when;
 	}
+	if ((v = ynode_get(m, "analysis"))) {
+		/* An analysis step probes and judges in the runner; it runs no
+		 * command of its own. */
+		if (strncmp(where, "spec.steps[", 11))
+			template__err(P, v, "%s.analysis: analysis steps belong in spec.steps, "
+					    "not in preflight or rollback", where);
+		for (const char *const *k = (const char *const[]){ "run", "env", "idempotent",
+								   NULL };
+		     *k; k++)
+			if (ynode_get(m, *k))
+				template__err(P, ynode_get(m, *k), "%s: an analysis step has no "
+						"%s (vend probes and judges, it runs no command)",
+					      where, *k);
+		st->analysis = template__parse_analysis(P, v, where);
+		parse_duration(P, m, "timeout", where, STEP_MAX_TIMEOUT_MS, &st->timeout_ms);
+		if ((v = ynode_get(m, "retry")))
+			parse_retry(P, v, where, st);
+		if ((v = ynode_get(m, "labels")))
+			st->labels = template__parse_labels(P, v, where);
+		goto when;
+	}
 	s = template__text(P, m, "run", where, true);
 	v = ynode_get(m, "run");
 	if (s && !*s) {
@@ -282,6 +303,7 @@ out:
 static void free_step(struct step_spec *st)
 {
 	json_decref(st->labels);
+	json_decref(st->analysis);
 	free(st->name);
 	free(st->run);
 	if (st->approval) {
@@ -379,6 +401,8 @@ json_t *template__steps_to_json(const struct step_spec *v, size_t n)
 						      ap->expires_ms ? e : NULL, "message",
 						      ap->message));
 		}
+		if (st->analysis)
+			json_object_set_new(j, "analysis", json_incref(st->analysis));
 		for (size_t k = 0; k < st->n_env; k++)
 			json_object_set_new(env, st->env[k].name, json_string(st->env[k].value));
 		json_object_set_new(j, "env", env);

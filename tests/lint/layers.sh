@@ -3,7 +3,7 @@
 #
 #   util <- cel <- template, store <- engine <- http <- daemon <- main
 #   util <- audit <- engine, http, cli, daemon
-#   util <- verify <- engine, http, cli, daemon  (canary statistics, judge)
+#   util <- verify <- template, engine, http, runner, cli, daemon  (canary analysis)
 #   policy sits beside template: it reads YAML nodes and catalogs from
 #   template/, and template's linter calls back into policy for the
 #   Policy and PolicyTest kinds (the one two-way pair).
@@ -16,14 +16,14 @@ cd "$(dirname "$0")/../.." || exit 1
 declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
-	[template]="util cel template policy"
+	[template]="util cel template policy verify"
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"
 	[engine]="util cel template policy store audit verify engine"
 	[http]="util cel template policy store audit verify engine http"
 	[client]="util client"
-	[runner]="util client runner"
+	[runner]="util client runner verify"
 	[cli]="util cel template policy client audit verify cli"
 	[daemon]="util cel template policy store audit verify engine http client runner daemon"
 	[verify]="util verify"
