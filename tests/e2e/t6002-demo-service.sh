@@ -2,20 +2,6 @@
 # vend demo-service: version, error rate, latency, Prometheus metrics.
 . "$(dirname "$0")/test-lib.sh"
 
-free_port() {
-	python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])" 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000))
-}
-
-demo() { # PORT ARGS...
-	local port=$1
-	shift
-	"$VEND_BIN" demo-service --listen "127.0.0.1:$port" --pid-file "$TEST_DIR/demo-$port.pid" "$@" \
-		2>>"$TEST_DIR/demo.log" &
-	VEND_PIDS+=($!)
-	wait_for 5 curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
-}
-
 P1=$(free_port)
 P2=$(free_port)
 P3=$(free_port)

@@ -193,6 +193,22 @@ expect_exit() {
 	return 0
 }
 
+# free_port: a TCP port free on loopback right now.
+free_port() {
+	python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])" 2>/dev/null ||
+		echo $((20000 + RANDOM % 20000))
+}
+
+# demo PORT ARGS...: a `vend demo-service` on 127.0.0.1:PORT, stopped at exit.
+demo() {
+	local port=$1
+	shift
+	"$VEND_BIN" demo-service --listen "127.0.0.1:$port" --pid-file "$TEST_DIR/demo-$port.pid" "$@" \
+		2>>"$TEST_DIR/demo.log" &
+	VEND_PIDS+=($!)
+	wait_for 5 curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
+}
+
 # write_template DIR NAME: writes stdin as DIR/NAME.yaml (a catalog helper).
 write_file() {
 	mkdir -p "$(dirname "$1")"
