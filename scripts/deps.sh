@@ -11,8 +11,9 @@ BUILD_PKGS="gcc make pkg-config
 	libsqlite3-dev libpq-dev libsodium-dev libpcre2-dev"
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
-# the tz database (/usr/share/zoneinfo) for time zones in CEL and cron.
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql"
+# the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
+# Prometheus (and promtool) for the analysis provider and /metrics checks.
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql prometheus"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

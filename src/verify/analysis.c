@@ -292,13 +292,11 @@ static int fetch(const char *url, const struct analysis_hooks *h, struct buf *bo
 	return rc;
 }
 
-/* The values of the one series a range query answered, into *out (new,
- * caller frees). 0, or -EINVAL with why in reason. */
-static int parse_matrix(const struct buf *body, long status, double **out, size_t *n,
-			char *reason, size_t size)
+int analysis_parse_matrix(const char *body, size_t len, long status, double **out, size_t *n,
+			  char *reason, size_t size)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(body->data, body->len, 0, &jerr), *res, *values;
+	json_t *j = json_loadb(body, len, 0, &jerr), *res, *values;
 	const char *st;
 	int rc = -EINVAL;
 
@@ -370,7 +368,7 @@ static int query_range(const struct analysis_spec *s, const char *query, int64_t
 	curl_free(q);
 	rc = fetch(url.data, h, &body, &status, reason, size);
 	if (!rc)
-		rc = parse_matrix(&body, status, v, n, reason, size);
+		rc = analysis_parse_matrix(body.data, body.len, status, v, n, reason, size);
 	buf_release(&url);
 	buf_release(&body);
 	return rc;

@@ -50,4 +50,14 @@ struct analysis_hooks {
 int analysis_run(const struct analysis_spec *s, const struct analysis_hooks *hooks,
 		 struct judge_verdict *v, json_t **result, struct vend_err *err);
 
+/*
+ * The values of the one series a Prometheus range query answered (body of
+ * len bytes, HTTP status for messages), into *out (new, caller frees; may
+ * hold NaN and infinities as Prometheus sends them). 0, or -EINVAL with
+ * why in reason: not JSON, status not success, not a matrix, not exactly
+ * one series, more than ANALYSIS_MAX_POINTS points, a value not a number.
+ */
+int analysis_parse_matrix(const char *body, size_t len, long status, double **out, size_t *n,
+			  char *reason, size_t size);
+
 #endif
