@@ -511,11 +511,12 @@ int judge_add_errors(struct judge *j, const char *name, uint64_t eb, uint64_t nb
 	}
 	r->test = fisher ? "fisher" : "z";
 	r->z = z;
-	r->p = p;
+	r->p_greater = p;
+	r->p = fmin(1, 2 * p);
 	r->outcome = JUDGE_PASS;
 	if (!(r->rate_delta > o->max_failure_delta)) {
 		r->rule = JUDGE_RULE_RATE_WITHIN_DELTA;
-	} else if (o->require_significance && !(p < o->alpha)) {
+	} else if (o->require_significance && !(r->p < o->alpha)) {
 		r->rule = JUDGE_RULE_RATE_NOT_SIGNIFICANT;
 	} else {
 		r->rule = JUDGE_RULE_RATE_BEYOND_DELTA;
@@ -655,7 +656,8 @@ static json_t *errors_json(const struct judge_metric_result *r, json_t *o)
 								     : "fisher-exact"));
 		if (strcmp(r->test, "fisher"))
 			json_object_set_new(t, "z", jnum(r->z));
-		json_object_set_new(t, "p_greater", jnum(r->p));
+		json_object_set_new(t, "p_greater", jnum(r->p_greater));
+		json_object_set_new(t, "p_two_sided", jnum(r->p));
 		json_object_set_new(o, "test", t);
 	}
 	return o;

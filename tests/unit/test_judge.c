@@ -265,7 +265,8 @@ TEST(too_many_samples_is_inconclusive)
 TEST(single_unlucky_error_passes)
 {
 	/* 0 of 20 against 1 of 20: +5 points, beyond a 1-point delta, but
-	 * Fisher's one-sided p = 0.5 (20/40): one error proves nothing. */
+	 * Fisher's one-sided p = 0.5 (20/40), two-sided by doubling 1: one
+	 * error proves nothing. */
 	struct judge *j = judge_new();
 	const struct judge_metric_result *r;
 	struct judge_errors_opts o = JUDGE_ERRORS_OPTS_INIT;
@@ -273,11 +274,12 @@ TEST(single_unlucky_error_passes)
 	CHECK_INT(judge_add_errors(j, "errors", 0, 20, 1, 20, NULL, NULL), 0);
 	r = judge_result(j, 0);
 	CHECK_STR(r->test, "fisher");
-	CHECK(fabs(r->p - 0.5) < 1e-12);
+	CHECK(fabs(r->p_greater - 0.5) < 1e-12);
+	CHECK(fabs(r->p - 1) < 1e-12);
 	CHECK_INT(r->outcome, JUDGE_PASS);
 	CHECK_INT(r->rule, JUDGE_RULE_RATE_NOT_SIGNIFICANT);
 	CHECK_STR(r->explanation, "errors: canary 5.0% (1/20) vs baseline 0% (0/20), +5.0 points, "
-				  "beyond the +1.0 points allowed but not significant; p = 0.50 (Fisher) "
+				  "beyond the +1.0 points allowed but not significant; p = 1.00 (Fisher) "
 				  "\xe2\x86\x92 pass");
 	/* without the significance requirement it would fail */
 	o.require_significance = false;
@@ -290,7 +292,7 @@ TEST(fisher_tea_tasting_decides)
 {
 	/* R's ?fisher.test tea tasting as an error table: 3 of 4 against 1
 	 * of 4; expected counts 2 < 5, so Fisher's test, one-sided p =
-	 * 0.2429: +50 points, yet not significant: pass. */
+	 * 0.2429, doubled 0.4857: +50 points, yet not significant: pass. */
 	struct judge *j = judge_new();
 	const struct judge_metric_result *r;
 	struct judge_errors_opts o = JUDGE_ERRORS_OPTS_INIT;
@@ -299,9 +301,10 @@ TEST(fisher_tea_tasting_decides)
 	CHECK_INT(judge_add_errors(j, "errors", 1, 4, 3, 4, &o, NULL), 0);
 	r = judge_result(j, 0);
 	CHECK_STR(r->test, "fisher");
-	CHECK(fabs(r->p - 17.0 / 70) < 1e-14);
+	CHECK(fabs(r->p_greater - 17.0 / 70) < 1e-14);
+	CHECK(fabs(r->p - 34.0 / 70) < 1e-14);
 	CHECK_INT(r->rule, JUDGE_RULE_RATE_NOT_SIGNIFICANT);
-	CHECK_CONTAINS(r->explanation, "p = 0.24 (Fisher)");
+	CHECK_CONTAINS(r->explanation, "p = 0.49 (Fisher)");
 	/* R's twins data, 10 of 13 against 2 of 17 (p = 0.0004652 by
 	 * Fisher); every expected count is >= 5 (12 * 13 / 30 = 5.2), so
 	 * the z test decides, and it fails too. */
@@ -405,8 +408,11 @@ TEST(json_holds_every_number)
 	CHECK_STR(json_string_value(json_object_get(m, "kind")), "errors");
 	CHECK(json_real_value(json_object_get(m, "rate_delta")) == 0.01);
 	/* expected counts 6 >= 5: the z test */
-	CHECK_STR(json_string_value(json_object_get(json_object_get(m, "test"), "method")),
-		  "two-proportion-z");
+	t = json_object_get(m, "test");
+	CHECK_STR(json_string_value(json_object_get(t, "method")), "two-proportion-z");
+	/* the decision's p doubles the one-sided one */
+	CHECK(json_real_value(json_object_get(t, "p_two_sided")) ==
+	      fmin(1, 2 * json_real_value(json_object_get(t, "p_greater"))));
 	CHECK(json_is_string(json_object_get(m, "explanation")));
 	json_decref(js);
 	judge_free(j);
