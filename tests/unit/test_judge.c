@@ -2,10 +2,12 @@
  * Unit tests for verify/judge.c: each decision rule of judge.h, on data
  * whose statistics are published (R's ?wilcox.test and ?fisher.test
  * examples, values printed by R 4.2.2) or constructed so that the answer
- * is evident; the overall verdict; the JSON and the explanation lines.
+ * is evident; the overall verdict; the JSON and the explanation lines; the
+ * false-fail and detection rates on simulated analyses.
  */
 #include <math.h>
 
+#include "judge_sim.h"
 #include "tap.h"
 #include "verify/judge.h"
 
@@ -470,4 +472,93 @@ TEST(drop_first_warmup)
 	CHECK_INT(n, 3);
 	p = judge_drop_first(v, &n, 10);
 	CHECK_INT(n, 0);
+}
+
+/* Statistical quality on a fixed seed (tests/unit/judge_sim.h; the full
+ * tables are bench/bench_judge.c's): deterministic, so it cannot flake,
+ * yet any change to the rules that raises the false-fail rate or loses
+ * power shows here. */
+
+#define QUALITY_TRIALS 1000
+#define QUALITY_SEED 6006
+
+TEST(aa_false_fail_rate_at_most_5_percent)
+{
+	/* Same distribution both sides, every shape, 10 to 500 samples a
+	 * side. With tolerance 0 (the raw test; a tolerance only removes
+	 * fails) each critical metric fails at most 5% (about alpha/2 = 2.5%
+	 * expected); with the default tolerance the whole verdict (latency
+	 * and errors at 1%) does. 1000 trials: a rate's standard error is
+	 * under 0.7 points. */
+	static const size_t sizes[] = { 10, 50, 200, 500 };
+	struct sim_case c = SIM_CASE_INIT;
+	double worst[3] = { 0, 0, 0 };
+	long raw_fails = 0;
+	uint64_t seed = QUALITY_SEED;
+
+	for (int s = 0; s < SIM_SHAPES; s++)
+		for (size_t z = 0; z < N(sizes); z++)
+			for (int t = 0; t < 2; t++) {
+				struct sim_counts k;
+				double lat, err, all;
+				c.shape = (enum sim_shape)s;
+				c.n = sizes[z];
+				c.tolerance = t ? JUDGE_DEFAULT_TOLERANCE : 0;
+				k = sim_run(&c, QUALITY_TRIALS, seed++);
+				lat = sim_pct(k.latency, k.trials);
+				err = sim_pct(k.errors, k.trials);
+				all = sim_pct(k.overall, k.trials);
+				if (lat > 5 || err > 5 || (t && all > 5) || k.other)
+					tap_fail(__FILE__, __LINE__,
+						 "A/A %s n=%zu tolerance %g: latency %.1f%%, "
+						 "errors %.1f%%, verdict %.1f%% fail, %ld other",
+						 sim_shape_name(c.shape), c.n, c.tolerance, lat,
+						 err, all, k.other);
+				worst[0] = fmax(worst[0], t ? 0 : lat);
+				worst[1] = fmax(worst[1], err);
+				worst[2] = fmax(worst[2], t ? all : 0);
+				raw_fails += t ? 0 : k.latency;
+			}
+	printf("# worst A/A: latency %.1f%% (tolerance 0), errors %.1f%%, verdict %.1f%%\n",
+	       worst[0], worst[1], worst[2]);
+	/* and the raw test does fail by chance now and then */
+	CHECK(raw_fails > 0);
+}
+
+TEST(ab_detection_at_least_95_percent)
+{
+	/* The canary 50% slower: every shape detected at 200 samples a side
+	 * with the default tolerance and at 500 with 0.25; errors 1% -> 6%
+	 * detected at 500 requests a side. 300 trials: 95% is more than 3
+	 * standard errors below every rate the bench measures here. */
+	struct sim_case c = SIM_CASE_INIT;
+	struct sim_counts k;
+	uint64_t seed = QUALITY_SEED + 1000;
+
+	for (int s = 0; s < SIM_SHAPES; s++)
+		for (int t = 0; t < 2; t++) {
+			c.shape = (enum sim_shape)s;
+			c.factor = 1.5;
+			c.n = t ? 500 : 200;
+			c.tolerance = t ? 0.25 : JUDGE_DEFAULT_TOLERANCE;
+			k = sim_run(&c, 300, seed++);
+			if (sim_pct(k.latency, k.trials) < 95 || k.other)
+				tap_fail(__FILE__, __LINE__,
+					 "A/B %s n=%zu tolerance %g: %.1f%% detected, %ld other",
+					 sim_shape_name(c.shape), c.n, c.tolerance,
+					 sim_pct(k.latency, k.trials), k.other);
+		}
+	c = (struct sim_case)SIM_CASE_INIT;
+	c.n = 500;
+	c.err_canary = 0.06;
+	c.errors_only = true;
+	k = sim_run(&c, 300, seed);
+	CHECK(sim_pct(k.errors, k.trials) >= 95);
+	/* and 10 samples cannot see it in long-tailed latency: the test
+	 * measures power, it does not pass whatever the judge does */
+	c = (struct sim_case)SIM_CASE_INIT;
+	c.factor = 1.5;
+	c.n = 10;
+	k = sim_run(&c, 300, seed + 1);
+	CHECK(sim_pct(k.latency, k.trials) < 95);
 }
