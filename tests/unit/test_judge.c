@@ -9,6 +9,7 @@
 
 #include "judge_sim.h"
 #include "tap.h"
+#include "util/utf8.h"
 #include "verify/judge.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -375,6 +376,46 @@ TEST(unavailable_metric)
 	CHECK_CONTAINS(text, "\"kind\":\"unavailable\"");
 	CHECK_CONTAINS(text, "\"rule\":\"unavailable\"");
 	free(text);
+	json_decref(js);
+	judge_free(j);
+}
+
+TEST(long_texts_are_cut_between_characters)
+{
+	/* Found by fuzz_judge: a reason of invalid bytes grows threefold when
+	 * sanitised (U+FFFD each), and "no data: " before it pushed the cut
+	 * into a character, so the explanation was not UTF-8 and vanished
+	 * from the JSON. The same for an overall explanation that lists long
+	 * non-ASCII names. */
+	struct judge *j = judge_new();
+	struct judge_verdict v;
+	char reason[JUDGE_REASON_MAX + 1], name[JUDGE_NAME_MAX + 1];
+	json_t *js, *m;
+
+	memset(reason, 0xd1, sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	CHECK_INT(judge_add_unavailable(j, "latency", true, reason, NULL), 0);
+	for (int i = 0; i < 6; i++) {
+		struct judge_errors_opts o = JUDGE_ERRORS_OPTS_INIT;
+		/* 31 two-byte characters and a digit: 63 bytes */
+		for (int k = 0; k < 62; k += 2)
+			memcpy(name + k, "\xc3\xa9", 2);
+		snprintf(name + 62, sizeof(name) - 62, "%d", i);
+		o.critical = false;
+		if (i < 3)
+			CHECK_INT(judge_add_unavailable(j, name, true, NULL, NULL), 0);
+		else /* non-critical failures: a warning listing them */
+			CHECK_INT(judge_add_errors(j, name, 0, 100, 50, 100, &o, NULL), 0);
+	}
+	CHECK_INT(judge_run(j, &v, &js), 0);
+	CHECK_CONTAINS(v.explanation, "warning: non-critical");
+	CHECK(strlen(v.explanation) > JUDGE_EXPLAIN_MAX - 4);
+	CHECK(utf8_valid(judge_result(j, 0)->reason, strlen(judge_result(j, 0)->reason)));
+	CHECK(utf8_valid(v.explanation, strlen(v.explanation)));
+	m = json_array_get(json_object_get(js, "metrics"), 0);
+	CHECK(json_is_string(json_object_get(m, "reason")));
+	CHECK_CONTAINS(json_string_value(json_object_get(m, "explanation")), "inconclusive");
+	CHECK(json_is_string(json_object_get(js, "explanation")));
 	json_decref(js);
 	judge_free(j);
 }
