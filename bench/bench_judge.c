@@ -47,6 +47,17 @@ static void header(const char *first, int width)
 		printf("  n=%-4zu", sizes[z]);
 }
 
+/* One cell a size: the latency or the error metric's fails in c. */
+static void row(struct sim_case c, bool errors, bool detection)
+{
+	for (size_t z = 0; z < NSIZES; z++) {
+		struct sim_counts k;
+		c.n = sizes[z];
+		k = run(&c);
+		cell(errors ? k.errors : k.latency, k.trials, detection);
+	}
+}
+
 static void false_fails(void)
 {
 	static const double tols[] = { 0.10, 0 };
@@ -81,12 +92,7 @@ static void false_fails(void)
 	c.err_base = c.err_canary = 0.10;
 	c.errors_only = true;
 	printf("%-22s", "errors 10% vs 10%");
-	for (size_t z = 0; z < NSIZES; z++) {
-		struct sim_counts k;
-		c.n = sizes[z];
-		k = run(&c);
-		cell(k.errors, k.trials, false);
-	}
+	row(c, true, false);
 	printf("   (error metric alone)\n");
 }
 
@@ -104,24 +110,14 @@ static void detections(void)
 			c.tolerance = t ? 0.25 : 0.10;
 			printf("%-11s %-10s %-11s", "latency+50%", sim_shape_name(c.shape),
 			       t ? "0.25" : "0.10");
-			for (size_t z = 0; z < NSIZES; z++) {
-				struct sim_counts k;
-				c.n = sizes[z];
-				k = run(&c);
-				cell(k.latency, k.trials, true);
-			}
+			row(c, false, true);
 			printf("\n");
 		}
 	c = (struct sim_case)SIM_CASE_INIT;
 	c.err_canary = 0.06;
 	c.errors_only = true;
 	printf("%-34s", "errors 1% -> 6%   (delta 0.01)");
-	for (size_t z = 0; z < NSIZES; z++) {
-		struct sim_counts k;
-		c.n = sizes[z];
-		k = run(&c);
-		cell(k.errors, k.trials, true);
-	}
+	row(c, true, true);
 	printf("\n");
 
 	/* The issue's 2x error rate needs far more requests; and a delta
