@@ -126,6 +126,21 @@ static bool alpha_ok(double a)
 	return a >= 1e-6 && a <= 0.5;
 }
 
+/* Copies src into dst[size], cut if need be at a character boundary so
+ * that the text stays UTF-8 (it goes into JSON strings). */
+static void set_text(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= size) {
+		len = size - 1;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Formatting for explanation lines. */
 
 /* A fraction as a percentage with a sensible number of digits. */
@@ -225,7 +240,7 @@ static void explain_samples(struct judge_metric_result *r)
 			   word, conf, lo, hi,
 			   r->rule == JUDGE_RULE_BEYOND_TOLERANCE ? "beyond" : "within", tol, p);
 	buf_printf(&b, " \xe2\x86\x92 %s", judge_outcome_name(r->outcome));
-	snprintf(r->explanation, sizeof(r->explanation), "%s", b.data);
+	set_text(r->explanation, sizeof(r->explanation), b.data);
 	buf_release(&b);
 }
 
@@ -235,15 +250,17 @@ static void inconclusive(struct judge_metric_result *r, enum judge_rule rule, co
 static void inconclusive(struct judge_metric_result *r, enum judge_rule rule, const char *fmt,
 			 ...)
 {
+	char text[JUDGE_EXPLAIN_MAX + 1];
 	va_list ap;
 
 	r->outcome = JUDGE_INCONCLUSIVE;
 	r->rule = rule;
 	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	snprintf(r->explanation, sizeof(r->explanation), "%s: %s \xe2\x86\x92 inconclusive",
-		 r->name, r->reason);
+	set_text(r->reason, sizeof(r->reason), text);
+	snprintf(text, sizeof(text), "%s: %s \xe2\x86\x92 inconclusive", r->name, r->reason);
+	set_text(r->explanation, sizeof(r->explanation), text);
 }
 
 static bool bad_value(double v)
@@ -442,7 +459,7 @@ static void explain_errors(struct judge_metric_result *r)
 			   r->rule == JUDGE_RULE_RATE_WITHIN_DELTA ? "within" : "beyond", allowed);
 	}
 	buf_printf(&b, " \xe2\x86\x92 %s", judge_outcome_name(r->outcome));
-	snprintf(r->explanation, sizeof(r->explanation), "%s", b.data);
+	set_text(r->explanation, sizeof(r->explanation), b.data);
 	buf_release(&b);
 }
 
@@ -511,11 +528,12 @@ int judge_add_errors(struct judge *j, const char *name, uint64_t eb, uint64_t nb
 	}
 	r->test = fisher ? "fisher" : "z";
 	r->z = z;
-	r->p = p;
+	r->p_greater = p;
+	r->p = fmin(1, 2 * p);
 	r->outcome = JUDGE_PASS;
 	if (!(r->rate_delta > o->max_failure_delta)) {
 		r->rule = JUDGE_RULE_RATE_WITHIN_DELTA;
-	} else if (o->require_significance && !(p < o->alpha)) {
+	} else if (o->require_significance && !(r->p < o->alpha)) {
 		r->rule = JUDGE_RULE_RATE_NOT_SIGNIFICANT;
 	} else {
 		r->rule = JUDGE_RULE_RATE_BEYOND_DELTA;
@@ -655,7 +673,8 @@ static json_t *errors_json(const struct judge_metric_result *r, json_t *o)
 								     : "fisher-exact"));
 		if (strcmp(r->test, "fisher"))
 			json_object_set_new(t, "z", jnum(r->z));
-		json_object_set_new(t, "p_greater", jnum(r->p));
+		json_object_set_new(t, "p_greater", jnum(r->p_greater));
+		json_object_set_new(t, "p_two_sided", jnum(r->p));
 		json_object_set_new(o, "test", t);
 	}
 	return o;
@@ -752,7 +771,7 @@ int judge_run(struct judge *j, struct judge_verdict *out, json_t **json)
 		list_names(&b, j, false, JUDGE_FAIL);
 		buf_adds(&b, " failed");
 	}
-	snprintf(v.explanation, sizeof(v.explanation), "%s", b.data);
+	set_text(v.explanation, sizeof(v.explanation), b.data);
 	buf_release(&b);
 	if (json) {
 		json_t *o = json_object(), *arr = json_array();

@@ -22,10 +22,14 @@
  * Error counts (rates rc = ec/nc, rb = eb/nb, delta = rc - rb):
  *   inconclusive  nc or nb below min_requests, or errors > requests;
  *   fail          delta > max_failure_delta and (unless significance is
- *                 not required) the one-sided p-value for "the canary's
- *                 rate is higher" is < alpha: Fisher's exact test when an
+ *                 not required) p < alpha, p = min(1, 2 p_greater) the
+ *                 two-sided p-value by doubling the one-sided one for "the
+ *                 canary's rate is higher": Fisher's exact test when an
  *                 expected cell count is below 5 (Cochran's rule), else the
- *                 pooled two-proportion z test;
+ *                 pooled two-proportion z test. Two-sided as the samples'
+ *                 test, so a critical metric fails an A/A comparison at most
+ *                 about alpha/2 of the time, and a verdict on latency and
+ *                 errors at most about alpha (bench/bench_judge.c);
  *   pass          otherwise.
  * Overall:
  *   fail          a critical metric fails;
@@ -147,7 +151,9 @@ struct judge_metric_result {
 	double rate_baseline, rate_canary, rate_delta, max_failure_delta;
 	bool require_significance;
 	const char *test; /* "fisher", "z", or NULL */
-	double z, p;      /* of that test */
+	double z;         /* of the z test */
+	double p_greater; /* one-sided p-value of that test */
+	double p;         /* min(1, 2 p_greater), compared with alpha */
 	uint64_t min_requests;
 	char reason[JUDGE_REASON_MAX + 1]; /* why inconclusive, if it is */
 	char explanation[JUDGE_EXPLAIN_MAX + 1];

@@ -25,9 +25,11 @@
  * Bounds: at most STATS_MAX_N values per sample; a call allocates two
  * sorted copies (8 bytes a value) and, for the exact distribution, a table
  * of (m + 1)(mn + 1) doubles, under 1 MiB since m, n < STATS_EXACT_MAX_N;
- * the time is O((m + n) log(m + n)) plus at most 64 counting passes of
- * O(m + n) per order statistic of the m*n pairwise differences, which are
- * never materialised (see stats_hodges_lehmann).
+ * the time is O((m + n) log(m + n)) plus, per order statistic of the m*n
+ * pairwise differences, a few dozen counting passes of O(m + n) (at most
+ * 64 bisections of the 64-bit key plus those that cut the count by a
+ * quarter) and one selection among at most m + n of them; the m*n
+ * differences are never materialised (see stats_hodges_lehmann).
  */
 #ifndef VEND_VERIFY_STATS_H
 #define VEND_VERIFY_STATS_H
@@ -110,7 +112,8 @@ int stats_mann_whitney_normal(const double *x, size_t m, const double *y, size_t
  * 1/2 - z_{1-alpha/2} sigma), sigma tie-corrected: the shifts that the
  * continuity-corrected test does not reject. Always 1 <= k <= (mn+1)/2.
  * Each order statistic is found without forming the differences, by
- * bisection over the doubles with a counting walk (see stats.c).
+ * bisection with a counting walk, then quickselect once at most m + n
+ * candidates remain (see stats.c).
  * -EINVAL as stats_mann_whitney, or alpha not in [1e-6, 0.5]; -E2BIG as
  * stats_mann_whitney. Borrows x and y; writes *out only on success. */
 int stats_hodges_lehmann(const double *x, size_t m, const double *y, size_t n,

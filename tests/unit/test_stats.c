@@ -308,24 +308,41 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double wild(size_t i)
+{
+	switch (i % 7) {
+	case 0: return 1e300 * rnd();
+	case 1: return -1e299 * rnd();
+	case 2: return 1e-300 * rnd();
+	case 3: return exp(rnd() * 40);
+	default: return rnd();
+	}
+}
+
 TEST(selection_matches_brute_force)
 {
 	/* Property: the HL estimate and bounds are the median and order
 	 * statistics of the materialised differences, for sizes on both
 	 * sides of the exact limit, with and without ties. */
-	static const size_t sizes[][2] = { { 1, 1 }, { 3, 7 }, { 12, 12 }, { 49, 30 },
-					   { 60, 75 }, { 120, 33 } };
+	static const size_t sizes[][2] = { { 1, 1 },    { 3, 7 },    { 12, 12 }, { 49, 30 },
+					   { 60, 75 },  { 120, 33 }, { 300, 250 }, { 900, 700 } };
 	for (size_t t = 0; t < N(sizes); t++) {
-		for (int ties = 0; ties < 2; ties++) {
+		for (int ties = 0; ties < 3; ties++) {
 			size_t m = sizes[t][0], n = sizes[t][1], mn = m * n;
 			double *x = malloc(m * sizeof(double)), *y = malloc(n * sizeof(double));
 			double *d = malloc(mn * sizeof(double)), med;
 			struct stats_hl h;
 
+			/* 0: continuous; 1: heavy ties; 2: heavy tails and
+			 * extreme magnitudes, the worst case for bisection */
 			for (size_t i = 0; i < m; i++)
-				x[i] = ties ? floor(rnd() * 8) : rnd() * 100 - 30;
+				x[i] = ties == 1 ? floor(rnd() * 8)
+				       : ties == 2 ? wild(i)
+						   : rnd() * 100 - 30;
 			for (size_t i = 0; i < n; i++)
-				y[i] = ties ? floor(rnd() * 8) : rnd() * 90 - 20;
+				y[i] = ties == 1 ? floor(rnd() * 8)
+				       : ties == 2 ? wild(i + 7)
+						   : rnd() * 90 - 20;
 			for (size_t i = 0; i < m; i++)
 				for (size_t k = 0; k < n; k++)
 					d[i * n + k] = x[i] - y[k];
