@@ -4,7 +4,11 @@
  * version, or 500 at --error-rate; every answer takes --latency-ms plus a
  * random jitter of up to --jitter-ms either way; GET /metrics gives
  * http_requests_total{code} and an http_request_duration_seconds histogram
- * in the Prometheus text format.
+ * in the Prometheus text format. PUT /deploy?version=V[&error_rate=R]
+ * [&latency_ms=L][&jitter_ms=J] switches what it serves at once, the way an
+ * orchestrator rolls a new build onto an instance; GET /deploy tells the
+ * current settings in the same form, so a script can copy one instance's
+ * deployment to another.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -29,6 +33,9 @@ static const char usage[] =
 	"GET / answers 200 with \"V\" (or 500 at the error rate), after about L ms\n"
 	"(plus or minus up to J ms); GET /metrics serves http_requests_total{code} and\n"
 	"http_request_duration_seconds (a histogram) for Prometheus.\n"
+	"PUT /deploy?version=V&error_rate=R&latency_ms=L&jitter_ms=J deploys another\n"
+	"version in place (omitted settings go back to 0); GET /deploy prints the\n"
+	"current ones as such a query string.\n"
 	"\n"
 	"  --listen ADDR      HOST:PORT to listen on (required)\n"
 	"  --version V        the version it serves (required)\n"
@@ -41,11 +48,13 @@ static const char usage[] =
 static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
+#define VERSION_MAX 63
+
 struct demo {
-	const char *version;
+	char version[VERSION_MAX + 1];
 	double error_rate;
 	double latency_ms, jitter_ms;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;     /* guards everything here */
 	uint64_t ok, errors;
 	uint64_t hist[NBUCKETS];
 	double sum;
@@ -96,6 +105,65 @@ static double uniform(void)
 	return (double)randombytes_uniform(1000000) / 1e6;
 }
 
+static int parse_rate(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (!*s || *end || !(v >= lo && v <= hi))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool version_ok(const char *v)
+{
+	size_t n = strlen(v);
+	return n >= 1 && n <= VERSION_MAX &&
+	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") == n;
+}
+
+/* GET /deploy: the settings; PUT /deploy?...: new ones, all or nothing. */
+static unsigned deploy(struct demo *d, struct MHD_Connection *conn, const char *method,
+		       struct buf *b)
+{
+	static const char *const keys[] = { "error_rate", "latency_ms", "jitter_ms" };
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "version");
+	double x[3] = { 0, 0, 0 }, hi[3] = { 1, 60000, 60000 };
+
+	if (!strcmp(method, "GET")) {
+		pthread_mutex_lock(&d->lock);
+		buf_printf(b, "version=%s&error_rate=%g&latency_ms=%g&jitter_ms=%g\n", d->version,
+			   d->error_rate, d->latency_ms, d->jitter_ms);
+		pthread_mutex_unlock(&d->lock);
+		return 200;
+	}
+	if (strcmp(method, "PUT") && strcmp(method, "POST")) {
+		buf_adds(b, "use GET or PUT\n");
+		return 405;
+	}
+	if (!v || !version_ok(v)) {
+		buf_printf(b, "version must be 1 to %d of A-Z a-z 0-9 . _ + -\n", VERSION_MAX);
+		return 400;
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, keys[i]);
+		if (s && parse_rate(s, 0, hi[i], &x[i])) {
+			buf_printf(b, "%s must be a number from 0 to %g\n", keys[i], hi[i]);
+			return 400;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	snprintf(d->version, sizeof(d->version), "%s", v);
+	d->error_rate = x[0];
+	d->latency_ms = x[1];
+	d->jitter_ms = x[2];
+	pthread_mutex_unlock(&d->lock);
+	buf_printf(b, "deployed %s\n", v);
+	fprintf(stderr, "demo-service: deployed %s (error rate %g, latency %g ms, jitter %g ms)\n",
+		v, x[0], x[1], x[2]);
+	return 200;
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -103,6 +171,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	struct demo *d = cls;
 	struct MHD_Response *r;
 	struct buf b = BUF_INIT;
+	char served[VERSION_MAX + 1] = "";
 	unsigned status = 200;
 	enum MHD_Result ret;
 
@@ -110,12 +179,24 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		*con_cls = d; /* headers first; the answer on the next call */
 		return MHD_YES;
 	}
+	if (*upload_size) {
+		*upload_size = 0; /* a body is ignored: settings come in the query */
+		return MHD_YES;
+	}
 	if (!strcmp(url, "/metrics")) {
 		metrics(d, &b);
+	} else if (!strcmp(url, "/deploy")) {
+		status = deploy(d, conn, method, &b);
 	} else if (!strcmp(url, "/")) {
 		int64_t t0 = mono_ns();
-		double ms = d->latency_ms + (uniform() * 2 - 1) * d->jitter_ms;
-		bool ok = uniform() >= d->error_rate;
+		double ms, rate;
+		bool ok;
+		pthread_mutex_lock(&d->lock);
+		ms = d->latency_ms + (uniform() * 2 - 1) * d->jitter_ms;
+		rate = d->error_rate;
+		memcpy(served, d->version, sizeof(served));
+		pthread_mutex_unlock(&d->lock);
+		ok = uniform() >= rate;
 		if (ms > 0) {
 			struct timespec ts = { (time_t)(ms / 1000),
 					       (long)((ms - (double)(int64_t)(ms / 1000) * 1000) * 1e6) };
@@ -123,7 +204,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 				;
 		}
 		status = ok ? 200 : 500;
-		buf_printf(&b, ok ? "%s\n" : "error (%s)\n", d->version);
+		buf_printf(&b, ok ? "%s\n" : "error (%s)\n", served);
 		record(d, ok, (double)(mono_ns() - t0) / 1e9);
 	} else if (!strcmp(url, "/healthz")) {
 		buf_adds(&b, "ok\n");
@@ -139,25 +220,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	MHD_add_response_header(r, "Content-Type", !strcmp(url, "/metrics")
 							   ? "text/plain; version=0.0.4"
 							   : "text/plain; charset=utf-8");
-	MHD_add_response_header(r, "X-Demo-Version", d->version);
+	pthread_mutex_lock(&d->lock);
+	MHD_add_response_header(r, "X-Demo-Version", served[0] ? served : d->version);
+	pthread_mutex_unlock(&d->lock);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
-	(void)method;
 	(void)version;
 	(void)upload;
-	(void)upload_size;
 	return ret;
 }
 
-static int parse_rate(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (*end || !(v >= lo && v <= hi))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 int cmd_demo_service(int argc, char **argv)
 {
@@ -172,7 +244,7 @@ int cmd_demo_service(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct demo d = { 0 };
-	const char *listen = NULL, *pid_file = NULL, *colon;
+	const char *listen = NULL, *pid_file = NULL, *colon, *version = NULL;
 	struct MHD_Daemon *mhd;
 	sigset_t sigs;
 	int c, sig, port;
@@ -181,7 +253,7 @@ int cmd_demo_service(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
-		case 'v': d.version = optarg; break;
+		case 'v': version = optarg; break;
 		case 'p': pid_file = optarg; break;
 		case 'e':
 			if (parse_rate(optarg, 0, 1, &d.error_rate))
@@ -203,10 +275,16 @@ int cmd_demo_service(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!listen || !d.version || optind != argc) {
+	if (!listen || !version || optind != argc) {
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (!version_ok(version)) {
+		fprintf(stderr, "vend demo-service: --version takes 1 to %d of A-Z a-z 0-9 . _ + -\n",
+			VERSION_MAX);
+		return 2;
+	}
+	snprintf(d.version, sizeof(d.version), "%s", version);
 	colon = strrchr(listen, ':');
 	port = colon ? (int)strtol(colon + 1, NULL, 10) : -1;
 	if (!colon || port <= 0 || port > 65535 || strncmp(listen, "127.", 4)) {

@@ -35,10 +35,27 @@ test_expect_success '/metrics counts requests by code and times them' '
 	curl -s http://127.0.0.1:$P3/metrics | grep -q "^http_request_duration_seconds_bucket{le=\"0.1\"} 0$"
 '
 
+test_expect_success 'PUT /deploy switches the version and behaviour in place' '
+	curl -sf -X PUT "http://127.0.0.1:$P1/deploy?version=2.0&error_rate=1&latency_ms=1" | grep -q "deployed 2.0" &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$P1/)" = 500 &&
+	curl -s "http://127.0.0.1:$P1/deploy" | grep -qx "version=2.0&error_rate=1&latency_ms=1&jitter_ms=0" &&
+	curl -sf -X PUT "http://127.0.0.1:$P1/deploy?version=2.1" >/dev/null &&
+	test "$(curl -s http://127.0.0.1:$P1/)" = 2.1 &&
+	curl -s http://127.0.0.1:$P1/metrics | grep -q "^demo_version_info{version=\"2.1\"} 1$"
+'
+
+test_expect_success 'bad deploys are refused and change nothing' '
+	test "$(curl -s -o /dev/null -w "%{http_code}" -X PUT "http://127.0.0.1:$P1/deploy?version=a%20b")" = 400 &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -X PUT "http://127.0.0.1:$P1/deploy?version=3&error_rate=2")" = 400 &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -X DELETE "http://127.0.0.1:$P1/deploy")" = 405 &&
+	test "$(curl -s http://127.0.0.1:$P1/)" = 2.1
+'
+
 test_expect_success 'bad arguments are refused' '
 	expect_exit 2 "$VEND_BIN" demo-service --listen 127.0.0.1:1 2>/dev/null &&
 	expect_exit 2 "$VEND_BIN" demo-service --listen 127.0.0.1:1 --version x --error-rate 2 2>/dev/null &&
-	expect_exit 2 "$VEND_BIN" demo-service --listen 0.0.0.0:9 --version x 2>/dev/null
+	expect_exit 2 "$VEND_BIN" demo-service --listen 0.0.0.0:9 --version x 2>/dev/null &&
+	expect_exit 2 "$VEND_BIN" demo-service --listen 127.0.0.1:9 --version "x y" 2>/dev/null
 '
 
 test_done
