@@ -160,6 +160,14 @@ void render_run(FILE *f, json_t *run, bool color)
 	}
 	render_governance(f, run, color);
 	render_analysis(f, json_object_get(run, "analysis"), color);
+	if (json_is_object(json_object_get(run, "rollback"))) {
+		json_t *rb = json_object_get(run, "rollback");
+		if (json_is_number(json_object_get(rb, "seconds")))
+			fprintf(f, "  rollback:    %s %.1fs after it began at %s\n", str(rb, "state"),
+				json_number_value(json_object_get(rb, "seconds")), str(rb, "started_at"));
+		else
+			fprintf(f, "  rollback:    began at %s\n", str(rb, "started_at"));
+	}
 	if (json_array_size(steps)) {
 		fprintf(f, "  steps:\n");
 		render_steps(f, run, color);

@@ -86,13 +86,56 @@ static int lock_position(struct store_tx *tx, const struct run_row *run, int64_t
 	return rc;
 }
 
+/* The last rollback of a run, from its state events: when it began (the
+ * failure that caused it, or the request), when it ended, how long it took
+ * (the time to roll back of DORA and M-metrics), and why. Null if the run
+ * never rolled back. */
+static int rollback_json(struct store_tx *tx, int64_t run_id, json_t **out)
+{
+	struct event_row *ev = NULL;
+	size_t n = 0;
+	int64_t began = 0, ended = 0;
+	const char *end_state = NULL;
+	json_t *reason = NULL;
+	int rc = store_events_read(tx, run_id, 0, 100000, &ev, &n);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		json_t *d;
+		const char *to;
+		if (strcmp(ev[i].type, "state"))
+			continue;
+		d = json_loads(ev[i].detail, 0, NULL);
+		to = json_string_value(json_object_get(d, "to"));
+		if (to && !strcmp(to, "rolling_back")) {
+			began = ev[i].time;
+			ended = 0;
+			json_decref(reason);
+			reason = json_incref(json_object_get(d, "reason"));
+		} else if (to && began && (!strcmp(to, "rolled_back") || !strcmp(to, "rollback_failed") ||
+					   !strcmp(to, "canceled"))) {
+			ended = ev[i].time;
+			end_state = !strcmp(to, "rolled_back") ? "rolled_back"
+				    : !strcmp(to, "canceled") ? "canceled" : "rollback_failed";
+		}
+		json_decref(d);
+	}
+	*out = began ? json_pack("{s:o, s:o, s:o, s:s?, s:o}", "started_at", time_or_null(began),
+				 "finished_at", time_or_null(ended), "seconds",
+				 ended ? json_real((double)(ended - began) / 1000.0) : json_null(),
+				 "state", end_state, "reason", reason ? json_incref(reason) : json_null())
+		     : json_null();
+	json_decref(reason);
+	event_rows_free(ev, n);
+	return rc;
+}
+
 int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 {
 	struct store_tx *tx;
 	struct run_row run;
 	struct step_row *steps = NULL;
 	size_t n = 0;
-	json_t *sj, *gates = NULL;
+	json_t *sj, *gates = NULL, *rollback = NULL;
 	int64_t position = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
@@ -108,8 +151,11 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		rc = engine__gates_json(tx, run_id, &gates);
 	if (!rc && run.lock_key && (!strcmp(run.state, "queued") || !strcmp(run.state, "rolling_back")))
 		rc = lock_position(tx, &run, &position);
+	if (!rc)
+		rc = rollback_json(tx, run_id, &rollback);
 	store_rollback(tx);
 	if (rc) {
+		json_decref(gates);
 		run_row_free(&run);
 		return rc;
 	}
@@ -122,6 +168,7 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	*out = run_json(&run, sj);
 	json_object_set_new(*out, "approvals", gates);
 	json_object_set_new(*out, "lock_position", json_integer(position));
+	json_object_set_new(*out, "rollback", rollback);
 	run_row_free(&run);
 	return 0;
 }

@@ -12,14 +12,18 @@ test_expect_success 'a failure after the first step rolls the run back' '
 	printf "one\ntwo\nrevert %s\n" "$id" | diff - "$L" &&
 	run_field "$id" .reason | grep -q "step two failed: exit code 1; rolling back" &&
 	run_json "$id" | jq -e "[.steps[] | .state] == [\"succeeded\", \"failed\", \"skipped\", \"succeeded\"]" &&
-	vend logs "$id" | grep -q "run rolled_back"
+	vend logs "$id" | grep -q "run rolled_back" &&
+	run_json "$id" | jq -e ".rollback.state == \"rolled_back\" and .rollback.seconds >= 0 and
+		.rollback.seconds < 60 and (.rollback.reason | test(\"step two failed\"))" &&
+	vend show "$id" | grep -q "rollback:    rolled_back .*s after it began at "
 '
 
 test_expect_success 'a failure of the first step fails the run: nothing to roll back' '
 	: >"$L" &&
 	id=$(vend run release -p fail_at=1 -p log="$L" -o json | jq .id) &&
 	wait_state "$id" failed &&
-	! grep -q revert "$L"
+	! grep -q revert "$L" &&
+	run_json "$id" | jq -e ".rollback == null"
 '
 
 test_expect_success 'a failing rollback ends rollback_failed' '

@@ -296,7 +296,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "maxLength, description)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
 		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels)");
+		  "retry, idempotent, when, approval, labels, analysis)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
 		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
 	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
@@ -308,7 +308,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 TEST(template_names_features_not_supported_yet)
 {
 	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
-	const char *step_keys[] = { "secrets", "analysis", "network" };
+	const char *step_keys[] = { "secrets", "network" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -631,7 +631,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels)\n"
+		  "retry, idempotent, when, approval, labels, analysis)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
