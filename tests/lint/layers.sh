@@ -7,6 +7,8 @@
 #   template/, and template's linter calls back into policy for the
 #   Policy and PolicyTest kinds (the one two-way pair).
 #   client <- runner, cli    (they reach the server only through the API)
+#   util <- secrets, artifact <- engine, http, runner, cli, daemon
+#            (self-contained libraries: the redactor, minisign verification)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
 # Prints TAP, one line per area.
@@ -19,12 +21,14 @@ declare -A allowed=(
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"
-	[engine]="util cel template policy store audit engine"
-	[http]="util cel template policy store audit engine http"
+	[secrets]="util secrets"
+	[artifact]="util artifact"
+	[engine]="util cel template policy store audit secrets artifact engine"
+	[http]="util cel template policy store audit secrets artifact engine http"
 	[client]="util client"
-	[runner]="util client runner"
-	[cli]="util cel template policy client audit cli"
-	[daemon]="util cel template policy store audit engine http client runner daemon"
+	[runner]="util client secrets artifact runner"
+	[cli]="util cel template policy client audit secrets artifact cli"
+	[daemon]="util cel template policy store audit secrets artifact engine http client runner daemon"
 )
 
 n=0
