@@ -505,9 +505,21 @@ int redact_write(struct redact_stream *rs, const void *data, size_t len, struct 
 	goto automaton;
 
 filter:
-	/* The state is the root: skip positions where no form can start. */
+	/* The state is the root: skip positions where no form can start,
+	 * eight at a time (one branch for eight independent lookups). */
+	while (i + 8 + FILTER_Q - 1 <= len) {
+		unsigned m = 0;
+		for (unsigned k = 0; k < 8; k++)
+			m |= (unsigned)filter_hit(set, p + i + k) << k;
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			goto hit;
+		}
+		i += 8;
+	}
 	while (i + FILTER_Q <= len && !filter_hit(set, p + i))
 		i++;
+hit:
 	st = ROOT;
 	start = s.pos0 + i;
 
