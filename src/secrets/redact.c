@@ -11,12 +11,15 @@
  *
  * Most log bytes do not start any form, and running the automaton on each
  * of them would cost a few memory loads per byte. So the scan has two
- * modes. While the automaton is in its root, a filter looks at the next
- * four bytes: a bit, in a table hashed from the first four bytes of every
- * form, says whether some form may start here. Only where it may does the
- * automaton run, from the root; it goes back to filtering as soon as its
- * state is shallower than four bytes (so that the filter can judge each
- * position the state still covers). Restarting the automaton at a
+ * modes. While the automaton is in its root, a filter (after Wu and
+ * Manber's sampling of q-grams) looks at four bytes at every third
+ * position: a bit, in a table hashed from the four bytes at offsets 0, 1
+ * and 2 of every form, says whether a form may start at one of the three
+ * positions before it. Forms are at least six bytes, so any occurrence
+ * puts one of those three 4-byte windows on a checked position. Only where
+ * the bit is set does the automaton run, from the root two bytes back; it
+ * returns to filtering once its state is shallower than four bytes (from
+ * the start of what the state still covers). Restarting the automaton at a
  * position p finds every match that starts at p or later, and the filter
  * only skips positions where no match starts, so no match is missed and
  * the scan stays linear.
@@ -36,7 +39,8 @@
 #include "secrets/redact_int.h"
 #include "util/xalloc.h"
 
-#define FILTER_Q 4           /* bytes the filter looks at; <= REDACT_MIN_VALUE */
+#define FILTER_Q 4           /* bytes the filter looks at */
+#define FILTER_STRIDE (REDACT_MIN_VALUE - FILTER_Q + 1) /* positions it skips */
 #define DENSE_DEPTH 1        /* states this deep or shallower get full rows */
 #define ROOT 0
 
@@ -290,14 +294,17 @@ static void build_filter(struct redact_set *set)
 {
 	unsigned bits = 12;
 
-	/* About 128 bits per form: a false hit on under 1% of positions. */
-	while (bits < 22 && ((size_t)1 << bits) < 128 * set->pats.n)
+	/* About 128 bits per entry: a false hit on under 1% of checks. */
+	while (bits < 22 && ((size_t)1 << bits) < 128 * FILTER_STRIDE * set->pats.n)
 		bits++;
 	set->fbits = bits;
 	set->filter = XNEW(uint64_t, ((size_t)1 << bits) / 64);
+	/* the four bytes at each offset a stride can land on */
 	for (size_t i = 0; i < set->pats.n; i++) {
-		uint32_t h = filter_hash(load4(set->pats.v[i].p), bits);
-		set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+		for (size_t k = 0; k < FILTER_STRIDE; k++) {
+			uint32_t h = filter_hash(load4(set->pats.v[i].p + k), bits);
+			set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+		}
 	}
 }
 
@@ -491,7 +498,7 @@ int redact_write(struct redact_stream *rs, const void *data, size_t len, struct 
 	struct src s = { p, rs->pos, rs->done };
 	uint32_t st = rs->state;
 	uint64_t start = rs->dfa_start;
-	size_t i = 0;
+	size_t i = 0, j;
 
 	rs->err = 0;
 	if (len == 0)
@@ -505,21 +512,26 @@ int redact_write(struct redact_stream *rs, const void *data, size_t len, struct 
 	goto automaton;
 
 filter:
-	/* The state is the root: skip positions where no form can start,
-	 * eight at a time (one branch for eight independent lookups). */
-	while (i + 8 + FILTER_Q - 1 <= len) {
+	/* The state is the root and no match starts before i. The four bytes
+	 * at j = i + 2 are at offset 0, 1 or 2 of any form that starts at i,
+	 * i + 1 or i + 2 (forms are at least six bytes), so checking every
+	 * third position suffices: eight checks per branch. */
+	j = i + FILTER_STRIDE - 1;
+	while (j + 7 * FILTER_STRIDE + FILTER_Q <= len) {
 		unsigned m = 0;
 		for (unsigned k = 0; k < 8; k++)
-			m |= (unsigned)filter_hit(set, p + i + k) << k;
+			m |= (unsigned)filter_hit(set, p + j + k * FILTER_STRIDE) << k;
 		if (m) {
-			i += (size_t)__builtin_ctz(m);
+			j += FILTER_STRIDE * (size_t)__builtin_ctz(m);
 			goto hit;
 		}
-		i += 8;
+		j += 8 * FILTER_STRIDE;
 	}
-	while (i + FILTER_Q <= len && !filter_hit(set, p + i))
-		i++;
+	while (j + FILTER_Q <= len && !filter_hit(set, p + j))
+		j += FILTER_STRIDE;
 hit:
+	/* a form may start in [j - 2, j]; near the end, anywhere from j - 2 */
+	i = j - (FILTER_STRIDE - 1);
 	st = ROOT;
 	start = s.pos0 + i;
 
@@ -537,7 +549,8 @@ automaton:
 		/* Back to filtering from the start of what the state
 		 * covers, once the filter can judge it and it is past the
 		 * position this run of the automaton started at. */
-		if (n->depth < FILTER_Q && n->depth <= i && i - n->depth + FILTER_Q <= len &&
+		if (n->depth < FILTER_Q && n->depth <= i &&
+		    i - n->depth + FILTER_STRIDE - 1 + FILTER_Q <= len &&
 		    s.pos0 + i - n->depth > start) {
 			i -= n->depth;
 			goto filter;
