@@ -475,8 +475,8 @@ TEST(minisign_streams_large_files)
 TEST(minisign_legacy_limit)
 {
 	/* a legacy signature over more than MINISIGN_LEGACY_MAX: refused as
-	 * too large without holding it all (the signature is made here with
-	 * libsodium: nothing to verify, the size decides first) */
+	 * too large, without holding it all (the signature itself is empty:
+	 * the size decides before it is looked at) */
 	struct minisign_key key = { { 1 }, { 0 } };
 	struct minisign_sig s = { 0 };
 	struct minisign_result res;

@@ -293,38 +293,42 @@ TEST(redact_no_false_masking)
 	redact_set_free(set);
 }
 
+/* Compiles vals and checks that each text comes out as its pair says. */
+static void check_cases(const char *const *vals, size_t nv, const char *const (*cases)[2],
+			size_t nc)
+{
+	struct redact_set *set = compile(vals, NULL, nv);
+
+	for (size_t i = 0; i < nc; i++) {
+		char *got = redact_str(set, cases[i][0]);
+		CHECK_STR(got, cases[i][1]);
+		free(got);
+	}
+	redact_set_free(set);
+}
+
 TEST(redact_overlapping_and_adjacent_matches_mask_once)
 {
 	static const char *const vals[] = { "abcdefgh", "efghijkl", "ijklmnop" };
-	struct redact_set *set = compile(vals, NULL, 3);
-	char *got;
-
-	CHECK_STR(got = redact_str(set, "xx abcdefghijkl yy"), "xx *** yy");
-	free(got);
-	CHECK_STR(got = redact_str(set, "abcdefghijklmnop"), "***");
-	free(got);
-	CHECK_STR(got = redact_str(set, "abcdefghabcdefgh|abcdefgh abcdefgh"), "***|*** ***");
-	free(got);
-	CHECK_STR(got = redact_str(set, "abcdefg efghijk"), "abcdefg efghijk");
-	free(got);
-	redact_set_free(set);
+	static const char *const cases[][2] = {
+		{ "xx abcdefghijkl yy", "xx *** yy" },
+		{ "abcdefghijklmnop", "***" },
+		{ "abcdefghabcdefgh|abcdefgh abcdefgh", "***|*** ***" },
+		{ "abcdefg efghijk", "abcdefg efghijk" },
+	};
+	check_cases(vals, 3, cases, 4);
 }
 
 TEST(redact_secret_that_is_a_prefix_of_another)
 {
 	static const char *const vals[] = { "secret12", "secret12345", "t12345" };
-	struct redact_set *set = compile(vals, NULL, 3);
-	char *got;
-
-	CHECK_STR(got = redact_str(set, "a secret12345 b"), "a *** b");
-	free(got);
-	CHECK_STR(got = redact_str(set, "a secret1234 b"), "a ***34 b");
-	free(got);
-	CHECK_STR(got = redact_str(set, "a secret12 b secret1"), "a *** b secret1");
-	free(got);
-	CHECK_STR(got = redact_str(set, "xt12345"), "x***");
-	free(got);
-	redact_set_free(set);
+	static const char *const cases[][2] = {
+		{ "a secret12345 b", "a *** b" },
+		{ "a secret1234 b", "a ***34 b" },
+		{ "a secret12 b secret1", "a *** b secret1" },
+		{ "xt12345", "x***" },
+	};
+	check_cases(vals, 3, cases, 4);
 }
 
 TEST(redact_holds_back_only_a_possible_start)
