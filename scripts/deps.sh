@@ -13,7 +13,7 @@ BUILD_PKGS="gcc make pkg-config
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
 # Prometheus (and promtool) for the analysis provider and /metrics checks.
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql prometheus"
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

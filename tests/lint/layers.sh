@@ -8,6 +8,8 @@
 #   template/, and template's linter calls back into policy for the
 #   Policy and PolicyTest kinds (the one two-way pair).
 #   client <- runner, cli    (they reach the server only through the API)
+#   util <- secrets, artifact <- engine, http, runner, cli, daemon
+#            (self-contained libraries: the redactor, minisign verification)
 #
 # Every #include "area/..." in src/AREA/ must name an area AREA may use.
 # Prints TAP, one line per area.
@@ -20,13 +22,15 @@ declare -A allowed=(
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"
-	[engine]="util cel template policy store audit verify engine"
-	[http]="util cel template policy store audit verify engine http"
-	[client]="util client"
-	[runner]="util client runner verify"
-	[cli]="util cel template policy client audit verify cli"
-	[daemon]="util cel template policy store audit verify engine http client runner daemon"
+	[secrets]="util secrets"
+	[artifact]="util artifact"
 	[verify]="util verify"
+	[engine]="util cel template policy store audit secrets artifact verify engine"
+	[http]="util cel template policy store audit secrets artifact verify engine http"
+	[client]="util client"
+	[runner]="util client secrets artifact verify runner"
+	[cli]="util cel template policy client audit secrets artifact verify cli"
+	[daemon]="util cel template policy store audit secrets artifact verify engine http client runner daemon"
 )
 
 n=0
