@@ -9,6 +9,7 @@
 static const char usage[] =
 	"usage: vend server [--data DIR] [--listen ADDR] [--catalog DIR] [--lease DURATION]\n"
 	"                   [--runner] [--concurrency N] [--labels L] [--log-format json|text]\n"
+	"                   [--sandbox bwrap|none] [--bind HOST:PATH[:rw]]... [--limits L]\n"
 	"\n"
 	"Runs vend's control plane: the API, the scheduler of runs, policies,\n"
 	"approvals and timers. Steps run on runners (`vend runner`, on any\n"
@@ -27,6 +28,8 @@ static const char usage[] =
 	"  --runner            also run steps here, with an embedded runner\n"
 	"  --concurrency N     the embedded runner's steps at once (default 4)\n"
 	"  --labels a,b        the embedded runner's labels\n"
+	"  --sandbox, --bind, --limits  how the embedded runner runs steps, as for\n"
+	"                      vend runner (see vend runner --help)\n"
 	"  --log-format F      json or text (default: text on a terminal, else json)\n"
 	"\n"
 	"Environment: VEND_DB (sqlite:PATH under DIR by default, or postgres://...).\n";
@@ -44,6 +47,9 @@ int cmd_server(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "kill-grace", required_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sandbox", required_argument, NULL, 'S' },
+		{ "bind", required_argument, NULL, 'B' },
+		{ "limits", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -52,9 +58,13 @@ int cmd_server(int argc, char **argv)
 									: ".vend",
 		.listen = "127.0.0.1:8700",
 		.kill_grace_ms = 5000,
+		.sandbox = { .mode = SANDBOX_BWRAP, .limits = SANDBOX_DEFAULT_LIMITS },
 		.admin_first_only = true,
 	};
 	enum log_format lf = isatty(2) ? LOG_TEXT : LOG_JSON;
+	struct sandbox_bind *binds = NULL;
+	size_t n_binds = 0;
+	struct vend_err err = VEND_ERR_INIT;
 	int concurrency = 4, c;
 	bool runner = false;
 
@@ -89,6 +99,19 @@ int cmd_server(int argc, char **argv)
 			if (log_format_parse(optarg, &lf))
 				return fprintf(stderr, "vend server: --log-format takes json or text\n"), 2;
 			break;
+		case 'S':
+			if (sandbox_parse_mode(optarg, &o.sandbox.mode))
+				return fprintf(stderr, "vend server: --sandbox takes bwrap or none\n"), 2;
+			break;
+		case 'B':
+		case 'M':
+			if ((c == 'B' ? sandbox_add_bind(&binds, &n_binds, optarg, &err)
+				      : sandbox_parse_limits(optarg, &o.sandbox.limits, &err))) {
+				fprintf(stderr, "vend server: %s\n", err.msg);
+				sandbox_binds_free(binds, n_binds);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -104,5 +127,9 @@ int cmd_server(int argc, char **argv)
 	o.concurrency = runner ? concurrency : 0;
 	log_setup(lf, LOG_INFO);
 	o.db_url = getenv("VEND_DB") && *getenv("VEND_DB") ? getenv("VEND_DB") : NULL;
-	return daemon_run(&o);
+	o.sandbox.binds = binds;
+	o.sandbox.n_binds = n_binds;
+	c = daemon_run(&o);
+	sandbox_binds_free(binds, n_binds);
+	return c;
 }

@@ -9,6 +9,7 @@
 static const char usage[] =
 	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR] [--concurrency N] [--labels L]\n"
 	"               [--lease DURATION] [--log-format json|text] [--no-catalog]\n"
+	"               [--sandbox bwrap|none] [--bind HOST:PATH[:rw]]... [--limits L]\n"
 	"\n"
 	"Runs vend on one machine: the API server, one embedded runner and a SQLite\n"
 	"store in WAL mode, in the foreground until SIGINT or SIGTERM. Once it\n"
@@ -26,6 +27,13 @@ static const char usage[] =
 	"  --lease DURATION    how long a claimed job lives without a heartbeat (15s)\n"
 	"  --log-format F      json or text log lines on stderr (default: text on a\n"
 	"                      terminal, json otherwise)\n"
+	"  --sandbox bwrap|none  how the embedded runner runs steps (default bwrap:\n"
+	"                      bubblewrap, which must work here; none runs them\n"
+	"                      unsandboxed and says so in every step's log)\n"
+	"  --bind HOST:PATH[:rw]  a host path steps may see at PATH, read-only\n"
+	"                      unless :rw (repeatable); see docs/sandbox.md\n"
+	"  --limits L          steps' rlimits, defaults and ceilings, e.g.\n"
+	"                      cpu=2h,memory=16Gi,files=4096,processes=1024\n"
 	"\n"
 	"Environment: VEND_DB (sqlite:PATH, the default under DIR).\n"
 	"Example: vend up --listen 127.0.0.1:0 --data /tmp/v --catalog ./catalog\n";
@@ -43,6 +51,9 @@ int cmd_up(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "kill-grace", required_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sandbox", required_argument, NULL, 'S' },
+		{ "bind", required_argument, NULL, 'B' },
+		{ "limits", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -53,9 +64,13 @@ int cmd_up(int argc, char **argv)
 		.catalog = "examples",
 		.concurrency = 4,
 		.kill_grace_ms = 5000,
+		.sandbox = { .mode = SANDBOX_BWRAP, .limits = SANDBOX_DEFAULT_LIMITS },
 	};
 	/* People at a terminal get text; services and pipes get JSON lines. */
 	enum log_format lf = isatty(2) ? LOG_TEXT : LOG_JSON;
+	struct sandbox_bind *binds = NULL;
+	size_t n_binds = 0;
+	struct vend_err err = VEND_ERR_INIT;
 	int c;
 
 	optind = 1;
@@ -88,6 +103,19 @@ int cmd_up(int argc, char **argv)
 			if (log_format_parse(optarg, &lf))
 				return fprintf(stderr, "vend up: --log-format takes json or text\n"), 2;
 			break;
+		case 'S':
+			if (sandbox_parse_mode(optarg, &o.sandbox.mode))
+				return fprintf(stderr, "vend up: --sandbox takes bwrap or none\n"), 2;
+			break;
+		case 'B':
+		case 'M':
+			if ((c == 'B' ? sandbox_add_bind(&binds, &n_binds, optarg, &err)
+				      : sandbox_parse_limits(optarg, &o.sandbox.limits, &err))) {
+				fprintf(stderr, "vend up: %s\n", err.msg);
+				sandbox_binds_free(binds, n_binds);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -102,5 +130,9 @@ int cmd_up(int argc, char **argv)
 	}
 	log_setup(lf, LOG_INFO);
 	o.db_url = getenv("VEND_DB") && *getenv("VEND_DB") ? getenv("VEND_DB") : NULL;
-	return daemon_run(&o);
+	o.sandbox.binds = binds;
+	o.sandbox.n_binds = n_binds;
+	c = daemon_run(&o);
+	sandbox_binds_free(binds, n_binds);
+	return c;
 }

@@ -283,6 +283,7 @@ int daemon_run(const struct daemon_opts *o)
 			.concurrency = o->concurrency,
 			.kill_grace_ms = o->kill_grace_ms,
 			.labels = labels_json(o->labels),
+			.sandbox = o->sandbox,
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");

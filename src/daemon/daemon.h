@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "runner/sandbox.h"
+
 struct daemon_opts {
 	const char *data_dir;     /* server.url, admin.token, vend.db, work/ */
 	const char *listen;       /* "127.0.0.1:8700" */
@@ -18,6 +20,7 @@ struct daemon_opts {
 	const char *labels;       /* embedded runner's labels, "a,b", or NULL */
 	int64_t lease_ms;
 	int64_t kill_grace_ms;
+	struct sandbox_config sandbox; /* the embedded runner's */
 	bool quiet;               /* do not print the banner */
 	/* vend up: DATA/admin.token is the truth; a missing or stale one is
 	 * made again. vend server: an admin token is made only when the

@@ -103,6 +103,15 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 			 step->phase, "index", step->idx, "run", sp->run, "timeout_ms",
 			 (json_int_t)sp->timeout_ms, "idempotent", sp->idempotent, "env", env);
 	template_row_free(&trow);
+	/* What the runner's sandbox needs: network or not, and the limits the
+	 * step asks for (the runner caps them with its own). */
+	json_object_set_new(json_object_get(spec, "step"), "network", json_boolean(sp->network));
+	if (sp->limits.cpu_s || sp->limits.memory || sp->limits.files || sp->limits.processes)
+		json_object_set_new(json_object_get(spec, "step"), "limits",
+				    json_pack("{s:I, s:I, s:I, s:I}", "cpu", (json_int_t)sp->limits.cpu_s,
+					      "memory", (json_int_t)sp->limits.memory, "files",
+					      (json_int_t)sp->limits.files, "processes",
+					      (json_int_t)sp->limits.processes));
 	job.run_id = run->id;
 	job.phase = step->phase;
 	job.step_idx = step->idx;

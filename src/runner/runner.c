@@ -108,6 +108,8 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 	r->cfg.name = r->name;
 	r->cfg.work_dir = r->work_dir;
 	r->cfg.labels = r->labels;
+	r->cfg.sandbox.binds = NULL; /* copied by sandbox_open */
+	r->cfg.sandbox.n_binds = 0;
 	if (r->cfg.concurrency < 1)
 		r->cfg.concurrency = 1;
 	if (r->cfg.kill_grace_ms <= 0)
@@ -126,6 +128,18 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 	snprintf(path, sizeof(path), "%s/jobs", r->work_dir);
 	fs_remove_tree(path);
 	fs_mkdirs(path, 0700);
+
+	/* Before registering: a runner whose steps cannot run takes no work. */
+	rc = sandbox_open(&cfg->sandbox, path, &r->sb, err);
+	if (rc)
+		goto fail;
+	if (sandbox_mode(r->sb) == SANDBOX_NONE)
+		log_warn("runner %s: %s; every step's log says so", r->name,
+			 sandbox_describe(r->sb));
+	else
+		log_info("runner %s: sandbox: %s", r->name, sandbox_describe(r->sb));
+	if (sandbox_warning(r->sb))
+		log_warn("runner %s: %s", r->name, sandbox_warning(r->sb));
 
 	rc = do_register(r, err);
 	if (rc)
@@ -167,6 +181,7 @@ void runner_free(struct runner *r)
 	for (int i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
 	free(r->threads);
+	sandbox_free(r->sb);
 	free(r->server);
 	free(r->token);
 	free(r->name);

@@ -6,12 +6,14 @@
 
 #include "client/client.h"
 #include "runner/runner.h"
+#include "runner/sandbox.h"
 
 struct runner {
 	struct runner_config cfg;
 	char *server, *token, *name, *work_dir;
 	json_t *labels;
 	int64_t id;             /* as registered */
+	struct sandbox *sb;
 	atomic_bool stop;
 	pthread_t *threads;
 	int nthreads;

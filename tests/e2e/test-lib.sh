@@ -12,6 +12,13 @@
 # Each script runs in a fresh temporary directory with VEND_DATA pointing
 # at its server, so the CLI finds the server and the admin token there.
 # Output is TAP. Servers are stopped by pid when the script exits.
+#
+# Steps run in a sandbox (docs/sandbox.md): they see nothing of the host
+# but what is bound. $SHARE, a directory anyone may write, is bound into
+# every step at the same path, so a test can hand steps paths in it
+# (markers, logs, a fleet) and read what they wrote there. Steps write as
+# another uid than the test's: a file a test makes for a step to change
+# must be writable by others (share_file does that).
 
 set -u
 TEST_NAME=$(basename "$0" .sh)
@@ -22,6 +29,8 @@ TEST_DIR=$(mktemp -d "/tmp/vend-$TEST_NAME.XXXXXX")
 cd "$TEST_DIR" || exit 1
 unset VEND_SERVER VEND_TOKEN VEND_DB
 export VEND_DATA="$TEST_DIR/data"
+SHARE="$TEST_DIR/share"
+mkdir -m 0777 "$SHARE"
 test_count=0
 test_failed=0
 VEND_PIDS=()
@@ -54,7 +63,8 @@ vend_start() {
 	done
 	rm -f "$VEND_DATA/server.url"
 	"$VEND_BIN" "$cmd" --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
-		${catalog:+--catalog "$catalog"} "$@" >>"$TEST_DIR/server.log" 2>&1 &
+		--bind "$SHARE:$SHARE:rw" ${catalog:+--catalog "$catalog"} "$@" \
+		>>"$TEST_DIR/server.log" 2>&1 &
 	VEND_PID=$!
 	VEND_PIDS+=("$VEND_PID")
 	local i
@@ -83,6 +93,12 @@ vend_kill9() {
 	kill -KILL "$VEND_PID" 2>/dev/null
 	wait "$VEND_PID" 2>/dev/null
 	return 0
+}
+
+# share_file NAME: makes an empty file in $SHARE that steps may write;
+# prints its path.
+share_file() {
+	: >"$SHARE/$1" && chmod 0666 "$SHARE/$1" && echo "$SHARE/$1"
 }
 
 # run_json ID: the run as JSON.
