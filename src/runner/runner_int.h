@@ -12,6 +12,7 @@ struct runner {
 	struct runner_config cfg;
 	char *server, *token, *name, *work_dir;
 	json_t *labels;
+	pthread_mutex_t lock;   /* guards id */
 	int64_t id;             /* as registered */
 	struct sandbox *sb;
 	atomic_bool stop;

@@ -33,6 +33,7 @@
 #define STAGE_DIR "/tmp"
 #define STAGE_JOB "/tmp/.vend-job"
 #define PROBE_TIMEOUT_MS 15000
+#define SHM_MAX (1LL << 30) /* /dev/shm: the memory limit, at most this */
 /* bwrap's own processes in the step's user namespace: itself and its
  * init (spawn.h says why the limit is set there). */
 #define BWRAP_PROCESSES 2
@@ -292,7 +293,7 @@ static void add3(struct argv *a, const char *x, const char *y, const char *z)
 char **sandbox_bwrap_args(const struct sandbox_argv_in *in)
 {
 	struct argv a = { 0 };
-	char num[16], path[4200];
+	char num[32], path[4200];
 
 	/* Every namespace; the network only when the step asks for it. The
 	 * user namespace is explicit: bwrap as root would otherwise skip it,
@@ -329,6 +330,11 @@ char **sandbox_bwrap_args(const struct sandbox_argv_in *in)
 	add3(&a, "--ro-bind-data", num, "/etc/group");
 	add2(&a, "--proc", "/proc");
 	add2(&a, "--dev", "/dev");
+	/* Shared memory for the programs that need it, with a size: a tmpfs
+	 * is memory that no rlimit counts. */
+	snprintf(num, sizeof(num), "%lld", in->shm_size);
+	add2(&a, "--size", num);
+	add2(&a, "--tmpfs", "/dev/shm");
 
 	/* Its own directory, working directory and /tmp, writable. */
 	add3(&a, "--bind", in->job_dir, SANDBOX_JOB);
@@ -342,6 +348,10 @@ char **sandbox_bwrap_args(const struct sandbox_argv_in *in)
 		add3(&a, in->binds[i].rw ? "--bind" : "--ro-bind", in->binds[i].host,
 		     in->binds[i].path);
 
+	/* Nothing else is writable: not the sandbox's root (a tmpfs, which
+	 * holds /etc), not /dev. */
+	add2(&a, "--remount-ro", "/dev");
+	add2(&a, "--remount-ro", "/");
 	add2(&a, "--chdir", SANDBOX_WORK);
 	snprintf(num, sizeof(num), "%d", in->fd_info);
 	add2(&a, "--info-fd", num);
@@ -647,6 +657,8 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 		in.top = sb->top;
 		in.n_top = sb->n_top;
 		in.network = st->network;
+		in.shm_size = r->limits.memory && r->limits.memory < SHM_MAX ? r->limits.memory
+									       : SHM_MAX;
 		in.env = st->env;
 		in.fd_passwd = 4;
 		in.fd_group = 5;

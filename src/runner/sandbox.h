@@ -153,6 +153,7 @@ struct sandbox_argv_in {
 	const struct sandbox_top *top;     /* /bin, /lib... of the host */
 	size_t n_top;
 	bool network;
+	long long shm_size;                /* bytes of /dev/shm */
 	char *const *env;
 	int fd_passwd, fd_group, fd_info;
 };

@@ -358,17 +358,17 @@ TEST(template_step_network_and_limits)
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      network: yes please\n",
 		  "9:16: spec.steps[0].network must be true or false, not a string");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {memory: 1.5Gi}\n",
-		  "9:23: spec.steps[0].limits.memory must be a size such as 512Mi or 2Gi");
+		  "9:24: spec.steps[0].limits.memory must be a size such as 512Mi or 2Gi");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {memory: 2Ti}\n",
-		  "9:23: spec.steps[0].limits.memory must be from 16Mi to 1Ti");
+		  "9:24: spec.steps[0].limits.memory must be from 16Mi to 1Ti");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {files: 8}\n",
-		  "9:22: spec.steps[0].limits.files must be a whole number from 16 to 1048576");
+		  "9:23: spec.steps[0].limits.files must be a whole number from 16 to 1048576");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {processes: 0}\n",
-		  "9:26: spec.steps[0].limits.processes must be a whole number from 1 to 65536");
+		  "9:27: spec.steps[0].limits.processes must be a whole number from 1 to 65536");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {cpu: 8d}\n",
-		  "9:20: spec.steps[0].limits.cpu must be more than 0s and at most 7d");
+		  "9:21: spec.steps[0].limits.cpu must be more than 0s and at most 7d");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {cpu: 500ms}\n",
-		  "9:20: spec.steps[0].limits.cpu must be at least 1s (it counts whole seconds "
+		  "9:21: spec.steps[0].limits.cpu must be at least 1s (it counts whole seconds "
 		  "of CPU time)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {disk: 1Gi}\n",
 		  "9:16: unknown key \"disk\" in spec.steps[0].limits (allowed: cpu, memory, "
@@ -683,7 +683,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels)\n"
+		  "retry, idempotent, when, approval, labels, network, limits)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
