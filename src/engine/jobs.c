@@ -289,6 +289,12 @@ fail_job:
 
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out)
 {
+	return engine_claim_while(ctx, runner_id, wait_ms, NULL, NULL, out);
+}
+
+int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
+		       bool (*alive)(void *arg), void *arg, json_t **out)
+{
 	int64_t deadline = mono_ms() + wait_ms;
 
 	*out = NULL;
@@ -296,7 +302,13 @@ int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_
 		uint64_t gen = store_generation(ctx->store, CHAN_JOBS);
 		int64_t next_at = 0, wake = deadline;
 		struct store_tx *tx;
-		int rc = claim_once(ctx, runner_id, out);
+		int rc;
+
+		/* A job given to a runner that has hung up would wait out its
+		 * lease and then fail its run ("runner lost"). */
+		if (alive && !alive(arg))
+			return 0;
+		rc = claim_once(ctx, runner_id, out);
 
 		if (rc != -ENOENT)
 			return rc;
