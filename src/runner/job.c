@@ -20,6 +20,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/size.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -363,6 +364,31 @@ static void step_limits(json_t *step, struct sandbox_limits *l)
 		*l = (struct sandbox_limits){ 0 };
 }
 
+/* Says in the log when a step's end looks like one of its limits: the
+ * CPU limit ends it with SIGXCPU; a program out of address space usually
+ * dies of SIGSEGV or SIGABRT (a failed malloc), which alone says nothing
+ * of why. bwrap reports a signal n as exit status 128 + n, as shells do. */
+static void limit_note(struct job *j, const struct outcome *o)
+{
+	int sig = o->signal ? o->signal : o->exit_code > 128 ? o->exit_code - 128 : 0;
+	char line[300], d[32];
+	int n = 0;
+
+	if (o->limits.cpu_s && sig == SIGXCPU) {
+		duration_format(o->limits.cpu_s * 1000, d, sizeof(d));
+		n = snprintf(line, sizeof(line), "vend: the step reached its CPU time limit (%s "
+			     "per process) and was stopped", d);
+	} else if (o->limits.memory && (sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS)) {
+		size_format(o->limits.memory, d, sizeof(d));
+		n = snprintf(line, sizeof(line), "vend: the step was killed by %s; its memory "
+			     "limit is %s of address space per process, and a program that "
+			     "runs out of it usually ends this way", sig == SIGSEGV ? "SIGSEGV"
+			     : sig == SIGABRT ? "SIGABRT" : "SIGBUS", d);
+	}
+	if (n > 0)
+		add_line(j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 {
 	json_t *step = json_object_get(jobj, "step");
@@ -463,15 +489,8 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		}
 	}
 	proc_status(p, &o->exit_code, &o->signal);
-	/* bwrap reports a signal n as exit status 128 + n, as shells do. */
-	if (o->limits.cpu_s && !o->timed_out && !o->canceled &&
-	    (o->signal == SIGXCPU || o->exit_code == 128 + SIGXCPU)) {
-		char line[160], d[32];
-		duration_format(o->limits.cpu_s * 1000, d, sizeof(d));
-		snprintf(line, sizeof(line), "vend: the step reached its CPU time limit (%s per "
-			 "process) and was stopped", d);
-		add_line(j, "err", line, strlen(line));
-	}
+	if (!o->timed_out && !o->canceled)
+		limit_note(j, o);
 out:
 	proc_free(p);
 	if (b.multi)

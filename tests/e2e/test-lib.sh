@@ -81,6 +81,18 @@ vend_start() {
 	return 1
 }
 
+# vend_runner ARGS...: starts `vend runner` against the server in
+# $VEND_DATA (with $SHARE bound, as the servers' runners have it); its log
+# goes to $TEST_DIR/runner.log, its pid to $RUNNER_PID. Give it a token
+# (--token-file FILE). It registers in the background: a run that needs
+# its labels waits queued until it has.
+vend_runner() {
+	"$VEND_BIN" runner --server "$(cat "$VEND_DATA/server.url")" --log-format text \
+		--bind "$SHARE:$SHARE:rw" "$@" >>"$TEST_DIR/runner.log" 2>&1 &
+	RUNNER_PID=$!
+	VEND_PIDS+=("$RUNNER_PID")
+}
+
 # vend_stop: SIGTERM and wait (a clean shutdown).
 vend_stop() {
 	kill -TERM "$VEND_PID" 2>/dev/null
