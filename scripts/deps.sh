@@ -12,7 +12,7 @@ BUILD_PKGS="gcc make pkg-config
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron.
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata"
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

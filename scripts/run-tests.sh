@@ -5,6 +5,13 @@
 # "not ok" line counts as one failure. Outputs go to tests/out/. Set
 # VEND_BIN to test another binary (the sanitizer build) and UNIT_DIR for
 # its unit tests. TESTS="t0001 test_buf" runs only matching programs.
+#
+# The PostgreSQL pass: the store's and the engine's unit tests and every
+# e2e script run a second time on a throwaway PostgreSQL cluster
+# (scripts/pg.sh, started once here and stopped by pid at exit), each with
+# a database of its own; their outputs are named NAME@pg. PG_PASS=0 leaves
+# it out; PG_URL=postgres://... uses a running server instead of starting
+# one (the tests create and drop databases on it).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -12,6 +19,8 @@ cd "$top"
 : "${UNIT_DIR:=$top/build/tests}"
 : "${TESTS:=}"
 : "${JOBS:=4}"
+: "${PG_PASS:=1}"
+: "${PG_URL:=}"
 export VEND_BIN UNIT_DIR
 out="$top/tests/out"
 rm -rf "$out"
@@ -25,20 +34,54 @@ done
 for t in tests/lint/*.sh tests/e2e/t[0-9]*.sh; do
 	[ -f "$t" ] && echo "$top/$t" >>"$list"
 done
+# The PostgreSQL pass: what runs on a store, once more.
+if [ "$PG_PASS" != 0 ]; then
+	for t in "$UNIT_DIR"/test_store "$UNIT_DIR"/test_engine; do
+		[ -x "$t" ] && echo "$t@pg" >>"$list"
+	done
+	for t in tests/e2e/t[0-9]*.sh; do
+		[ -f "$t" ] && echo "$top/$t@pg" >>"$list"
+	done
+fi
 if [ -n "$TESTS" ]; then
 	pat=$(echo "$TESTS" | tr ' ' '|')
 	grep -E "$pat" "$list" >"$list.f" || true
 	mv "$list.f" "$list"
 fi
 
+pg_dir=""
+stop_pg() {
+	[ -n "$pg_dir" ] && "$top/scripts/pg.sh" stop "$pg_dir"
+	pg_dir=""
+}
+trap stop_pg EXIT
+trap 'stop_pg; exit 130' INT TERM
+if grep -q '@pg$' "$list" && [ -z "$PG_URL" ]; then
+	start=$(date +%s)
+	if pg_dir=$("$top/scripts/pg.sh" start 2>"$out/postgresql.err"); then
+		PG_URL=$("$top/scripts/pg.sh" url "$pg_dir")
+		echo "PostgreSQL pass on $PG_URL (started in $(($(date +%s) - start))s)"
+	else
+		pg_dir=""
+		echo "not ok - the PostgreSQL cluster did not start" >"$out/postgresql.tap"
+		cat "$out/postgresql.err" >&2
+	fi
+fi
+export PG_URL
+
 # Run up to $JOBS programs at once; each writes its own TAP file.
 export out top
 xargs -P "$JOBS" -n 1 "$top/scripts/run-one.sh" <"$list"
+stop_pg
+[ -f "$out/postgresql.tap" ] && echo "$out/postgresql" >>"$list"
 
 passed=0
 failed=0
 while read -r t; do
-	name=$(basename "$t" .sh)
+	case "$t" in
+	*@pg) name=$(basename "${t%@pg}" .sh)@pg ;;
+	*) name=$(basename "$t" .sh) ;;
+	esac
 	tap="$out/$name.tap"
 	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 1)
 	p=$(grep -c '^ok ' "$tap" 2>/dev/null); p=${p:-0}

@@ -13,11 +13,13 @@
 int cmd_up(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_runner(int argc, char **argv);
+int cmd_demo_service(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);

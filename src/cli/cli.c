@@ -1,5 +1,6 @@
 /* Shared CLI plumbing (see cli.h). */
 #include "cli/cli.h"
+#include "cli/render.h"
 #include "util/timeutil.h"
 
 int cli_common_opt(struct cli *c, int opt, const char *arg)
@@ -109,6 +110,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+void cli_join(json_t *a, struct buf *out)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		buf_printf(out, "%s%s", i ? "," : "", json_string_value(v) ? json_string_value(v) : "");
+	if (!out->len)
+		buf_adds(out, "-");
+}
+
 void cli_print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -183,4 +195,43 @@ int cli_run_id(const char *cmd, const char *arg, int64_t *id)
 		return cli_usage_error(cmd, "%s is not a run id", arg);
 	*id = v;
 	return 0;
+}
+
+int cli_run_action(int argc, char **argv, const char *action, const char *usage)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cli c = { 0 };
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *run = NULL;
+	char path[96];
+	int64_t id;
+	int rc, code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
+		goto out;
+	code = 2;
+	if (optind != argc - 1) {
+		code = cli_usage_error(action, "which run? e.g. vend %s 12", action);
+		goto out;
+	}
+	if ((code = cli_run_id(action, argv[optind], &id)))
+		goto out;
+	if ((code = cli_connect(&c)))
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/runs/%" PRId64 "/%s", id, action);
+	rc = client_call(&c.api, "POST", path, NULL, NULL, NULL, &run, &err);
+	if (rc) {
+		code = cli_fail(&err, rc);
+		goto out;
+	}
+	if (c.json)
+		cli_print_json(run);
+	else
+		render_run_summary(stdout, run, cli_is_tty(1));
+	code = 0;
+out:
+	json_decref(run);
+	err_free(&err);
+	cli_close(&c);
+	return code;
 }

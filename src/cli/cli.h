@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "client/client.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* Options every client command takes (in each command's getopt table). */
@@ -55,6 +56,11 @@ int cli_fail(const struct vend_err *err, int code);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* `vend ACTION RUN_ID [-o json]`: POST /api/v1/runs/ID/ACTION and print
+ * the run (cancel, rollback). Returns the exit code. */
+int cli_run_action(int argc, char **argv, const char *action, const char *usage);
+/* The strings of a JSON array joined by commas, into out ("-" if none). */
+void cli_join(json_t *a, struct buf *out);
 /* Prints j as one line of JSON. */
 void cli_print_json(json_t *j);
 /* Short "3s ago"/"2026-11-26 09:00" style time for tables, from RFC 3339. */

@@ -20,16 +20,6 @@ static const char vote_usage[] =
 	"opens the way once `count` different people approved; one rejection ends\n"
 	"the run as rejected. Your name, the time and the comment are recorded.\n";
 
-static void join(json_t *a, char *out, size_t size)
-{
-	size_t i, off = 0;
-	json_t *v;
-	out[0] = '\0';
-	json_array_foreach(a, i, v)
-		off += (size_t)snprintf(out + off, off < size ? size - off : 0, "%s%s", i ? "," : "",
-					json_string_value(v));
-}
-
 int cmd_approvals(int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
@@ -67,8 +57,9 @@ int cmd_approvals(int argc, char **argv)
 	       "APPROVED", "APPROVERS", "EXPIRES");
 	json_array_foreach(json_object_get(resp, "approvals"), i, g) {
 		json_t *run = json_object_get(g, "run");
-		char groups[256], got[16];
-		join(json_object_get(g, "approvers"), groups, sizeof(groups));
+		struct buf groups = BUF_INIT;
+		char got[16];
+		cli_join(json_object_get(g, "approvers"), &groups);
 		snprintf(got, sizeof(got), "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(g, "approved")),
 			 json_integer_value(json_object_get(g, "count")));
@@ -76,8 +67,9 @@ int cmd_approvals(int argc, char **argv)
 		       json_integer_value(json_object_get(run, "id")),
 		       json_string_value(json_object_get(run, "template")),
 		       json_string_value(json_object_get(run, "requester")),
-		       json_string_value(json_object_get(g, "source")), got, groups,
+		       json_string_value(json_object_get(g, "source")), got, groups.data,
 		       json_string_value(json_object_get(g, "expires_at")) ?: "never");
+		buf_release(&groups);
 		if (json_is_string(json_object_get(g, "message")))
 			printf("       %s\n", json_string_value(json_object_get(g, "message")));
 		if (json_is_string(json_object_get(g, "why_not")))

@@ -94,18 +94,6 @@ out:
 	return code;
 }
 
-static void join(json_t *a, char *out, size_t size)
-{
-	size_t i, off = 0;
-	json_t *v;
-	out[0] = '\0';
-	json_array_foreach(a, i, v)
-		off += (size_t)snprintf(out + off, off < size ? size - off : 0, "%s%s", i ? "," : "",
-					json_string_value(v));
-	if (!out[0])
-		snprintf(out, size, "-");
-}
-
 static int list_or_revoke(int argc, char **argv, bool list)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
@@ -146,13 +134,15 @@ static int list_or_revoke(int argc, char **argv, bool list)
 	} else {
 		printf("%-24s %-8s %-28s %-20s %s\n", "NAME", "STATE", "ROLES", "TEAMS", "EXPIRES");
 		json_array_foreach(json_object_get(resp, "tokens"), i, t) {
-			char roles[256], teams[256];
-			join(json_object_get(t, "roles"), roles, sizeof(roles));
-			join(json_object_get(t, "teams"), teams, sizeof(teams));
+			struct buf roles = BUF_INIT, teams = BUF_INIT;
+			cli_join(json_object_get(t, "roles"), &roles);
+			cli_join(json_object_get(t, "teams"), &teams);
 			printf("%-24s %-8s %-28s %-20s %s\n",
 			       json_string_value(json_object_get(t, "name")),
-			       json_string_value(json_object_get(t, "state")), roles, teams,
+			       json_string_value(json_object_get(t, "state")), roles.data, teams.data,
 			       json_string_value(json_object_get(t, "expires_at")) ?: "never");
+			buf_release(&roles);
+			buf_release(&teams);
 		}
 	}
 out:

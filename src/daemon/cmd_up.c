@@ -35,7 +35,8 @@ static const char usage[] =
 	"  --limits L          steps' rlimits, defaults and ceilings, e.g.\n"
 	"                      cpu=2h,memory=16Gi,files=4096,processes=1024\n"
 	"\n"
-	"Environment: VEND_DB (sqlite:PATH, the default under DIR).\n"
+	"Environment: VEND_DB (sqlite:PATH, the default under DIR, or postgres://...:\n"
+	"several servers on one database, see docs/cluster.md).\n"
 	"Example: vend up --listen 127.0.0.1:0 --data /tmp/v --catalog ./catalog\n";
 
 int cmd_up(int argc, char **argv)

@@ -32,8 +32,8 @@ struct daemon {
 	struct vend_ctx *ctx;
 	struct http_server *http;
 	struct runner *runner;
-	pthread_t timer;
-	bool timer_started;
+	pthread_t timer, watcher;
+	bool timer_started, watcher_started;
 	int lock_fd;
 };
 
@@ -81,7 +81,10 @@ out:
 }
 
 /* The admin token lives in DATA/admin.token (0600); it is made once and
- * made again only if the file is gone or no longer matches. */
+ * made again only if the file is gone or no longer matches, and, for
+ * `vend server` or on a shared database, only if the database has no
+ * admin token (tokens are rows of the database: another server's works
+ * here too). */
 static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 {
 	char path[4096];
@@ -99,27 +102,21 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 		}
 	}
 	buf_release(&b);
-	if (d->o->admin_first_only) {
-		struct store_tx *tx;
-		struct token_row row;
-		bool exists = false;
-		if (store_begin(d->ctx->store, STORE_READ, &tx) == 0) {
-			if (store_token_by_name(tx, "admin", &row) == 0) {
-				exists = !row.revoked_at;
-				token_row_free(&row);
-			}
-			store_rollback(tx);
-		}
-		if (exists) {
+	{
+		/* A shared database (PostgreSQL) is no one server's: `vend up`
+		 * there, like `vend server`, never replaces another server's
+		 * admin token. Checked and made in one write transaction, so two
+		 * servers starting together do not both make one. */
+		bool first_only = d->o->admin_first_only ||
+				  strcmp(store_backend_name(d->ctx->store), "sqlite") != 0;
+		json_t *roles = json_pack("[s]", "admin");
+		struct token_spec spec = { .name = "admin", .roles = roles };
+		rc = auth_token_create(d->ctx, &spec, !first_only, token, NULL);
+		json_decref(roles);
+		if (rc == -EEXIST && first_only) {
 			token[0] = '\0'; /* someone else's: not ours to print */
 			return 0;
 		}
-	}
-	{
-		json_t *roles = json_pack("[s]", "admin");
-		struct token_spec spec = { .name = "admin", .roles = roles };
-		rc = auth_token_create(d->ctx, &spec, true, token, NULL);
-		json_decref(roles);
 	}
 	if (rc) {
 		fprintf(stderr, "vend: cannot create the admin token: %s\n", strerror(-rc));
@@ -159,6 +156,31 @@ static void *timer_main(void *arg)
 				deadline = mono_ms() + in;
 		}
 		store_wait(ctx->store, CHAN_TIMERS, gen, deadline);
+	}
+	return NULL;
+}
+
+/* On a shared database, another server's catalog sync changes what this
+ * one keeps in memory (the governance snapshot: environments, policies):
+ * reload it from the store when CHAN_CATALOG says so. Templates need
+ * nothing, they are read from the store by version. */
+static void *catalog_watch_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct vend_ctx *ctx = d->ctx;
+	uint64_t gen = store_generation(ctx->store, CHAN_CATALOG);
+
+	while (!atomic_load(&ctx->stopping)) {
+		uint64_t now = store_wait(ctx->store, CHAN_CATALOG, gen, mono_ms() + 60000);
+		struct diags diag = DIAGS_INIT;
+
+		if (now == gen || atomic_load(&ctx->stopping))
+			continue;
+		gen = now;
+		if (governance_load(ctx, &diag))
+			log_warn("the stored catalog changed but its documents are invalid; "
+				 "keeping the previous policies and environments");
+		diags_free(&diag);
 	}
 	return NULL;
 }
@@ -274,6 +296,9 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
+	if (strcmp(store_backend_name(st), "sqlite") &&
+	    pthread_create(&d.watcher, NULL, catalog_watch_main, &d) == 0)
+		d.watcher_started = true;
 	if (o->concurrency > 0) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
@@ -332,6 +357,8 @@ out:
 	http_stop(d.http);
 	if (d.timer_started)
 		pthread_join(d.timer, NULL);
+	if (d.watcher_started)
+		pthread_join(d.watcher, NULL);
 	if (d.http || exit_code == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);

@@ -107,6 +107,8 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
 	}
 	if (!rc)
 		rc = store_templates_set_current(tx, names, versions, cat->n_templates);
+	/* Other servers on the database reload their snapshot (daemon.c). */
+	store_notify(tx, CHAN_CATALOG);
 	if (rc) {
 		err_set(err, rc, "cannot store the catalog: %s", strerror(-rc));
 		goto out;

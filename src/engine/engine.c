@@ -79,6 +79,13 @@ static const struct transition {
 	{ RUN_AWAITING_APPROVAL, EV_REJECT, RUN_REJECTED },
 	{ RUN_AWAITING_APPROVAL, EV_EXPIRE, RUN_EXPIRED },
 	{ RUN_RUNNING, EV_NEED_APPROVAL, RUN_AWAITING_APPROVAL },
+	{ RUN_RUNNING, EV_ROLLBACK, RUN_ROLLING_BACK },
+	{ RUN_VERIFYING, EV_ROLLBACK, RUN_ROLLING_BACK },
+	{ RUN_SUCCEEDED, EV_ROLLBACK, RUN_ROLLING_BACK },
+	{ RUN_FAILED, EV_ROLLBACK, RUN_ROLLING_BACK },
+	{ RUN_ROLLING_BACK, EV_ROLLED_BACK, RUN_ROLLED_BACK },
+	{ RUN_ROLLING_BACK, EV_ROLLBACK_FAILED, RUN_ROLLBACK_FAILED },
+	{ RUN_ROLLING_BACK, EV_CANCEL, RUN_CANCELED },
 	{ RUN_QUEUED, EV_START, RUN_RUNNING },
 	{ RUN_QUEUED, EV_FINISH, RUN_SUCCEEDED },
 	{ RUN_QUEUED, EV_FAIL, RUN_FAILED },
@@ -97,6 +104,8 @@ static const char *const event_names[] = {
 	[EV_FINISH] = "finish", [EV_FAIL] = "fail", [EV_CANCEL] = "cancel",
 	[EV_REJECT] = "reject", [EV_NEED_APPROVAL] = "need_approval",
 	[EV_APPROVED] = "approved", [EV_RESUME] = "resume", [EV_EXPIRE] = "expire",
+	[EV_ROLLBACK] = "rollback", [EV_ROLLED_BACK] = "rolled_back",
+	[EV_ROLLBACK_FAILED] = "rollback_failed",
 };
 
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
@@ -164,6 +173,40 @@ static int finish_run(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	return rc;
 }
 
+/* Entering rolling_back: the rollback steps start over (a run rolled back
+ * on request after it ended has them `skipped`), and a run that had ended
+ * (and released its lock) waits for its lock again, in line. */
+static int start_rollback(struct store_tx *tx, const struct run_row *run, bool had_ended)
+{
+	struct step_row *steps;
+	size_t n;
+	int rc = store_run_set_phase(tx, run->id, "rollback");
+
+	if (!rc && had_ended)
+		rc = store_run_set_queued_at(tx, run->id, now_ms());
+	if (!rc)
+		rc = store_steps_get(tx, run->id, &steps, &n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct step_row *s = &steps[i];
+		if (strcmp(s->phase, "rollback") || !strcmp(s->state, "pending"))
+			continue;
+		free(s->state);
+		s->state = xstrdup("pending");
+		s->attempts = s->failures = 0;
+		s->has_exit = false;
+		s->started_at = s->finished_at = 0;
+		free(s->error);
+		s->error = NULL;
+		rc = store_step_update(tx, s);
+	}
+	for (size_t i = 0; i < n; i++)
+		step_row_free(&steps[i]);
+	free(steps);
+	return rc;
+}
+
 int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		 enum run_event ev, const char *reason)
 {
@@ -191,6 +234,8 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 		rc = store_run_set_phase(tx, run->id, "main");
 		if (!rc)
 			rc = store_run_set_queued_at(tx, run->id, now_ms());
+	} else if (to == RUN_ROLLING_BACK) {
+		rc = start_rollback(tx, run, run_state_terminal(from));
 	} else if (run_state_terminal(to)) {
 		rc = finish_run(ctx, tx, run, to);
 	}
@@ -574,6 +619,59 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 		if (!rc)
 			log_run(LOG_INFO, run_id, run.trace_id, "run canceled by %s", who->name);
 	}
+	run_row_free(&run);
+	return rc;
+}
+
+int engine_rollback(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		    struct vend_err *err)
+{
+	const struct template *t = NULL;
+	struct store_tx *tx;
+	struct run_row run;
+	char reason[300];
+	bool visible = false;
+	int rc;
+
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_run_get(tx, run_id, &run);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "no run %" PRId64, run_id);
+	}
+	rc = engine__visible(ctx, tx, who, &run, &visible);
+	if (!rc && !visible)
+		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+	if (!rc)
+		rc = template_acquire(ctx, tx, run.template, run.version, &t);
+	if (!rc && t->n_rollback == 0)
+		rc = err_set(err, -EINVAL, "template %s has no rollback steps", run.template);
+	/* permissions.rollback if the template says; else who may run it, or
+	 * the requester; admins always. */
+	if (!rc && !(t->permissions && json_object_get(t->permissions, "rollback")
+			     ? engine__permitted(t, "rollback", who)
+			     : !strcmp(run.requester, who->name) || engine__permitted(t, "run", who)))
+		rc = engine__forbidden(t, t->permissions && json_object_get(t->permissions, "rollback")
+					      ? "rollback" : "run", who, err);
+	if (!rc && strcmp(run.state, "succeeded") && strcmp(run.state, "failed"))
+		rc = err_set(err, -EEXIST, "run %" PRId64 " is %s: only a run that succeeded or "
+			     "failed can be rolled back on request", run_id, run.state);
+	if (!rc) {
+		snprintf(reason, sizeof(reason), "rollback requested by %s", who->name);
+		rc = engine__fire(ctx, tx, &run, EV_ROLLBACK, reason);
+	}
+	if (rc) {
+		store_rollback(tx);
+	} else {
+		rc = store_commit(tx);
+		if (!rc) {
+			log_run(LOG_INFO, run_id, run.trace_id, "rollback requested by %s", who->name);
+			engine_advance(ctx, run_id);
+		}
+	}
+	template_release(ctx, t);
 	run_row_free(&run);
 	return rc;
 }

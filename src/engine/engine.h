@@ -72,6 +72,13 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 /* Takes every automatic step the run can take now. */
 int engine_advance(struct vend_ctx *ctx, int64_t run_id);
 
+/* Rolls a run back on request: one that ended succeeded or failed runs
+ * its template's rollback steps (after taking its lock again). -EINVAL if
+ * the template has none, -EEXIST if the run is not in a state to roll
+ * back, -EACCES without permissions.rollback. */
+int engine_rollback(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		    struct vend_err *err);
+
 /* Cancels a run that is not finished; -EEXIST if it already is. */
 int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
 		  struct vend_err *err);

@@ -19,6 +19,9 @@ enum run_event {
 	EV_APPROVED,  /* the gates before the steps were approved: queue */
 	EV_RESUME,    /* an approval step mid-pipeline was approved: run on */
 	EV_EXPIRE,    /* a gate's time ran out */
+	EV_ROLLBACK,  /* a step after the first failed, or someone asked: roll back */
+	EV_ROLLED_BACK,   /* every rollback step succeeded */
+	EV_ROLLBACK_FAILED, /* a rollback step failed */
 };
 
 /* Fires ev on run inside tx: the state change, its run event and what

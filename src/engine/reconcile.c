@@ -157,11 +157,37 @@ static int wait_for_approval(struct vend_ctx *ctx, struct store_tx *tx, const st
 	return rc ? rc : 1;
 }
 
+/* What a failed step means for the run, by phase: a preflight failure
+ * fails it; a failure after the first step rolls it back when the template
+ * has rollback steps (the first step changed nothing yet); a rollback
+ * failure is rollback_failed. */
+static int step_failed(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		       const struct template *t, const struct step_row *s)
+{
+	char reason[700];
+	const char *why = s->error ? s->error : "unknown error";
+
+	if (!strcmp(s->phase, "preflight")) {
+		snprintf(reason, sizeof(reason), "preflight step %s failed: %s", s->name, why);
+		return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
+	}
+	if (!strcmp(s->phase, "rollback")) {
+		snprintf(reason, sizeof(reason), "rollback step %s failed: %s", s->name, why);
+		return engine__fire(ctx, tx, run, EV_ROLLBACK_FAILED, reason) ?: 1;
+	}
+	if (s->idx > 0 && t->n_rollback > 0) {
+		snprintf(reason, sizeof(reason), "step %s failed: %s; rolling back", s->name, why);
+		return engine__fire(ctx, tx, run, EV_ROLLBACK, reason) ?: 1;
+	}
+	snprintf(reason, sizeof(reason), "step %s failed: %s", s->name, why);
+	return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
+}
+
 /*
- * One step forward for a run in `phase`: fail the run if a step failed,
- * wait if a step is active, start the next pending step. Returns 1 if it
- * changed something, 0 if the run waits, 2 if every step of the phase is
- * done (the caller decides what follows).
+ * One step forward for a run in `phase`: end or roll back the run if a
+ * step failed, wait if a step is active, start the next pending step.
+ * Returns 1 if it changed something, 0 if the run waits, 2 if every step
+ * of the phase is done (the caller decides what follows).
  */
 static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		    const struct template *t, struct step_row *steps, size_t n, const char *phase)
@@ -173,13 +199,8 @@ static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 		struct step_row *s = &steps[i];
 		if (strcmp(s->phase, phase))
 			continue;
-		if (!strcmp(s->state, "failed")) {
-			char reason[600];
-			snprintf(reason, sizeof(reason), "%sstep %s failed: %s",
-				 !strcmp(phase, "preflight") ? "preflight " : "", s->name,
-				 s->error ? s->error : "unknown error");
-			return engine__fire(ctx, tx, run, EV_FAIL, reason) ?: 1;
-		}
+		if (!strcmp(s->state, "failed"))
+			return step_failed(ctx, tx, run, t, s);
 		if (step_active(s))
 			return 0;
 		if (!next && !strcmp(s->state, "pending"))
@@ -418,6 +439,15 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 		rc = progress(ctx, tx, &run, t, steps, n, "main");
 		if (rc == 2)
 			rc = engine__fire(ctx, tx, &run, EV_FINISH, NULL) ?: 1;
+		break;
+	case RUN_ROLLING_BACK:
+		/* A run rolled back after it ended waits for its lock first. */
+		rc = take_lock(ctx, tx, &run);
+		if (rc != 1)
+			break;
+		rc = progress(ctx, tx, &run, t, steps, n, "rollback");
+		if (rc == 2)
+			rc = engine__fire(ctx, tx, &run, EV_ROLLED_BACK, NULL) ?: 1;
 		break;
 	default:
 		rc = 0;

@@ -73,9 +73,12 @@ static int lock_position(struct store_tx *tx, const struct run_row *run, int64_t
 	if (rc || holder == run->id)
 		return rc;
 	rc = store_lock_waiters(tx, run->lock_key, &waiters, &n);
-	for (size_t i = 0; !rc && i < n; i++) {
+	for (size_t i = 0, ahead = holder ? 1 : 0; !rc && i < n; i++) {
+		if (waiters[i] == holder)
+			continue; /* a holder rolling back is listed too */
+		ahead++;
 		if (waiters[i] == run->id) {
-			*pos = (int64_t)i + 1 + (holder ? 1 : 0);
+			*pos = (int64_t)ahead;
 			break;
 		}
 	}
@@ -103,7 +106,7 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	rc = store_steps_get(tx, run_id, &steps, &n);
 	if (!rc)
 		rc = engine__gates_json(tx, run_id, &gates);
-	if (!rc && run.lock_key && !strcmp(run.state, "queued"))
+	if (!rc && run.lock_key && (!strcmp(run.state, "queued") || !strcmp(run.state, "rolling_back")))
 		rc = lock_position(tx, &run, &position);
 	store_rollback(tx);
 	if (rc) {

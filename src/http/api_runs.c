@@ -114,6 +114,16 @@ int api_runs_cancel(struct http_req *req, struct http_resp *resp, struct vend_er
 	return engine_run_json(req->ctx, id, &resp->json);
 }
 
+int api_runs_rollback(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	int64_t id;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (!rc)
+		rc = engine_rollback(req->ctx, &req->who, id, err);
+	return rc ? rc : engine_run_get(req->ctx, &req->who, id, &resp->json, err);
+}
+
 int api_healthz(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
 	struct store_tx *tx;

@@ -100,6 +100,7 @@ int api_runs_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_logs(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_events(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_cancel(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runs_rollback(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_approve(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runs_reject(struct http_req *, struct http_resp *, struct vend_err *);
 int api_approvals_list(struct http_req *, struct http_resp *, struct vend_err *);

@@ -24,6 +24,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/runs/{id}/logs", api_runs_logs, USERS, 0, "a run's log" },
 	{ "GET", "/api/v1/runs/{id}/events", api_runs_events, USERS, 0, "a run's changes (SSE)" },
 	{ "POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, OPERATORS, 0, "cancel a run" },
+	{ "POST", "/api/v1/runs/{id}/rollback", api_runs_rollback, OPERATORS, 0, "roll a run back" },
 	{ "POST", "/api/v1/runs/{id}/approve", api_runs_approve, APPROVERS, 0, "approve a run" },
 	{ "POST", "/api/v1/runs/{id}/reject", api_runs_reject, APPROVERS, 0, "reject a run" },
 	{ "GET", "/api/v1/approvals", api_approvals_list, USERS, 0, "what waits for my approval" },

@@ -84,8 +84,8 @@ static int cache_blob(struct job *j, const char *hash, char *path, size_t size,
 		if (strcmp(got, hash))
 			rc = err_set(err, -EBADMSG, "file %s arrived corrupted", hash);
 	}
-	if (!rc)
-		rc = fs_write_file(path, data.data, data.len, 0400);
+	if (!rc && (rc = fs_write_file(path, data.data, data.len, 0400)))
+		err_set(err, rc, "cannot cache file %s: %s", hash, strerror(-rc));
 	buf_release(&data);
 	return rc;
 }
@@ -552,7 +552,8 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	j.lines = json_array();
 
 	if (prepare_dir(&j, json_object_get(jobj, "files"), &err)) {
-		snprintf(o.error, sizeof(o.error), "%s", err.msg);
+		snprintf(o.error, sizeof(o.error), "%s",
+			 err.msg[0] ? err.msg : "cannot prepare the working directory");
 	} else {
 		run_step(&j, jobj, &o);
 	}

@@ -1,12 +1,19 @@
 /*
- * The store's front: picks a backend from the URL, runs migrations,
- * dispatches transactions and statements to the backend's ops, and keeps
- * the in-process wake-up channels (see store.h).
+ * The store's front: picks a backend from the URL ("sqlite:PATH" or a bare
+ * path: store_sqlite.c; "postgres://" or "postgresql://": store_pg.c), runs
+ * migrations, dispatches transactions and statements to the backend's ops,
+ * and keeps the in-process wake-up channels (see store.h): a commit wakes
+ * this process's waiters here, and a backend shared by several processes
+ * wakes them for the others' commits through store__wake.
  */
 #include "store/store_int.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
+/* Brings the schema to the newest version the backend lists, in one
+ * write transaction: write transactions are serialised (for PostgreSQL
+ * across processes), so two servers starting at once on one database do
+ * not both migrate. */
 static int migrate(struct store *st, struct vend_err *err)
 {
 	struct store_tx *tx;
@@ -19,18 +26,24 @@ static int migrate(struct store *st, struct vend_err *err)
 	rc = store_begin(st, STORE_WRITE, &tx);
 	if (rc)
 		return err_set(err, rc, "cannot start a transaction: %s", strerror(-rc));
-	/* The meta table is in migration 0; before it exists, version is 0. */
-	rc = store__stmt(tx, "SELECT value FROM meta WHERE key = 'schema_version'", &s, "");
-	if (rc == 0) {
-		if (store__step(tx, s) == 1)
-			have = strtoll(st->ops->col_text(s, 0), NULL, 10);
-		store__done(tx, s);
-	} else {
-		/* No meta table yet: a new store. Start over in a clean tx. */
+	/* The meta table is in migration 1 too; made here first so that the
+	 * version can be read without a failing statement (which would end
+	 * a PostgreSQL transaction). */
+	rc = st->ops->exec_script(tx->conn, "CREATE TABLE IF NOT EXISTS meta ("
+					    "key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+	if (!rc)
+		rc = store__stmt(tx, "SELECT value FROM meta WHERE key = 'schema_version'", &s, "");
+	if (rc) {
 		store_rollback(tx);
-		rc = store_begin(st, STORE_WRITE, &tx);
-		if (rc)
-			return err_set(err, rc, "cannot start a transaction");
+		return err_set(err, rc, "cannot read the schema version: %s", strerror(-rc));
+	}
+	rc = store__step(tx, s);
+	if (rc == 1)
+		have = strtoll(st->ops->col_text(s, 0), NULL, 10);
+	store__done(tx, s);
+	if (rc < 0) {
+		store_rollback(tx);
+		return err_set(err, rc, "cannot read the schema version: %s", strerror(-rc));
 	}
 	if (have > want) {
 		store_rollback(tx);
@@ -66,11 +79,10 @@ int store_open(const char *url, struct store **out, struct vend_err *err)
 	struct store *st;
 	int rc;
 
-	if (!strncmp(url, "sqlite:", 7)) {
+	if (!strncmp(url, "sqlite:", 7))
 		target = url + 7;
-	} else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
-		return err_set(err, -ENOTSUP, "PostgreSQL is not supported by this build yet");
-	}
+	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+		ops = &store_pg_ops; /* libpq takes the URL as it is */
 	st = XNEW(struct store, 1);
 	st->ops = ops;
 	pthread_mutex_init(&st->hub_lock, NULL);
@@ -81,7 +93,7 @@ int store_open(const char *url, struct store **out, struct vend_err *err)
 		pthread_cond_init(&st->hub_cond, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	rc = ops->open(target, &st->be, err);
+	rc = ops->open(target, st, &st->be, err);
 	if (rc)
 		goto fail;
 	rc = migrate(st, err);
@@ -129,23 +141,30 @@ int store_begin(struct store *st, enum store_mode mode, struct store_tx **out)
 int store_commit(struct store_tx *tx)
 {
 	struct store *st = tx->st;
-	bool any = false;
-	int rc = st->ops->commit(st->be, tx->conn);
+	int rc = st->ops->commit(st->be, tx->conn, tx->notify);
 
-	if (rc == 0) {
-		pthread_mutex_lock(&st->hub_lock);
-		for (int c = 0; c < CHAN_COUNT; c++) {
-			if (tx->notify[c / 64] & (1ULL << (c % 64))) {
-				st->gen[c]++;
-				any = true;
-			}
-		}
-		if (any)
-			pthread_cond_broadcast(&st->hub_cond);
-		pthread_mutex_unlock(&st->hub_lock);
-	}
+	/* This process's waiters at once; other processes' through the
+	 * backend (PostgreSQL: NOTIFY, delivered with the commit). */
+	if (rc == 0)
+		store__wake(st, tx->notify);
 	free(tx);
 	return rc;
+}
+
+void store__wake(struct store *st, const uint64_t *chans)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&st->hub_lock);
+	for (int c = 0; c < CHAN_COUNT; c++) {
+		if (!chans || (chans[c / 64] & (1ULL << (c % 64)))) {
+			st->gen[c]++;
+			any = true;
+		}
+	}
+	if (any)
+		pthread_cond_broadcast(&st->hub_cond);
+	pthread_mutex_unlock(&st->hub_lock);
 }
 
 void store_rollback(struct store_tx *tx)
@@ -207,7 +226,8 @@ static int bindv(struct store_tx *tx, struct store_stmt *s, const char *fmt, va_
 			break;
 		case 's': {
 			const char *v = va_arg(ap, const char *);
-			rc = v ? ops->bind_text(s, idx, v, strlen(v)) : ops->bind_null(s, idx);
+			rc = v ? ops->bind_text(s, idx, v, strlen(v))
+			       : ops->bind_null(s, idx, STORE_T_TEXT);
 			break;
 		}
 		case 'S': {
@@ -223,7 +243,7 @@ static int bindv(struct store_tx *tx, struct store_stmt *s, const char *fmt, va_
 			break;
 		}
 		case 'n':
-			rc = ops->bind_null(s, idx);
+			rc = ops->bind_null(s, idx, STORE_T_ANY);
 			break;
 		default:
 			rc = -EINVAL;

@@ -47,7 +47,9 @@ enum {
 	CHAN_JOBS = 0,    /* a job was queued, or a lease/cancel changed */
 	CHAN_RUNS = 1,    /* any run changed state */
 	CHAN_TIMERS = 2,  /* a new deadline exists (lease, retry, expiry) */
-	CHAN_RUN0 = 3,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
+	CHAN_CATALOG = 3, /* the catalog changed: servers sharing the database
+			   * reload what they keep of it in memory */
+	CHAN_RUN0 = 4,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
 			   * state, steps or log changed */
 };
 #define CHAN_RUN_BUCKETS 61
@@ -265,7 +267,8 @@ int store_lock_holder(struct store_tx *tx, const char *key, int64_t *run_id);
 int store_lock_take(struct store_tx *tx, const char *key, int64_t run_id);
 /* Releases key if run_id holds it. */
 int store_lock_release(struct store_tx *tx, const char *key, int64_t run_id);
-/* Runs waiting in `queued` for key, in FIFO order (queued_at, id). */
+/* Runs waiting for key (queued, or rolling back after they had ended), in
+ * FIFO order (queued_at, id). */
 int store_lock_waiters(struct store_tx *tx, const char *key, int64_t **ids, size_t *n);
 
 /* ---- approval gates and votes ------------------------------------------- */

@@ -40,8 +40,9 @@ static void read_id(struct store_tx *tx, struct store_stmt *s, void *out)
 int store_lock_waiters(struct store_tx *tx, const char *key, int64_t **ids, size_t *n)
 {
 	struct store_stmt *s;
-	int rc = store__stmt(tx, "SELECT id FROM runs WHERE lock_key = ? AND state = 'queued' "
-				 "AND queued_at IS NOT NULL ORDER BY queued_at, id",
+	int rc = store__stmt(tx, "SELECT id FROM runs WHERE lock_key = ? AND state IN "
+				 "('queued', 'rolling_back') AND queued_at IS NOT NULL "
+				 "ORDER BY queued_at, id",
 			     &s, "s", key);
 
 	return rc ? rc : store__all(tx, s, sizeof(**ids), read_id, NULL, (void **)ids, n);

@@ -3,7 +3,11 @@
  * SQLite's sqlite3_io_methods) and the statement helpers that the domain
  * files (store_runs.c, store_jobs.c, ...) use. Domain SQL is written once,
  * with `?` placeholders, in the subset SQLite and PostgreSQL share;
- * backends translate placeholders and types.
+ * backends translate placeholders and types (store_pg.c: `?` -> `$n`,
+ * `json_each(x)` -> `json_array_elements_text(CAST((x) AS json))`, which
+ * holds for JSON arrays of scalars, the only JSON the domain iterates).
+ * Where the two cannot share a statement, the domain file keeps both
+ * texts and picks by a capability of the ops (see skip_locked).
  */
 #ifndef VEND_STORE_STORE_INT_H
 #define VEND_STORE_STORE_INT_H
@@ -15,13 +19,28 @@
 struct store_stmt;
 struct store_backend;
 
+/* Channels as a bit set (store_notify's marks). */
+#define STORE_CHAN_WORDS ((CHAN_COUNT + 63) / 64)
+
+/* What a NULL parameter stands for: PostgreSQL types every parameter of
+ * a prepared statement, and `? IS NULL` alone does not say which type. */
+enum store_type { STORE_T_ANY, STORE_T_INT, STORE_T_TEXT, STORE_T_BLOB };
+
 struct store_ops {
 	const char *name;
-	int (*open)(const char *target, struct store_backend **out, struct vend_err *err);
+	/* st is the store the backend belongs to, for store__wake() from a
+	 * backend that learns of other processes' commits (PostgreSQL). */
+	int (*open)(const char *target, struct store *st, struct store_backend **out,
+		    struct vend_err *err);
 	void (*close)(struct store_backend *be);
-	/* Starts a transaction on a connection of the backend's choosing. */
+	/* Starts a transaction on a connection of the backend's choosing.
+	 * STORE_WRITE transactions are serialised: SQLite by an in-process
+	 * lock, PostgreSQL cluster-wide by an advisory lock. */
 	int (*begin)(struct store_backend *be, enum store_mode mode, void **conn);
-	int (*commit)(struct store_backend *be, void *conn);
+	/* Commits; chans is the set of channels the transaction notified,
+	 * which a backend shared by several processes publishes with the
+	 * commit (the front wakes this process's waiters itself). */
+	int (*commit)(struct store_backend *be, void *conn, const uint64_t *chans);
 	void (*rollback)(struct store_backend *be, void *conn);
 	/* Statements are cached per connection, keyed by the SQL pointer:
 	 * callers pass string literals only. */
@@ -29,7 +48,7 @@ struct store_ops {
 	int (*bind_int)(struct store_stmt *s, int idx, int64_t v);  /* 1-based */
 	int (*bind_text)(struct store_stmt *s, int idx, const char *v, size_t len);
 	int (*bind_blob)(struct store_stmt *s, int idx, const void *v, size_t len);
-	int (*bind_null)(struct store_stmt *s, int idx);
+	int (*bind_null)(struct store_stmt *s, int idx, enum store_type type);
 	int (*step)(struct store_stmt *s);          /* 1 row, 0 done, <0 error */
 	int (*changes)(struct store_stmt *s);       /* rows changed by the last step */
 	bool (*col_null)(struct store_stmt *s, int col);          /* 0-based */
@@ -39,11 +58,22 @@ struct store_ops {
 	void (*reset)(struct store_stmt *s);        /* back to the cache */
 	/* Runs a script of several statements without parameters. */
 	int (*exec_script)(void *conn, const char *sql);
-	/* Schema: each migration is one SQL script, applied in order. */
+	/* Schema: each migration is one SQL script, applied in order. The
+	 * lists of the backends give the same tables, columns and indexes. */
 	const char *const *migrations;
+	/* The backend has SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL):
+	 * store_job_claim locks the row it claims and passes over rows other
+	 * transactions hold. */
+	bool skip_locked;
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
+
+/* The shared SQL in PostgreSQL's dialect (store_pg.c; exported for its
+ * tests): new text in *out, the number of `?` in *nparams; -EINVAL for
+ * unbalanced SQL, -E2BIG past 64 parameters or 64 KiB. */
+int store__pg_translate(const char *sql, char **out, int *nparams);
 
 struct store {
 	const struct store_ops *ops;
@@ -58,8 +88,13 @@ struct store_tx {
 	struct store *st;
 	void *conn;
 	enum store_mode mode;
-	uint64_t notify[(CHAN_COUNT + 63) / 64];
+	uint64_t notify[STORE_CHAN_WORDS];
 };
+
+/* Bumps the generation of every channel in chans (every channel when
+ * chans is NULL) and wakes their waiters. Thread-safe; the front calls
+ * it after a commit, a backend when another process committed. */
+void store__wake(struct store *st, const uint64_t *chans);
 
 /*
  * Helpers over the ops. fmt names the arguments, one char each:

@@ -73,19 +73,27 @@ int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out)
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
+/* A job fits a runner when none of its labels is missing from the
+ * runner's. ROW_LOCK is the backend's: PostgreSQL locks the row it picks
+ * and passes over rows that another transaction holds (DESIGN §6), so
+ * claimers never wait on each other; SQLite has one writer at a time and
+ * no such clause. */
+#define CLAIM_SQL(ROW_LOCK) \
+	"UPDATE jobs SET state = 'claimed', runner_id = ?, fence = fence + 1, " \
+	"lease_until = ? WHERE id = (SELECT j.id FROM jobs j WHERE " \
+	"j.state = 'queued' AND j.available_at <= ? AND NOT EXISTS " \
+	"(SELECT 1 FROM json_each(j.labels) l WHERE l.value NOT IN " \
+	"(SELECT value FROM json_each(?))) ORDER BY j.available_at, j.id LIMIT 1" \
+	ROW_LOCK ") RETURNING " JOB_COLS
+
+static const char claim_sql[] = CLAIM_SQL("");
+static const char claim_sql_skip_locked[] = CLAIM_SQL(" FOR UPDATE OF j SKIP LOCKED");
+
 int store_job_claim(struct store_tx *tx, int64_t runner_id, const char *runner_labels,
 		    int64_t now, int64_t lease_until, struct job_row *out)
 {
 	struct store_stmt *s;
-	/* A job fits a runner when none of its labels is missing from the
-	 * runner's. */
-	int rc = store__stmt(tx,
-			     "UPDATE jobs SET state = 'claimed', runner_id = ?, fence = fence + 1, "
-			     "lease_until = ? WHERE id = (SELECT j.id FROM jobs j WHERE "
-			     "j.state = 'queued' AND j.available_at <= ? AND NOT EXISTS "
-			     "(SELECT 1 FROM json_each(j.labels) l WHERE l.value NOT IN "
-			     "(SELECT value FROM json_each(?))) ORDER BY j.available_at, j.id LIMIT 1) "
-			     "RETURNING " JOB_COLS,
+	int rc = store__stmt(tx, tx->st->ops->skip_locked ? claim_sql_skip_locked : claim_sql,
 			     &s, "iiis", runner_id, lease_until, now,
 			     runner_labels ? runner_labels : "[]");
 	return rc ? rc : store__one(tx, s, read_job, out);

@@ -1,8 +1,16 @@
 /*
  * The SQLite backend: one database file in WAL mode with synchronous=FULL
  * (a commit is on disk before it is acknowledged), a pool of connections
- * so reads run in parallel, and one process-wide writer lock so writers
- * queue in-process instead of spinning on SQLITE_BUSY.
+ * so reads run in parallel, and one writer connection that writers take
+ * in turn, queueing in-process instead of spinning on SQLITE_BUSY.
+ *
+ * Group commit: while one write transaction runs, others queue; when it
+ * commits and someone is waiting, its changes stay in the open SQLite
+ * transaction (each logical transaction is a savepoint, so a rollback
+ * undoes only its own work) and the next writer goes on in the same one.
+ * The last of the batch issues the one COMMIT (one fsync) and wakes every
+ * member; each returns only once its work is on disk. Alone, a writer
+ * commits at once, as before; under load, one fsync serves many.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -22,25 +30,48 @@ struct store_stmt {
 	struct sq_conn *conn;
 };
 
+#define BATCH_MAX 64 /* logical transactions per COMMIT */
+
 struct sq_conn {
 	sqlite3 *db;
 	bool in_use;
-	bool writing;
 	struct store_stmt *cache[STMT_CACHE];
+};
+
+/* The writer's side: one connection, taken in turn, and the open batch. */
+struct group {
+	pthread_mutex_t m;
+	pthread_cond_t turn;      /* the writer connection is free */
+	pthread_cond_t durable;   /* a batch ended (committed or failed) */
+	struct sq_conn *conn;
+	bool busy;                /* a logical write transaction runs */
+	bool open;                /* the SQLite transaction is open */
+	int waiting;              /* writers waiting for their turn */
+	int members;              /* committed logical transactions in the batch */
+	uint64_t batch;           /* the open (or last) batch */
+	uint64_t done;            /* the last batch that ended */
+	int done_rc;              /* how it ended */
+};
+
+/* A transaction's handle (the `conn` the store passes back to us). */
+struct sq_tx {
+	struct sq_conn *conn;
+	bool write;
+	uint64_t batch;           /* writes: the batch it belongs to */
 };
 
 struct store_backend {
 	char *path;
 	pthread_mutex_t lock;         /* guards the pool */
 	pthread_cond_t freed;
-	pthread_mutex_t write_lock;   /* one writer at a time */
 	struct sq_conn *conns[POOL_MAX];
 	int n;
+	struct group w;
 };
 
 static const char *const migrations[] = {
 	/* 1: the walking skeleton */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);"
 	"CREATE TABLE template_versions ("
 	"  version TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL,"
@@ -178,21 +209,29 @@ static void conn_close(struct sq_conn *c)
 	free(c);
 }
 
-static int sq_open(const char *target, struct store_backend **out, struct vend_err *err)
+static int sq_open(const char *target, struct store *st, struct store_backend **out,
+		   struct vend_err *err)
 {
-	struct store_backend *be = XNEW(struct store_backend, 1);
+	struct store_backend *be;
 	struct sq_conn *c;
 	int rc;
 
 	if (!*target)
 		return err_set(err, -EINVAL, "empty SQLite path in VEND_DB");
+	be = XNEW(struct store_backend, 1);
 	be->path = xstrdup(target);
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_cond_init(&be->freed, NULL);
-	pthread_mutex_init(&be->write_lock, NULL);
-	rc = conn_open(be, &c);
+	pthread_mutex_init(&be->w.m, NULL);
+	pthread_cond_init(&be->w.turn, NULL);
+	pthread_cond_init(&be->w.durable, NULL);
+	rc = conn_open(be, &be->w.conn);
+	if (!rc)
+		rc = conn_open(be, &c);
 	if (rc) {
 		err_set(err, rc, "cannot open SQLite database %s: %s", target, strerror(-rc));
+		if (be->w.conn)
+			conn_close(be->w.conn);
 		free(be->path);
 		free(be);
 		return rc;
@@ -206,9 +245,12 @@ static void sq_close(struct store_backend *be)
 {
 	for (int i = 0; i < be->n; i++)
 		conn_close(be->conns[i]);
+	conn_close(be->w.conn);
 	pthread_mutex_destroy(&be->lock);
 	pthread_cond_destroy(&be->freed);
-	pthread_mutex_destroy(&be->write_lock);
+	pthread_mutex_destroy(&be->w.m);
+	pthread_cond_destroy(&be->w.turn);
+	pthread_cond_destroy(&be->w.durable);
 	free(be->path);
 	free(be);
 }
@@ -251,56 +293,158 @@ static void release(struct store_backend *be, struct sq_conn *c)
 	pthread_mutex_unlock(&be->lock);
 }
 
-static int sq_begin(struct store_backend *be, enum store_mode mode, void **conn)
+static int exec(struct sq_conn *c, const char *sql)
+{
+	return sq_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+/* ---- reads: a connection of the pool each ------------------------------ */
+
+static int read_begin(struct store_backend *be, void **conn)
 {
 	struct sq_conn *c;
+	struct sq_tx *h;
 	int rc = acquire(be, &c);
 
 	if (rc)
 		return rc;
-	if (mode == STORE_WRITE) {
-		pthread_mutex_lock(&be->write_lock);
-		c->writing = true;
-	}
-	rc = sq_err(sqlite3_exec(c->db, mode == STORE_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
-				 NULL, NULL, NULL));
+	rc = sq_err(sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL));
 	if (rc) {
-		if (c->writing) {
-			c->writing = false;
-			pthread_mutex_unlock(&be->write_lock);
-		}
 		release(be, c);
 		return rc;
 	}
-	*conn = c;
+	h = XNEW(struct sq_tx, 1);
+	h->conn = c;
+	*conn = h;
 	return 0;
 }
 
-static void finish(struct store_backend *be, struct sq_conn *c)
+/* ---- writes: the writer connection, in turn, in batches ------------------ */
+
+static int write_begin(struct store_backend *be, void **conn)
 {
-	if (c->writing) {
-		c->writing = false;
-		pthread_mutex_unlock(&be->write_lock);
+	struct group *g = &be->w;
+	struct sq_tx *h;
+	int rc = 0;
+
+	pthread_mutex_lock(&g->m);
+	g->waiting++;
+	while (g->busy)
+		pthread_cond_wait(&g->turn, &g->m);
+	g->waiting--;
+	g->busy = true;
+	if (!g->open) {
+		rc = exec(g->conn, "BEGIN IMMEDIATE");
+		if (!rc) {
+			g->open = true;
+			g->batch++;
+			g->members = 0;
+		}
 	}
-	release(be, c);
+	if (!rc)
+		rc = exec(g->conn, "SAVEPOINT w");
+	if (rc) {
+		g->busy = false;
+		pthread_cond_signal(&g->turn);
+		pthread_mutex_unlock(&g->m);
+		return rc;
+	}
+	h = XNEW(struct sq_tx, 1);
+	h->conn = g->conn;
+	h->write = true;
+	h->batch = g->batch;
+	pthread_mutex_unlock(&g->m);
+	*conn = h;
+	return 0;
 }
 
-static int sq_commit(struct store_backend *be, void *conn)
+/*
+ * Ends a logical write transaction (its savepoint already released or
+ * rolled back). Hands the open batch to a waiting writer, or commits it.
+ * Returns how the batch ended for a member, 0 for one that rolled back.
+ * Called with g->m held; returns with it released.
+ */
+static int write_end(struct group *g, struct sq_tx *h, bool member)
 {
-	struct sq_conn *c = conn;
-	int rc = sq_err(sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL));
+	int rc = 0;
 
+	if (member)
+		g->members++;
+	g->busy = false;
+	if (g->waiting > 0 && g->members < BATCH_MAX) {
+		/* Someone queued behind us: they join this batch. */
+		pthread_cond_signal(&g->turn);
+		while (member && g->done < h->batch)
+			pthread_cond_wait(&g->durable, &g->m);
+		rc = member ? g->done_rc : 0;
+		pthread_mutex_unlock(&g->m);
+		return rc;
+	}
+	/* The last of the batch: one COMMIT for all (or nothing to keep). */
+	g->busy = true;
+	pthread_mutex_unlock(&g->m);
+	if (g->members > 0) {
+		rc = exec(g->conn, "COMMIT");
+		if (rc)
+			exec(g->conn, "ROLLBACK");
+	} else {
+		exec(g->conn, "ROLLBACK");
+	}
+	pthread_mutex_lock(&g->m);
+	g->open = false;
+	g->done = h->batch;
+	g->done_rc = rc;
+	g->busy = false;
+	pthread_cond_broadcast(&g->durable);
+	pthread_cond_signal(&g->turn);
+	pthread_mutex_unlock(&g->m);
+	return member ? rc : 0;
+}
+
+static int sq_begin(struct store_backend *be, enum store_mode mode, void **conn)
+{
+	return mode == STORE_WRITE ? write_begin(be, conn) : read_begin(be, conn);
+}
+
+/* chans: one process per database, so the front's wake-up is all. */
+static int sq_commit(struct store_backend *be, void *conn, const uint64_t *chans)
+{
+	struct sq_tx *h = conn;
+	int rc;
+
+	if (h->write) {
+		bool kept = exec(h->conn, "RELEASE w") == 0;
+		if (!kept) {
+			exec(h->conn, "ROLLBACK TO w");
+			exec(h->conn, "RELEASE w");
+		}
+		pthread_mutex_lock(&be->w.m);
+		rc = write_end(&be->w, h, kept);
+		free(h);
+		return kept ? rc : -EIO;
+	}
+	rc = exec(h->conn, "COMMIT");
 	if (rc)
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	finish(be, c);
+		exec(h->conn, "ROLLBACK");
+	release(be, h->conn);
+	free(h);
 	return rc;
 }
 
 static void sq_rollback(struct store_backend *be, void *conn)
 {
-	struct sq_conn *c = conn;
-	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	finish(be, c);
+	struct sq_tx *h = conn;
+
+	if (h->write) {
+		exec(h->conn, "ROLLBACK TO w");
+		exec(h->conn, "RELEASE w");
+		pthread_mutex_lock(&be->w.m);
+		write_end(&be->w, h, false);
+	} else {
+		exec(h->conn, "ROLLBACK");
+		release(be, h->conn);
+	}
+	free(h);
 }
 
 static size_t slot_of(const char *sql)
@@ -311,7 +455,7 @@ static size_t slot_of(const char *sql)
 
 static int sq_prepare(void *conn, const char *sql, struct store_stmt **out)
 {
-	struct sq_conn *c = conn;
+	struct sq_conn *c = ((struct sq_tx *)conn)->conn;
 	size_t slot = slot_of(sql);
 	struct store_stmt *s = NULL;
 	bool cache = true;
@@ -369,7 +513,7 @@ static int sq_bind_blob(struct store_stmt *s, int idx, const void *v, size_t len
 	return sq_err(sqlite3_bind_blob64(s->st, idx, v, len, SQLITE_TRANSIENT));
 }
 
-static int sq_bind_null(struct store_stmt *s, int idx)
+static int sq_bind_null(struct store_stmt *s, int idx, enum store_type type)
 {
 	return sq_err(sqlite3_bind_null(s->st, idx));
 }
@@ -430,7 +574,7 @@ static void sq_reset(struct store_stmt *s)
 
 static int sq_exec_script(void *conn, const char *sql)
 {
-	struct sq_conn *c = conn;
+	struct sq_conn *c = ((struct sq_tx *)conn)->conn;
 	return sq_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
 }
 

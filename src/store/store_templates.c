@@ -99,7 +99,7 @@ int store_template_get(struct store_tx *tx, const char *name, const char *versio
 		if (len < 7)
 			return -ENOENT;
 		rc = store__stmt(tx, "SELECT " TEMPLATE_COLS " FROM template_versions v "
-				     "WHERE v.name = ? AND substr(v.version, 1, ?) = ?",
+				     "WHERE v.name = ? AND substr(v.version, 1, CAST(? AS INTEGER)) = ?",
 				 &s, "sis", name, (int64_t)len, version);
 	} else {
 		rc = store__stmt(tx, "SELECT " TEMPLATE_COLS " FROM template_versions v "

@@ -74,18 +74,19 @@ static int write_all(int fd, const char *p, size_t len)
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
-	const char *p = data;
 	int fd, rc = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	/* A unique temporary name: threads of one process may write the
+	 * same path at once (e.g. runners filling one cache). */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fchmod(fd, mode) < 0)
 		rc = -errno;
 	if (!rc)
-		rc = write_all(fd, p, len);
+		rc = write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)

@@ -10,9 +10,18 @@ test_expect_success 'vend up wrote server.url and a 0600 admin token' '
 	grep -q "^vend_" "$VEND_DATA/admin.token"
 '
 
-test_expect_success 'the store is SQLite in WAL mode' '
-	test "$(sqlite3 "$VEND_DATA/vend.db" "PRAGMA journal_mode")" = wal
-'
+if test_backend sqlite; then
+	test_expect_success 'the store is SQLite in WAL mode' '
+		test "$(sqlite3 "$VEND_DATA/vend.db" "PRAGMA journal_mode")" = wal
+	'
+else
+	test_skip 'the store is SQLite in WAL mode' 'SQLite only'
+	test_expect_success 'the store is the PostgreSQL database of VEND_DB, migrated' '
+		grep -q "store postgres" server.log &&
+		test ! -e "$VEND_DATA/vend.db" &&
+		test "$(db_query "SELECT value FROM meta WHERE key = '\''schema_version'\''")" -ge 1
+	'
+fi
 
 test_expect_success 'vend run hello --wait succeeds' '
 	vend run hello -p name=world --wait >out &&

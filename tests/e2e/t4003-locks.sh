@@ -20,7 +20,7 @@ test_expect_success 'five runs on one key never overlap and go in FIFO order' '
 
 test_expect_success 'waiting runs show their place in line' '
 	: >"$LOG" &&
-	a=$(vend run locked -p key=k2 -p log="$LOG" -p seconds=3 -o json | jq .id) &&
+	a=$(vend run locked -p key=k2 -p log="$LOG" -p seconds=8 -o json | jq .id) &&
 	b=$(vend run locked -p key=k2 -p log="$LOG" -p seconds=0.1 -o json | jq .id) &&
 	c=$(vend run locked -p key=k2 -p log="$LOG" -p seconds=0.1 -o json | jq .id) &&
 	wait_state "$a" running &&

@@ -19,6 +19,12 @@
 # (markers, logs, a fleet) and read what they wrote there. Steps write as
 # another uid than the test's: a file a test makes for a step to change
 # must be writable by others (share_file does that).
+#
+# With VEND_TEST_PG set to a PostgreSQL server's URL (scripts/pg.sh url;
+# `make check` runs the suite a second time so), the script gets a fresh
+# database there, created at the first vend_up and dropped at exit, and
+# every vend_up uses it through VEND_DB. test_backend tells which store a
+# script runs on; db_query runs SQL on it, whichever it is.
 
 set -u
 TEST_NAME=$(basename "$0" .sh)
@@ -34,6 +40,45 @@ mkdir -m 0777 "$SHARE"
 test_count=0
 test_failed=0
 VEND_PIDS=()
+TEST_PG_DB=""
+
+# test_backend NAME: whether the servers' store is NAME (sqlite, postgres).
+test_backend() {
+	if [ -n "${VEND_TEST_PG:-}" ]; then
+		test "$1" = postgres
+	else
+		test "$1" = sqlite
+	fi
+}
+
+# pg_url DB: VEND_TEST_PG with its database replaced by DB.
+pg_url() {
+	local base=${VEND_TEST_PG%%\?*} query=""
+	case "$VEND_TEST_PG" in *\?*) query="?${VEND_TEST_PG#*\?}" ;; esac
+	echo "${base%/*}/$1$query"
+}
+
+# pg_db: creates this script's database once and exports VEND_DB.
+pg_db() {
+	[ -n "$TEST_PG_DB" ] && return 0
+	TEST_PG_DB="vend_e2e_$(echo "$TEST_NAME" | tr -c 'a-z0-9\n' _)_$$"
+	psql -X -q -v ON_ERROR_STOP=1 "$(pg_url postgres)" \
+		-c "CREATE DATABASE $TEST_PG_DB" >/dev/null || {
+		say "cannot create database $TEST_PG_DB"
+		TEST_PG_DB=""
+		return 1
+	}
+	export VEND_DB="$(pg_url "$TEST_PG_DB")"
+}
+
+# db_query SQL: runs SQL on the store of the server (unaligned rows).
+db_query() {
+	if test_backend postgres; then
+		psql -X -q -A -t -v ON_ERROR_STOP=1 "$VEND_DB" -c "$1"
+	else
+		sqlite3 "$VEND_DATA/vend.db" "$1"
+	fi
+}
 
 vend() {
 	"$VEND_BIN" "$@"
@@ -61,6 +106,9 @@ vend_start() {
 	for arg in "$@"; do
 		[ "$arg" = "--catalog" ] || [ "$arg" = "--no-catalog" ] && catalog=""
 	done
+	if test_backend postgres; then
+		pg_db || return 1
+	fi
 	rm -f "$VEND_DATA/server.url"
 	"$VEND_BIN" "$cmd" --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
 		--bind "$SHARE:$SHARE:rw" ${catalog:+--catalog "$catalog"} "$@" \
@@ -179,6 +227,12 @@ write_file() {
 	cat >"$1"
 }
 
+# test_skip DESC WHY: a test that does not apply here ("ok N # SKIP").
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
 test_expect_success() {
 	local desc=$1 body=$2 out
 	test_count=$((test_count + 1))
@@ -198,6 +252,10 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	if [ -n "$TEST_PG_DB" ]; then
+		psql -X -q "$(pg_url postgres)" \
+			-c "DROP DATABASE IF EXISTS $TEST_PG_DB WITH (FORCE)" >/dev/null 2>&1
+	fi
 	if [ "$test_failed" = 0 ]; then
 		rm -rf "$TEST_DIR"
 	else

@@ -19,6 +19,8 @@ typedef void (*tap_fn)(void);
 void tap_register(const char *name, tap_fn fn);
 void tap_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
+/* Ends the test as skipped ("ok N - name # SKIP"), saying why. */
+void tap_skip(const char *why) __attribute__((noreturn));
 
 #define TEST(name)                                                         \
 	static void name(void);                                            \

@@ -7,6 +7,7 @@
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
 #include "tap.h"
+#include "testdb.h"
 #include "util/timeutil.h"
 
 static const char tpl[] =
@@ -29,16 +30,15 @@ static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL };
 
 static struct vend_ctx *setup(void)
 {
-	char dir[] = "/tmp/vend-engine-XXXXXX", url[128];
+	char *url = testdb_url(); /* SQLite, or PostgreSQL with VEND_TEST_PG */
 	struct store *st;
 	struct vend_err err = VEND_ERR_INIT;
 	struct catalog_files fs = { 0 };
 	struct diags d = DIAGS_INIT;
 	struct vend_ctx *ctx;
 
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(url, sizeof(url), "sqlite:%s/vend.db", dir);
 	CHECK_INT(store_open(url, &st, &err), 0);
+	free(url);
 	ctx = vend_ctx_new(st);
 	CHECK_INT(catalog_files_add(&fs, "templates/two.yaml", tpl, sizeof(tpl) - 1, 0644, &err), 0);
 	CHECK_INT(engine_catalog_apply(ctx, &fs, &d, NULL, &err), 0);

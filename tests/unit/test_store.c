@@ -1,20 +1,36 @@
-/* Unit tests for the store (SQLite backend): the SQL each domain file runs. */
+/*
+ * Unit tests for the store: the SQL each domain file runs, transactions
+ * and wake-ups. The same tests run on SQLite and, with VEND_TEST_PG set,
+ * on PostgreSQL (testdb.h); a few check what only a shared database has
+ * (wake-ups across processes, reconnection) and are skipped on SQLite.
+ */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 #include "tap.h"
+#include "testdb.h"
 #include "util/timeutil.h"
+
+static struct store *open_url(const char *url)
+{
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+	int rc = store_open(url, &st, &err);
+
+	if (rc)
+		tap_fail(__FILE__, __LINE__, "store_open(%s): %s", url, err.msg);
+	return st;
+}
 
 static struct store *open_temp(void)
 {
-	char dir[] = "/tmp/vend-store-XXXXXX";
-	char path[128];
-	struct store *st;
-	struct vend_err err = VEND_ERR_INIT;
+	char *url = testdb_url();
+	struct store *st = open_url(url);
 
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	free(url);
 	return st;
 }
 
@@ -40,17 +56,14 @@ static int64_t new_run(struct store *st, const char *key)
 
 TEST(store_reopens_with_schema)
 {
-	char dir[] = "/tmp/vend-store-XXXXXX";
-	char path[128];
-	struct store *st;
-	struct vend_err err = VEND_ERR_INIT;
+	char *url = testdb_url();
+	struct store *st = open_url(url);
 
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	CHECK_STR(store_backend_name(st), testdb_pg() ? "postgres" : "sqlite");
 	store_close(st);
-	CHECK_INT(store_open(path, &st, &err), 0);
+	st = open_url(url);
 	store_close(st);
+	free(url);
 }
 
 TEST(store_run_state_is_compare_and_set)
@@ -298,4 +311,418 @@ TEST(store_wait_wakes_on_commit)
 	g = store_generation(st, CHAN_JOBS);
 	CHECK(store_wait(st, CHAN_JOBS, g, mono_ms() + 20) == g);
 	store_close(st);
+}
+
+/* ---- both backends: what a shared database must also keep ----------- */
+
+TEST(store_backends_have_the_same_migrations)
+{
+	int a = 0, b = 0;
+
+	while (store_sqlite_ops.migrations[a])
+		a++;
+	while (store_pg_ops.migrations[b])
+		b++;
+	/* A migration added to one backend's list needs its twin. */
+	CHECK_INT(b, a);
+}
+
+TEST(store_pg_translates_placeholders_and_json_each)
+{
+	char *out;
+	int n;
+
+	CHECK_INT(store__pg_translate("SELECT a FROM t WHERE b = ? AND c = '?' AND \"d?\" = ?",
+				      &out, &n), 0);
+	CHECK_STR(out, "SELECT a FROM t WHERE b = $1 AND c = '?' AND \"d?\" = $2");
+	CHECK_INT(n, 2);
+	free(out);
+	CHECK_INT(store__pg_translate("SELECT 'it''s ?', ? FROM x", &out, &n), 0);
+	CHECK_STR(out, "SELECT 'it''s ?', $1 FROM x");
+	free(out);
+	CHECK_INT(store__pg_translate("x IN (SELECT value FROM json_each(?)) AND EXISTS "
+				      "(SELECT 1 FROM json_each(j.labels) l WHERE f(l.value, (1)))",
+				      &out, &n), 0);
+	CHECK_STR(out, "x IN (SELECT value FROM json_array_elements_text(CAST(($1) AS json))) "
+		       "AND EXISTS (SELECT 1 FROM json_array_elements_text(CAST((j.labels) AS json)) "
+		       "l WHERE f(l.value, (1)))");
+	free(out);
+	/* only the function, not a name that ends with it */
+	CHECK_INT(store__pg_translate("SELECT my_json_each(?)", &out, &n), 0);
+	CHECK_STR(out, "SELECT my_json_each($1)");
+	free(out);
+	CHECK_INT(store__pg_translate("SELECT (1", &out, &n), -EINVAL);
+	CHECK_INT(store__pg_translate("SELECT 1)", &out, &n), -EINVAL);
+	CHECK_INT(store__pg_translate("SELECT 'open", &out, &n), -EINVAL);
+	{
+		char many[300] = "SELECT ?";
+		for (int i = 1; i < 65; i++)
+			snprintf(many + strlen(many), sizeof(many) - strlen(many), ",?");
+		CHECK_INT(store__pg_translate(many, &out, &n), -E2BIG);
+	}
+}
+
+TEST(store_blobs_round_trip_any_bytes)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	unsigned char data[300];
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7);
+	data[3] = 0;
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_blob_put(tx, "h1", data, sizeof(data)), 0);
+	CHECK_INT(store_blob_put(tx, "h1", "other", 5), 0); /* present: kept */
+	CHECK_INT(store_blob_put(tx, "empty", "", 0), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_blob_get(tx, "h1", &b), 0);
+	CHECK_INT(b.len, sizeof(data));
+	CHECK(memcmp(b.data, data, sizeof(data)) == 0);
+	buf_reset(&b);
+	CHECK_INT(store_blob_get(tx, "empty", &b), 0);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(store_blob_get(tx, "nope", &b), -ENOENT);
+	store_rollback(tx);
+	buf_release(&b);
+	store_close(st);
+}
+
+TEST(store_text_keeps_quotes_and_unicode)
+{
+	struct store *st = open_temp();
+	int64_t a = new_run(st, NULL);
+	struct store_tx *tx;
+	struct log_line *v;
+	size_t n;
+	bool yes;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_add_team(tx, a, "o'brien \"q\" \xc3\xa9\xe2\x82\xac"), 0);
+	CHECK_INT(store_log_append(tx, a, NULL, "out", 1, "caf\xc3\xa9 '?' $1", 12), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_run_in_teams(tx, a, "[\"o'brien \\\"q\\\" \\u00e9\xe2\x82\xac\"]", &yes), 0);
+	CHECK(yes);
+	CHECK_INT(store_log_read(tx, a, 0, 10, &v, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_STR(v[0].line, "caf\xc3\xa9 '?' $1");
+	CHECK(v[0].step == NULL);
+	log_lines_free(v, n);
+	store_rollback(tx);
+	store_close(st);
+}
+
+/* Two stores on one database, as two servers have. */
+struct holder {
+	struct store *st;
+	int64_t begun, committed;
+};
+
+static void *hold_write(void *arg)
+{
+	struct holder *h = arg;
+	struct store_tx *tx;
+
+	CHECK_INT(store_begin(h->st, STORE_WRITE, &tx), 0);
+	h->begun = mono_ms();
+	sleep_ms(300);
+	h->committed = mono_ms();
+	CHECK_INT(store_commit(tx), 0);
+	return NULL;
+}
+
+TEST(store_writes_are_serialised_across_stores)
+{
+	char *url = testdb_url();
+	struct store *a = open_url(url), *b = open_url(url);
+	struct holder h = { a, 0, 0 };
+	struct store_tx *tx;
+	pthread_t t;
+	int64_t got;
+
+	CHECK_INT(pthread_create(&t, NULL, hold_write, &h), 0);
+	while (!__atomic_load_n(&h.begun, __ATOMIC_SEQ_CST))
+		sleep_ms(1);
+	/* B's writer waits for A's to end; a reader does not. */
+	CHECK_INT(store_begin(b, STORE_READ, &tx), 0);
+	CHECK(mono_ms() < h.begun + 250);
+	store_rollback(tx);
+	CHECK_INT(store_begin(b, STORE_WRITE, &tx), 0);
+	got = mono_ms();
+	store_rollback(tx);
+	pthread_join(t, NULL);
+	CHECK(got >= h.committed);
+	store_close(b);
+	store_close(a);
+	free(url);
+}
+
+struct opener {
+	const char *url;
+	int rc;
+};
+
+static void *open_one(void *arg)
+{
+	struct opener *o = arg;
+	struct store *st;
+	struct vend_err err = VEND_ERR_INIT;
+
+	o->rc = store_open(o->url, &st, &err);
+	if (!o->rc)
+		store_close(st);
+	return NULL;
+}
+
+TEST(store_servers_starting_together_migrate_once)
+{
+	char *url = testdb_url();
+	struct opener o[4];
+	pthread_t t[4];
+	struct store *st;
+	struct store_tx *tx;
+
+	for (int i = 0; i < 4; i++) {
+		o[i] = (struct opener){ url, 1 };
+		CHECK_INT(pthread_create(&t[i], NULL, open_one, &o[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(o[i].rc, 0);
+	}
+	st = open_url(url);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	{
+		struct run_row *rows;
+		size_t n;
+		struct run_filter f = { .limit = 10, .all = true };
+		CHECK_INT(store_run_list(tx, &f, &rows, &n), 0);
+		CHECK_INT(n, 0);
+		free(rows);
+	}
+	store_rollback(tx);
+	store_close(st);
+	free(url);
+}
+
+/* ---- what only a shared database has (PostgreSQL) ---------------------- */
+
+static void need_pg(void)
+{
+	if (!testdb_pg())
+		tap_skip("PostgreSQL only: SQLite has one process per database");
+}
+
+static void notify_commit(struct store *st, int chan)
+{
+	struct store_tx *tx;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	store_notify(tx, chan);
+	CHECK_INT(store_commit(tx), 0);
+}
+
+TEST(store_notify_wakes_other_stores_on_commit)
+{
+	char *url = testdb_url();
+	struct store *a, *b;
+	uint64_t ga, gb, gr;
+	int64_t t0;
+
+	need_pg();
+	a = open_url(url);
+	b = open_url(url);
+	ga = store_generation(a, CHAN_JOBS);
+	gb = store_generation(b, CHAN_JOBS);
+	gr = store_generation(b, CHAN_RUNS);
+	t0 = mono_ms();
+	notify_commit(a, CHAN_JOBS);
+	CHECK(store_wait(b, CHAN_JOBS, gb, mono_ms() + 5000) != gb);
+	printf("# woken across stores in %" PRId64 " ms\n", mono_ms() - t0);
+	CHECK(mono_ms() - t0 < 1000);
+	/* Only the channel notified; A's own waiters once, not again when
+	 * its listener hears its own NOTIFY. */
+	sleep_ms(100);
+	CHECK(store_generation(b, CHAN_RUNS) == gr);
+	CHECK(store_generation(a, CHAN_JOBS) == ga + 1);
+	/* A rolled-back transaction notifies nobody. */
+	{
+		struct store_tx *tx;
+		gb = store_generation(b, CHAN_JOBS);
+		CHECK_INT(store_begin(a, STORE_WRITE, &tx), 0);
+		store_notify(tx, CHAN_JOBS);
+		store_rollback(tx);
+		CHECK(store_wait(b, CHAN_JOBS, gb, mono_ms() + 200) == gb);
+	}
+	store_close(b);
+	store_close(a);
+	free(url);
+}
+
+/* The pid of the store's listener session (its last query is LISTEN). */
+static int listener_pid(const char *url)
+{
+	char out[64] = "";
+
+	for (int i = 0; i < 100; i++) {
+		CHECK_INT(testdb_pg_exec(url, "SELECT pid FROM pg_stat_activity WHERE datname = "
+					      "current_database() AND query = 'LISTEN vend'",
+					 out, sizeof(out)), 0);
+		if (out[0])
+			return (int)strtol(out, NULL, 10);
+		sleep_ms(50);
+	}
+	tap_fail(__FILE__, __LINE__, "no listener session");
+}
+
+TEST(store_listener_reconnects_and_wakes_everyone)
+{
+	char *url = testdb_url();
+	struct store *a, *b;
+	char sql[128], out[256];
+	uint64_t g;
+	int pid, pid2;
+
+	need_pg();
+	b = open_url(url);
+	pid = listener_pid(url);
+	g = store_generation(b, CHAN_TIMERS);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
+	CHECK_INT(testdb_pg_exec(url, sql, out, sizeof(out)), 0);
+	/* Losing the listener wakes every waiter, whatever its channel. */
+	CHECK(store_wait(b, CHAN_TIMERS, g, mono_ms() + 5000) != g);
+	for (int i = 0; i < 100 && (pid2 = listener_pid(url)) == pid; i++)
+		sleep_ms(50);
+	CHECK(pid2 != pid);
+	a = open_url(url);
+	g = store_generation(b, CHAN_JOBS);
+	notify_commit(a, CHAN_JOBS);
+	CHECK(store_wait(b, CHAN_JOBS, g, mono_ms() + 5000) != g);
+	store_close(a);
+	store_close(b);
+	free(url);
+}
+
+TEST(store_survives_lost_connections)
+{
+	char *url = testdb_url();
+	struct store *st;
+	struct store_tx *tx;
+	struct run_row r;
+	char out[256];
+	int64_t id;
+
+	need_pg();
+	st = open_url(url);
+	id = new_run(st, NULL);
+	/* Every session of the store ends (a failover, a restart). */
+	CHECK_INT(testdb_pg_exec(url, "SELECT count(pg_terminate_backend(pid)) FROM "
+				      "pg_stat_activity WHERE datname = current_database() AND "
+				      "pid <> pg_backend_pid()", out, sizeof(out)), 0);
+	CHECK(strtol(out, NULL, 10) >= 2);
+	/* The next transaction starts on a new connection. */
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_run_get(tx, id, &r), 0);
+	run_row_free(&r);
+	store_rollback(tx);
+	/* One that loses its connection half way says so: -EAGAIN. */
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(testdb_pg_exec(url, "SELECT count(pg_terminate_backend(pid)) FROM "
+				      "pg_stat_activity WHERE datname = current_database() AND "
+				      "pid <> pg_backend_pid() AND query <> 'LISTEN vend'",
+				 out, sizeof(out)), 0);
+	CHECK_INT(store_run_get(tx, id, &r), -EAGAIN);
+	CHECK_INT(store_commit(tx), -EAGAIN);
+	CHECK(new_run(st, NULL) > id);
+	store_close(st);
+	free(url);
+}
+
+TEST(store_job_claim_skips_rows_others_hold)
+{
+	char *url = testdb_url();
+	struct store *st;
+	struct store_tx *tx;
+	struct job_row j = { 0 }, got;
+	int64_t now = now_ms(), first, second, run;
+	char out[256];
+	PGconn *pg;
+	PGresult *res;
+
+	need_pg();
+	st = open_url(url);
+	run = new_run(st, NULL);
+	j.run_id = run;
+	j.phase = "main";
+	j.spec = "{}";
+	j.available_at = now;
+	j.created_at = now;
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_job_insert(tx, &j, &first), 0);
+	j.step_idx = 1;
+	CHECK_INT(store_job_insert(tx, &j, &second), 0);
+	CHECK_INT(store_commit(tx), 0);
+	/* Another session holds the oldest job's row... */
+	pg = PQconnectdb(url);
+	CHECK(PQstatus(pg) == CONNECTION_OK);
+	res = PQexec(pg, "BEGIN");
+	PQclear(res);
+	snprintf(out, sizeof(out), "SELECT id FROM jobs WHERE id = %" PRId64 " FOR UPDATE", first);
+	res = PQexec(pg, out);
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+	PQclear(res);
+	/* ...so a claim takes the next one instead of waiting. */
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_job_claim(tx, 1, NULL, now, now + 1000, &got), 0);
+	CHECK_INT(got.id, second);
+	job_row_free(&got);
+	CHECK_INT(store_job_claim(tx, 1, NULL, now, now + 1000, &got), -ENOENT);
+	CHECK_INT(store_commit(tx), 0);
+	PQfinish(pg);
+	store_close(st);
+	free(url);
+}
+
+/* The PostgreSQL schema has the SQLite schema's tables, columns (with
+ * the matching types) and indexes. */
+TEST(store_schema_is_the_same_on_both_backends)
+{
+	char *url;
+	struct store *st;
+	char dir[] = "/tmp/vend-schema-XXXXXX", path[128], pg[8192] = "", *lite = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	need_pg();
+	url = testdb_url();
+	st = open_url(url);
+	store_close(st);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "sqlite:%s/vend.db", dir);
+	st = open_url(path);
+	store_close(st);
+	CHECK_INT(sqlite3_open(path + 7, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(db,
+		"SELECT group_concat(x, ' ') FROM (SELECT m.name || '.' || p.name || ':' || "
+		"CASE upper(p.type) WHEN 'INTEGER' THEN 'bigint' WHEN 'BLOB' THEN 'bytea' "
+		"ELSE lower(p.type) END AS x FROM sqlite_master m, pragma_table_info(m.name) p "
+		"WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' UNION ALL "
+		"SELECT 'index:' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+		"ORDER BY x)", -1, &q, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+	lite = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	CHECK_INT(testdb_pg_exec(url,
+		"SELECT string_agg(x, ' ' ORDER BY x COLLATE \"C\") FROM (SELECT table_name || '.' "
+		"|| column_name || ':' || data_type AS x FROM information_schema.columns WHERE "
+		"table_schema = current_schema() UNION ALL SELECT 'index:' || indexname FROM "
+		"pg_indexes WHERE schemaname = current_schema() AND indexname NOT IN "
+		"(SELECT conname FROM pg_constraint)) s", pg, sizeof(pg)), 0);
+	CHECK_STR(pg, lite);
+	free(lite);
+	free(url);
 }

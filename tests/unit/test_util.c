@@ -1,4 +1,5 @@
 /* Unit tests for small util modules: utf8, err, time, fs. */
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "tap.h"
@@ -101,4 +102,36 @@ TEST(fs_write_is_atomic_with_mode)
 	buf_release(&b);
 	CHECK_INT(fs_remove_tree(dir), 0);
 	CHECK(stat(dir, &st) < 0);
+}
+
+static char race_path[128];
+
+static void *write_same(void *arg)
+{
+	for (int i = 0; i < 50; i++)
+		if (fs_write_file(race_path, "same bytes", 10, 0400) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+TEST(fs_write_file_from_many_threads_at_once)
+{
+	/* Runner workers fill one cache: the same path, at the same time. */
+	char dir[] = "/tmp/vend-fs-XXXXXX";
+	pthread_t th[4];
+	struct buf b = BUF_INIT;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(race_path, sizeof(race_path), "%s/blob", dir);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, write_same, NULL);
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+		pthread_join(th[i], &ret);
+		CHECK(ret == NULL);
+	}
+	CHECK_INT(fs_read_file(race_path, 100, &b), 0);
+	CHECK_STR(b.data, "same bytes");
+	buf_release(&b);
+	fs_remove_tree(dir);
 }
