@@ -213,21 +213,6 @@ static void embedded_name(const char *data_dir, char *out, size_t size)
 	snprintf(out, size, "embedded-%.8s", hex);
 }
 
-/* "a,b" as a JSON array of labels. New. */
-static json_t *labels_json(const char *s)
-{
-	json_t *a = json_array();
-	char *copy = xstrdup(s ? s : ""), *save = NULL, *p = copy, *tok;
-
-	while ((tok = strtok_r(p, ",", &save))) {
-		p = NULL;
-		if (*tok)
-			json_array_append_new(a, json_string(tok));
-	}
-	free(copy);
-	return a;
-}
-
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .lock_fd = -1 };
@@ -299,16 +284,16 @@ int daemon_run(const struct daemon_opts *o)
 	if (strcmp(store_backend_name(st), "sqlite") &&
 	    pthread_create(&d.watcher, NULL, catalog_watch_main, &d) == 0)
 		d.watcher_started = true;
-	if (o->concurrency > 0) {
+	if (o->runner.concurrency > 0) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
 			.token = runner_token,
 			.name = runner_name,
 			.work_dir = work,
-			.concurrency = o->concurrency,
-			.kill_grace_ms = o->kill_grace_ms,
-			.labels = labels_json(o->labels),
-			.sandbox = o->sandbox,
+			.concurrency = o->runner.concurrency,
+			.kill_grace_ms = o->runner.kill_grace_ms,
+			.labels = o->runner.labels,
+			.sandbox = o->runner.sandbox,
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
@@ -318,7 +303,6 @@ int daemon_run(const struct daemon_opts *o)
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
 		if (!rc)
 			rc = runner_start(&rc_cfg, &d.runner, &err);
-		json_decref(rc_cfg.labels);
 		if (rc) {
 			fprintf(stderr, "vend: cannot start the embedded runner: %s\n",
 				err.msg[0] ? err.msg : strerror(-rc));

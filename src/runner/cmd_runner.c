@@ -13,14 +13,13 @@
 
 #include "commands.h"
 #include "runner/runner.h"
+#include "runner/runner_opts.h"
 #include "util/buf.h"
 #include "util/duration.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
-
-#define MAX_LABELS 32
 
 static const char usage[] =
 	"usage: vend runner --server URL [--token-file FILE | --token TOKEN] [--name NAME]\n"
@@ -52,31 +51,11 @@ static const char usage[] =
 	"                      Without either: $VEND_TOKEN, wiped after it is read.\n"
 	"  --name NAME         how the server and logs name this runner (default: the\n"
 	"                      host name)\n"
-	"  --labels a,b        labels this runner has; it takes only jobs whose\n"
-	"                      labels it has all of (each [a-z0-9._-], at most 32)\n"
 	"\n"
 	"Steps:\n"
-	"  --concurrency N     steps at once, 1 to 256 (default 4)\n"
 	"  --work DIR          where job directories and the file cache live\n"
 	"                      (default ./.vend-runner); emptied of jobs at start\n"
-	"  --bind HOST:PATH[:rw]  lets steps see the host path HOST at PATH,\n"
-	"                      read-only unless :rw (HOST alone: the same path);\n"
-	"                      repeatable. Nothing else of the host is visible\n"
-	"  --sandbox MODE      bwrap (default): every step in bubblewrap; the runner\n"
-	"                      refuses to start if bwrap is missing or does not work\n"
-	"                      here. none: steps run as this runner's user with\n"
-	"                      only rlimits, and every step's log says so\n"
-	"  --limits L          per-step rlimits, defaults and ceilings (a step's\n"
-	"                      `limits:` may only lower them); any of cpu=DURATION\n"
-	"                      (CPU time per process), memory=SIZE (address space\n"
-	"                      per process), files=N, processes=N; 0 lifts one.\n"
-	"                      Default cpu=2h,memory=16Gi,files=4096,processes=1024\n"
-	"  --step-uid UID[:GID]  when the runner is root, the unprivileged uid (and\n"
-	"                      gid) steps run as (default 65536); pick one no\n"
-	"                      account uses. A :rw bind must be writable by it\n"
-	"  --kill-grace D      SIGTERM to SIGKILL on a timeout or cancel (default 5s)\n"
-	"  --log-format F      json or text lines on stderr (default: text on a\n"
-	"                      terminal, json otherwise)\n"
+	RUNNER_OPTS_HELP
 	"\n"
 	"The sandbox (docs/sandbox.md): new user, mount, PID, IPC, UTS and cgroup\n"
 	"namespaces, and a network namespace of its own unless the step says\n"
@@ -87,8 +66,8 @@ static const char usage[] =
 	"its work directory, or another step.\n"
 	"\n"
 	"Exit status: 0 after SIGINT or SIGTERM, 1 if the sandbox does not work,\n"
-	"2 for a usage error, 3 if the server cannot be reached or refuses the\n"
-	"token.\n"
+	"2 for a usage error, 3 if the server refuses the token (while it cannot\n"
+	"be reached, the runner keeps trying).\n"
 	"\n"
 	"Example:\n"
 	"  vend token create build-1 --role runner >/etc/vend/runner.token\n"
@@ -117,41 +96,6 @@ static void wipe(char *s)
 {
 	for (; s && *s; s++)
 		*s = 'x';
-}
-
-static bool label_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-static int parse_labels(const char *s, json_t **out)
-{
-	json_t *a = json_array();
-	char *copy = xstrdup(s), *save = NULL, *p = copy, *tok;
-	int rc = 0;
-
-	while ((tok = strtok_r(p, ",", &save))) {
-		p = NULL;
-		if (!label_ok(tok) || json_array_size(a) >= MAX_LABELS) {
-			rc = -EINVAL;
-			break;
-		}
-		json_array_append_new(a, json_string(tok));
-	}
-	free(copy);
-	if (rc) {
-		json_decref(a);
-		return rc;
-	}
-	*out = a;
-	return 0;
 }
 
 /* The token: from the file, the flag, or VEND_TOKEN; new, trimmed. */
@@ -199,101 +143,35 @@ int cmd_runner(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
-		{ "labels", required_argument, NULL, 'b' },
-		{ "concurrency", required_argument, NULL, 'n' },
 		{ "work", required_argument, NULL, 'w' },
-		{ "bind", required_argument, NULL, 'B' },
-		{ "sandbox", required_argument, NULL, 'S' },
-		{ "limits", required_argument, NULL, 'M' },
-		{ "step-uid", required_argument, NULL, 'U' },
-		{ "kill-grace", required_argument, NULL, 'g' },
-		{ "log-format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		RUNNER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct runner_config cfg = {
-		.work_dir = ".vend-runner",
-		.concurrency = 4,
-		.kill_grace_ms = 5000,
-		.sandbox = { .mode = SANDBOX_BWRAP, .limits = SANDBOX_DEFAULT_LIMITS },
-		.stop = &stopping,
-	};
-	enum log_format lf = isatty(2) ? LOG_TEXT : LOG_JSON;
+	struct runner_opts ro;
+	struct runner_config cfg = { .work_dir = ".vend-runner", .stop = &stopping };
 	struct vend_err err = VEND_ERR_INIT;
-	struct sandbox_bind *binds = NULL;
-	size_t n_binds = 0;
 	const char *server = getenv("VEND_SERVER"), *token_file = NULL, *name = NULL;
 	char *token_flag = NULL, *token = NULL, host[256];
-	json_t *labels = NULL;
 	struct runner *r = NULL;
 	pthread_t sig_thread;
 	sigset_t sigs;
 	int c, rc, code = 2;
 
+	runner_opts_init(&ro);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
-		long long ms;
+		rc = runner_opts_parse(&ro, "runner", c, optarg);
+		if (rc < 0)
+			goto out;
+		if (rc)
+			continue;
 		switch (c) {
 		case 's': server = optarg; break;
 		case 't': token_flag = optarg; break;
 		case 'T': token_file = optarg; break;
 		case 'N': name = optarg; break;
 		case 'w': cfg.work_dir = optarg; break;
-		case 'b':
-			json_decref(labels);
-			labels = NULL;
-			if (parse_labels(optarg, &labels)) {
-				fprintf(stderr, "vend runner: --labels takes a,b: at most %d labels of "
-						"1 to 64 of a-z, 0-9, '.', '_' and '-'\n", MAX_LABELS);
-				goto out;
-			}
-			break;
-		case 'n':
-			cfg.concurrency = (int)strtol(optarg, &end, 10);
-			if (*end || cfg.concurrency < 1 || cfg.concurrency > 256) {
-				fprintf(stderr, "vend runner: --concurrency takes 1 to 256\n");
-				goto out;
-			}
-			break;
-		case 'S':
-			if (sandbox_parse_mode(optarg, &cfg.sandbox.mode)) {
-				fprintf(stderr, "vend runner: --sandbox takes bwrap or none\n");
-				goto out;
-			}
-			break;
-		case 'B':
-			if (sandbox_add_bind(&binds, &n_binds, optarg, &err)) {
-				fprintf(stderr, "vend runner: %s\n", err.msg);
-				goto out;
-			}
-			break;
-		case 'M':
-			if (sandbox_parse_limits(optarg, &cfg.sandbox.limits, &err)) {
-				fprintf(stderr, "vend runner: %s\n", err.msg);
-				goto out;
-			}
-			break;
-		case 'U':
-			if (sandbox_parse_step_uid(optarg, &cfg.sandbox.step_uid,
-						   &cfg.sandbox.step_gid, &err)) {
-				fprintf(stderr, "vend runner: %s\n", err.msg);
-				goto out;
-			}
-			break;
-		case 'g':
-			if (duration_parse_ms(optarg, &ms) || ms > 3600 * 1000) {
-				fprintf(stderr, "vend runner: --kill-grace takes a duration up to 1h\n");
-				goto out;
-			}
-			cfg.kill_grace_ms = ms ? ms : 1;
-			break;
-		case 'f':
-			if (log_format_parse(optarg, &lf)) {
-				fprintf(stderr, "vend runner: --log-format takes json or text\n");
-				goto out;
-			}
-			break;
 		case 'h':
 			fputs(usage, stdout);
 			code = 0;
@@ -324,16 +202,17 @@ int cmd_runner(int argc, char **argv)
 		host[sizeof(host) - 1] = '\0';
 		name = host;
 	}
-	log_setup(lf, LOG_INFO);
+	log_setup(ro.log_format, LOG_INFO);
 	if (token_flag)
 		log_warn("runner %s: --token puts the token on the command line, where other "
 			 "users may see it; prefer --token-file", name);
 	cfg.server = server;
 	cfg.token = token;
 	cfg.name = name;
-	cfg.labels = labels;
-	cfg.sandbox.binds = binds;
-	cfg.sandbox.n_binds = n_binds;
+	cfg.concurrency = ro.concurrency;
+	cfg.labels = ro.labels;
+	cfg.kill_grace_ms = ro.kill_grace_ms;
+	cfg.sandbox = ro.sandbox;
 
 	/* Signals go to one thread; the others never see them. */
 	sigemptyset(&sigs);
@@ -367,8 +246,7 @@ int cmd_runner(int argc, char **argv)
 	code = 0;
 out:
 	runner_free(r);
-	json_decref(labels);
-	sandbox_binds_free(binds, n_binds);
+	runner_opts_free(&ro);
 	if (token) {
 		wipe(token);
 		free(token);
