@@ -23,6 +23,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sig.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -223,13 +224,7 @@ int daemon_run(const struct daemon_opts *o)
 	sigset_t sigs;
 	int sig = 0, rc, exit_code = 1;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	sig_block_stop(&sigs);
 	rc = fs_mkdirs(o->data_dir, 0700);
 	if (rc) {
 		fprintf(stderr, "vend: cannot create %s: %s\n", o->data_dir, strerror(-rc));
@@ -327,9 +322,8 @@ int daemon_run(const struct daemon_opts *o)
 		fflush(stdout);
 	}
 
-	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		; /* SIGHUP: nothing to reload yet */
-	log_info("received %s; shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sig = sig_wait_stop(&sigs);
+	log_info("received %s; shutting down", sig_stop_name(sig));
 	exit_code = 0;
 out:
 	if (d.ctx) {

@@ -18,6 +18,7 @@
 #include "util/duration.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/sig.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -80,12 +81,7 @@ static atomic_bool stopping;
 /* Takes SIGINT and SIGTERM (blocked in every thread) and says stop. */
 static void *signals(void *arg)
 {
-	sigset_t *set = arg;
-	int sig = 0;
-
-	while (sigwait(set, &sig) == 0 && sig == SIGHUP)
-		;
-	log_info("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_info("received %s; stopping", sig_stop_name(sig_wait_stop(arg)));
 	atomic_store(&stopping, true);
 	return NULL;
 }
@@ -215,12 +211,7 @@ int cmd_runner(int argc, char **argv)
 	cfg.sandbox = ro.sandbox;
 
 	/* Signals go to one thread; the others never see them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sig_block_stop(&sigs);
 	if (pthread_create(&sig_thread, NULL, signals, &sigs)) {
 		fprintf(stderr, "vend runner: cannot start a thread\n");
 		code = 1;
