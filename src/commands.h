@@ -12,6 +12,7 @@
 
 int cmd_up(int argc, char **argv);
 int cmd_server(int argc, char **argv);
+int cmd_runner(int argc, char **argv);
 int cmd_demo_service(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);

@@ -1,31 +1,30 @@
 /* vend up: server, embedded runner and SQLite in one foreground process. */
-#include <getopt.h>
-
 #include "commands.h"
 #include "daemon/daemon.h"
-#include "util/duration.h"
-#include "util/log.h"
 
 static const char usage[] =
-	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR] [--concurrency N] [--labels L]\n"
-	"               [--lease DURATION] [--log-format json|text] [--no-catalog]\n"
+	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR | --no-catalog]\n"
+	"               [--lease DURATION] [--concurrency N] [--labels a,b]\n"
+	"               [--bind HOST:PATH[:rw]]... [--sandbox bwrap|none] [--limits L]\n"
+	"               [--step-uid UID[:GID]] [--kill-grace D] [--log-format json|text]\n"
 	"\n"
 	"Runs vend on one machine: the API server, one embedded runner and a SQLite\n"
 	"store in WAL mode, in the foreground until SIGINT or SIGTERM. Once it\n"
 	"listens it writes DIR/server.url and DIR/admin.token (mode 0600), which the\n"
-	"other commands read, and prints both.\n"
+	"other commands read, and prints both. The embedded runner is `vend runner`\n"
+	"in this process: the same code, through the same API, in the same sandbox\n"
+	"(docs/sandbox.md).\n"
 	"\n"
+	"Server:\n"
 	"  --data DIR          data directory (default $VEND_DATA or ./.vend)\n"
 	"  --listen ADDR       HOST:PORT to listen on (default 127.0.0.1:8700);\n"
 	"                      port 0 picks a free one\n"
 	"  --catalog DIR       catalog of templates to load at start (default examples/)\n"
 	"  --no-catalog        start without loading a catalog\n"
-	"  --concurrency N     steps the embedded runner runs at once (default 4)\n"
-	"  --labels a,b        labels of the embedded runner: it takes only jobs\n"
-	"                      whose labels it has all of (default: none)\n"
 	"  --lease DURATION    how long a claimed job lives without a heartbeat (15s)\n"
-	"  --log-format F      json or text log lines on stderr (default: text on a\n"
-	"                      terminal, json otherwise)\n"
+	"\n"
+	"The embedded runner (as for vend runner):\n"
+	RUNNER_OPTS_HELP
 	"\n"
 	"Environment: VEND_DB (sqlite:PATH, the default under DIR, or postgres://...:\n"
 	"several servers on one database, see docs/cluster.md).\n"
@@ -33,75 +32,10 @@ static const char usage[] =
 
 int cmd_up(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "catalog", required_argument, NULL, 'c' },
-		{ "no-catalog", no_argument, NULL, 'C' },
-		{ "concurrency", required_argument, NULL, 'n' },
-		{ "labels", required_argument, NULL, 'b' },
-		{ "lease", required_argument, NULL, 'L' },
-		{ "log-format", required_argument, NULL, 'f' },
-		{ "kill-grace", required_argument, NULL, 'g' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct daemon_opts o = {
-		.data_dir = getenv("VEND_DATA") && *getenv("VEND_DATA") ? getenv("VEND_DATA")
-									: ".vend",
 		.listen = "127.0.0.1:8700",
 		.catalog = "examples",
-		.concurrency = 4,
-		.kill_grace_ms = 5000,
 	};
-	/* People at a terminal get text; services and pipes get JSON lines. */
-	enum log_format lf = isatty(2) ? LOG_TEXT : LOG_JSON;
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
-		long long ms;
-		switch (c) {
-		case 'd': o.data_dir = optarg; break;
-		case 'l': o.listen = optarg; break;
-		case 'c': o.catalog = optarg; break;
-		case 'C': o.catalog = NULL; break;
-		case 'q': o.quiet = true; break;
-		case 'b': o.labels = optarg; break;
-		case 'n':
-			o.concurrency = (int)strtol(optarg, &end, 10);
-			if (*end || o.concurrency < 0 || o.concurrency > 256)
-				return fprintf(stderr, "vend up: --concurrency takes 0 to 256\n"), 2;
-			break;
-		case 'L':
-			if (duration_parse_ms(optarg, &ms) || ms < 1000)
-				return fprintf(stderr, "vend up: --lease takes a duration of at least 1s\n"), 2;
-			o.lease_ms = ms;
-			break;
-		case 'g':
-			if (duration_parse_ms(optarg, &ms))
-				return fprintf(stderr, "vend up: --kill-grace takes a duration\n"), 2;
-			o.kill_grace_ms = ms;
-			break;
-		case 'f':
-			if (log_format_parse(optarg, &lf))
-				return fprintf(stderr, "vend up: --log-format takes json or text\n"), 2;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vend up: unexpected argument %s\n", argv[optind]);
-		return 2;
-	}
-	log_setup(lf, LOG_INFO);
-	o.db_url = getenv("VEND_DB") && *getenv("VEND_DB") ? getenv("VEND_DB") : NULL;
-	return daemon_run(&o);
+	return daemon_main("up", usage, argc, argv, &o);
 }

@@ -23,6 +23,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sig.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -213,21 +214,6 @@ static void embedded_name(const char *data_dir, char *out, size_t size)
 	snprintf(out, size, "embedded-%.8s", hex);
 }
 
-/* "a,b" as a JSON array of labels. New. */
-static json_t *labels_json(const char *s)
-{
-	json_t *a = json_array();
-	char *copy = xstrdup(s ? s : ""), *save = NULL, *p = copy, *tok;
-
-	while ((tok = strtok_r(p, ",", &save))) {
-		p = NULL;
-		if (*tok)
-			json_array_append_new(a, json_string(tok));
-	}
-	free(copy);
-	return a;
-}
-
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .lock_fd = -1 };
@@ -238,13 +224,7 @@ int daemon_run(const struct daemon_opts *o)
 	sigset_t sigs;
 	int sig = 0, rc, exit_code = 1;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	sig_block_stop(&sigs);
 	rc = fs_mkdirs(o->data_dir, 0700);
 	if (rc) {
 		fprintf(stderr, "vend: cannot create %s: %s\n", o->data_dir, strerror(-rc));
@@ -299,15 +279,16 @@ int daemon_run(const struct daemon_opts *o)
 	if (strcmp(store_backend_name(st), "sqlite") &&
 	    pthread_create(&d.watcher, NULL, catalog_watch_main, &d) == 0)
 		d.watcher_started = true;
-	if (o->concurrency > 0) {
+	if (o->runner.concurrency > 0) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
 			.token = runner_token,
 			.name = runner_name,
 			.work_dir = work,
-			.concurrency = o->concurrency,
-			.kill_grace_ms = o->kill_grace_ms,
-			.labels = labels_json(o->labels),
+			.concurrency = o->runner.concurrency,
+			.kill_grace_ms = o->runner.kill_grace_ms,
+			.labels = o->runner.labels,
+			.sandbox = o->runner.sandbox,
 		};
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
@@ -317,7 +298,6 @@ int daemon_run(const struct daemon_opts *o)
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
 		if (!rc)
 			rc = runner_start(&rc_cfg, &d.runner, &err);
-		json_decref(rc_cfg.labels);
 		if (rc) {
 			fprintf(stderr, "vend: cannot start the embedded runner: %s\n",
 				err.msg[0] ? err.msg : strerror(-rc));
@@ -342,9 +322,8 @@ int daemon_run(const struct daemon_opts *o)
 		fflush(stdout);
 	}
 
-	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		; /* SIGHUP: nothing to reload yet */
-	log_info("received %s; shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sig = sig_wait_stop(&sigs);
+	log_info("received %s; shutting down", sig_stop_name(sig));
 	exit_code = 0;
 out:
 	if (d.ctx) {

@@ -9,15 +9,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "runner/runner_opts.h"
+
 struct daemon_opts {
 	const char *data_dir;     /* server.url, admin.token, vend.db, work/ */
 	const char *listen;       /* "127.0.0.1:8700" */
 	const char *catalog;      /* directory, or NULL for none */
 	const char *db_url;       /* VEND_DB, or NULL for sqlite:DATA/vend.db */
-	int concurrency;          /* embedded runner's steps at once; 0 = none */
-	const char *labels;       /* embedded runner's labels, "a,b", or NULL */
 	int64_t lease_ms;
-	int64_t kill_grace_ms;
+	struct runner_opts runner; /* the embedded runner's; concurrency 0: none */
 	bool quiet;               /* do not print the banner */
 	/* vend up: DATA/admin.token is the truth; a missing or stale one is
 	 * made again. vend server: an admin token is made only when the
@@ -27,5 +27,14 @@ struct daemon_opts {
 
 /* Runs until SIGINT/SIGTERM; returns the exit code. */
 int daemon_run(const struct daemon_opts *o);
+
+/*
+ * vend up and vend server (cmd): parses argv into o, whose listen,
+ * catalog and admin_first_only the caller set (admin_first_only: vend
+ * server, which takes --runner and runs no steps without it), prints
+ * usage for --help or a bad flag, then runs. Returns the exit code.
+ */
+int daemon_main(const char *cmd, const char *usage, int argc, char **argv,
+		struct daemon_opts *o);
 
 #endif

@@ -122,6 +122,10 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 /* Waits up to wait_ms for a job and claims it: *out is the job payload
  * (new), or NULL when none came. */
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out);
+/* The same, asking alive(arg) before each try: once it says false (the
+ * runner hung up) it returns 0 with *out NULL, and claims nothing. */
+int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
+		       bool (*alive)(void *arg), void *arg, json_t **out);
 /* Appends log lines ({"lines": [{"time","stream","line"}]}). -ESTALE on
  * a stale fence, -ENOENT unknown job. */
 int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,

@@ -150,6 +150,15 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	if (analysis)
 		json_object_set(json_object_get(spec, "step"), "analysis", analysis);
 	template_row_free(&trow);
+	/* What the runner's sandbox needs: network or not, and the limits the
+	 * step asks for (the runner caps them with its own). */
+	json_object_set_new(json_object_get(spec, "step"), "network", json_boolean(sp->network));
+	if (sp->limits.cpu_s || sp->limits.memory || sp->limits.files || sp->limits.processes)
+		json_object_set_new(json_object_get(spec, "step"), "limits",
+				    json_pack("{s:I, s:I, s:I, s:I}", "cpu", (json_int_t)sp->limits.cpu_s,
+					      "memory", (json_int_t)sp->limits.memory, "files",
+					      (json_int_t)sp->limits.files, "processes",
+					      (json_int_t)sp->limits.processes));
 	job.run_id = run->id;
 	job.phase = step->phase;
 	job.step_idx = step->idx;
@@ -354,6 +363,12 @@ fail_job:
 
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out)
 {
+	return engine_claim_while(ctx, runner_id, wait_ms, NULL, NULL, out);
+}
+
+int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
+		       bool (*alive)(void *arg), void *arg, json_t **out)
+{
 	int64_t deadline = mono_ms() + wait_ms;
 
 	*out = NULL;
@@ -361,7 +376,13 @@ int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_
 		uint64_t gen = store_generation(ctx->store, CHAN_JOBS);
 		int64_t next_at = 0, wake = deadline;
 		struct store_tx *tx;
-		int rc = claim_once(ctx, runner_id, out);
+		int rc;
+
+		/* A job given to a runner that has hung up would wait out its
+		 * lease and then fail its run ("runner lost"). */
+		if (alive && !alive(arg))
+			return 0;
+		rc = claim_once(ctx, runner_id, out);
 
 		if (rc != -ENOENT)
 			return rc;

@@ -1,4 +1,7 @@
 /* Routes for runners: register, claim (long poll), and job reports. */
+#include <microhttpd.h>
+#include <poll.h>
+
 #include "engine/engine.h"
 #include "http/http.h"
 
@@ -26,6 +29,20 @@ int api_runners_register(struct http_req *req, struct http_resp *resp, struct ve
 	return 0;
 }
 
+/* Whether the runner is still there: a runner that stops ends its claim's
+ * connection, which the socket shows as a hang-up. */
+static bool peer_alive(void *arg)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(arg, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p;
+
+	if (!ci)
+		return true;
+	p = (struct pollfd){ .fd = ci->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) <= 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 int api_runners_claim(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
 	int64_t id, wait;
@@ -36,7 +53,7 @@ int api_runners_claim(struct http_req *req, struct http_resp *resp, struct vend_
 		rc = http_query_int(req, "wait", 25000, 0, MAX_CLAIM_WAIT_MS, &wait, err);
 	if (rc)
 		return rc;
-	rc = engine_claim(req->ctx, id, wait, &job);
+	rc = engine_claim_while(req->ctx, id, wait, peer_alive, req->conn, &job);
 	if (rc == -ENXIO)
 		return err_set(err, -ENOENT, "no runner %" PRId64 "; register again", id);
 	if (rc)

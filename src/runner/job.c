@@ -1,10 +1,11 @@
 /*
- * Running one job: a fresh working directory holding the template's files
- * (fetched by content hash and cached), an environment built from scratch,
- * the step's process, and one event loop that reads its output, sends log
- * batches, keeps the lease alive with long-poll heartbeats (which also
- * bring a cancel at once), and enforces the timeout: SIGTERM to the
- * process group, SIGKILL after a grace period.
+ * Running one job: a fresh job directory (its working directory holding
+ * the template's files, fetched by content hash and cached; its own tmp;
+ * the $VEND_OUTPUT file), an environment built from scratch, the step's
+ * process in the sandbox (sandbox.h), and one event loop that reads its
+ * output, sends log batches, keeps the lease alive with long-poll
+ * heartbeats (which also bring a cancel at once), and enforces the
+ * timeout: SIGTERM to the step's processes, SIGKILL after a grace period.
  */
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -14,9 +15,12 @@
 #include "runner/outputs.h"
 #include "runner/proc.h"
 #include "runner/runner_int.h"
+#include "runner/sandbox.h"
+#include "util/duration.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/size.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -32,8 +36,11 @@ struct job {
 	struct runner *r;
 	struct client *api;
 	int64_t id, fence, run_id, lease_ms;
-	const char *step;
-	char dir[4096], out_file[4200], tmp_dir[4200];
+	const char *step, *trace_id;
+	char dir[4096];       /* the job's directory: work/, tmp/, output */
+	char work[4200], out_file[4200];
+	/* The same as the step sees them (in the sandbox: /vend/...). */
+	char env_work[4200], env_tmp[4200], env_out[4200];
 	json_t *lines;        /* the unsent batch */
 	size_t batch_bytes;
 	int64_t first_unsent; /* mono ms of the oldest unsent line, 0 if none */
@@ -97,15 +104,22 @@ static int copy_file(const char *from, const char *to, unsigned mode)
 
 static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
 {
+	char tmp[4200];
 	size_t i;
 	json_t *f;
+	uid_t uid;
+	gid_t gid;
 	int rc;
 
 	snprintf(j->dir, sizeof(j->dir), "%s/jobs/%" PRId64, j->r->work_dir, j->id);
-	snprintf(j->out_file, sizeof(j->out_file), "%s.output", j->dir);
-	snprintf(j->tmp_dir, sizeof(j->tmp_dir), "%s.tmp", j->dir);
+	snprintf(j->work, sizeof(j->work), "%s/work", j->dir);
+	snprintf(j->out_file, sizeof(j->out_file), "%s/output", j->dir);
+	snprintf(tmp, sizeof(tmp), "%s/tmp", j->dir);
+	sandbox_step_paths(j->r->sb, j->dir, j->env_work, j->env_tmp, j->env_out,
+			   sizeof(j->env_work));
 	fs_remove_tree(j->dir);
-	if ((rc = fs_mkdirs(j->dir, 0700)) || (rc = fs_mkdirs(j->tmp_dir, 0700)))
+	if ((rc = fs_mkdirs(j->work, 0700)) || (rc = fs_mkdirs(tmp, 0700)) ||
+	    (chmod(tmp, 01777) < 0 && (rc = -errno)))
 		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
 	rc = fs_write_scratch(j->out_file, "", 0, 0600);
 	if (rc)
@@ -121,7 +135,7 @@ static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
 		rc = cache_blob(j, hash, cached, sizeof(cached), err);
 		if (rc)
 			return rc;
-		snprintf(dest, sizeof(dest), "%s/%s", j->dir, path);
+		snprintf(dest, sizeof(dest), "%s/%s", j->work, path);
 		slash = strrchr(dest, '/');
 		*slash = '\0';
 		rc = fs_mkdirs(dest, 0755);
@@ -131,6 +145,11 @@ static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
 		if (rc)
 			return err_set(err, rc, "cannot place %s: %s", path, strerror(-rc));
 	}
+	/* The step's own uid owns its directory (when the runner is root). */
+	if (sandbox_step_owner(j->r->sb, &uid, &gid) &&
+	    (rc = fs_chown_tree(j->dir, uid, gid)))
+		return err_set(err, rc, "cannot give the working directory to uid %u: %s",
+			       (unsigned)uid, strerror(-rc));
 	return 0;
 }
 
@@ -152,10 +171,10 @@ static char **build_env(struct job *j, json_t *env)
 {
 	const char *fixed[][2] = {
 		{ "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-		{ "HOME", j->dir },
-		{ "TMPDIR", j->tmp_dir },
+		{ "HOME", j->env_work },
+		{ "TMPDIR", j->env_tmp },
 		{ "LANG", "C.UTF-8" },
-		{ "VEND_OUTPUT", j->out_file },
+		{ "VEND_OUTPUT", j->env_out },
 	};
 	size_t n = json_object_size(env) + 8, k = 0;
 	char **envp = XNEW(char *, n);
@@ -326,12 +345,58 @@ struct outcome {
 	int exit_code, signal;
 	bool timed_out, canceled;
 	char error[512];
+	struct sandbox_limits limits; /* those it ran with */
 };
+
+#define TIMED_OUT_LINE "vend: the step timed out; stopping it"
+#define NO_SANDBOX_LINE \
+	"vend: this step runs without a sandbox (the runner was started with --sandbox none)"
+
+/* The limits a step asks for, from the job (0 where it says nothing). */
+static void step_limits(json_t *step, struct sandbox_limits *l)
+{
+	json_t *lim = json_object_get(step, "limits");
+
+	l->cpu_s = json_integer_value(json_object_get(lim, "cpu"));
+	l->memory = json_integer_value(json_object_get(lim, "memory"));
+	l->files = json_integer_value(json_object_get(lim, "files"));
+	l->processes = json_integer_value(json_object_get(lim, "processes"));
+	if (l->cpu_s < 0 || l->memory < 0 || l->files < 0 || l->processes < 0)
+		*l = (struct sandbox_limits){ 0 };
+}
+
+/* Says in the log when a step's end looks like one of its limits: the
+ * CPU limit ends it with SIGXCPU; a program out of address space usually
+ * dies of SIGSEGV or SIGABRT (a failed malloc), which alone says nothing
+ * of why. bwrap reports a signal n as exit status 128 + n, as shells do. */
+static void limit_note(struct job *j, const struct outcome *o)
+{
+	int sig = o->signal ? o->signal : o->exit_code > 128 ? o->exit_code - 128 : 0;
+	char line[300], d[32];
+	int n = 0;
+
+	if (o->limits.cpu_s && sig == SIGXCPU) {
+		duration_format(o->limits.cpu_s * 1000, d, sizeof(d));
+		n = snprintf(line, sizeof(line), "vend: the step reached its CPU time limit (%s "
+			     "per process) and was stopped", d);
+	} else if (o->limits.memory && (sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS)) {
+		size_format(o->limits.memory, d, sizeof(d));
+		n = snprintf(line, sizeof(line), "vend: the step was killed by %s; its memory "
+			     "limit is %s of address space per process, and a program that "
+			     "runs out of it usually ends this way", sig == SIGSEGV ? "SIGSEGV"
+			     : sig == SIGABRT ? "SIGABRT" : "SIGBUS", d);
+	}
+	if (n > 0)
+		add_line(j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
 
 static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 {
 	json_t *step = json_object_get(jobj, "step");
 	int64_t timeout = json_integer_value(json_object_get(step, "timeout_ms"));
+	struct sandbox_step st = { 0 };
+	struct sandbox_run *run = NULL;
+	struct vend_err err = VEND_ERR_INIT;
 	struct proc_spec spec = { 0 };
 	struct proc *p = NULL;
 	struct beat b = { 0 };
@@ -340,16 +405,34 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 	bool done = false;
 	int rc;
 
-	spec.command = json_string_value(json_object_get(step, "run"));
-	spec.envp = envp;
-	spec.cwd = j->dir;
-	if (!spec.command) {
+	st.command = json_string_value(json_object_get(step, "run"));
+	st.env = envp;
+	st.job_dir = j->dir;
+	st.network = json_is_true(json_object_get(step, "network"));
+	step_limits(step, &st.ask);
+	if (!st.command) {
 		snprintf(o->error, sizeof(o->error), "the job has no command");
 		goto out;
 	}
+	if (sandbox_mode(j->r->sb) == SANDBOX_NONE)
+		add_line(j, "err", NO_SANDBOX_LINE, strlen(NO_SANDBOX_LINE));
+	rc = sandbox_prepare(j->r->sb, &st, &run, &err);
+	if (rc) {
+		snprintf(o->error, sizeof(o->error), "%s", err.msg);
+		goto out;
+	}
+	if (run->note[0])
+		add_line(j, "err", run->note, strlen(run->note));
+	o->limits = run->limits;
+	spec.how = &run->spawn;
+	spec.info_fd = run->info_fd;
+	run->info_fd = -1;
 	rc = proc_spawn(&spec, &p, o->error, sizeof(o->error));
+	sandbox_run_free(run);
 	if (rc)
 		goto out;
+	log_run(LOG_DEBUG, j->run_id, j->trace_id, "job %" PRId64 ": step %s started (pid %d)",
+		j->id, j->step, (int)proc_pid(p));
 	b.multi = curl_multi_init();
 	buf_init(&b.resp, 64 * 1024);
 	/* The claim just granted a lease; the first heartbeat (which also
@@ -396,7 +479,7 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 				o->timed_out = expired && !stop;
 				o->canceled = j->cancel;
 				if (o->timed_out)
-					add_line(j, "err", "vend: the step timed out; stopping it", 38);
+					add_line(j, "err", TIMED_OUT_LINE, strlen(TIMED_OUT_LINE));
 				proc_kill(p, SIGTERM);
 				term_at = now;
 				kill_at = now + (atomic_load(&j->r->stop) ? 1000 : j->r->cfg.kill_grace_ms);
@@ -407,11 +490,14 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		}
 	}
 	proc_status(p, &o->exit_code, &o->signal);
+	if (!o->timed_out && !o->canceled)
+		limit_note(j, o);
 out:
 	proc_free(p);
 	if (b.multi)
 		beat_free(&b);
 	free_env(envp);
+	err_free(&err);
 }
 
 /* ---- an analysis step -------------------------------------------------- */
@@ -548,6 +634,10 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	j.fence = json_integer_value(json_object_get(jobj, "fence"));
 	j.run_id = json_integer_value(json_object_get(jobj, "run_id"));
 	j.lease_ms = json_integer_value(json_object_get(jobj, "lease_ms"));
+	j.step = json_string_value(json_object_get(json_object_get(jobj, "step"), "name"));
+	j.trace_id = json_string_value(json_object_get(jobj, "trace_id"));
+	if (!j.step)
+		j.step = "?";
 	if (j.lease_ms < 3000)
 		j.lease_ms = 3000;
 	j.lines = json_array();
@@ -563,12 +653,19 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	if (!spec && !o.error[0] && !o.canceled && !j.lost) {
 		struct buf text = BUF_INIT;
 		struct vend_err oerr = VEND_ERR_INIT;
+		int rrc;
 		buf_init(&text, OUTPUTS_MAX_BYTES + 1);
-		if (fs_read_file(j.out_file, OUTPUTS_MAX_BYTES, &text) == -E2BIG ||
-		    outputs_parse(text.data, text.len, &outputs, &oerr)) {
+		/* The step controls that file: a symlink is not followed, a FIFO
+		 * not waited on (the runner may be root). */
+		rrc = fs_read_file_nofollow(j.out_file, OUTPUTS_MAX_BYTES, &text);
+		if (rrc == -ENOENT)
+			rrc = 0;
+		if (rrc == -E2BIG || rrc == -EINVAL ||
+		    (!rrc && outputs_parse(text.data, text.len, &outputs, &oerr))) {
 			char line[600];
 			int n = snprintf(line, sizeof(line), "vend: ignoring $VEND_OUTPUT: %s",
-					 oerr.msg[0] ? oerr.msg : "too large");
+					 oerr.msg[0] ? oerr.msg : rrc == -E2BIG ? "too large"
+					 : "not a regular file");
 			add_line(&j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 		}
 		err_free(&oerr);
@@ -580,11 +677,12 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	flush(&j);
 	if (!j.lost && !atomic_load(&r->stop))
 		report(&j, &o, outputs ? outputs : json_object(), analysis);
-	if (j.dir[0]) {
+	log_run(LOG_INFO, j.run_id, j.trace_id, "job %" PRId64 ": step %s %s%s%s%s", j.id, j.step,
+		o.error[0] && o.exit_code < 0 ? "could not run" : o.timed_out ? "timed out"
+		: o.canceled ? "canceled" : o.exit_code == 0 ? "succeeded" : "failed",
+		o.error[0] ? ": " : "", o.error, j.lost ? " (lease lost)" : "");
+	if (j.dir[0])
 		fs_remove_tree(j.dir);
-		fs_remove_tree(j.tmp_dir);
-		unlink(j.out_file);
-	}
 	json_decref(outputs);
 	json_decref(analysis);
 	json_decref(j.lines);

@@ -8,12 +8,13 @@
  *
  * When the main process exits, anything it left running in its group is
  * killed once the pipes have been drained of what was already written:
- * a step ends when its command ends, as in GitHub Actions.
+ * a step ends when its command ends, as in GitHub Actions. In a sandbox
+ * the PID namespace does the same: when the command ends, bwrap ends, and
+ * the kernel kills whatever was left inside.
  */
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "runner/proc.h"
@@ -22,77 +23,73 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
+#define INFO_WAIT_MS 500 /* how long a kill waits to learn the sandbox's pid */
+
 struct proc {
 	pid_t pid;
 	int out, err;      /* -1 once at EOF */
 	int pidfd;         /* -1 once reaped */
+	int info;          /* bwrap's --info-fd, -1 once read or if none */
+	bool sandboxed;
+	pid_t inner;       /* the sandbox's first process and session, 0 if unknown */
 	bool exited;
 	int status;
 	int64_t exited_at; /* mono ms */
 	struct buf line[2];
 };
 
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 /*
- * posix_spawn, not fork: glibc spawns with CLONE_VM|CLONE_VFORK, so the
- * cost does not grow with the runner's memory and threads (a fork of a
- * busy server copies its page tables: milliseconds per step).
+ * The child starts through spawn_start: clone(CLONE_VM|CLONE_VFORK) as
+ * glibc's posix_spawn, not fork, so the cost does not grow with the
+ * runner's memory and threads (a fork of a busy server copies its page
+ * tables: milliseconds per step).
  */
 int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, size_t errlen)
 {
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, null = -1, info = -1, pidfd = -1;
 	char *argv[] = { "sh", "-c", (char *)spec->command, NULL };
+	struct spawn_spec how;
 	struct proc *p;
 	pid_t pid;
 	int rc;
 
+	if (spec->how) {
+		how = *spec->how;
+		info = spec->info_fd;
+	} else {
+		how = (struct spawn_spec){ .path = "/bin/sh", .argv = argv, .envp = spec->envp,
+					   .cwd = spec->cwd };
+	}
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		rc = -errno;
 		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	/* Nothing else crosses over, whatever the runner has open. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (spec->cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	/* A new session makes the step the leader of its own process group,
-	 * so a timeout or cancel signals the whole tree. */
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF);
-	rc = -posix_spawn(&pid, "/bin/sh", &fa, &at, argv, spec->envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	if (rc) {
-		snprintf(errbuf, errlen, "cannot start the step in %s: %s",
-			 spec->cwd ? spec->cwd : ".", strerror(-rc));
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "/dev/null: %s", strerror(errno));
 		goto fail;
 	}
+	how.stdio[0] = null;
+	how.stdio[1] = po[1];
+	how.stdio[2] = pe[1];
+	rc = spawn_start(&how, &pid, &pidfd, errbuf, errlen);
+	close(null);
+	close(po[1]);
+	close(pe[1]);
+	null = po[1] = pe[1] = -1;
+	if (rc)
+		goto fail;
 	p = XNEW(struct proc, 1);
 	p->pid = pid;
 	p->out = po[0];
 	p->err = pe[0];
+	p->pidfd = pidfd;
+	p->info = info;
+	p->sandboxed = spec->how && info >= 0;
 	fs_set_nonblock(p->out);
 	fs_set_nonblock(p->err);
-	p->pidfd = pidfd_open_(pid);
 	buf_init(&p->line[0], PROC_MAX_LINE + 1);
 	buf_init(&p->line[1], PROC_MAX_LINE + 1);
 	*out = p;
@@ -104,7 +101,36 @@ fail:
 		if (pe[i] >= 0)
 			close(pe[i]);
 	}
+	if (null >= 0)
+		close(null);
+	if (info >= 0)
+		close(info);
 	return rc;
+}
+
+/*
+ * Learns the sandbox's first process from bwrap's --info-fd, waiting up to
+ * wait_ms for bwrap to write it (it does so right after making the
+ * namespaces, before anything of the step runs).
+ */
+static void read_info(struct proc *p, int wait_ms)
+{
+	struct pollfd pfd = { .fd = p->info, .events = POLLIN };
+	char data[4096];
+	ssize_t n;
+	json_t *j;
+
+	if (p->info < 0 || poll(&pfd, 1, wait_ms) <= 0)
+		return;
+	n = read(p->info, data, sizeof(data) - 1);
+	if (n > 0 && (j = json_loadb(data, (size_t)n, 0, NULL))) {
+		json_int_t pid = json_integer_value(json_object_get(j, "child-pid"));
+		if (pid > 1 && pid <= INT_MAX)
+			p->inner = (pid_t)pid;
+		json_decref(j);
+	}
+	close(p->info);
+	p->info = -1;
 }
 
 pid_t proc_pid(const struct proc *p)
@@ -212,7 +238,7 @@ bool proc_read(struct proc *p, proc_line_fn fn, void *ctx)
 		 * after we took what they had already written. */
 		drain(p, &p->out, 1, fn, ctx);
 		drain(p, &p->err, 2, fn, ctx);
-		kill(-p->pid, SIGKILL);
+		proc_kill(p, SIGKILL);
 	}
 	if (p->exited && mono_ms() - p->exited_at > 2000) {
 		/* Someone escaped the group and holds the pipes: stop reading. */
@@ -230,8 +256,26 @@ bool proc_read(struct proc *p, proc_line_fn fn, void *ctx)
 
 void proc_kill(struct proc *p, int sig)
 {
-	/* The group outlives its leader until every member is gone. */
-	kill(-p->pid, sig);
+	if (!p->sandboxed) {
+		/* The group outlives its leader until every member is gone. */
+		kill(-p->pid, sig);
+		return;
+	}
+	/* bwrap's --new-session puts the step in a session of its own, led by
+	 * the sandbox's first process (bwrap's init, which ignores SIGTERM as
+	 * every PID namespace's init does). */
+	if (!p->inner)
+		read_info(p, p->exited ? 0 : INFO_WAIT_MS);
+	if (sig == SIGKILL || !p->inner) {
+		/* bwrap first: until it has made the session, everything is in
+		 * its group; once it is gone its init is killed (die-with-parent),
+		 * and with it every process of the PID namespace. */
+		kill(-p->pid, SIGKILL);
+		if (p->inner)
+			kill(-p->inner, SIGKILL);
+		return;
+	}
+	kill(-p->inner, sig);
 }
 
 void proc_status(const struct proc *p, int *exit_code, int *sig)
@@ -260,6 +304,8 @@ void proc_free(struct proc *p)
 		close(p->err);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	if (p->info >= 0)
+		close(p->info);
 	buf_release(&p->line[0]);
 	buf_release(&p->line[1]);
 	free(p);

@@ -14,12 +14,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runner/spawn.h"
+
 #define PROC_MAX_LINE (16 * 1024) /* longer lines are split */
 
 struct proc_spec {
 	const char *command;   /* run by /bin/sh -c */
 	char *const *envp;     /* NULL-terminated, the whole environment */
 	const char *cwd;
+	/*
+	 * Or how to start it instead (the sandbox: bwrap, limits, ids); its
+	 * stdio is set here. Borrowed.
+	 */
+	const struct spawn_spec *how;
+	/*
+	 * With how: the read end of bwrap's --info-fd, or -1 (taken, even on
+	 * failure; closed by proc):
+	 * through it proc learns the sandbox's first process, whose session
+	 * holds the step, so that SIGTERM reaches the step and not bwrap.
+	 */
+	int info_fd;
 };
 
 /* Called for each line (without its newline) or each PROC_MAX_LINE piece. */
@@ -39,7 +53,12 @@ int proc_pollfds(const struct proc *p, struct pollfd *fds);
 /* Reads whatever is ready without blocking, calling fn per line.
  * Returns true once the process has exited and its output is drained. */
 bool proc_read(struct proc *p, proc_line_fn fn, void *ctx);
-/* Sends sig to the whole process group. */
+/*
+ * Sends sig to the whole process group. In a sandbox: SIGKILL goes to
+ * bwrap (whose death takes the sandbox's PID namespace, and every process
+ * in it, along) and to the step's session; other signals go to the step's
+ * session only, so the step may clean up in its grace period.
+ */
 void proc_kill(struct proc *p, int sig);
 /* After proc_read returned true: exit code, or the signal that killed it. */
 void proc_status(const struct proc *p, int *exit_code, int *signal);

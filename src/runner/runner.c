@@ -13,12 +13,36 @@
 
 #define CLAIM_WAIT_MS 25000
 
+static bool stopping(struct runner *r)
+{
+	return atomic_load(&r->stop) || (r->cfg.stop && atomic_load(r->cfg.stop));
+}
+
 static void backoff(struct runner *r, int64_t *delay)
 {
 	int64_t until = mono_ms() + *delay;
-	while (!atomic_load(&r->stop) && mono_ms() < until)
+	while (!stopping(r) && mono_ms() < until)
 		sleep_ms(50);
 	*delay = *delay * 2 > 10000 ? 10000 : *delay * 2;
+}
+
+static int do_register(struct runner *r, struct vend_err *err);
+
+/* The server no longer knows runner id (its database was replaced, or an
+ * operator removed it): register again, once for all workers. */
+static void reregister(struct runner *r, int64_t id)
+{
+	struct vend_err err = VEND_ERR_INIT;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->id == id) {
+		log_warn("runner %s: the server does not know runner %" PRId64 "; registering "
+			 "again", r->name, id);
+		if (do_register(r, &err) && !atomic_load(&r->stop))
+			log_warn("runner %s: cannot register again: %s", r->name, err.msg);
+	}
+	pthread_mutex_unlock(&r->lock);
+	err_free(&err);
 }
 
 static void *worker(void *arg)
@@ -30,17 +54,27 @@ static void *worker(void *arg)
 
 	client_init(&api, r->server, r->token);
 	api.abort = &r->stop;
-	snprintf(path, sizeof(path), "/api/v1/runners/%" PRId64 "/claim?wait=%d", r->id,
-		 CLAIM_WAIT_MS);
 	while (!atomic_load(&r->stop)) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *job = NULL;
 		long status = 0;
+		int64_t id;
 		int rc;
 
+		pthread_mutex_lock(&r->lock);
+		id = r->id;
+		pthread_mutex_unlock(&r->lock);
+		snprintf(path, sizeof(path), "/api/v1/runners/%" PRId64 "/claim?wait=%d", id,
+			 CLAIM_WAIT_MS);
 		api.timeout_ms = CLAIM_WAIT_MS + 15000;
 		rc = client_call(&api, "POST", path, NULL, NULL, &status, &job, &err);
 		api.timeout_ms = 0;
+		if (rc == -ENOENT && !atomic_load(&r->stop)) {
+			reregister(r, id);
+			backoff(r, &delay);
+			err_free(&err);
+			continue;
+		}
 		if (rc) {
 			if (!atomic_load(&r->stop) && rc != -ECANCELED) {
 				log_warn("runner %s: claim failed: %s; retrying", r->name, err.msg);
@@ -66,15 +100,15 @@ static int do_register(struct runner *r, struct vend_err *err)
 	int rc;
 
 	client_init(&api, r->server, r->token);
-	api.abort = &r->stop;
+	api.abort = r->cfg.stop ? r->cfg.stop : &r->stop;
 	api.timeout_ms = 15000;
 	body = json_pack("{s:s, s:O, s:i}", "name", r->name, "labels", r->labels, "concurrency",
 			 r->cfg.concurrency);
 	for (int tries = 0;; tries++) {
 		rc = client_call(&api, "POST", "/api/v1/runners/register", body, NULL, NULL, &resp,
 				 err);
-		if (rc == 0 || atomic_load(&r->stop) || (rc != -ECONNREFUSED && rc != -EAGAIN &&
-							 rc != -ETIMEDOUT))
+		if (rc == 0 || stopping(r) || (rc != -ECONNREFUSED && rc != -EAGAIN &&
+						     rc != -ETIMEDOUT))
 			break;
 		if (tries == 0)
 			log_warn("runner %s: cannot register yet (%s); retrying", r->name, err->msg);
@@ -108,11 +142,14 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 	r->cfg.name = r->name;
 	r->cfg.work_dir = r->work_dir;
 	r->cfg.labels = r->labels;
+	r->cfg.sandbox.binds = NULL; /* copied by sandbox_open */
+	r->cfg.sandbox.n_binds = 0;
 	if (r->cfg.concurrency < 1)
 		r->cfg.concurrency = 1;
 	if (r->cfg.kill_grace_ms <= 0)
 		r->cfg.kill_grace_ms = 5000;
 	atomic_init(&r->stop, false);
+	pthread_mutex_init(&r->lock, NULL);
 
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->work_dir, i ? "cache" : "jobs");
@@ -126,6 +163,21 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 	snprintf(path, sizeof(path), "%s/jobs", r->work_dir);
 	fs_remove_tree(path);
 	fs_mkdirs(path, 0700);
+
+	/* Before registering: a runner whose steps cannot run takes no work. */
+	rc = sandbox_open(&cfg->sandbox, path, &r->sb, err);
+	if (rc) {
+		if (rc != -EINVAL)
+			rc = -ENOEXEC;
+		goto fail;
+	}
+	if (sandbox_mode(r->sb) == SANDBOX_NONE)
+		log_warn("runner %s: %s; every step's log says so", r->name,
+			 sandbox_describe(r->sb));
+	else
+		log_info("runner %s: sandbox: %s", r->name, sandbox_describe(r->sb));
+	if (sandbox_warning(r->sb))
+		log_warn("runner %s: %s", r->name, sandbox_warning(r->sb));
 
 	rc = do_register(r, err);
 	if (rc)
@@ -167,10 +219,12 @@ void runner_free(struct runner *r)
 	for (int i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
 	free(r->threads);
+	sandbox_free(r->sb);
 	free(r->server);
 	free(r->token);
 	free(r->name);
 	free(r->work_dir);
 	json_decref(r->labels);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "runner/sandbox.h"
 #include "util/err.h"
 
 struct runner_config {
@@ -21,12 +22,20 @@ struct runner_config {
 	int concurrency;        /* steps at once */
 	json_t *labels;         /* array of strings, or NULL */
 	int64_t kill_grace_ms;  /* SIGTERM .. SIGKILL on timeout or cancel */
+	struct sandbox_config sandbox; /* how steps run; binds borrowed for runner_start */
+	atomic_bool *stop;      /* or NULL: when it becomes true, runner_start gives up */
 };
 
 struct runner;
 
-/* Creates the work directories, registers with the server (retrying
- * until it answers or runner_stop) and starts the workers. */
+/*
+ * Creates the work directories, sets up the sandbox, registers with the
+ * server (retrying while it cannot be reached, until cfg->stop) and starts
+ * the workers. A runner whose steps cannot run does not register: it
+ * returns -ENOEXEC when bubblewrap is missing or does not work here, and
+ * -EINVAL for a bad --bind, with what to do in err. Otherwise the
+ * client's codes (-EPROTO: the token is refused; -ECANCELED: stopped).
+ */
 int runner_start(const struct runner_config *cfg, struct runner **out, struct vend_err *err);
 /* Asks the workers to stop: claims end, running steps are killed and not
  * reported (the server resolves them as interrupted). */

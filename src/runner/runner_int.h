@@ -6,12 +6,15 @@
 
 #include "client/client.h"
 #include "runner/runner.h"
+#include "runner/sandbox.h"
 
 struct runner {
 	struct runner_config cfg;
 	char *server, *token, *name, *work_dir;
 	json_t *labels;
+	pthread_mutex_t lock;   /* guards id */
 	int64_t id;             /* as registered */
+	struct sandbox *sb;
 	atomic_bool stop;
 	pthread_t *threads;
 	int nthreads;

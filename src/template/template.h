@@ -24,6 +24,15 @@
 #define TEMPLATE_MAX_ENV      100          /* env: entries per step */
 #define TEMPLATE_MAX_ATTEMPTS 20
 
+/* Bounds of a step's `limits:` (each runner also caps them, see
+ * docs/sandbox.md). */
+#define TEMPLATE_MAX_CPU_S     (7LL * 24 * 3600)  /* cpu: 7d, the longest timeout */
+#define TEMPLATE_MIN_MEMORY    (16LL << 20)       /* memory: 16Mi .. 1Ti */
+#define TEMPLATE_MAX_MEMORY    (1LL << 40)
+#define TEMPLATE_MIN_FILES     16                 /* files: 16 .. 1048576 */
+#define TEMPLATE_MAX_FILES     1048576
+#define TEMPLATE_MAX_PROCESSES 65536              /* processes: 1 .. 65536 */
+
 enum param_type { PARAM_STRING, PARAM_INTEGER, PARAM_NUMBER, PARAM_BOOLEAN };
 
 struct param_spec {
@@ -53,6 +62,14 @@ struct step_approval {
 	char *message;           /* may contain ${{ }}, or NULL */
 };
 
+/* A step's resource limits (`limits:`); 0 leaves one to the runner. */
+struct step_limits {
+	long long cpu_s;         /* CPU seconds, per process */
+	long long memory;        /* address space in bytes, per process */
+	long long files;         /* open files, per process */
+	long long processes;     /* processes of the step at once */
+};
+
 struct step_spec {
 	char *name;              /* [a-z0-9][a-z0-9_-]{0,62}, unique in its list */
 	char *run;               /* shell command; never contains ${{; NULL for
@@ -67,6 +84,8 @@ struct step_spec {
 	int attempts;            /* retry.attempts, total tries, >= 1 */
 	long long backoff_ms;    /* retry.backoff: first delay, doubled each try */
 	bool idempotent;
+	bool network;            /* network: true shares the host's network */
+	struct step_limits limits;
 	char *when;              /* CEL source or NULL (always) */
 	json_t *labels;          /* runner labels it needs, or NULL (the template's) */
 	int line, col;           /* where the step starts, for errors */

@@ -8,6 +8,7 @@
 #include "template/params.h"
 #include "template/template_int.h"
 #include "util/duration.h"
+#include "util/size.h"
 #include "util/xalloc.h"
 
 #define STEP_MAX_TIMEOUT_MS (7LL * 24 * 3600 * 1000)
@@ -17,10 +18,10 @@
 
 static const char *const step_keys[] = {
 	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", "labels",
-	"analysis", NULL
+	"network", "limits", "analysis", NULL
 };
 static const char *const step_later[] = {
-	"secrets", "network", NULL
+	"secrets", NULL
 };
 #define APPROVAL_MAX_EXPIRES_MS (30LL * 24 * 3600 * 1000)
 
@@ -151,6 +152,71 @@ static void parse_retry(struct tp *P, const struct ynode *m, const char *where,
 	parse_duration(P, m, "backoff", path, STEP_MAX_BACKOFF_MS, &st->backoff_ms);
 }
 
+/* A whole number field of limits: in [min, max]; false when bad. */
+static bool limit_count(struct tp *P, const struct ynode *v, const char *path, long long min,
+			long long max, long long *out)
+{
+	if (v->kind != YNODE_SCALAR || v->type != YSCALAR_INT || v->i < min || v->i > max) {
+		template__err(P, v, "%s must be a whole number from %lld to %lld", path, min, max);
+		return false;
+	}
+	*out = v->i;
+	return true;
+}
+
+/*
+ * limits: {cpu: 10m, memory: 1Gi, files: 1024, processes: 256}. Each is
+ * optional; the runner fills in (and caps) what a step leaves out. cpu is
+ * CPU time per process (RLIMIT_CPU), memory the address space per process
+ * (RLIMIT_AS), files the open descriptors per process, processes the
+ * step's processes at once.
+ */
+static void parse_limits(struct tp *P, const struct ynode *m, const char *where,
+			 struct step_spec *st)
+{
+	static const char *const keys[] = { "cpu", "memory", "files", "processes", NULL };
+	const struct ynode *v;
+	char path[160], sub[192], lo[32], hi[32];
+	long long ms;
+
+	snprintf(path, sizeof(path), "%s.limits", where);
+	if (ynode_is_null(m))
+		return;
+	if (m->kind != YNODE_MAPPING) {
+		template__err(P, m, "%s must be a mapping such as {cpu: 10m, memory: 1Gi, "
+				    "files: 1024, processes: 256}, not %s", path, ynode_describe(m));
+		return;
+	}
+	template__check_keys(P, m, path, keys, NULL);
+	if (parse_duration(P, m, "cpu", path, TEMPLATE_MAX_CPU_S * 1000, &ms)) {
+		if (ms < 1000)
+			template__err(P, ynode_get(m, "cpu"), "%s.cpu must be at least 1s (it "
+					"counts whole seconds of CPU time)", path);
+		else
+			st->limits.cpu_s = (ms + 999) / 1000;
+	}
+	if ((v = ynode_get(m, "memory")) && !ynode_is_null(v)) {
+		long long bytes;
+		snprintf(sub, sizeof(sub), "%s.memory", path);
+		size_format(TEMPLATE_MIN_MEMORY, lo, sizeof(lo));
+		size_format(TEMPLATE_MAX_MEMORY, hi, sizeof(hi));
+		if (!ynode_is_text(v) || size_parse_bytes(v->str, &bytes))
+			template__err(P, v, "%s must be a size such as 512Mi or 2Gi", sub);
+		else if (bytes < TEMPLATE_MIN_MEMORY || bytes > TEMPLATE_MAX_MEMORY)
+			template__err(P, v, "%s must be from %s to %s", sub, lo, hi);
+		else
+			st->limits.memory = bytes;
+	}
+	if ((v = ynode_get(m, "files")) && !ynode_is_null(v)) {
+		snprintf(sub, sizeof(sub), "%s.files", path);
+		limit_count(P, v, sub, TEMPLATE_MIN_FILES, TEMPLATE_MAX_FILES, &st->limits.files);
+	}
+	if ((v = ynode_get(m, "processes")) && !ynode_is_null(v)) {
+		snprintf(sub, sizeof(sub), "%s.processes", path);
+		limit_count(P, v, sub, 1, TEMPLATE_MAX_PROCESSES, &st->limits.processes);
+	}
+}
+
 /* role:NAME, team:NAME or user:NAME. */
 static bool group_ok(const char *g)
 {
@@ -240,7 +306,8 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 			template__err(P, v, "%s.approval: approval steps belong in spec.steps, "
 					    "not in preflight or rollback", where);
 		for (const char *const *k = (const char *const[]){ "run", "env", "timeout",
-								   "retry", "idempotent", NULL };
+								   "retry", "idempotent", "network",
+								   "limits", NULL };
 		     *k; k++)
 			if (ynode_get(m, *k))
 				template__err(P, ynode_get(m, *k), "%s: an approval step has no "
@@ -288,6 +355,9 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 	if ((v = ynode_get(m, "retry")))
 		parse_retry(P, v, where, st);
 	st->idempotent = template__bool(P, m, "idempotent", where, false);
+	st->network = template__bool(P, m, "network", where, false);
+	if ((v = ynode_get(m, "limits")))
+		parse_limits(P, v, where, st);
 	if ((v = ynode_get(m, "labels")))
 		st->labels = template__parse_labels(P, v, where);
 when:
@@ -416,6 +486,26 @@ json_t *template__steps_to_json(const struct step_spec *v, size_t n)
 		json_object_set_new(j, "retry", json_pack("{s:i, s:s}", "attempts",
 							  st->attempts, "backoff", d));
 		json_object_set_new(j, "idempotent", json_boolean(st->idempotent));
+		if (st->run)
+			json_object_set_new(j, "network", json_boolean(st->network));
+		if (st->limits.cpu_s || st->limits.memory || st->limits.files ||
+		    st->limits.processes) {
+			json_t *l = json_object();
+			if (st->limits.cpu_s) {
+				duration_format(st->limits.cpu_s * 1000, d, sizeof(d));
+				json_object_set_new(l, "cpu", json_string(d));
+			}
+			if (st->limits.memory) {
+				size_format(st->limits.memory, d, sizeof(d));
+				json_object_set_new(l, "memory", json_string(d));
+			}
+			if (st->limits.files)
+				json_object_set_new(l, "files", json_integer(st->limits.files));
+			if (st->limits.processes)
+				json_object_set_new(l, "processes",
+						    json_integer(st->limits.processes));
+			json_object_set_new(j, "limits", l);
+		}
 		json_object_set_new(j, "when", st->when ? json_string(st->when) : json_null());
 		if (st->labels)
 			json_object_set_new(j, "labels", json_incref(st->labels));

@@ -5,15 +5,12 @@
 
 #include "util/fsutil.h"
 
-int fs_read_file(const char *path, size_t max, struct buf *out)
+static int read_fd(int fd, size_t max, struct buf *out)
 {
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 	size_t total = 0;
 
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -34,6 +31,29 @@ int fs_read_file(const char *path, size_t max, struct buf *out)
 	}
 	close(fd);
 	return rc;
+}
+
+int fs_read_file(const char *path, size_t max, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, max, out);
+}
+
+int fs_read_file_nofollow(const char *path, size_t max, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return read_fd(fd, max, out);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -151,6 +171,43 @@ static int remove_at(int parent, const char *name, int depth)
 		rc = -errno;
 	}
 	return rc;
+}
+
+static int chown_at(int parent, const char *name, uid_t uid, gid_t gid, int depth)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		int fd;
+		DIR *d;
+		struct dirent *e;
+
+		if (depth > 256)
+			return -ELOOP;
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return -errno;
+		}
+		while (!rc && (e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				rc = chown_at(dirfd(d), e->d_name, uid, gid, depth + 1);
+		closedir(d);
+	}
+	return rc;
+}
+
+int fs_chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	return chown_at(AT_FDCWD, path, uid, gid, 0);
 }
 
 int fs_remove_tree(const char *path)

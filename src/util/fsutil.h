@@ -18,6 +18,13 @@ int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode
 int fs_mkdirs(const char *dir, mode_t mode);
 /* Removes path recursively without following symlinks. Missing is fine. */
 int fs_remove_tree(const char *path);
+/* Gives path and everything under it to uid:gid, without following
+ * symlinks. */
+int fs_chown_tree(const char *path, uid_t uid, gid_t gid);
+/* Reads all of path into out (appending) if it is a regular file, not
+ * following a symlink at path and not blocking on a FIFO: for files that
+ * someone else controls. -E2BIG past max, -EINVAL if not a regular file. */
+int fs_read_file_nofollow(const char *path, size_t max, struct buf *out);
 /* Sets O_CLOEXEC / O_NONBLOCK on fd. */
 int fs_set_cloexec(int fd);
 int fs_set_nonblock(int fd);

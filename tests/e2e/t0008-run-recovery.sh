@@ -8,10 +8,10 @@
 vend_up --concurrency 2
 
 test_expect_success 'start a plain and an idempotent slow run, and queue one more' '
-	plain=$(vend run slow -p seconds=60 -p marker="$TEST_DIR/plain" -o json | jq .id) &&
-	idem=$(vend run slow-idempotent -p seconds=60 -p marker="$TEST_DIR/idem" -o json | jq .id) &&
-	wait_for 10 grep -q start "$TEST_DIR/plain" &&
-	wait_for 10 grep -q start "$TEST_DIR/idem" &&
+	plain=$(vend run slow -p seconds=60 -p marker="$SHARE/plain" -o json | jq .id) &&
+	idem=$(vend run slow-idempotent -p seconds=60 -p marker="$SHARE/idem" -o json | jq .id) &&
+	wait_for 10 grep -q start "$SHARE/plain" &&
+	wait_for 10 grep -q start "$SHARE/idem" &&
 	queued=$(vend run echo -p msg=acknowledged -o json | jq .id) &&
 	test "$(run_field "$queued" .state)" = queued
 '
@@ -24,12 +24,12 @@ test_expect_success 'kill -9 while the steps run, then start again' '
 test_expect_success 'the plain run failed with reason interrupted' '
 	wait_state "$plain" failed &&
 	test "$(run_field "$plain" .reason)" = interrupted &&
-	test "$(wc -l <"$TEST_DIR/plain")" = 1
+	test "$(wc -l <"$SHARE/plain")" = 1
 '
 
 test_expect_success 'the idempotent step ran again and the run succeeded' '
 	wait_state "$idem" succeeded &&
-	test "$(wc -l <"$TEST_DIR/idem")" = 2 &&
+	test "$(wc -l <"$SHARE/idem")" = 2 &&
 	test "$(run_field "$idem" ".steps[0].attempts")" = 2 &&
 	vend logs "$idem" | grep -q "it is idempotent, so it runs again"
 '

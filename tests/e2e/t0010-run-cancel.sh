@@ -7,8 +7,8 @@ vend_up
 SECS=$((1000 + $$ % 100000))
 
 test_expect_success 'cancel a running step' '
-	id=$(vend run slow -p seconds=$SECS -p marker="$TEST_DIR/m" -o json | jq .id) &&
-	wait_for 10 grep -q start "$TEST_DIR/m" &&
+	id=$(vend run slow -p seconds=$SECS -p marker="$SHARE/m" -o json | jq .id) &&
+	wait_for 10 grep -q start "$SHARE/m" &&
 	wait_state "$id" running &&
 	start=$(date +%s%N) &&
 	vend cancel "$id" >out &&

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 vend_up --catalog "$TOP/examples"
-FLEET="$TEST_DIR/fleet"
+FLEET="$SHARE/fleet"
 
 test_expect_success 'deploy-app: a first deploy to two replicas' '
 	vend run deploy-app -p service=shop -p version=1.0.0 -p target="$FLEET" --follow >out &&
@@ -36,11 +36,11 @@ test_expect_success 'deploy-app: the preflight refuses a downgrade; nothing chan
 '
 
 test_expect_success 'rotate-logs: a dry run changes nothing' '
-	mkdir -p logs &&
+	mkdir -m 0777 "$SHARE/logs" && ln -s "$SHARE/logs" logs &&
 	echo old >logs/a.log && touch -d "3 days ago" logs/a.log &&
 	echo older >logs/b.log.gz && touch -d "30 days ago" logs/b.log.gz &&
 	echo live >logs/c.log &&
-	vend run rotate-logs -p dir="$TEST_DIR/logs" --follow >out &&
+	vend run rotate-logs -p dir="$SHARE/logs" --follow >out &&
 	grep -q "would compress .*a.log" out &&
 	grep -q "would delete .*b.log.gz" out &&
 	test -f logs/a.log && test -f logs/b.log.gz
@@ -48,7 +48,7 @@ test_expect_success 'rotate-logs: a dry run changes nothing' '
 
 test_expect_success 'rotate-logs: for real it needs an SRE, then compresses and prunes' '
 	SRE=$(vend token create rita --role approver --team sre 2>/dev/null) &&
-	id=$(vend run rotate-logs -p dir="$TEST_DIR/logs" -p dry_run=false -o json | jq .id) &&
+	id=$(vend run rotate-logs -p dir="$SHARE/logs" -p dry_run=false -o json | jq .id) &&
 	wait_state "$id" awaiting_approval &&
 	VEND_TOKEN=$SRE vend approve "$id" >/dev/null &&
 	vend logs -f "$id" >out &&

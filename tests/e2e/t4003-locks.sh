@@ -5,7 +5,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 vend_up --concurrency 4
-LOG=$TEST_DIR/holds
+LOG=$SHARE/holds
 
 test_expect_success 'five runs on one key never overlap and go in FIFO order' '
 	ids="" &&

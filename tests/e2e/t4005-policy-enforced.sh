@@ -7,7 +7,7 @@ vend_up --catalog "$TOP/examples"
 OP=$(vend token create oscar --role operator --team payments 2>/dev/null)
 AP=$(vend token create ada --role approver 2>/dev/null)
 as() { local t=$1; shift; VEND_TOKEN=$t "$VEND_BIN" "$@"; }
-FLEET=$TEST_DIR/fleet
+FLEET=$SHARE/fleet
 
 test_expect_success 'a deny rule refuses the request with its message (exit 1)' '
 	expect_exit 1 as "$OP" run deploy-app -p service=shop -p version=1.0.0 -p environment=prod \
@@ -48,8 +48,8 @@ test_expect_success 'vend show tells why at every point' '
 '
 
 test_expect_success 'a warning is recorded and does not stop the run' '
-	mkdir -p logs &&
-	id=$(vend run rotate-logs -p dir="$TEST_DIR/logs" -p keep_days=1 --wait -o json | jq .id) &&
+	mkdir -m 0777 "$SHARE/logs" && ln -s "$SHARE/logs" logs &&
+	id=$(vend run rotate-logs -p dir="$SHARE/logs" -p keep_days=1 --wait -o json | jq .id) &&
 	test "$(run_field "$id" .state)" = succeeded &&
 	run_json "$id" | jq -e ".decisions[] | select(.effect == \"warn\" and .fired) | .message == \"keeping only 1 day(s) of compressed logs\""
 '

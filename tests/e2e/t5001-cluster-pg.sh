@@ -132,10 +132,10 @@ test_expect_success 'a catalog synced through A rules B too (B reloads its polic
 test_expect_success 'SIGKILL of server A mid-step loses no run' '
 	hold=$(vb run hold-b -p seconds=6 -o json | jq .id) &&
 	onb wait_state "$hold" running &&
-	plain=$(vb run slow -p seconds=60 -p marker="$TEST_DIR/plain" -o json | jq .id) &&
-	idem=$(vb run slow-idempotent -p seconds=60 -p marker="$TEST_DIR/idem" -o json | jq .id) &&
-	wait_for 10 grep -q start "$TEST_DIR/plain" &&
-	wait_for 10 grep -q start "$TEST_DIR/idem" &&
+	plain=$(vb run slow -p seconds=60 -p marker="$SHARE/plain" -o json | jq .id) &&
+	idem=$(vb run slow-idempotent -p seconds=60 -p marker="$SHARE/idem" -o json | jq .id) &&
+	wait_for 10 grep -q start "$SHARE/plain" &&
+	wait_for 10 grep -q start "$SHARE/idem" &&
 	runner_a=$(vb show "$plain" -o json | jq -r ".steps[0].runner") &&
 	test "$(vb show "$idem" -o json | jq -r ".steps[0].runner")" = "$runner_a" &&
 	test "$(vb show "$hold" -o json | jq -r ".steps[0].runner")" != "$runner_a" &&
@@ -145,8 +145,8 @@ test_expect_success 'SIGKILL of server A mid-step loses no run' '
 	resolved=$(date +%s%3N) &&
 	test "$(vb show "$plain" -o json | jq -r .reason)" = "runner lost" &&
 	onb wait_state "$idem" succeeded 30 &&
-	test "$(grep -c start "$TEST_DIR/idem")" = 2 &&
-	test "$(grep -c start "$TEST_DIR/plain")" = 1 &&
+	test "$(grep -c start "$SHARE/idem")" = 2 &&
+	test "$(grep -c start "$SHARE/plain")" = 1 &&
 	test "$(vb show "$idem" -o json | jq -r ".steps[0].runner")" != "$runner_a" &&
 	onb wait_state "$hold" succeeded 10 &&
 	echo "# lease 2s: B failed the lost plain step $((resolved - killed))ms after SIGKILL of A; the idempotent one ran again on B" >>"$TEST_DIR/figures"

@@ -10,8 +10,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 ITER=${VEND_CHAOS_ITERATIONS:-50}
-LOG=$TEST_DIR/effects
-: >"$LOG"
+LOG=$(share_file effects)
 : >acked
 
 vend_up --lease 2s

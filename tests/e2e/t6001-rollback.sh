@@ -4,7 +4,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 vend_up
-L=$TEST_DIR/log
+L=$(share_file log)
 
 test_expect_success 'a failure after the first step rolls the run back' '
 	id=$(vend run release -p fail_at=2 -p log="$L" -o json | jq .id) &&

@@ -9,7 +9,8 @@ ERRS=$(free_port)
 SLOW=$(free_port)
 LAGGY=$(free_port)
 CLOSED=$(free_port)
-L=$TEST_DIR/log
+L=$(share_file log)
+LF=$(share_file log-fail)
 
 test_expect_success 'set up: demo services and a server' '
 	demo "$GOOD" --version 1 --latency-ms 5 --jitter-ms 2 &&
@@ -83,7 +84,7 @@ test_expect_success 'an unreachable canary never passes' '
 '
 
 test_expect_success 'on_fail: fail ends the run failed, without rolling back' '
-	L=$TEST_DIR/log-fail &&
+	L=$LF &&
 	: >"$L" &&
 	id=$(canary "$GOOD" "$ERRS" canary-soft) &&
 	wait_state "$id" failed 60 &&
@@ -92,7 +93,7 @@ test_expect_success 'on_fail: fail ends the run failed, without rolling back' '
 '
 
 test_expect_success 'on_fail: continue goes on after a failed analysis' '
-	L=$TEST_DIR/log &&
+	L=$SHARE/log &&
 	: >"$L" &&
 	id=$(canary "$GOOD" "$ERRS" canary-soft) &&
 	wait_state "$id" succeeded 60 &&

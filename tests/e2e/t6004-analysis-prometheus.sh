@@ -73,7 +73,7 @@ test_expect_success 'prometheus: a good canary passes, one with errors fails and
 '
 
 test_expect_success 'http: the same canaries get the same verdicts' '
-	L=$TEST_DIR/log &&
+	L=$(share_file log) &&
 	good=$(vend run canary -p baseline="http://127.0.0.1:$BASE/" -p canary="http://127.0.0.1:$GOOD/" \
 		-p log="$L" -o json | jq .id) &&
 	bad=$(vend run canary -p baseline="http://127.0.0.1:$BASE/" -p canary="http://127.0.0.1:$BAD/" \

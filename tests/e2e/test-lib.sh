@@ -13,6 +13,13 @@
 # at its server, so the CLI finds the server and the admin token there.
 # Output is TAP. Servers are stopped by pid when the script exits.
 #
+# Steps run in a sandbox (docs/sandbox.md): they see nothing of the host
+# but what is bound. $SHARE, a directory anyone may write, is bound into
+# every step at the same path, so a test can hand steps paths in it
+# (markers, logs, a fleet) and read what they wrote there. Steps write as
+# another uid than the test's: a file a test makes for a step to change
+# must be writable by others (share_file does that).
+#
 # With VEND_TEST_PG set to a PostgreSQL server's URL (scripts/pg.sh url;
 # `make check` runs the suite a second time so), the script gets a fresh
 # database there, created at the first vend_up and dropped at exit, and
@@ -28,6 +35,8 @@ TEST_DIR=$(mktemp -d "/tmp/vend-$TEST_NAME.XXXXXX")
 cd "$TEST_DIR" || exit 1
 unset VEND_SERVER VEND_TOKEN VEND_DB
 export VEND_DATA="$TEST_DIR/data"
+SHARE="$TEST_DIR/share"
+mkdir -m 0777 "$SHARE"
 test_count=0
 test_failed=0
 VEND_PIDS=()
@@ -102,7 +111,8 @@ vend_start() {
 	fi
 	rm -f "$VEND_DATA/server.url"
 	"$VEND_BIN" "$cmd" --data "$VEND_DATA" --listen 127.0.0.1:0 --quiet --log-format text \
-		${catalog:+--catalog "$catalog"} "$@" >>"$TEST_DIR/server.log" 2>&1 &
+		--bind "$SHARE:$SHARE:rw" ${catalog:+--catalog "$catalog"} "$@" \
+		>>"$TEST_DIR/server.log" 2>&1 &
 	VEND_PID=$!
 	VEND_PIDS+=("$VEND_PID")
 	local i
@@ -119,6 +129,18 @@ vend_start() {
 	return 1
 }
 
+# vend_runner ARGS...: starts `vend runner` against the server in
+# $VEND_DATA (with $SHARE bound, as the servers' runners have it); its log
+# goes to $TEST_DIR/runner.log, its pid to $RUNNER_PID. Give it a token
+# (--token-file FILE). It registers in the background: a run that needs
+# its labels waits queued until it has.
+vend_runner() {
+	"$VEND_BIN" runner --server "$(cat "$VEND_DATA/server.url")" --log-format text \
+		--bind "$SHARE:$SHARE:rw" "$@" >>"$TEST_DIR/runner.log" 2>&1 &
+	RUNNER_PID=$!
+	VEND_PIDS+=("$RUNNER_PID")
+}
+
 # vend_stop: SIGTERM and wait (a clean shutdown).
 vend_stop() {
 	kill -TERM "$VEND_PID" 2>/dev/null
@@ -131,6 +153,12 @@ vend_kill9() {
 	kill -KILL "$VEND_PID" 2>/dev/null
 	wait "$VEND_PID" 2>/dev/null
 	return 0
+}
+
+# share_file NAME: makes an empty file in $SHARE that steps may write;
+# prints its path.
+share_file() {
+	: >"$SHARE/$1" && chmod 0666 "$SHARE/$1" && echo "$SHARE/$1"
 }
 
 # run_json ID: the run as JSON.

@@ -266,6 +266,28 @@ TEST(engine_claim_waits_and_is_woken_by_new_work)
 	vend_ctx_free(ctx);
 }
 
+static bool gone(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+TEST(engine_a_runner_that_hung_up_claims_nothing)
+{
+	struct vend_ctx *ctx = setup();
+	int64_t runner, id = submit(ctx);
+	json_t *job = NULL;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	CHECK_INT(engine_claim_while(ctx, runner, 1000, gone, NULL, &job), 0);
+	CHECK(job == NULL);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "queued");
+	job = claim(ctx, runner);
+	json_decref(job);
+	vend_ctx_free(ctx);
+}
+
 TEST(engine_rejects_bad_params_and_unknown_templates)
 {
 	struct vend_ctx *ctx = setup();

@@ -296,7 +296,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "maxLength, description)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
 		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels, analysis)");
+		  "retry, idempotent, when, approval, labels, network, limits, analysis)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
 		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
 	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
@@ -308,7 +308,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 TEST(template_names_features_not_supported_yet)
 {
 	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
-	const char *step_keys[] = { "secrets", "network" };
+	const char *step_keys[] = { "secrets" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -324,6 +324,58 @@ TEST(template_names_features_not_supported_yet)
 	}
 	CHECK_ONE(HEAD "  parameters:\n    pw: {type: secret}\n" STEPS,
 		  "7:16: `type: secret` is not supported yet");
+}
+
+TEST(template_step_network_and_limits)
+{
+	struct template *t;
+	struct diags d = DIAGS_INIT;
+	const char *ok = HEAD "  steps:\n    - name: a\n      run: x\n      network: true\n"
+			      "      limits: {cpu: 90s, memory: 1Gi, files: 1024, processes: 256}\n"
+			      "    - name: b\n      run: y\n      limits: {cpu: 1500ms}\n";
+	json_t *j;
+
+	CHECK_INT(template_parse("t.yaml", ok, strlen(ok), &t, &d), 0);
+	CHECK(t->steps[0].network);
+	CHECK_INT(t->steps[0].limits.cpu_s, 90);
+	CHECK_INT(t->steps[0].limits.memory, 1LL << 30);
+	CHECK_INT(t->steps[0].limits.files, 1024);
+	CHECK_INT(t->steps[0].limits.processes, 256);
+	CHECK(!t->steps[1].network);
+	CHECK_INT(t->steps[1].limits.cpu_s, 2); /* whole seconds, rounded up */
+	CHECK_INT(t->steps[1].limits.memory, 0);
+	j = template_to_json(t);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_array_get(
+			  json_object_get(j, "steps"), 0), "limits"), "memory")), "1Gi");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_array_get(
+			  json_object_get(j, "steps"), 0), "limits"), "cpu")), "1m30s");
+	CHECK(json_is_true(json_object_get(json_array_get(json_object_get(j, "steps"), 0),
+					   "network")));
+	json_decref(j);
+	template_free(t);
+	diags_free(&d);
+
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      network: yes please\n",
+		  "9:16: spec.steps[0].network must be true or false, not a string");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {memory: 1.5Gi}\n",
+		  "9:24: spec.steps[0].limits.memory must be a size such as 512Mi or 2Gi");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {memory: 2Ti}\n",
+		  "9:24: spec.steps[0].limits.memory must be from 16Mi to 1Ti");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {files: 8}\n",
+		  "9:23: spec.steps[0].limits.files must be a whole number from 16 to 1048576");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {processes: 0}\n",
+		  "9:27: spec.steps[0].limits.processes must be a whole number from 1 to 65536");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {cpu: 8d}\n",
+		  "9:21: spec.steps[0].limits.cpu must be more than 0s and at most 7d");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {cpu: 500ms}\n",
+		  "9:21: spec.steps[0].limits.cpu must be at least 1s (it counts whole seconds "
+		  "of CPU time)");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: {disk: 1Gi}\n",
+		  "9:16: unknown key \"disk\" in spec.steps[0].limits (allowed: cpu, memory, "
+		  "files, processes)");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      limits: 1Gi\n",
+		  "9:15: spec.steps[0].limits must be a mapping such as {cpu: 10m, memory: 1Gi, "
+		  "files: 1024, processes: 256}, not a string");
 }
 
 TEST(template_approval_steps)
@@ -631,7 +683,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels, analysis)\n"
+		  "retry, idempotent, when, approval, labels, network, limits, analysis)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
