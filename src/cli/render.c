@@ -153,7 +153,7 @@ void render_run(FILE *f, json_t *run, bool color)
 	if (json_object_size(params)) {
 		fprintf(f, "  params:\n");
 		json_object_foreach(params, k, v) {
-			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
 			fprintf(f, "    %s = %s\n", k, t ? t : "");
 			free(t);
 		}
