@@ -2,9 +2,11 @@
  * Sustained throughput of whole runs (issue 5): 1-step `true` runs,
  * requested by several clients at once through the API, every state change
  * durable (SQLite WAL, fsync on), executed by the server's runner; against
- * the floor of spawning the same processes with no vend at all, measured in
- * the same run. Needs a server as for the CLI (scripts/bench.sh starts one
- * with bench/catalog).
+ * the floors of spawning the same processes with no vend at all, bare and
+ * under bubblewrap, measured in the same run. Needs a server as for the
+ * CLI, whose runner sandboxes steps (VEND_DATA), and optionally a second one
+ * started with --sandbox none (VEND_BENCH_NOSANDBOX_DATA); scripts/bench.sh
+ * starts both with bench/catalog.
  */
 #include <pthread.h>
 #include <spawn.h>
@@ -84,20 +86,50 @@ static int wait_all(const char *server, const char *token, int64_t *ids, int n)
 	return ok;
 }
 
+/* A bubblewrap sandbox as bare as a step's: namespaces, a read-only /usr,
+ * /proc, /dev, a private /tmp. */
+static char *const bwrap_argv[] = {
+	"bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+	"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+	"--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+	"--", "/bin/sh", "-c", "true", NULL
+};
+static char *const sh_argv[] = { "/bin/sh", "-c", "true", NULL };
+
+struct spawn_job {
+	int n;
+	char *const *argv;
+};
+
 static void *spawner(void *arg)
 {
-	int n = *(int *)arg;
-	char *argv[] = { "/bin/sh", "-c", "true", NULL };
-	for (int i = 0; i < n; i++) {
+	struct spawn_job *sj = arg;
+	for (int i = 0; i < sj->n; i++) {
 		pid_t pid;
 		int st;
-		if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) == 0)
+		if (posix_spawnp(&pid, sj->argv[0], NULL, NULL, sj->argv, environ) == 0)
 			waitpid(pid, &st, 0);
 	}
 	return NULL;
 }
 
-int main(void)
+/* Processes per second spawning argv, two at a time (two cores). */
+static double spawn_rate(char *const *argv, int n)
+{
+	struct spawn_job sj = { n / 2, argv };
+	pthread_t th[2];
+	int64_t t0 = mono_ns();
+
+	pthread_create(&th[0], NULL, spawner, &sj);
+	pthread_create(&th[1], NULL, spawner, &sj);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	return (double)n / ((double)(mono_ns() - t0) / 1e9);
+}
+
+/* Runs per second through the server of data dir `data` (NULL: the
+ * environment's), RUNS runs from CLIENTS clients; -1 if unreachable. */
+static double run_rate(const char *data, int *ok)
 {
 	struct vend_err err = VEND_ERR_INIT;
 	char *server, *token;
@@ -105,11 +137,14 @@ int main(void)
 	struct worker w[CLIENTS];
 	pthread_t th[CLIENTS];
 	int64_t t0;
-	double vend_s, floor_s;
-	int ok, per = RUNS / 2;
 
-	if (client_resolve(NULL, NULL, &server, &token, &err))
-		return fprintf(stderr, "bench: %s\n", err.msg), 1;
+	if (data)
+		setenv("VEND_DATA", data, 1);
+	if (client_resolve(NULL, NULL, &server, &token, &err)) {
+		fprintf(stderr, "bench: %s\n", err.msg);
+		err_free(&err);
+		return -1;
+	}
 	t0 = mono_ns();
 	for (int i = 0; i < CLIENTS; i++) {
 		w[i] = (struct worker){ server, token, i * (RUNS / CLIENTS), RUNS / CLIENTS, ids, 0 };
@@ -117,24 +152,36 @@ int main(void)
 	}
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_join(th[i], NULL);
-	ok = wait_all(server, token, ids, RUNS);
-	vend_s = (double)(mono_ns() - t0) / 1e9;
+	*ok = wait_all(server, token, ids, RUNS);
+	free(server);
+	free(token);
+	return RUNS / ((double)(mono_ns() - t0) / 1e9);
+}
 
-	/* The floor: the same processes, two at a time (two cores), no vend. */
-	t0 = mono_ns();
-	pthread_create(&th[0], NULL, spawner, &per);
-	pthread_create(&th[1], NULL, spawner, &per);
-	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
-	floor_s = (double)(mono_ns() - t0) / 1e9;
+int main(void)
+{
+	const char *plain = getenv("VEND_BENCH_NOSANDBOX_DATA");
+	char *sandboxed = getenv("VEND_DATA") ? strdup(getenv("VEND_DATA")) : NULL;
+	int ok_sb = 0, ok_none = 0;
+	double sb, none = -1, bare, bw;
+
+	sb = run_rate(sandboxed, &ok_sb);
+	if (plain)
+		none = run_rate(plain, &ok_none);
+	bare = spawn_rate(sh_argv, RUNS);
+	bw = spawn_rate(bwrap_argv, RUNS);
 
 	printf("throughput of 1-step `true` runs, %d runs from %d clients, state durable:\n", RUNS,
 	       CLIENTS);
-	printf("  vend (API + store + runner, no sandbox)  %7.1f runs/s  (%d succeeded)\n",
-	       RUNS / vend_s, ok);
-	printf("  floor: spawn sh -c true, 2 at a time     %7.1f processes/s\n", RUNS / floor_s);
-	printf("  ratio vend / floor                        %7.2f\n", (RUNS / vend_s) / (RUNS / floor_s));
-	free(server);
-	free(token);
+	printf("  vend, steps in bubblewrap                %7.1f runs/s  (%d succeeded)\n", sb, ok_sb);
+	if (none > 0)
+		printf("  vend, --sandbox none                     %7.1f runs/s  (%d succeeded)\n", none,
+		       ok_none);
+	printf("  floor: spawn sh -c true, 2 at a time     %7.1f processes/s\n", bare);
+	printf("  floor: spawn bwrap ... sh -c true        %7.1f processes/s\n", bw);
+	printf("  ratio vend in bwrap / bwrap floor         %7.2f\n", sb / bw);
+	if (none > 0)
+		printf("  ratio vend unsandboxed / bare floor       %7.2f\n", none / bare);
+	free(sandboxed);
 	return 0;
 }
