@@ -74,6 +74,10 @@ struct token_spec {
  */
 int auth_token_create(struct vend_ctx *ctx, const struct token_spec *spec, bool replace,
 		      char *token_out, struct vend_err *err);
+/* Revokes the active token of that name on who's behalf; *out is its row
+ * (caller frees with token_row_free). -ENOENT if none is active. */
+int auth_token_revoke(struct vend_ctx *ctx, const struct principal *who, const char *name,
+		      struct token_row *out, struct vend_err *err);
 /* Whether token is the stored, active token of that name (constant-time). */
 int auth_token_matches(struct vend_ctx *ctx, const char *name, const char *token);
 
