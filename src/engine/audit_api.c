@@ -66,10 +66,12 @@ int engine_audit_entries(struct vend_ctx *ctx, uint64_t start, uint64_t end, jso
 		/* The entry as stored: if a row was edited into something that is
 		 * not JSON, "entry" is null and the data still shows it. */
 		json_t *e = json_loadb(rows[i].data.data, rows[i].data.len, 0, NULL);
-		json_array_append_new(list, json_pack("{s:I, s:o, s:o}", "index",
+		json_array_append_new(list, json_pack("{s:I, s:o, s:o, s:o}", "index",
 						      (json_int_t)rows[i].idx, "data",
 						      b64_json(rows[i].data.data, rows[i].data.len),
-						      "entry", e ? e : json_null()));
+						      "entry", e ? e : json_null(), "leaf_hash",
+						      rows[i].has_leaf ? b64_json(rows[i].leaf, 32)
+								       : json_null()));
 	}
 	audit_rows_free(rows, n);
 	*out = list;

@@ -68,8 +68,9 @@ int engine_audit_sign(struct vend_ctx *ctx);
 
 /* ---- what the API answers (all JSON new in *out) ---- */
 
-/* [{"index","data","entry"}] for start <= index < end (end 0: the size),
- * at most AUDIT_PAGE_MAX. -EINVAL for bad bounds. */
+/* [{"index","data","entry","leaf_hash"}] for start <= index < end (end
+ * 0: the size), at most AUDIT_PAGE_MAX; leaf_hash is the stored leaf node
+ * (null if missing). -EINVAL for bad bounds. */
 int engine_audit_entries(struct vend_ctx *ctx, uint64_t start, uint64_t end, json_t **out,
 			 struct vend_err *err);
 /* {"size","root_hash","checkpoint"}: the latest signed checkpoint, signing
