@@ -372,8 +372,11 @@ static int load_key(struct vend_ctx *ctx, struct audit_log *a, const char *path,
 	if (rc == -ENOENT && sealed.len && master_key(mk) == 0) {
 		rc = unseal(mk, &sealed, &s);
 		sodium_memzero(mk, sizeof(mk));
-		if (rc)
-			log_warn("cannot open the sealed audit key with VEND_MASTER_KEY_FILE");
+		if (rc) {
+			log_warn("cannot open the sealed audit key with VEND_MASTER_KEY_FILE "
+				 "(another master key?)");
+			rc = -ENOENT; /* as if there were no copy: verify, do not sign */
+		}
 	}
 	if (!rc && (s.key_id != a->verifier.key_id ||
 		    memcmp(s.pk, a->verifier.pk, sizeof(s.pk)) || strcmp(s.name, a->verifier.name))) {

@@ -34,9 +34,10 @@ test_expect_success 'a few runs, approvals, a cancel, a rollback, tokens, a sync
 test_expect_success 'vend audit verify says the log is intact and how many entries it holds' '
 	vend audit verify -o json >v.json &&
 	n=$(jq .entries v.json) && test "$n" -gt 50 &&
-	jq -e ".ok == true and .signed_size == .entries and .checkpoints > 0" v.json &&
+	jq -e ".ok == true and .signed_size > 50 and .signed_size <= .entries and .checkpoints > 0" v.json &&
 	vend audit verify >v.txt &&
-	grep -q "^audit log intact: $n entries" v.txt
+	m=$(sed -n "s/^audit log intact: \([0-9]*\) entries, [0-9]* signed checkpoints verified.*/\1/p" v.txt) &&
+	test "$m" -ge "$n"
 '
 
 test_expect_success 'every audited action is in the log, with who did it' '

@@ -277,3 +277,55 @@ TEST(a_missing_key_file_breaks_a_sqlite_log)
 	free(dir);
 	free(url);
 }
+
+TEST(postgres_servers_share_the_key_sealed_with_the_master_key)
+{
+	char *d1, *d2, *d3, *url = NULL, mk[512];
+	struct vend_err err = VEND_ERR_INIT;
+	struct store *st;
+	struct vend_ctx *ctx;
+	struct store_tx *tx;
+
+	if (!testdb_pg())
+		tap_skip("SQLite: one server, the key stays in its file");
+	d1 = temp_dir();
+	d2 = temp_dir();
+	d3 = temp_dir();
+	snprintf(mk, sizeof(mk), "%s/master.key", d3);
+	CHECK_INT(fs_write_file(mk, "0123456789abcdef0123456789abcdef\n", 33, 0600), 0);
+	setenv("VEND_MASTER_KEY_FILE", mk, 1);
+	st = open_store(&url);
+	ctx = vend_ctx_new(st);
+	CHECK_INT(engine_audit_open(ctx, d1, &err), 0); /* the first server makes it */
+	vend_ctx_free(ctx);
+
+	/* A second server, with no audit.key of its own, signs with it. */
+	CHECK_INT(store_open(url, &st, &err), 0);
+	ctx = vend_ctx_new(st);
+	CHECK_INT(engine_audit_open(ctx, d2, &err), 0);
+	CHECK(!engine_audit_broken(ctx, NULL, 0));
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(engine__audit(ctx, tx, NULL, "test.x", "t", "ok", 0, NULL, NULL), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(engine_audit_sign(ctx), 0);
+	vend_ctx_free(ctx);
+
+	/* With another master key it cannot open the sealed copy: it verifies
+	 * but does not sign. */
+	CHECK_INT(fs_write_file(mk, "another master key, not the one\n", 32, 0600), 0);
+	CHECK_INT(store_open(url, &st, &err), 0);
+	ctx = vend_ctx_new(st);
+	CHECK_INT(engine_audit_open(ctx, d2, &err), 0);
+	CHECK(!engine_audit_broken(ctx, NULL, 0));
+	CHECK_INT(engine_audit_sign(ctx), -ENOKEY);
+	vend_ctx_free(ctx);
+	unsetenv("VEND_MASTER_KEY_FILE");
+	fs_remove_tree(d1);
+	fs_remove_tree(d2);
+	fs_remove_tree(d3);
+	free(d1);
+	free(d2);
+	free(d3);
+	free(url);
+	err_free(&err);
+}
