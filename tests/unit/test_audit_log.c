@@ -17,17 +17,14 @@
 #include "testdb.h"
 #include "util/fsutil.h"
 
-static struct store *open_store(char **url_out)
+static struct store *open_store(void)
 {
 	char *url = testdb_url();
 	struct store *st;
 	struct vend_err err = VEND_ERR_INIT;
 
 	CHECK_INT(store_open(url, &st, &err), 0);
-	if (url_out)
-		*url_out = url;
-	else
-		free(url);
+	free(url);
 	return st;
 }
 
@@ -61,7 +58,7 @@ static void append_range(struct store *st, uint64_t from, uint64_t to)
 
 TEST(adapter_roots_and_proofs_match_the_memory_store)
 {
-	struct store *st = open_store(NULL);
+	struct store *st = open_store();
 	struct merkle_mem *mem = merkle_mem_new();
 	struct merkle_tree m, t;
 	struct store_tx *tx;
@@ -120,7 +117,7 @@ TEST(adapter_roots_and_proofs_match_the_memory_store)
 
 TEST(adapter_missing_node_is_enoent_and_put_twice_fails)
 {
-	struct store *st = open_store(NULL);
+	struct store *st = open_store();
 	struct store_tx *tx;
 	uint8_t h[32] = { 1 }, out[32];
 
@@ -140,7 +137,7 @@ TEST(adapter_missing_node_is_enoent_and_put_twice_fails)
 
 TEST(an_entry_rolls_back_with_its_change)
 {
-	struct store *st = open_store(NULL);
+	struct store *st = open_store();
 	struct vend_ctx *ctx = vend_ctx_new(st);
 	struct principal who = { 1, "alice", ROLE_ADMIN, NULL, NULL, "req-1" };
 	struct store_tx *tx;
@@ -181,27 +178,51 @@ static char *temp_dir(void)
 	return strdup(d);
 }
 
+/* A server's start on the database of url with data directory dir. */
+static struct vend_ctx *start(const char *url, const char *dir)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	struct store *st;
+	struct vend_ctx *ctx;
+
+	CHECK_INT(store_open(url, &st, &err), 0);
+	ctx = vend_ctx_new(st);
+	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
+	err_free(&err);
+	return ctx;
+}
+
+/* Appends one entry in a transaction of its own; returns engine__audit's. */
+static int append_entry(struct vend_ctx *ctx)
+{
+	struct store_tx *tx;
+	int rc;
+
+	CHECK_INT(store_begin(ctx->store, STORE_WRITE, &tx), 0);
+	rc = engine__audit(ctx, tx, NULL, "test.x", "t", "ok", 0, NULL, NULL);
+	if (rc)
+		store_rollback(tx);
+	else
+		CHECK_INT(store_commit(tx), 0);
+	return rc;
+}
+
 TEST(key_file_checkpoints_and_a_changed_row)
 {
-	char *url = NULL, *dir = temp_dir(), path[512];
-	struct store *st = open_store(&url);
-	struct vend_ctx *ctx = vend_ctx_new(st);
+	char *url = testdb_url(), *dir = temp_dir(), path[512];
+	struct vend_ctx *ctx = start(url, dir);
 	struct vend_err err = VEND_ERR_INIT;
 	struct store_tx *tx;
 	struct stat sb;
 	json_t *head = NULL, *key = NULL;
 	char why[512];
 
-	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
 	CHECK(!engine_audit_broken(ctx, NULL, 0));
 	snprintf(path, sizeof(path), "%s/audit.key", dir);
 	CHECK_INT(stat(path, &sb), 0);
 	CHECK_INT(sb.st_mode & 0777, 0600);
-	for (int i = 0; i < 5; i++) {
-		CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
-		CHECK_INT(engine__audit(ctx, tx, NULL, "test.x", "t", "ok", 0, NULL, NULL), 0);
-		CHECK_INT(store_commit(tx), 0);
-	}
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(append_entry(ctx), 0);
 	/* On demand: the head covers every entry (the key's own entry too). */
 	CHECK_INT(engine_audit_tree_head(ctx, &head, &err), 0);
 	CHECK_INT(json_integer_value(json_object_get(head, "size")), 6);
@@ -218,26 +239,20 @@ TEST(key_file_checkpoints_and_a_changed_row)
 	vend_ctx_free(ctx);
 
 	/* Reopened untouched: intact, same key. */
-	CHECK_INT(store_open(url, &st, &err), 0);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
+	ctx = start(url, dir);
 	CHECK(!engine_audit_broken(ctx, NULL, 0));
 	/* A row changed behind vend's back. */
-	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_begin(ctx->store, STORE_WRITE, &tx), 0);
 	CHECK_INT(store__exec(tx, "UPDATE audit_entries SET data = ? WHERE idx = 3", "b",
 			      "{\"x\":1}", (size_t)7), 1);
 	CHECK_INT(store_commit(tx), 0);
 	vend_ctx_free(ctx);
 
-	CHECK_INT(store_open(url, &st, &err), 0);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
+	ctx = start(url, dir);
 	CHECK(engine_audit_broken(ctx, why, sizeof(why)));
 	CHECK_CONTAINS(why, "entry 3");
 	/* Fail closed: nothing more is appended. */
-	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
-	CHECK_INT(engine__audit(ctx, tx, NULL, "test.x", "t", "ok", 0, NULL, NULL), -EAGAIN);
-	store_rollback(tx);
+	CHECK_INT(append_entry(ctx), -EAGAIN);
 	vend_ctx_free(ctx);
 	json_decref(head);
 	json_decref(key);
@@ -249,30 +264,21 @@ TEST(key_file_checkpoints_and_a_changed_row)
 
 TEST(a_missing_key_file_breaks_a_sqlite_log)
 {
-	char *dir = temp_dir(), path[512];
-	struct store *st;
-	struct vend_ctx *ctx;
-	struct vend_err err = VEND_ERR_INIT;
-	char *url = NULL;
-	char why[512];
+	char *dir, *url, path[512], why[512];
 
 	if (testdb_pg())
 		tap_skip("PostgreSQL: a server without the key verifies but does not sign");
-	st = open_store(&url);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
-	vend_ctx_free(ctx);
+	dir = temp_dir();
+	url = testdb_url();
+	vend_ctx_free(start(url, dir));
 	snprintf(path, sizeof(path), "%s/audit.key", dir);
 	CHECK_INT(unlink(path), 0);
 	{
-		struct vend_err e2 = VEND_ERR_INIT;
-		CHECK_INT(store_open(url, &st, &e2), 0);
+		struct vend_ctx *ctx = start(url, dir);
+		CHECK(engine_audit_broken(ctx, why, sizeof(why)));
+		CHECK_CONTAINS(why, "is missing");
+		vend_ctx_free(ctx);
 	}
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, dir, &err), 0);
-	CHECK(engine_audit_broken(ctx, why, sizeof(why)));
-	CHECK_CONTAINS(why, "is missing");
-	vend_ctx_free(ctx);
 	fs_remove_tree(dir);
 	free(dir);
 	free(url);
@@ -280,52 +286,37 @@ TEST(a_missing_key_file_breaks_a_sqlite_log)
 
 TEST(postgres_servers_share_the_key_sealed_with_the_master_key)
 {
-	char *d1, *d2, *d3, *url = NULL, mk[512];
-	struct vend_err err = VEND_ERR_INIT;
-	struct store *st;
+	char *d1, *d2, *url, mk[512];
 	struct vend_ctx *ctx;
-	struct store_tx *tx;
 
 	if (!testdb_pg())
 		tap_skip("SQLite: one server, the key stays in its file");
 	d1 = temp_dir();
 	d2 = temp_dir();
-	d3 = temp_dir();
-	snprintf(mk, sizeof(mk), "%s/master.key", d3);
+	url = testdb_url();
+	snprintf(mk, sizeof(mk), "%s/master.key", d1);
 	CHECK_INT(fs_write_file(mk, "0123456789abcdef0123456789abcdef\n", 33, 0600), 0);
 	setenv("VEND_MASTER_KEY_FILE", mk, 1);
-	st = open_store(&url);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, d1, &err), 0); /* the first server makes it */
-	vend_ctx_free(ctx);
+	vend_ctx_free(start(url, d1)); /* the first server makes it */
 
 	/* A second server, with no audit.key of its own, signs with it. */
-	CHECK_INT(store_open(url, &st, &err), 0);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, d2, &err), 0);
+	ctx = start(url, d2);
 	CHECK(!engine_audit_broken(ctx, NULL, 0));
-	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
-	CHECK_INT(engine__audit(ctx, tx, NULL, "test.x", "t", "ok", 0, NULL, NULL), 0);
-	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(append_entry(ctx), 0);
 	CHECK_INT(engine_audit_sign(ctx), 0);
 	vend_ctx_free(ctx);
 
 	/* With another master key it cannot open the sealed copy: it verifies
 	 * but does not sign. */
 	CHECK_INT(fs_write_file(mk, "another master key, not the one\n", 32, 0600), 0);
-	CHECK_INT(store_open(url, &st, &err), 0);
-	ctx = vend_ctx_new(st);
-	CHECK_INT(engine_audit_open(ctx, d2, &err), 0);
+	ctx = start(url, d2);
 	CHECK(!engine_audit_broken(ctx, NULL, 0));
 	CHECK_INT(engine_audit_sign(ctx), -ENOKEY);
 	vend_ctx_free(ctx);
 	unsetenv("VEND_MASTER_KEY_FILE");
 	fs_remove_tree(d1);
 	fs_remove_tree(d2);
-	fs_remove_tree(d3);
 	free(d1);
 	free(d2);
-	free(d3);
 	free(url);
-	err_free(&err);
 }
