@@ -773,6 +773,12 @@ static int resolve_lost(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 		if (!rc)
 			rc = engine__fire(ctx, tx, &run, EV_FAIL, reason);
 	}
+	/* The attempt ended without a report: "pending" means it runs again. */
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "step.end", step.name, step.state, run.id,
+				   run.trace_id,
+				   json_pack("{s:s, s:i, s:s}", "phase", step.phase, "attempt",
+					     job->attempt, "lost", reason));
 	run_row_free(&run);
 	step_row_free(&step);
 	return rc;
