@@ -132,7 +132,7 @@ int main(void)
 	struct store *st;
 	struct shared sh = { 0 };
 	struct run_request rr = { .template = "b" };
-	struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL };
+	struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL };
 	char token[AUTH_TOKEN_LEN + 8];
 	json_t *run = NULL, *roles = json_pack("[s]", "runner");
 	struct token_spec spec = { .name = "bench-runner", .roles = roles };
@@ -145,7 +145,7 @@ int main(void)
 		return fprintf(stderr, "bench: %s\n", err.msg), 1;
 	sh.ctx = vend_ctx_new(st);
 	catalog_files_add(&fs, "t/b.yaml", tpl, sizeof(tpl) - 1, 0644, &err);
-	if (engine_catalog_apply(sh.ctx, &fs, &d, NULL, &err))
+	if (engine_catalog_apply(sh.ctx, NULL, &fs, &d, NULL, &err))
 		return fprintf(stderr, "bench: %s\n", err.msg), 1;
 	rr.params = json_object();
 	engine_submit(sh.ctx, &admin, &rr, &run, &created, &err);

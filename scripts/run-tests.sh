@@ -36,7 +36,7 @@ for t in tests/lint/*.sh tests/e2e/t[0-9]*.sh; do
 done
 # The PostgreSQL pass: what runs on a store, once more.
 if [ "$PG_PASS" != 0 ]; then
-	for t in "$UNIT_DIR"/test_store "$UNIT_DIR"/test_engine; do
+	for t in "$UNIT_DIR"/test_store "$UNIT_DIR"/test_engine "$UNIT_DIR"/test_audit_log; do
 		[ -x "$t" ] && echo "$t@pg" >>"$list"
 	done
 	for t in tests/e2e/t[0-9]*.sh; do

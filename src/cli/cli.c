@@ -59,8 +59,11 @@ int cli_connect(struct cli *c)
 {
 	struct vend_err err = VEND_ERR_INIT;
 	char *server, *token;
-	int rc = client_resolve(c->server_flag, c->token_flag, &server, &token, &err);
+	int rc;
 
+	if (c->connected)
+		return 0;
+	rc = client_resolve(c->server_flag, c->token_flag, &server, &token, &err);
 	if (rc) {
 		fprintf(stderr, "vend: %s\n", err.msg);
 		err_free(&err);

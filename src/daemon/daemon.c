@@ -16,6 +16,7 @@
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
+#include "engine/audit_log.h"
 #include "engine/governance.h"
 #include "http/http.h"
 #include "runner/runner.h"
@@ -69,7 +70,7 @@ static int load_catalog(struct daemon *d)
 		fprintf(stderr, "vend: cannot read the catalog %s: %s\n", d->o->catalog, err.msg);
 		goto out;
 	}
-	rc = engine_catalog_apply(d->ctx, &fs, &diag, NULL, &err);
+	rc = engine_catalog_apply(d->ctx, NULL, &fs, &diag, NULL, &err);
 	if (rc) {
 		diags_print(&diag, stderr);
 		fprintf(stderr, "vend: %s\n", err.msg);
@@ -222,6 +223,8 @@ int daemon_run(const struct daemon_opts *o)
 	char db[4200], admin[AUTH_TOKEN_LEN + 8], runner_token[AUTH_TOKEN_LEN + 8];
 	char work[4200], runner_name[128];
 	sigset_t sigs;
+	char why[512];
+	bool broken = false;
 	int sig = 0, rc, exit_code = 1;
 
 	sig_block_stop(&sigs);
@@ -244,7 +247,18 @@ int daemon_run(const struct daemon_opts *o)
 	d.ctx = vend_ctx_new(st);
 	if (o->lease_ms > 0)
 		d.ctx->lease_ms = o->lease_ms;
-	if (o->catalog && load_catalog(&d)) {
+	/* The audit log first: everything after it appends to it. */
+	rc = engine_audit_open(d.ctx, o->data_dir, &err);
+	if (rc) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		goto out;
+	}
+	broken = engine_audit_broken(d.ctx, why, sizeof(why));
+	if (broken)
+		fprintf(stderr, "vend: THE AUDIT LOG FAILED ITS CHECK: %s\n"
+			"vend: serving reads only; every change is refused (HTTP 503) until the log "
+			"is repaired\n", why);
+	if (o->catalog && !broken && load_catalog(&d)) {
 		exit_code = 2;
 		goto out;
 	}
@@ -264,7 +278,7 @@ int daemon_run(const struct daemon_opts *o)
 	embedded_name(o->data_dir, runner_name, sizeof(runner_name));
 	/* Before anything runs: what this server's runner left running when
 	 * it last stopped (others' runners keep their leases). */
-	rc = engine_recover(d.ctx, runner_name);
+	rc = broken ? 0 : engine_recover(d.ctx, runner_name);
 	if (rc) {
 		fprintf(stderr, "vend: recovery failed: %s\n", strerror(-rc));
 		goto out;
@@ -276,10 +290,12 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
+	if (engine_audit_start(d.ctx))
+		log_warn("cannot start the audit checkpoint signer");
 	if (strcmp(store_backend_name(st), "sqlite") &&
 	    pthread_create(&d.watcher, NULL, catalog_watch_main, &d) == 0)
 		d.watcher_started = true;
-	if (o->runner.concurrency > 0) {
+	if (o->runner.concurrency > 0 && !broken) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
 			.token = runner_token,

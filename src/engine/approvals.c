@@ -109,6 +109,10 @@ int engine_vote(struct vend_ctx *ctx, const struct principal *who, int64_t run_i
 		rc = engine__event(tx, run_id, approve ? "approve" : "reject",
 				   json_pack("{s:s, s:s?}", "by", who->name, "comment", comment));
 	if (!rc)
+		rc = engine__audit(ctx, tx, who, approve ? "approval.approve" : "approval.reject",
+				   run.template, "ok", run_id, run.trace_id,
+				   json_pack("{s:s?, s:i}", "comment", comment, "gates", (int)counted));
+	if (!rc)
 		rc = engine__advance_tx(ctx, tx, run_id);
 	if (rc < 0) {
 		store_rollback(tx);

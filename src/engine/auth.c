@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include "engine/auth.h"
+#include "engine/engine_int.h"
 #include "util/hash.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -239,6 +240,10 @@ int auth_token_create(struct vend_ctx *ctx, const struct token_spec *spec, bool 
 		}
 	}
 	rc = store_token_put(tx, &row, NULL);
+	if (!rc)
+		rc = engine__audit(ctx, tx, spec->by, "token.create", spec->name, "ok", 0, NULL,
+				   json_pack("{s:O, s:O?, s:I}", "roles", spec->roles, "teams",
+					     spec->teams, "expires_at", (json_int_t)spec->expires_at));
 	if (rc) {
 		store_rollback(tx);
 		err_set(err, rc, "cannot store the token");
@@ -271,4 +276,31 @@ int auth_token_matches(struct vend_ctx *ctx, const char *name, const char *token
 	ok = !row.revoked_at && sodium_memcmp(row.hash, hash, SHA256_HEX_LEN) == 0;
 	token_row_free(&row);
 	return ok;
+}
+
+int auth_token_revoke(struct vend_ctx *ctx, const struct principal *who, const char *name,
+		      struct token_row *out, struct vend_err *err)
+{
+	struct store_tx *tx;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_token_revoke(tx, name, now_ms());
+	if (!rc)
+		rc = store_token_by_name(tx, name, out);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "no active token named %s", name);
+	}
+	rc = engine__audit(ctx, tx, who, "token.revoke", name, "ok", 0, NULL, NULL);
+	if (rc)
+		store_rollback(tx);
+	else
+		rc = store_commit(tx);
+	if (rc) {
+		token_row_free(out);
+		return err_set(err, rc, "cannot revoke the token: %s", strerror(-rc));
+	}
+	return 0;
 }

@@ -38,6 +38,7 @@ struct principal {
 	unsigned roles;     /* built-in role bits */
 	json_t *role_names; /* every role, built-in or not: array of strings; owned */
 	json_t *teams;      /* array of strings; owned */
+	const char *request_id; /* the request it acts in (audit), or NULL; borrowed */
 };
 
 void principal_free(struct principal *p); /* frees members; NULL is fine */
@@ -63,6 +64,7 @@ struct token_spec {
 	json_t *roles;      /* array of role names; at least one built-in */
 	json_t *teams;      /* array of team names, or NULL */
 	int64_t expires_at; /* wall ms; 0 = never */
+	const struct principal *by; /* who creates it (audit); NULL: vend itself */
 };
 
 /*
@@ -72,6 +74,10 @@ struct token_spec {
  */
 int auth_token_create(struct vend_ctx *ctx, const struct token_spec *spec, bool replace,
 		      char *token_out, struct vend_err *err);
+/* Revokes the active token of that name on who's behalf; *out is its row
+ * (caller frees with token_row_free). -ENOENT if none is active. */
+int auth_token_revoke(struct vend_ctx *ctx, const struct principal *who, const char *name,
+		      struct token_row *out, struct vend_err *err);
 /* Whether token is the stored, active token of that name (constant-time). */
 int auth_token_matches(struct vend_ctx *ctx, const char *name, const char *token);
 

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "engine/auth.h"
 #include "engine/ctx.h"
 #include "template/catalog.h"
 #include "util/diag.h"
@@ -15,7 +16,8 @@
  * problem nothing changes: -EINVAL and each problem in d. *summary (may be
  * NULL) gets {"templates": [{"name","version","new"}], "files", "documents"}.
  */
-int engine_catalog_apply(struct vend_ctx *ctx, const struct catalog_files *fs,
-			 struct diags *d, json_t **summary, struct vend_err *err);
+int engine_catalog_apply(struct vend_ctx *ctx, const struct principal *who,
+			 const struct catalog_files *fs, struct diags *d, json_t **summary,
+			 struct vend_err *err);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 
+#include "engine/audit_log.h"
 #include "engine/ctx.h"
 #include "engine/governance.h"
 #include "util/xalloc.h"
@@ -41,6 +42,7 @@ void vend_ctx_free(struct vend_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	engine_audit_close(ctx);
 	for (size_t i = 0; i < ctx->templates->n; i++)
 		template_free(ctx->templates->v[i].tpl);
 	free(ctx->templates->v);

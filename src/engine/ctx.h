@@ -16,6 +16,7 @@
 
 struct tpl_cache;
 struct governance;
+struct audit_log;
 
 struct vend_ctx {
 	struct store *store;
@@ -24,6 +25,8 @@ struct vend_ctx {
 	atomic_bool stopping;     /* shutdown has begun: long polls return */
 	pthread_mutex_t gov_lock; /* guards gov and its reference counts */
 	struct governance *gov;   /* the catalog's rules; see governance.h */
+	struct audit_log *audit;  /* the checkpoint key and signer; NULL until
+				   * engine_audit_open (audit_log.h) */
 };
 
 /* Takes st. Returns new, caller frees with vend_ctx_free. */

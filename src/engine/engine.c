@@ -254,9 +254,13 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 	if (!rc && run_state_terminal(to))
 		rc = engine__syslog(tx, run->id, NULL, "run %s%s%s", run_state_name(to),
 				    reason ? ": " : "", reason ? reason : "");
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "run.state", run->template, run_state_name(to),
+				   run->id, run->trace_id,
+				   json_pack("{s:s, s:s, s:s?}", "from", run->state, "event",
+					     event_names[ev], "reason", reason));
 	store_notify(tx, CHAN_RUNS);
 	store_notify(tx, chan_run(run->id));
-	(void)ctx;
 	return rc;
 }
 
@@ -398,7 +402,28 @@ static int add_teams(struct store_tx *tx, int64_t id, const struct principal *wh
 	return rc;
 }
 
-int engine_submit(struct vend_ctx *ctx, const struct principal *who,
+/* A request refused before a run exists is recorded too (its own
+ * transaction: there is no change to fail with it). */
+static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
+			  const struct run_request *req, int code, const struct vend_err *err)
+{
+	const char *result = code == -EACCES ? "forbidden" : code == -EINVAL ? "invalid"
+			     : code == -ENOENT ? "not_found" : code == -EEXIST ? "conflict" : NULL;
+	struct store_tx *tx;
+
+	if (!result || store_begin(ctx->store, STORE_WRITE, &tx))
+		return;
+	if (engine__audit(ctx, tx, who, "run.request", req->template, result, 0, NULL,
+			  json_pack("{s:s?, s:s, s:O?, s:b}", "version", req->version, "message",
+				    err && err->msg[0] ? err->msg : strerror(-code), "errors",
+				    err ? err->fields : NULL, "break_glass",
+				    req->break_glass != NULL)) == 0)
+		store_commit(tx);
+	else
+		store_rollback(tx);
+}
+
+static int submit(struct vend_ctx *ctx, const struct principal *who,
 		  const struct run_request *req, json_t **out, bool *created,
 		  struct vend_err *err)
 {
@@ -537,6 +562,14 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 		rc = engine__event(tx, id, "break_glass",
 				   json_pack("{s:s, s:s}", "by", who->name, "reason",
 					     req->break_glass));
+	if (!rc)
+		rc = engine__audit(ctx, tx, who, "run.request", t->name, "created", id, trace,
+				   json_pack("{s:s, s:s?, s:s?, s:b}", "version", t->version,
+					     "environment", run.environment, "lock", run.lock_key,
+					     "break_glass", req->break_glass != NULL));
+	if (!rc && req->break_glass)
+		rc = engine__audit(ctx, tx, who, "run.break_glass", t->name, "ok", id, trace,
+				   json_pack("{s:s}", "reason", req->break_glass));
 	if (rc)
 		goto fail;
 	store_notify(tx, CHAN_RUNS);
@@ -565,6 +598,17 @@ out:
 	json_decref(params);
 	json_decref(scope);
 	template_release(ctx, t);
+	return rc;
+}
+
+int engine_submit(struct vend_ctx *ctx, const struct principal *who,
+		  const struct run_request *req, json_t **out, bool *created,
+		  struct vend_err *err)
+{
+	int rc = submit(ctx, who, req, out, created, err);
+
+	if (rc && !req->dry_run)
+		audit_refused(ctx, who, req, rc, err);
 	return rc;
 }
 
@@ -617,6 +661,9 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 		if (rc == -EBUSY)
 			rc = err_set(err, -EEXIST, "run %" PRId64 " is already %s", run_id, run.state);
 	}
+	if (!rc)
+		rc = engine__audit(ctx, tx, who, "run.cancel", run.template, "ok", run_id,
+				   run.trace_id, NULL);
 	if (rc) {
 		store_rollback(tx);
 	} else {
@@ -668,6 +715,9 @@ int engine_rollback(struct vend_ctx *ctx, const struct principal *who, int64_t r
 		snprintf(reason, sizeof(reason), "rollback requested by %s", who->name);
 		rc = engine__fire(ctx, tx, &run, EV_ROLLBACK, reason);
 	}
+	if (!rc)
+		rc = engine__audit(ctx, tx, who, "run.rollback", run.template, "ok", run_id,
+				   run.trace_id, NULL);
 	if (rc) {
 		store_rollback(tx);
 	} else {

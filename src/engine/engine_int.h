@@ -30,6 +30,25 @@ enum run_event {
  * entering the new state does. -EBUSY if the table does not allow it. */
 int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		 enum run_event ev, const char *reason);
+/*
+ * Appends an audit entry (audit/entry.h) and its tree nodes inside tx, the
+ * transaction of the change it records: if this fails, the caller fails
+ * the transaction (fail closed). who NULL: vend itself (actor "vend");
+ * its request_id goes into the entry. target may be NULL (""), run_id 0
+ * (null), trace_id NULL. Takes details (NULL: {}); never secret values.
+ * -EAGAIN when the log is broken (audit_log.h).
+ *
+ * Actions: run.request, run.break_glass, policy.decision, approval.approve,
+ * approval.reject, run.state, step.start, step.end, run.cancel,
+ * run.rollback, token.create, token.revoke, token.use, catalog.sync,
+ * template.change, policy.change, environment.change, trustedkey.change,
+ * audit.key, and secret.access for reading a secret: target the secret's
+ * scope/name, details {"step", "purpose"}, never its value.
+ */
+int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		  const char *action, const char *target, const char *result, int64_t run_id,
+		  const char *trace_id, json_t *details);
+#define AUDIT_SECRET_ACCESS "secret.access" /* the hook for secret reads */
 /* Appends a run event; takes detail. */
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail);
 /* Appends a system line to the run's log (step NULL: the run itself). */

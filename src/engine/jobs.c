@@ -344,6 +344,11 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 		rc = engine__event(tx, run.id, "step",
 				   json_pack("{s:s, s:s, s:s, s:i}", "name", step.name, "phase",
 					     step.phase, "state", "running", "attempt", job.attempt));
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "step.start", step.name, "running", run.id,
+				   run.trace_id,
+				   json_pack("{s:s, s:i, s:s}", "phase", step.phase, "attempt",
+					     job.attempt, "runner", step.runner));
 	if (!rc) {
 		store_runner_seen(tx, runner_id, now);
 		store_notify(tx, CHAN_TIMERS); /* a new lease to watch */
@@ -674,6 +679,13 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 					     step.phase, "state", step.state, "attempt", job->attempt,
 					     "exit_code", step.has_exit ? json_integer(step.exit_code)
 									: json_null()));
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "step.end", step.name, step.state, run.id,
+				   run.trace_id,
+				   json_pack("{s:s, s:i, s:o, s:s?}", "phase", step.phase, "attempt",
+					     job->attempt, "exit_code",
+					     step.has_exit ? json_integer(step.exit_code) : json_null(),
+					     "error", step.error));
 out:
 	template_release(ctx, t);
 	run_row_free(&run);
@@ -782,6 +794,12 @@ static int resolve_lost(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 		if (!rc)
 			rc = engine__fire(ctx, tx, &run, EV_FAIL, reason);
 	}
+	/* The attempt ended without a report: "pending" means it runs again. */
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "step.end", step.name, step.state, run.id,
+				   run.trace_id,
+				   json_pack("{s:s, s:i, s:s}", "phase", step.phase, "attempt",
+					     job->attempt, "lost", reason));
 	run_row_free(&run);
 	step_row_free(&step);
 	return rc;

@@ -94,6 +94,14 @@ static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_ro
 	text = json_dumps(v.decisions, JSON_COMPACT);
 	if (!rc)
 		rc = store_run_set_decisions(tx, run->id, text);
+	if (!rc)
+		rc = engine__audit(ctx, tx, NULL, "policy.decision", run->template,
+				   v.reason[0] ? "denied"
+				   : !json_array_size(v.gates) ? "allowed"
+				   : in.break_glass ? "approval_bypassed" : "approval_required",
+				   run->id, run->trace_id,
+				   json_pack("{s:O?, s:O?, s:s?}", "decisions", v.decisions, "gates",
+					     v.gates, "reason", v.reason[0] ? v.reason : NULL));
 	if (!rc && v.reason[0])
 		rc = engine__fire(ctx, tx, run, EV_REJECT, v.reason);
 	free(text);

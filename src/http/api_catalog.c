@@ -134,7 +134,7 @@ int api_catalog_sync(struct http_req *req, struct http_resp *resp, struct vend_e
 	rc = catalog_files_from_json(req->json, &fs, err);
 	if (rc)
 		goto out;
-	rc = engine_catalog_apply(req->ctx, &fs, &d, &summary, err);
+	rc = engine_catalog_apply(req->ctx, &req->who, &fs, &d, &summary, err);
 	if (rc == -EINVAL) {
 		/* Every problem as a field error "path:line:col". */
 		for (size_t i = 0; i < d.n && i < DIAGS_MAX; i++) {

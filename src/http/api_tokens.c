@@ -46,6 +46,7 @@ int api_tokens_create(struct http_req *req, struct http_resp *resp, struct vend_
 	} else if (json_object_get(b, "expires") && !json_is_null(json_object_get(b, "expires"))) {
 		return err_field(err, "expires", "must be a duration such as 12h or 30d");
 	}
+	spec.by = &req->who;
 	rc = auth_token_create(req->ctx, &spec, false, token, err);
 	if (rc)
 		return rc;
@@ -91,22 +92,12 @@ int api_tokens_list(struct http_req *req, struct http_resp *resp, struct vend_er
 
 int api_tokens_revoke(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
-	struct store_tx *tx;
 	struct token_row row;
-	int rc = store_begin(req->ctx->store, STORE_WRITE, &tx);
+	int rc = auth_token_revoke(req->ctx, &req->who, req->params[0], &row, err);
 
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = store_token_revoke(tx, req->params[0], now_ms());
-	if (!rc)
-		rc = store_token_by_name(tx, req->params[0], &row);
-	if (rc) {
-		store_rollback(tx);
-		return err_set(err, rc, "no active token named %s", req->params[0]);
-	}
-	rc = store_commit(tx);
-	if (!rc)
-		resp->json = token_json(&row);
+		return rc;
+	resp->json = token_json(&row);
 	token_row_free(&row);
-	return rc;
+	return 0;
 }

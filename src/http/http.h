@@ -121,5 +121,11 @@ int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_evaluate(struct http_req *, struct http_resp *, struct vend_err *);
 int api_whoami(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_entries(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_tree_head(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_inclusion(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_consistency(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_public_key(struct http_req *, struct http_resp *, struct vend_err *);
+int api_audit_checkpoints(struct http_req *, struct http_resp *, struct vend_err *);
 
 #endif

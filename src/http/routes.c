@@ -12,6 +12,11 @@
 #define ADMINS ROLE_ADMIN
 #define APPROVERS (ROLE_APPROVER | ROLE_ADMIN)
 #define RUNNERS ROLE_RUNNER
+/* Who may read the audit log's entries: they name every actor and what
+ * each did, so admins and viewers (the read-only role auditors get), not
+ * the operators and approvers whose actions it records. Tree heads and
+ * proofs reveal only hashes: any user. The public key: anyone. */
+#define AUDITORS (ROLE_VIEWER | ROLE_ADMIN)
 
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", api_healthz, 0, 0, "liveness" },
@@ -57,6 +62,19 @@ const struct http_route http_routes[] = {
 	{ "POST", "/api/v1/jobs/{id}/complete", api_jobs_complete, RUNNERS, 0,
 	  "report how a job ended" },
 	{ "GET", "/api/v1/blobs/{hash}", api_blobs_get, RUNNERS, 0, "a template file by hash" },
+
+	{ "GET", "/api/v1/audit/entries", api_audit_entries, AUDITORS, 0,
+	  "audit entries start <= index < end" },
+	{ "GET", "/api/v1/audit/tree-head", api_audit_tree_head, USERS, 0,
+	  "the audit log's latest signed checkpoint" },
+	{ "GET", "/api/v1/audit/proof/inclusion", api_audit_inclusion, USERS, 0,
+	  "an audit entry's inclusion proof" },
+	{ "GET", "/api/v1/audit/proof/consistency", api_audit_consistency, USERS, 0,
+	  "a consistency proof between two tree sizes" },
+	{ "GET", "/api/v1/audit/public-key", api_audit_public_key, 0, 0,
+	  "the checkpoint key (signed-note verifier key)" },
+	{ "GET", "/api/v1/audit/checkpoints", api_audit_checkpoints, AUDITORS, 0,
+	  "every signed checkpoint, smallest first" },
 };
 
 const size_t http_route_count = sizeof(http_routes) / sizeof(http_routes[0]);

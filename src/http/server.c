@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include "engine/audit_log.h"
 #include "http/http.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -248,11 +249,34 @@ static int authenticate(struct http_req *req, struct vend_err *err)
 					     "(Authorization: Bearer vend_...; the CLI reads "
 					     "--token, VEND_TOKEN or .vend/admin.token)");
 	rc = auth_authenticate(req->ctx, h + 7, &req->who);
+	req->who.request_id = req->request_id;
 	if (rc == -EPROTO)
 		return err_set(err, rc, "the token is unknown, revoked or expired");
 	if (rc)
 		return err_set(err, -EAGAIN, "cannot check the token now: %s", strerror(-rc));
 	return 0;
+}
+
+/*
+ * Before a mutation: a broken audit log refuses it (503, saying why), and
+ * the use of the caller's token is recorded first; if that cannot be
+ * recorded, the request does not run. Runners' job reports are recorded
+ * as the step changes they make, not as token uses.
+ */
+static int guard_mutation(struct http_req *req, struct vend_err *err)
+{
+	char why[512];
+	int rc;
+
+	if (engine_audit_broken(req->ctx, why, sizeof(why)))
+		return err_set(err, -EAGAIN, "the audit log failed its check, so changes are "
+			       "refused until it is repaired: %s (see docs/audit.md)", why);
+	if (req->who.roles == ROLE_RUNNER)
+		return 0;
+	rc = engine_audit_token_use(req->ctx, &req->who, req->method, req->path, "ok");
+	return rc ? err_set(err, -EAGAIN, "cannot record the request in the audit log: %s",
+			    strerror(-rc))
+		  : 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -323,9 +347,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			err_set(&err, -EACCES, "%s may not %s (%s %s needs one of the roles %s)",
 				cs->req.who.name, cs->route->summary, method, cs->route->pattern,
 				names ? names : "?");
+			if (strcmp(method, "GET"))
+				engine_audit_token_use(srv->ctx, &cs->req.who, method, url, "forbidden");
 			free(names);
 			json_decref(need);
 			ret = send_problem(conn, &cs->req, url, -EACCES, &err);
+			goto out;
+		}
+	}
+	if (cs->route->roles && strcmp(method, "GET")) {
+		rc = guard_mutation(&cs->req, &err);
+		if (rc) {
+			ret = send_problem(conn, &cs->req, url, rc, &err);
 			goto out;
 		}
 	}

@@ -49,7 +49,8 @@ enum {
 	CHAN_TIMERS = 2,  /* a new deadline exists (lease, retry, expiry) */
 	CHAN_CATALOG = 3, /* the catalog changed: servers sharing the database
 			   * reload what they keep of it in memory */
-	CHAN_RUN0 = 4,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
+	CHAN_AUDIT = 4,   /* audit entries were appended: sign a checkpoint */
+	CHAN_RUN0 = 5,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
 			   * state, steps or log changed */
 };
 #define CHAN_RUN_BUCKETS 61
@@ -334,5 +335,52 @@ int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now);
 int store_runner_name(struct store_tx *tx, int64_t id, char **name);
 /* The labels a runner registered with (JSON array). */
 int store_runner_labels(struct store_tx *tx, int64_t id, char **labels);
+
+/* ---- the audit log (see audit/merkle.h for what the nodes are) -------- */
+
+/* The number of entries: one past the highest index, 0 for none. */
+int store_audit_size(struct store_tx *tx, uint64_t *n);
+/* Inserts entry idx (its canonical bytes); -EEXIST if it is there. */
+int store_audit_entry_put(struct store_tx *tx, uint64_t idx, const void *data, size_t len);
+
+struct audit_row {
+	uint64_t idx;
+	struct buf data;     /* the leaf bytes, as stored */
+	uint8_t leaf[32];    /* the stored level-0 node (leaf hash) */
+	bool has_leaf;       /* false: the node row is missing */
+};
+void audit_rows_free(struct audit_row *v, size_t n);
+/* Entries start <= idx < end, at most limit, in index order, with their
+ * stored leaf hashes. Caller frees with audit_rows_free. */
+int store_audit_entries(struct store_tx *tx, uint64_t start, uint64_t end, int limit,
+			struct audit_row **out, size_t *n);
+/* A node of the tree; -ENOENT if absent. */
+int store_audit_node_get(struct store_tx *tx, unsigned level, uint64_t idx, uint8_t out[32]);
+int store_audit_node_put(struct store_tx *tx, unsigned level, uint64_t idx,
+			 const uint8_t hash[32]);
+
+/* Records a signed checkpoint of the tree of size entries (a no-op if one
+ * of that size is stored). */
+int store_audit_checkpoint_put(struct store_tx *tx, uint64_t size, const char *note);
+/* The checkpoint of the largest size; -ENOENT if none. *note is new. */
+int store_audit_checkpoint_latest(struct store_tx *tx, uint64_t *size, char **note);
+struct audit_cp_row {
+	uint64_t size;
+	char *note;
+};
+void audit_cp_rows_free(struct audit_cp_row *v, size_t n);
+/* Checkpoints with size > after, smallest first, at most limit. */
+int store_audit_checkpoints(struct store_tx *tx, uint64_t after, int limit,
+			    struct audit_cp_row **out, size_t *n);
+
+/* The checkpoint key: its verifier key (public) and, when it is shared
+ * through the database, its sealed secret (else NULL, len 0). -ENOENT. */
+int store_audit_key_get(struct store_tx *tx, const char *name, char **verifier,
+			struct buf *sealed);
+/* Inserts the key; -EEXIST if one of that name exists. */
+int store_audit_key_put(struct store_tx *tx, const char *name, const char *verifier,
+			const void *sealed, size_t len);
+/* The name of the oldest key (the log's origin); -ENOENT if none. */
+int store_audit_key_first(struct store_tx *tx, char **name);
 
 #endif

@@ -196,6 +196,14 @@ static const char *const migrations[] = {
 	"  path " T " NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	/* 4: job labels, matched against runner labels at claim time */
 	"ALTER TABLE jobs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';",
+	/* 5: the audit log (see store_sqlite.c) */
+	"CREATE TABLE audit_entries (idx BIGINT PRIMARY KEY, data BYTEA NOT NULL);"
+	"CREATE TABLE audit_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL,"
+	"  hash BYTEA NOT NULL, PRIMARY KEY (level, idx));"
+	"CREATE TABLE audit_checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE TABLE audit_keys (name " T " PRIMARY KEY, verifier TEXT NOT NULL,"
+	"  sealed BYTEA, created_at BIGINT NOT NULL);",
 	NULL,
 };
 

@@ -152,6 +152,16 @@ static const char *const migrations[] = {
 	"  path TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	/* 4: job labels, matched against runner labels at claim time */
 	"ALTER TABLE jobs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';",
+	/* 5: the audit log: entries (the leaves' bytes), the Merkle tree's
+	 * complete subtrees (audit/merkle.h), signed checkpoints, and the
+	 * checkpoint key (its public half; its secret half sealed, or NULL) */
+	"CREATE TABLE audit_entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+	"CREATE TABLE audit_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL, PRIMARY KEY (level, idx));"
+	"CREATE TABLE audit_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE audit_keys (name TEXT PRIMARY KEY, verifier TEXT NOT NULL,"
+	"  sealed BLOB, created_at INTEGER NOT NULL);",
 	NULL,
 };
 

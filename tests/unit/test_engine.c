@@ -26,7 +26,7 @@ static const char tpl[] =
 	"      idempotent: true\n"
 	"      env: {FROM_A: \"${{ steps.a.outputs.x }}\", N: \"${{ params.n }}\"}\n";
 
-static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL };
+static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL };
 
 static struct vend_ctx *setup(void)
 {
@@ -41,7 +41,7 @@ static struct vend_ctx *setup(void)
 	free(url);
 	ctx = vend_ctx_new(st);
 	CHECK_INT(catalog_files_add(&fs, "templates/two.yaml", tpl, sizeof(tpl) - 1, 0644, &err), 0);
-	CHECK_INT(engine_catalog_apply(ctx, &fs, &d, NULL, &err), 0);
+	CHECK_INT(engine_catalog_apply(ctx, NULL, &fs, &d, NULL, &err), 0);
 	catalog_files_free(&fs);
 	return ctx;
 }

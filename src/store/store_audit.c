@@ -1,0 +1,253 @@
+/*
+ * The audit log's rows: entries (the exact leaf bytes), the Merkle tree's
+ * complete subtrees (audit/merkle.h says which rows exist), signed
+ * checkpoints and the checkpoint key. Rows are only ever inserted; the
+ * engine appends them in the transaction of the change they record.
+ */
+#include "store/store_int.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define HASH_LEN 32
+
+static int check_index(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? -EINVAL : 0;
+}
+
+int store_audit_size(struct store_tx *tx, uint64_t *n)
+{
+	struct store_stmt *s;
+	int64_t v = 0;
+	/* MAX on the primary key is one index lookup; COUNT(*) would scan. */
+	int rc = store__stmt(tx, "SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries", &s, "");
+
+	if (rc)
+		return rc;
+	rc = store__int1(tx, s, &v);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	*n = (uint64_t)v;
+	return 0;
+}
+
+int store_audit_entry_put(struct store_tx *tx, uint64_t idx, const void *data, size_t len)
+{
+	int rc = check_index(idx);
+
+	if (!rc)
+		rc = store__exec(tx, "INSERT INTO audit_entries (idx, data) VALUES (?, ?)", "ib",
+				 (int64_t)idx, data, len);
+	return rc < 0 ? rc : 0;
+}
+
+void audit_rows_free(struct audit_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		buf_release(&v[i].data);
+	free(v);
+}
+
+int store_audit_entries(struct store_tx *tx, uint64_t start, uint64_t end, int limit,
+			struct audit_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	struct audit_row *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (check_index(start) || check_index(end) || limit <= 0)
+		return -EINVAL;
+	/* LEFT JOIN: a missing leaf node is a finding, not an absent entry. */
+	rc = store__stmt(tx,
+			 "SELECT e.idx, e.data, n.hash FROM audit_entries e LEFT JOIN audit_nodes n "
+			 "ON n.level = 0 AND n.idx = e.idx WHERE e.idx >= ? AND e.idx < ? "
+			 "ORDER BY e.idx LIMIT ?",
+			 &s, "iii", (int64_t)start, (int64_t)end, (int64_t)limit);
+	if (rc)
+		return rc;
+	while ((rc = store__step(tx, s)) == 1) {
+		struct audit_row *r;
+		const void *p;
+		size_t bl;
+
+		if (len == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		r = &v[len++];
+		memset(r, 0, sizeof(*r));
+		r->idx = (uint64_t)store__int(tx, s, 0);
+		buf_init(&r->data, 0);
+		p = tx->st->ops->col_blob(s, 1, &bl);
+		buf_add(&r->data, p, bl);
+		if (!tx->st->ops->col_null(s, 2)) {
+			p = tx->st->ops->col_blob(s, 2, &bl);
+			if (bl == HASH_LEN) {
+				memcpy(r->leaf, p, HASH_LEN);
+				r->has_leaf = true;
+			}
+		}
+	}
+	store__done(tx, s);
+	if (rc < 0) {
+		audit_rows_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_audit_node_get(struct store_tx *tx, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	struct store_stmt *s;
+	int rc = check_index(idx);
+
+	if (!rc)
+		rc = store__stmt(tx, "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?", &s,
+				 "ii", (int64_t)level, (int64_t)idx);
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		size_t len;
+		const void *p = tx->st->ops->col_blob(s, 0, &len);
+		if (len == HASH_LEN) {
+			memcpy(out, p, HASH_LEN);
+			rc = 0;
+		} else {
+			rc = -EIO; /* a damaged row: not a hash */
+		}
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_audit_node_put(struct store_tx *tx, unsigned level, uint64_t idx,
+			 const uint8_t hash[32])
+{
+	int rc = check_index(idx);
+
+	if (!rc)
+		rc = store__exec(tx, "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
+				 "iib", (int64_t)level, (int64_t)idx, hash, (size_t)HASH_LEN);
+	return rc < 0 ? rc : 0;
+}
+
+int store_audit_checkpoint_put(struct store_tx *tx, uint64_t size, const char *note)
+{
+	int rc = check_index(size);
+
+	if (!rc)
+		rc = store__exec(tx, "INSERT INTO audit_checkpoints (size, note, created_at) "
+				 "VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING",
+				 "isi", (int64_t)size, note, now_ms());
+	return rc < 0 ? rc : 0;
+}
+
+static void read_cp(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct audit_cp_row *r = out;
+
+	r->size = (uint64_t)store__int(tx, s, 0);
+	r->note = store__str(tx, s, 1);
+}
+
+static void free_cp(void *row)
+{
+	struct audit_cp_row *r = row;
+	free(r->note);
+}
+
+void audit_cp_rows_free(struct audit_cp_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].note);
+	free(v);
+}
+
+int store_audit_checkpoint_latest(struct store_tx *tx, uint64_t *size, char **note)
+{
+	struct store_stmt *s;
+	struct audit_cp_row r = { 0 };
+	int rc = store__stmt(tx, "SELECT size, note FROM audit_checkpoints "
+				 "ORDER BY size DESC LIMIT 1", &s, "");
+
+	if (!rc)
+		rc = store__one(tx, s, read_cp, &r);
+	if (rc)
+		return rc;
+	*size = r.size;
+	*note = r.note;
+	return 0;
+}
+
+int store_audit_checkpoints(struct store_tx *tx, uint64_t after, int limit,
+			    struct audit_cp_row **out, size_t *n)
+{
+	struct store_stmt *s;
+	int rc = check_index(after);
+
+	if (!rc)
+		rc = store__stmt(tx, "SELECT size, note FROM audit_checkpoints WHERE size > ? "
+				 "ORDER BY size LIMIT ?", &s, "ii", (int64_t)after, (int64_t)limit);
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_cp, free_cp, (void **)out, n);
+}
+
+int store_audit_key_get(struct store_tx *tx, const char *name, char **verifier,
+			struct buf *sealed)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT verifier, sealed FROM audit_keys WHERE name = ?", &s,
+			     "s", name);
+
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*verifier = store__str(tx, s, 0);
+		if (!tx->st->ops->col_null(s, 1)) {
+			size_t len;
+			const void *p = tx->st->ops->col_blob(s, 1, &len);
+			buf_add(sealed, p, len);
+		}
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
+
+int store_audit_key_put(struct store_tx *tx, const char *name, const char *verifier,
+			const void *sealed, size_t len)
+{
+	int rc = sealed
+		? store__exec(tx, "INSERT INTO audit_keys (name, verifier, sealed, created_at) "
+			      "VALUES (?, ?, ?, ?)", "ssbi", name, verifier, sealed, len, now_ms())
+		: store__exec(tx, "INSERT INTO audit_keys (name, verifier, sealed, created_at) "
+			      "VALUES (?, ?, NULL, ?)", "ssi", name, verifier, now_ms());
+	return rc < 0 ? rc : 0;
+}
+
+int store_audit_key_first(struct store_tx *tx, char **name)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT name FROM audit_keys ORDER BY created_at, name LIMIT 1",
+			     &s, "");
+
+	if (rc)
+		return rc;
+	rc = store__step(tx, s);
+	if (rc == 1) {
+		*name = store__str(tx, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	store__done(tx, s);
+	return rc;
+}
