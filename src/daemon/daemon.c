@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "daemon/daemon.h"
+#include "engine/secrets.h"
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
@@ -244,6 +245,12 @@ int daemon_run(const struct daemon_opts *o)
 	d.ctx = vend_ctx_new(st);
 	if (o->lease_ms > 0)
 		d.ctx->lease_ms = o->lease_ms;
+	/* The master key seals secrets; VEND_MASTER_KEY_FILE or
+	 * DATA/master.key (made on the first start). */
+	if (engine_master_key_init(d.ctx, o->data_dir, &err)) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		goto out;
+	}
 	if (o->catalog && load_catalog(&d)) {
 		exit_code = 2;
 		goto out;

@@ -16,6 +16,7 @@
 
 struct tpl_cache;
 struct governance;
+struct vault_key;
 
 struct vend_ctx {
 	struct store *store;
@@ -24,6 +25,9 @@ struct vend_ctx {
 	atomic_bool stopping;     /* shutdown has begun: long polls return */
 	pthread_mutex_t gov_lock; /* guards gov and its reference counts */
 	struct governance *gov;   /* the catalog's rules; see governance.h */
+	/* Seals secrets at rest (secrets/vault.h); NULL: this server has no
+	 * master key, and secrets cannot be set or used. Owned. */
+	struct vault_key *master_key;
 };
 
 /* Takes st. Returns new, caller frees with vend_ctx_free. */

@@ -121,5 +121,9 @@ int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_evaluate(struct http_req *, struct http_resp *, struct vend_err *);
 int api_whoami(struct http_req *, struct http_resp *, struct vend_err *);
+int api_secrets_put(struct http_req *, struct http_resp *, struct vend_err *);
+int api_secrets_get(struct http_req *, struct http_resp *, struct vend_err *);
+int api_secrets_list(struct http_req *, struct http_resp *, struct vend_err *);
+int api_secrets_delete(struct http_req *, struct http_resp *, struct vend_err *);
 
 #endif

@@ -196,6 +196,20 @@ static const char *const migrations[] = {
 	"  path " T " NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	/* 4: job labels, matched against runner labels at claim time */
 	"ALTER TABLE jobs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';",
+	/* 5: reserved for the audit log (branch audit). The secrets branch
+	 * wrote its tables as 6 against this placeholder; whoever merges
+	 * second renumbers (the audit migration replaces this entry). */
+	"SELECT 1;",
+	/* 6: secrets: sealed values by scope, name and version; the versions
+	 * a run pinned; a run's key and its sealed secret parameters */
+	"CREATE TABLE secrets (scope " T " NOT NULL, name " T " NOT NULL,"
+	"  version BIGINT NOT NULL, sealed BYTEA NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL, PRIMARY KEY (scope, name, version));"
+	"CREATE INDEX secrets_name ON secrets (name);"
+	"CREATE TABLE run_secrets (run_id BIGINT NOT NULL, name " T " NOT NULL,"
+	"  scope " T " NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (run_id, name));"
+	"CREATE TABLE run_keys (run_id BIGINT PRIMARY KEY, sealed_key BYTEA NOT NULL,"
+	"  params BYTEA NOT NULL);",
 	NULL,
 };
 

@@ -152,6 +152,20 @@ static const char *const migrations[] = {
 	"  path TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));",
 	/* 4: job labels, matched against runner labels at claim time */
 	"ALTER TABLE jobs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';",
+	/* 5: reserved for the audit log (branch audit). The secrets branch
+	 * wrote its tables as 6 against this placeholder; whoever merges
+	 * second renumbers (the audit migration replaces this entry). */
+	"SELECT 1;",
+	/* 6: secrets: sealed values by scope, name and version; the versions
+	 * a run pinned; a run's key and its sealed secret parameters */
+	"CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT NOT NULL,"
+	"  version INTEGER NOT NULL, sealed BLOB NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, PRIMARY KEY (scope, name, version));"
+	"CREATE INDEX secrets_name ON secrets (name);"
+	"CREATE TABLE run_secrets (run_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  scope TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (run_id, name));"
+	"CREATE TABLE run_keys (run_id INTEGER PRIMARY KEY, sealed_key BLOB NOT NULL,"
+	"  params BLOB NOT NULL);",
 	NULL,
 };
 
