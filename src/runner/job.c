@@ -332,6 +332,29 @@ static int redact_setup(struct job *j, json_t *values, struct vend_err *err)
 	return rc;
 }
 
+/* Step outputs are stored and shown like the log: masked the same way. */
+static void mask_outputs(struct job *j, json_t *outputs)
+{
+	const char *key;
+	json_t *v;
+
+	if (!j->redact)
+		return;
+	json_object_foreach(outputs, key, v) {
+		struct redact_stream *rs;
+		struct buf m = BUF_INIT;
+		if (!json_is_string(v))
+			continue;
+		rs = redact_stream_new(j->redact);
+		if (redact_write(rs, json_string_value(v), json_string_length(v), &m) ||
+		    redact_flush(rs, &m))
+			buf_reset(&m);
+		json_object_set_new(outputs, key, json_stringn(m.data, m.len));
+		redact_stream_free(rs);
+		buf_release(&m);
+	}
+}
+
 static int redact_filter(void *ctx, const char *data, size_t len, bool flush, struct buf *out)
 {
 	struct job *j = ctx;
@@ -830,6 +853,7 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 					 : "not a regular file");
 			add_line(&j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 		}
+		mask_outputs(&j, outputs);
 		err_free(&oerr);
 		buf_release(&text);
 	}

@@ -94,6 +94,10 @@ test_expect_success 'a step prints its secret in every form: vend logs shows ***
 	no_plaintext logs
 '
 
+test_expect_success 'a step output holding a secret is *** too' '
+	test "$(run_field "$id" ".steps[0].outputs.token")" = "***"
+'
+
 test_expect_success 'the stored log holds no plaintext' '
 	stored_log >stored &&
 	grep -q "raw: \*\*\*" stored &&

@@ -23,4 +23,5 @@ os.write(2, (v[half:] + "\n").encode())
 PY
 printf 'file mode %s\n' "$(stat -c %a "$TLS_KEY_FILE")"
 echo "key file says:"; cat "$TLS_KEY_FILE"
+printf "token=%s\n" "$v" >>"$VEND_OUTPUT"
 echo "done"
