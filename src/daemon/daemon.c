@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "daemon/daemon.h"
+#include "engine/secrets.h"
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
@@ -258,6 +259,12 @@ int daemon_run(const struct daemon_opts *o)
 		fprintf(stderr, "vend: THE AUDIT LOG FAILED ITS CHECK: %s\n"
 			"vend: serving reads only; every change is refused (HTTP 503) until the log "
 			"is repaired\n", why);
+	/* The master key seals secrets; VEND_MASTER_KEY_FILE or
+	 * DATA/master.key (made on the first start). */
+	if (engine_master_key_init(d.ctx, o->data_dir, &err)) {
+		fprintf(stderr, "vend: %s\n", err.msg);
+		goto out;
+	}
 	if (o->catalog && !broken && load_catalog(&d)) {
 		exit_code = 2;
 		goto out;

@@ -9,6 +9,7 @@
 #include "engine/audit_log.h"
 #include "engine/ctx.h"
 #include "engine/governance.h"
+#include "secrets/vault.h"
 #include "util/xalloc.h"
 
 #define TPL_CACHE_MAX 256
@@ -51,6 +52,10 @@ void vend_ctx_free(struct vend_ctx *ctx)
 	governance_release(ctx, ctx->gov);
 	pthread_mutex_destroy(&ctx->gov_lock);
 	store_close(ctx->store);
+	if (ctx->master_key) {
+		vault_key_wipe(ctx->master_key);
+		free(ctx->master_key);
+	}
 	free(ctx);
 }
 

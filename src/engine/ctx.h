@@ -17,6 +17,7 @@
 struct tpl_cache;
 struct governance;
 struct audit_log;
+struct vault_key;
 
 struct vend_ctx {
 	struct store *store;
@@ -27,6 +28,9 @@ struct vend_ctx {
 	struct governance *gov;   /* the catalog's rules; see governance.h */
 	struct audit_log *audit;  /* the checkpoint key and signer; NULL until
 				   * engine_audit_open (audit_log.h) */
+	/* Seals secrets at rest (secrets/vault.h); NULL: this server has no
+	 * master key, and secrets cannot be set or used. Owned. */
+	struct vault_key *master_key;
 };
 
 /* Takes st. Returns new, caller frees with vend_ctx_free. */

@@ -244,6 +244,10 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 		rc = start_rollback(tx, run, run_state_terminal(from));
 	} else if (run_state_terminal(to)) {
 		rc = finish_run(ctx, tx, run, to);
+		/* The run's key goes with it: its secret parameters are
+		 * unreadable from now on (secrets.c). */
+		if (!rc)
+			rc = store_run_key_delete(tx, run->id);
 	}
 	if (rc)
 		return rc;
@@ -316,10 +320,12 @@ static void new_trace_id(const char *traceparent, char out[33])
 
 /* The hash that tells a retried request from a different one reusing
  * the same Idempotency-Key. */
-static void request_hash(const struct run_request *req, const char *version, char out[65])
+/* Over the masked params: no digest of a secret value is stored. */
+static void request_hash(const struct run_request *req, const char *version, json_t *params,
+			 char out[65])
 {
 	json_t *j = json_pack("{s:s, s:s, s:O, s:b}", "template", req->template, "version",
-			      version, "params", req->params, "dry_run", req->dry_run);
+			      version, "params", params, "dry_run", req->dry_run);
 	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	sha256_hex(text, strlen(text), out);
 	free(text);
@@ -429,7 +435,8 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 {
 	const struct template *t = NULL;
 	struct store_tx *tx = NULL;
-	json_t *params = NULL, *scope = NULL;
+	json_t *params = NULL, *scope = NULL, *masked = NULL, *secret_params = NULL;
+	json_t *pins = NULL;
 	struct buf environment = BUF_INIT, lock = BUF_INIT;
 	struct run_row run = { 0 };
 	char trace[33], hash[65];
@@ -473,6 +480,11 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	rc = engine__validate_rules(t, scope, err);
 	if (rc)
 		goto out;
+	/* From here on secret parameters are "***": in the run, its lock and
+	 * environment, the policy input and the dry run. */
+	masked = engine__params_mask(t, params, &secret_params);
+	json_decref(scope);
+	scope = engine__scope(t, masked, NULL, 0, NULL);
 	if (t->environment && (rc = expr_expand(t->environment, scope, &environment, err))) {
 		err_set(err, rc, "environment: %s", err->msg);
 		goto out;
@@ -481,19 +493,30 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		err_set(err, rc, "lock: %s", err->msg);
 		goto out;
 	}
+	rc = store_begin(ctx->store, STORE_READ, &tx);
+	if (rc) {
+		err_set(err, rc, "store unavailable");
+		goto out;
+	}
+	rc = engine__secrets_resolve(ctx, tx, t, t->environment && environment.len
+				     ? environment.data : NULL, &pins, err);
+	store_rollback(tx);
+	tx = NULL;
+	if (rc)
+		goto out;
 	if (req->dry_run) {
-		rc = dry_run(ctx, t, params, who,
+		rc = dry_run(ctx, t, masked, who,
 			     t->environment && environment.len ? environment.data : NULL,
 			     t->lock && lock.len ? lock.data : NULL, req->break_glass != NULL, out);
 		goto out;
 	}
 
 	new_trace_id(req->traceparent, trace);
-	request_hash(req, t->version, hash);
+	request_hash(req, t->version, masked, hash);
 	run.template = t->name;
 	run.version = (char *)t->version;
 	run.state = "pending";
-	run.params = json_dumps(params, JSON_COMPACT);
+	run.params = json_dumps(masked, JSON_COMPACT);
 	run.requester = who->name;
 	/* An expression that gives "" means none: `lock: "${{ c ? 'k' : '' }}"`. */
 	run.environment = t->environment && environment.len ? environment.data : NULL;
@@ -539,6 +562,10 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 			goto fail;
 	}
 	rc = store_run_insert(tx, &run, &id);
+	/* The versions of its secrets the run will use, whatever is set
+	 * while it runs; its secret parameters, sealed. */
+	if (!rc)
+		rc = engine__secrets_store(ctx, tx, id, pins, secret_params, err);
 	if (!rc)
 		rc = add_teams(tx, id, who, t);
 	if (!rc)
@@ -596,6 +623,9 @@ out:
 	buf_release(&environment);
 	buf_release(&lock);
 	json_decref(params);
+	json_decref(masked);
+	json_decref(secret_params);
+	json_decref(pins);
 	json_decref(scope);
 	template_release(ctx, t);
 	return rc;

@@ -115,6 +115,37 @@ bool engine__permitted(const struct template *t, const char *op, const struct pr
 int engine__forbidden(const struct template *t, const char *op, const struct principal *who,
 		      struct vend_err *err);
 
+/* ---- secrets (secrets.c) ---- */
+/* The scopes a run of t sees, narrowest first: template-T, env-E (when
+ * environment is not NULL), team-OWNER, global. Fills v (4 entries of
+ * 80 bytes); returns how many. */
+size_t engine__secret_scopes(const struct template *t, const char *environment,
+			     char v[4][80]);
+/* Finds, for every secret a step of t names, the newest version in the
+ * narrowest scope the run sees: a new array [{name, scope, version}] in
+ * *pins. -EINVAL naming the first secret the template may not see. */
+int engine__secrets_resolve(struct vend_ctx *ctx, struct store_tx *tx, const struct template *t,
+			    const char *environment, json_t **pins, struct vend_err *err);
+/* Records a new run's pins, and seals its secret parameters (an object,
+ * possibly empty) under a new key of the run's own. */
+int engine__secrets_store(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id,
+			  json_t *pins, json_t *secret_params, struct vend_err *err);
+/* Splits validated params: the secret ones move to a new object in
+ * *secret and are "***" in the returned copy (new). */
+json_t *engine__params_mask(const struct template *t, json_t *params, json_t **secret);
+/* Adds to a claimed job's payload what only the runner may see: the
+ * values of the secrets its step names (env, or "secret_files"), its
+ * secret parameters as PARAM_ variables, and "redact": every value the
+ * run knows, for the runner's masking. Access is recorded as run events. */
+int engine__claim_secrets(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id,
+			  const char *step, json_t *payload, struct vend_err *err);
+/* The run's secret values for masking stored log lines (the runner masks
+ * first; this is defence in depth). New compiled set, or NULL when the
+ * run has none. */
+struct redact_set;
+struct redact_set *engine__run_redactor(struct vend_ctx *ctx, struct store_tx *tx,
+					int64_t run_id);
+
 /* The template's step spec for a step row, or NULL. */
 const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx);
 

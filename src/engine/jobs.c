@@ -8,6 +8,7 @@
 
 #include "engine/engine_int.h"
 #include "engine/expr.h"
+#include "secrets/redact.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -40,8 +41,8 @@ static int set_step(struct store_tx *tx, const struct step_row *s, const char *s
 
 /* PARAM_<NAME> for each parameter, then env:, then VEND_*: later ones win,
  * so a template cannot fake VEND_RUN_ID. Values are data, never shell. */
-static int build_env(const struct step_spec *sp, json_t *params, json_t *scope,
-		     const struct run_row *run, json_t *env, struct vend_err *err)
+static int build_env(const struct template *t, const struct step_spec *sp, json_t *params,
+		     json_t *scope, const struct run_row *run, json_t *env, struct vend_err *err)
 {
 	const char *key;
 	json_t *v;
@@ -50,6 +51,14 @@ static int build_env(const struct step_spec *sp, json_t *params, json_t *scope,
 
 	json_object_foreach(params, key, v) {
 		size_t i;
+		bool secret = false;
+		/* A secret parameter's value joins the job at claim time
+		 * (secrets.c); the stored spec names it only. */
+		for (i = 0; i < t->n_params; i++)
+			if (t->params[i].secret && !strcmp(t->params[i].name, key))
+				secret = true;
+		if (secret)
+			continue;
 		snprintf(name, sizeof(name), "PARAM_%s", key);
 		for (i = 6; name[i]; i++)
 			if (name[i] >= 'a' && name[i] <= 'z')
@@ -150,6 +159,24 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	if (analysis)
 		json_object_set(json_object_get(spec, "step"), "analysis", analysis);
 	template_row_free(&trow);
+	/* Secrets by name only: their values are added when a runner claims
+	 * the job (secrets.c), so the stored spec holds none. */
+	if (sp->n_secrets) {
+		json_t *sv = json_array();
+		for (size_t i = 0; i < sp->n_secrets; i++)
+			json_array_append_new(sv, json_pack("{s:s, s:b}", "name", sp->secrets[i].name,
+							    "file", sp->secrets[i].as_file));
+		json_object_set_new(spec, "secrets", sv);
+	}
+	if (t) {
+		json_t *pv = json_array();
+		for (size_t i = 0; i < t->n_params; i++)
+			if (t->params[i].secret)
+				json_array_append_new(pv, json_string(t->params[i].name));
+		if (json_array_size(pv))
+			json_object_set(spec, "secret_params", pv);
+		json_decref(pv);
+	}
 	/* What the runner's sandbox needs: network or not, and the limits the
 	 * step asks for (the runner caps them with its own). */
 	json_object_set_new(json_object_get(spec, "step"), "network", json_boolean(sp->network));
@@ -212,7 +239,7 @@ int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 					    sp->name, sp->when);
 		goto out;
 	}
-	if (build_env(sp, params, scope, run, env, &err)) {
+	if (build_env(t, sp, params, scope, run, env, &err)) {
 		rc = set_step(tx, next, "failed", err.msg);
 		goto out;
 	}
@@ -301,6 +328,7 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	struct step_row step;
 	struct run_row run;
 	char *runner = NULL, *labels = NULL;
+	json_t *payload = NULL;
 	int64_t now = now_ms();
 	int rc;
 
@@ -350,13 +378,26 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 				   json_pack("{s:s, s:i, s:s}", "phase", step.phase, "attempt",
 					     job.attempt, "runner", step.runner));
 	if (!rc) {
+		/* Secret values join the payload now, and only here. A secret
+		 * that cannot be given (deleted since the run started) fails
+		 * the attempt in the runner, with the reason, before it runs. */
+		struct vend_err serr = VEND_ERR_INIT;
+		payload = job_payload(&job, ctx->lease_ms);
+		if (engine__claim_secrets(ctx, tx, run.id, step.name, payload, &serr))
+			json_object_set_new(payload, "fail", json_string(serr.msg));
+		err_free(&serr);
+	}
+	if (!rc) {
 		store_runner_seen(tx, runner_id, now);
 		store_notify(tx, CHAN_TIMERS); /* a new lease to watch */
 		rc = store_commit(tx);
 		tx = NULL;
 	}
-	if (!rc)
-		*out = job_payload(&job, ctx->lease_ms);
+	if (!rc) {
+		*out = payload;
+		payload = NULL;
+	}
+	json_decref(payload);
 	run_row_free(&run);
 fail_step:
 	step_row_free(&step);
@@ -432,6 +473,8 @@ int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *
 	struct step_row step;
 	size_t i, n = json_array_size(lines);
 	int64_t bytes = 0, total = 0;
+	struct redact_set *redactor = NULL;
+	struct buf masked = BUF_INIT;
 	json_t *l;
 	int rc;
 
@@ -458,11 +501,17 @@ int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *
 		rc = 0; /* already over the cap and said so: drop quietly */
 		goto out_step;
 	}
+	/* The runner masked the output already; masking each line again
+	 * here keeps the stored log clean even from a runner that did not
+	 * (an old one, or a bug). A value split across lines is the
+	 * runner's to catch. */
+	redactor = engine__run_redactor(ctx, tx, job.run_id);
 	json_array_foreach(lines, i, l) {
 		const char *stream = json_string_value(json_object_get(l, "stream"));
 		json_t *text = json_object_get(l, "line");
 		json_t *t = json_object_get(l, "time");
 		size_t len = json_string_length(text);
+		const char *line = json_string_value(text);
 
 		if (!json_is_string(text))
 			continue;
@@ -470,9 +519,20 @@ int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *
 			stream = "out";
 		if (len > RUN_MAX_LOG_LINE)
 			len = RUN_MAX_LOG_LINE;
+		if (redactor) {
+			struct redact_stream *rs = redact_stream_new(redactor);
+			buf_reset(&masked);
+			if (redact_write(rs, line, len, &masked) || redact_flush(rs, &masked)) {
+				buf_reset(&masked);
+				buf_adds(&masked, "vend: a line was dropped (it could not be masked)");
+			}
+			redact_stream_free(rs);
+			line = masked.data;
+			len = masked.len;
+		}
 		rc = store_log_append(tx, job.run_id, step.name, stream,
 				      json_is_integer(t) ? json_integer_value(t) : now_ms(),
-				      json_string_value(text), len);
+				      line, len);
 		if (rc)
 			goto out_step;
 	}
@@ -489,6 +549,8 @@ out:
 	}
 	store_rollback(tx);
 	job_row_free(&job);
+	redact_set_free(redactor);
+	buf_release(&masked);
 	return rc ? err_set(err, rc, "%s", err && err->msg[0] ? err->msg : strerror(-rc)) : 0;
 }
 

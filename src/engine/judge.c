@@ -21,14 +21,19 @@ static json_t *policy_input(const struct judge_input *in, const struct environme
 			    bool frozen)
 {
 	char now[40];
+	json_t *params = in->params ? json_deep_copy(in->params) : json_object();
 
+	/* Secret parameters are not the policies' business (DESIGN §4). */
+	for (size_t i = 0; i < in->t->n_params; i++)
+		if (in->t->params[i].secret)
+			json_object_del(params, in->t->params[i].name);
 	time_format(now_ms(), now, sizeof(now));
-	return json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:O, s:{s:s, s:O, s:O}, "
+	return json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:O, s:O}, "
 			 "s:{s:s, s:b, s:b}, s:s}",
 			 "run", "template", in->t->name, "version", in->t->version, "environment",
 			 in->environment ? in->environment : "", "lock", in->lock ? in->lock : "",
 			 "requester", in->requester->name,
-			 "params", in->params ? in->params : json_object(),
+			 "params", params,
 			 "user", "name", in->requester->name, "roles", in->requester->role_names,
 			 "teams", in->requester->teams,
 			 "env", "name", in->environment ? in->environment : "", "protected",

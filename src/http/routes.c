@@ -51,6 +51,15 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/tokens", api_tokens_list, ADMINS, 0, "list tokens" },
 	{ "DELETE", "/api/v1/tokens/{name}", api_tokens_revoke, ADMINS, 0, "revoke a token" },
 
+	{ "GET", "/api/v1/secrets", api_secrets_list, USERS, 0,
+	  "list secrets (metadata, never values)" },
+	{ "PUT", "/api/v1/secrets/{scope}/{name}", api_secrets_put, ADMINS, 0,
+	  "set a new version of a secret" },
+	{ "GET", "/api/v1/secrets/{scope}/{name}", api_secrets_get, USERS, 0,
+	  "a secret's metadata (never its value)" },
+	{ "DELETE", "/api/v1/secrets/{scope}/{name}", api_secrets_delete, ADMINS, 0,
+	  "delete every version of a secret" },
+
 	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
 	  "a runner introduces itself" },
 	{ "POST", "/api/v1/runners/{id}/claim", api_runners_claim, RUNNERS, 0,

@@ -10,12 +10,14 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "runner/outputs.h"
 #include "runner/proc.h"
 #include "runner/runner_int.h"
 #include "runner/sandbox.h"
+#include "secrets/redact.h"
 #include "util/duration.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -47,6 +49,10 @@ struct job {
 	bool lost;            /* the claim is no longer ours: stop, do not report */
 	bool cancel;          /* the server asked us to stop */
 	bool dropped;         /* some output was dropped while the server was away */
+	/* Masking: every secret value the step can see (redact.h). */
+	struct redact_set *redact;
+	struct redact_stream *rs;
+	int64_t held_since;   /* mono ms since the stream holds bytes back, or 0 */
 };
 
 /* ---- files ------------------------------------------------------------ */
@@ -102,7 +108,67 @@ static int copy_file(const char *from, const char *to, unsigned mode)
 	return rc;
 }
 
-static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
+/* Decodes a base64 value of the claim into out (binary-safe). */
+static int unb64(json_t *v, struct buf *out)
+{
+	const char *s = json_string_value(v);
+	size_t n, len = 0;
+	unsigned char *bin;
+	int rc = 0;
+
+	if (!s)
+		return -EINVAL;
+	n = strlen(s);
+	bin = xmalloc(n + 1);
+	if (sodium_base642bin(bin, n + 1, s, n, NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL))
+		rc = -EINVAL;
+	else if (buf_add(out, bin, len))
+		rc = -E2BIG;
+	sodium_memzero(bin, n + 1);
+	free(bin);
+	return rc;
+}
+
+/* The secrets a step takes as files: JOB/secrets/NAME, mode 0400, its
+ * path (as the step sees it) in NAME_FILE. */
+static int secret_files(struct job *j, json_t *files, json_t *env, struct vend_err *err)
+{
+	char dir[4300], path[4400], seen[4400];
+	const char *name;
+	json_t *v;
+	int rc;
+
+	if (!json_object_size(files))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/secrets", j->dir);
+	if ((rc = fs_mkdirs(dir, 0700)))
+		return err_set(err, rc, "cannot create the secrets directory: %s", strerror(-rc));
+	json_object_foreach(files, name, v) {
+		struct buf val = BUF_INIT;
+		char var[200];
+		size_t wl = strlen(j->env_work);
+		buf_init(&val, 1 << 20);
+		rc = unb64(v, &val);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (!rc && (strchr(name, '/') || name[0] == '.'))
+			rc = -EINVAL;
+		if (!rc)
+			rc = fs_write_file(path, val.data, val.len, 0400);
+		if (val.len)
+			sodium_memzero(val.data, val.len);
+		buf_release(&val);
+		if (rc)
+			return err_set(err, rc, "cannot place secret %s: %s", name, strerror(-rc));
+		/* The step sees the job directory where its work/ is, less work. */
+		snprintf(seen, sizeof(seen), "%.*s/secrets/%s",
+			 (int)(wl > 5 ? wl - 5 : 0), j->env_work, name);
+		snprintf(var, sizeof(var), "%s_FILE", name);
+		json_object_set_new(env, var, json_string(seen));
+	}
+	return 0;
+}
+
+static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_err *err)
 {
 	char tmp[4200];
 	size_t i;
@@ -145,6 +211,10 @@ static int prepare_dir(struct job *j, json_t *files, struct vend_err *err)
 		if (rc)
 			return err_set(err, rc, "cannot place %s: %s", path, strerror(-rc));
 	}
+	rc = secret_files(j, json_object_get(jobj, "secret_files"), json_object_get(jobj, "env"),
+			  err);
+	if (rc)
+		return rc;
 	/* The step's own uid owns its directory (when the runner is root). */
 	if (sandbox_step_owner(j->r->sb, &uid, &gid) &&
 	    (rc = fs_chown_tree(j->dir, uid, gid)))
@@ -199,9 +269,102 @@ static char **build_env(struct job *j, json_t *env)
 
 static void free_env(char **envp)
 {
-	for (char **e = envp; e && *e; e++)
+	for (char **e = envp; e && *e; e++) {
+		sodium_memzero(*e, strlen(*e)); /* secret values among them */
 		free(*e);
+	}
 	free(envp);
+}
+
+/* The claim's secret environment variables join env (as the step's
+ * own: they win over env: of the same name, which the template refuses
+ * anyway). */
+static int secret_env(json_t *senv, json_t *env)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(senv, name, v) {
+		struct buf val = BUF_INIT;
+		int rc;
+		buf_init(&val, 1 << 20);
+		rc = unb64(v, &val);
+		if (!rc)
+			json_object_set_new(env, name, json_stringn_nocheck(val.data, val.len));
+		if (val.len)
+			sodium_memzero(val.data, val.len);
+		buf_release(&val);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- masking ------------------------------------------------------------ */
+
+/* Builds the job's redact set from the claim's "redact" values. */
+static int redact_setup(struct job *j, json_t *values, struct vend_err *err)
+{
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	if (!json_array_size(values))
+		return 0;
+	j->redact = redact_set_new();
+	json_array_foreach(values, i, v) {
+		struct buf val = BUF_INIT;
+		buf_init(&val, 1 << 20);
+		rc = unb64(v, &val);
+		/* A value under 6 bytes was refused when it was set; one that
+		 * slipped through is not a reason to run unmasked. */
+		if (!rc && val.len >= REDACT_MIN_VALUE)
+			rc = redact_set_add(j->redact, val.data, val.len, err);
+		if (val.len)
+			sodium_memzero(val.data, val.len);
+		buf_release(&val);
+		if (rc)
+			return rc == -EINVAL || rc == -E2BIG ? rc : err_set(err, rc, "bad secret");
+	}
+	rc = redact_set_compile(j->redact, err);
+	if (!rc)
+		j->rs = redact_stream_new(j->redact);
+	return rc;
+}
+
+/* Step outputs are stored and shown like the log: masked the same way. */
+static void mask_outputs(struct job *j, json_t *outputs)
+{
+	const char *key;
+	json_t *v;
+
+	if (!j->redact)
+		return;
+	json_object_foreach(outputs, key, v) {
+		struct redact_stream *rs;
+		struct buf m = BUF_INIT;
+		if (!json_is_string(v))
+			continue;
+		rs = redact_stream_new(j->redact);
+		if (redact_write(rs, json_string_value(v), json_string_length(v), &m) ||
+		    redact_flush(rs, &m))
+			buf_reset(&m);
+		json_object_set_new(outputs, key, json_stringn(m.data, m.len));
+		redact_stream_free(rs);
+		buf_release(&m);
+	}
+}
+
+static int redact_filter(void *ctx, const char *data, size_t len, bool flush, struct buf *out)
+{
+	struct job *j = ctx;
+	int rc = flush ? redact_flush(j->rs, out) : redact_write(j->rs, data, len, out);
+
+	if (!redact_stream_held(j->rs))
+		j->held_since = 0;
+	else if (!j->held_since)
+		j->held_since = mono_ms();
+	return rc;
 }
 
 /* ---- logs ------------------------------------------------------------- */
@@ -401,9 +564,15 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 	struct proc *p = NULL;
 	struct beat b = { 0 };
 	int64_t start = mono_ms(), term_at = 0, kill_at = 0;
-	char **envp = build_env(j, json_object_get(jobj, "env"));
+	char **envp;
 	bool done = false;
 	int rc;
+
+	if (secret_env(json_object_get(jobj, "secret_env"), json_object_get(jobj, "env"))) {
+		snprintf(o->error, sizeof(o->error), "the job's secrets are malformed");
+		return;
+	}
+	envp = build_env(j, json_object_get(jobj, "env"));
 
 	st.command = json_string_value(json_object_get(step, "run"));
 	st.env = envp;
@@ -431,6 +600,10 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 	sandbox_run_free(run);
 	if (rc)
 		goto out;
+	/* Both pipes through one masking stream, before a line is formed,
+	 * stored or sent. */
+	if (j->rs)
+		proc_set_filter(p, redact_filter, j);
 	log_run(LOG_DEBUG, j->run_id, j->trace_id, "job %" PRId64 ": step %s started (pid %d)",
 		j->id, j->step, (int)proc_pid(p));
 	b.multi = curl_multi_init();
@@ -452,6 +625,8 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		}
 		if (j->first_unsent)
 			wait = j->first_unsent + FLUSH_MS - now;
+		if (j->held_since && j->held_since + FLUSH_MS - now < wait)
+			wait = j->held_since + FLUSH_MS - now;
 		if (term_at && kill_at - now < wait)
 			wait = kill_at - now;
 		if (timeout > 0 && !term_at && start + timeout - now < wait)
@@ -463,6 +638,10 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		curl_multi_poll(b.multi, wfds, (unsigned)nfds, (int)wait, NULL);
 
 		done = proc_read(p, on_line, j);
+		/* Bytes held back as the possible start of a secret are shown
+		 * once the step has paused for FLUSH_MS. */
+		if (j->held_since && mono_ms() - j->held_since >= FLUSH_MS)
+			proc_flush_filter(p, on_line, j);
 		curl_multi_perform(b.multi, &running);
 		beat_done(j, &b);
 		now = mono_ms();
@@ -642,9 +821,15 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 		j.lease_ms = 3000;
 	j.lines = json_array();
 
-	if (spec) {
+	if (json_string_value(json_object_get(jobj, "fail"))) {
+		/* The server could not give what the step needs (a secret). */
+		snprintf(o.error, sizeof(o.error), "%s",
+			 json_string_value(json_object_get(jobj, "fail")));
+	} else if (spec) {
 		run_analysis(&j, spec, &o, &analysis);
-	} else if (prepare_dir(&j, json_object_get(jobj, "files"), &err)) {
+	} else if (redact_setup(&j, json_object_get(jobj, "redact"), &err)) {
+		snprintf(o.error, sizeof(o.error), "cannot set up masking: %s", err.msg);
+	} else if (prepare_dir(&j, json_object_get(jobj, "files"), jobj, &err)) {
 		snprintf(o.error, sizeof(o.error), "%s",
 			 err.msg[0] ? err.msg : "cannot prepare the working directory");
 	} else {
@@ -668,6 +853,7 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 					 : "not a regular file");
 			add_line(&j, "err", line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 		}
+		mask_outputs(&j, outputs);
 		err_free(&oerr);
 		buf_release(&text);
 	}
@@ -686,5 +872,7 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	json_decref(outputs);
 	json_decref(analysis);
 	json_decref(j.lines);
+	redact_stream_free(j.rs);
+	redact_set_free(j.redact);
 	err_free(&err);
 }

@@ -36,6 +36,10 @@ struct proc {
 	int status;
 	int64_t exited_at; /* mono ms */
 	struct buf line[2];
+	proc_filter_fn filter;
+	void *filter_ctx;
+	struct buf fout;   /* the filter's output for one read */
+	int last;          /* the stream read last (1 or 2) */
 };
 
 /*
@@ -178,6 +182,37 @@ static void emit(struct buf *b, int stream, proc_line_fn fn, void *ctx, bool all
 	}
 }
 
+/* Adds bytes to a stream's line buffer, passing complete lines on. */
+static void feed(struct proc *p, int stream, const char *data, size_t n, proc_line_fn fn,
+		 void *ctx)
+{
+	struct buf *b = &p->line[stream - 1];
+
+	for (size_t off = 0; off < n;) {
+		size_t room = PROC_MAX_LINE - b->len;
+		size_t take = n - off < room ? n - off : room;
+		buf_add(b, data + off, take);
+		off += take;
+		emit(b, stream, fn, ctx, false);
+	}
+}
+
+void proc_set_filter(struct proc *p, proc_filter_fn fn, void *ctx)
+{
+	p->filter = fn;
+	p->filter_ctx = ctx;
+	buf_init(&p->fout, 64 << 20);
+}
+
+void proc_flush_filter(struct proc *p, proc_line_fn fn, void *ctx)
+{
+	if (!p->filter)
+		return;
+	buf_reset(&p->fout);
+	if (p->filter(p->filter_ctx, NULL, 0, true, &p->fout) == 0)
+		feed(p, p->last ? p->last : 1, p->fout.data, p->fout.len, fn, ctx);
+}
+
 /* Reads one pipe until it would block; closes it at EOF. */
 static void drain(struct proc *p, int *fd, int stream, proc_line_fn fn, void *ctx)
 {
@@ -193,15 +228,17 @@ static void drain(struct proc *p, int *fd, int stream, proc_line_fn fn, void *ct
 		if (n <= 0) {
 			close(*fd);
 			*fd = -1;
+			proc_flush_filter(p, fn, ctx);
 			emit(b, stream, fn, ctx, true);
 			break;
 		}
-		for (ssize_t off = 0; off < n;) {
-			size_t room = PROC_MAX_LINE - b->len;
-			size_t take = (size_t)(n - off) < room ? (size_t)(n - off) : room;
-			buf_add(b, chunk + off, take);
-			off += (ssize_t)take;
-			emit(b, stream, fn, ctx, false);
+		if (p->filter) {
+			buf_reset(&p->fout);
+			if (p->filter(p->filter_ctx, chunk, (size_t)n, false, &p->fout) == 0)
+				feed(p, stream, p->fout.data, p->fout.len, fn, ctx);
+			p->last = stream;
+		} else {
+			feed(p, stream, chunk, (size_t)n, fn, ctx);
 		}
 	}
 }
@@ -247,6 +284,7 @@ bool proc_read(struct proc *p, proc_line_fn fn, void *ctx)
 			if (*fd >= 0) {
 				close(*fd);
 				*fd = -1;
+				proc_flush_filter(p, fn, ctx);
 				emit(&p->line[i], i + 1, fn, ctx, true);
 			}
 		}
@@ -308,5 +346,6 @@ void proc_free(struct proc *p)
 		close(p->info);
 	buf_release(&p->line[0]);
 	buf_release(&p->line[1]);
+	buf_release(&p->fout);
 	free(p);
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "runner/spawn.h"
+#include "util/buf.h"
 
 #define PROC_MAX_LINE (16 * 1024) /* longer lines are split */
 
@@ -42,11 +43,23 @@ typedef void (*proc_line_fn)(void *ctx, int stream /* 1 out, 2 err */,
 
 struct proc;
 
+/* Transforms the output before it is cut into lines (the runner's
+ * redactor): stdout and stderr go through it as one stream, in the order
+ * they are read. Appends what is certain to out; with flush, everything
+ * it holds back. 0, or a negative errno (the output is then dropped). */
+typedef int (*proc_filter_fn)(void *ctx, const char *data, size_t len, bool flush,
+			      struct buf *out);
+
 /* Starts the process. On failure returns a negative errno and a message
  * in errbuf. Returns new in *out; free with proc_free (which kills the
  * group if it still runs). */
 int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, size_t errlen);
 pid_t proc_pid(const struct proc *p);
+/* Sets the filter (before the first proc_read); ctx is borrowed. */
+void proc_set_filter(struct proc *p, proc_filter_fn fn, void *ctx);
+/* Makes the filter give up what it holds back (a flush timer): those
+ * bytes join the stream read last, and complete lines go to fn. */
+void proc_flush_filter(struct proc *p, proc_line_fn fn, void *ctx);
 
 /* The descriptors to poll (at most 3); returns how many. */
 int proc_pollfds(const struct proc *p, struct pollfd *fds);

@@ -383,4 +383,47 @@ int store_audit_key_put(struct store_tx *tx, const char *name, const char *verif
 /* The name of the oldest key (the log's origin); -ENOENT if none. */
 int store_audit_key_first(struct store_tx *tx, char **name);
 
+/* ---- secrets (DESIGN §9): sealed values, never plain ------------------ */
+
+struct secret_row {
+	char *scope, *name;  /* scope: global, team-X, env-Y, template-Z */
+	int64_t version;     /* 1, 2, ... per scope/name */
+	char *created_by;
+	int64_t created_at;
+	void *sealed;        /* secrets/vault.h; only from store_secret_get */
+	size_t sealed_len;
+};
+void secret_row_free(struct secret_row *r);
+void secret_rows_free(struct secret_row *v, size_t n);
+
+/* Adds a new version of scope/name (1 + the newest, 1 if none); its
+ * number in *version. */
+int store_secret_put(struct store_tx *tx, const char *scope, const char *name,
+		     const void *sealed, size_t len, const char *who, int64_t now,
+		     int64_t *version);
+/* One version (0: the newest), with its sealed value. -ENOENT. */
+int store_secret_get(struct store_tx *tx, const char *scope, const char *name,
+		     int64_t version, struct secret_row *out);
+/* The newest version of every secret (no values), by scope and name;
+ * name given: only that name's. */
+int store_secret_list(struct store_tx *tx, const char *name, struct secret_row **out,
+		      size_t *n);
+/* Deletes every version of scope/name; -ENOENT if there was none. */
+int store_secret_delete(struct store_tx *tx, const char *scope, const char *name);
+
+/* The version of each secret a run uses, fixed when it starts. */
+int store_run_secret_pin(struct store_tx *tx, int64_t run_id, const char *name,
+			 const char *scope, int64_t version);
+/* Pins of a run (scope, name, version; no values). */
+int store_run_secret_pins(struct store_tx *tx, int64_t run_id, struct secret_row **out,
+			  size_t *n);
+
+/* A run's sealed key and its secret parameters (sealed under that key). */
+int store_run_key_put(struct store_tx *tx, int64_t run_id, const void *key, size_t key_len,
+		      const void *params, size_t params_len);
+/* -ENOENT when the run has none (no secret parameters, or it ended). */
+int store_run_key_get(struct store_tx *tx, int64_t run_id, struct buf *key,
+		      struct buf *params);
+int store_run_key_delete(struct store_tx *tx, int64_t run_id);
+
 #endif

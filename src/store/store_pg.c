@@ -204,6 +204,16 @@ static const char *const migrations[] = {
 	"  created_at BIGINT NOT NULL);"
 	"CREATE TABLE audit_keys (name " T " PRIMARY KEY, verifier TEXT NOT NULL,"
 	"  sealed BYTEA, created_at BIGINT NOT NULL);",
+	/* 6: secrets: sealed values by scope, name and version; the versions
+	 * a run pinned; a run's key and its sealed secret parameters */
+	"CREATE TABLE secrets (scope " T " NOT NULL, name " T " NOT NULL,"
+	"  version BIGINT NOT NULL, sealed BYTEA NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL, PRIMARY KEY (scope, name, version));"
+	"CREATE INDEX secrets_name ON secrets (name);"
+	"CREATE TABLE run_secrets (run_id BIGINT NOT NULL, name " T " NOT NULL,"
+	"  scope " T " NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (run_id, name));"
+	"CREATE TABLE run_keys (run_id BIGINT PRIMARY KEY, sealed_key BYTEA NOT NULL,"
+	"  params BYTEA NOT NULL);",
 	NULL,
 };
 

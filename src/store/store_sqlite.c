@@ -162,6 +162,16 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL);"
 	"CREATE TABLE audit_keys (name TEXT PRIMARY KEY, verifier TEXT NOT NULL,"
 	"  sealed BLOB, created_at INTEGER NOT NULL);",
+	/* 6: secrets: sealed values by scope, name and version; the versions
+	 * a run pinned; a run's key and its sealed secret parameters */
+	"CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT NOT NULL,"
+	"  version INTEGER NOT NULL, sealed BLOB NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, PRIMARY KEY (scope, name, version));"
+	"CREATE INDEX secrets_name ON secrets (name);"
+	"CREATE TABLE run_secrets (run_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  scope TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (run_id, name));"
+	"CREATE TABLE run_keys (run_id INTEGER PRIMARY KEY, sealed_key BLOB NOT NULL,"
+	"  params BLOB NOT NULL);",
 	NULL,
 };
 

@@ -22,6 +22,7 @@
 #define TEMPLATE_MAX_PARAMS   100
 #define TEMPLATE_MAX_STEPS    200          /* per list: preflight, steps, rollback */
 #define TEMPLATE_MAX_ENV      100          /* env: entries per step */
+#define TEMPLATE_SECRET_MIN   6            /* bytes of a secret value, at least */
 #define TEMPLATE_MAX_ATTEMPTS 20
 
 /* Bounds of a step's `limits:` (each runner also caps them, see
@@ -47,6 +48,9 @@ struct param_spec {
 	double minimum, maximum; /* integer and number */
 	long min_length, max_length; /* strings, in code points; -1 = unset */
 	char *description;       /* or NULL */
+	/* type: secret: a string given by the requester, kept encrypted,
+	 * shown as "***", masked in logs, left out of policy input. */
+	bool secret;
 };
 
 struct env_var {
@@ -70,6 +74,14 @@ struct step_limits {
 	long long processes;     /* processes of the step at once */
 };
 
+/* A secret a step names (`secrets:`): given as an environment variable
+ * of its name, or as a 0400 file whose path is in NAME_FILE. */
+struct step_secret {
+	char *name;              /* [A-Z_][A-Z0-9_]{0,63}, as stored */
+	bool as_file;
+};
+#define TEMPLATE_MAX_SECRETS 50   /* secrets: entries per step */
+
 struct step_spec {
 	char *name;              /* [a-z0-9][a-z0-9_-]{0,62}, unique in its list */
 	char *run;               /* shell command; never contains ${{; NULL for
@@ -80,6 +92,8 @@ struct step_spec {
 				  * run is NULL then */
 	struct env_var *env;
 	size_t n_env;
+	struct step_secret *secrets; /* what the step may see, and nothing else */
+	size_t n_secrets;
 	long long timeout_ms;    /* 0: no timeout beyond the runner's default */
 	int attempts;            /* retry.attempts, total tries, >= 1 */
 	long long backoff_ms;    /* retry.backoff: first delay, doubled each try */
@@ -155,6 +169,8 @@ json_t *template_to_json(const struct template *t);
 int template_lint_file(const char *path, struct diags *d);
 
 const char *param_type_name(enum param_type t);
+/* Whether s is a secret name: [A-Z_][A-Z0-9_]{0,63}. */
+bool template_secret_name_ok(const char *s);
 
 /*
  * What catalog loading and linting share (added with the implementation).

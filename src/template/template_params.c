@@ -257,10 +257,17 @@ static bool parse_param(struct tp *P, const struct ynode *key, const struct ynod
 			goto out;
 		}
 		if (!strcmp(tn->str, "secret")) {
-			template__err(P, tn, "`type: secret` is not supported yet");
-			goto out;
-		}
-		if (!parse_type(tn->str, &ps->type)) {
+			/* A string that is kept secret: no default or enum (they
+			 * would sit in the template in clear). */
+			ps->secret = true;
+			ps->type = PARAM_STRING;
+			for (const char *const *k = (const char *const[]){ "default", "enum",
+									   NULL }; *k; k++)
+				if (ynode_get(v, *k))
+					template__err(P, ynode_get(v, *k), "%s: a secret parameter "
+						      "has no %s (it would be stored in the template "
+						      "in clear)", where, *k);
+		} else if (!parse_type(tn->str, &ps->type)) {
 			char q[96];
 			template__err(P, tn, "%s.type %s is not a type (one of: string, "
 					     "integer, number, boolean)", where,
@@ -281,6 +288,9 @@ static bool parse_param(struct tp *P, const struct ynode *key, const struct ynod
 	}
 	ps->min_length = parse_length(P, v, "minLength", where, ps);
 	ps->max_length = parse_length(P, v, "maxLength", where, ps);
+	/* Shorter values cannot be masked without masking ordinary words. */
+	if (ps->secret && ps->min_length < TEMPLATE_SECRET_MIN)
+		ps->min_length = TEMPLATE_SECRET_MIN;
 	if (ps->min_length >= 0 && ps->max_length >= 0 && ps->min_length > ps->max_length)
 		template__err(P, ynode_get(v, "maxLength"),
 			      "%s: minLength (%ld) is greater than maxLength (%ld)", where,
@@ -356,7 +366,8 @@ json_t *template__param_to_json(const struct param_spec *p)
 	json_t *j = json_object();
 
 	json_object_set_new(j, "name", json_string(p->name));
-	json_object_set_new(j, "type", json_string(param_type_name(p->type)));
+	json_object_set_new(j, "type", json_string(p->secret ? "secret"
+						   : param_type_name(p->type)));
 	json_object_set_new(j, "required", json_boolean(p->required));
 	if (p->default_value)
 		json_object_set_new(j, "default", json_deep_copy(p->default_value));

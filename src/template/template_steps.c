@@ -18,10 +18,10 @@
 
 static const char *const step_keys[] = {
 	"name", "run", "env", "timeout", "retry", "idempotent", "when", "approval", "labels",
-	"network", "limits", "analysis", NULL
+	"network", "limits", "analysis", "secrets", NULL
 };
 static const char *const step_later[] = {
-	"secrets", NULL
+	NULL
 };
 #define APPROVAL_MAX_EXPIRES_MS (30LL * 24 * 3600 * 1000)
 
@@ -53,6 +53,87 @@ static bool parse_duration(struct tp *P, const struct ynode *m, const char *key,
 	}
 	*out = ms;
 	return true;
+}
+
+/* A secret's name: what `vend secret set` accepts (secret names are
+ * environment variable names, upper case). */
+bool template_secret_name_ok(const char *s)
+{
+	return template__name_ok(s, UPPER "_", UPPER DIGIT "_", 64);
+}
+
+/* `secrets: [NAME, {name: NAME, as: file}]` (DESIGN §3). */
+static void parse_secrets(struct tp *P, const struct ynode *m, const char *where,
+			  struct step_spec *st)
+{
+	char path[160], q[96];
+
+	snprintf(path, sizeof(path), "%s.secrets", where);
+	if (ynode_is_null(m))
+		return;
+	if (m->kind != YNODE_SEQUENCE) {
+		template__err(P, m, "%s must be a list of secret names, not %s", path,
+			      ynode_describe(m));
+		return;
+	}
+	if (m->n_items > TEMPLATE_MAX_SECRETS) {
+		template__err(P, m, "%s has %zu secrets (at most %d)", path, m->n_items,
+			      TEMPLATE_MAX_SECRETS);
+		return;
+	}
+	st->secrets = XNEW(struct step_secret, m->n_items);
+	for (size_t i = 0; i < m->n_items; i++) {
+		const struct ynode *it = m->items[i], *nm = it, *as = NULL;
+		bool file = false;
+		char ip[200];
+
+		snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
+		if (it->kind == YNODE_MAPPING) {
+			static const char *const keys[] = { "name", "as", NULL };
+			template__check_keys(P, it, ip, keys, NULL);
+			nm = ynode_get(it, "name");
+			as = ynode_get(it, "as");
+			if (!nm) {
+				template__err(P, it, "%s needs a name", ip);
+				continue;
+			}
+			if (as && !(ynode_is_text(as) && (!strcmp(as->str, "file") ||
+							   !strcmp(as->str, "env")))) {
+				template__err(P, as, "%s.as must be file or env", ip);
+				continue;
+			}
+			file = as && !strcmp(as->str, "file");
+		}
+		if (!ynode_is_text(nm) || !template_secret_name_ok(nm->str)) {
+			template__err(P, nm, "%s: %s is not a secret name (1 to 64 of A-Z, 0-9 "
+					     "and _, not starting with a digit)", ip,
+				      ynode_is_text(nm) ? yquote(nm->str, q, sizeof(q))
+				      : ynode_describe(nm));
+			continue;
+		}
+		if (!strncmp(nm->str, "VEND_", 5) || !strncmp(nm->str, "PARAM_", 6)) {
+			template__err(P, nm, "%s: %s is reserved (vend sets VEND_* and PARAM_* "
+					     "itself)", ip, nm->str);
+			continue;
+		}
+		for (size_t k = 0; k < st->n_secrets; k++)
+			if (!strcmp(st->secrets[k].name, nm->str)) {
+				template__err(P, nm, "%s: %s is named twice", ip, nm->str);
+				goto next;
+			}
+		for (size_t k = 0; k < st->n_env; k++)
+			if (!strcmp(st->env[k].name, nm->str) ||
+			    (file && !strncmp(st->env[k].name, nm->str, strlen(nm->str)) &&
+			     !strcmp(st->env[k].name + strlen(nm->str), "_FILE"))) {
+				template__err(P, nm, "%s: %s is also set in env:", ip,
+					      st->env[k].name);
+				goto next;
+			}
+		st->secrets[st->n_secrets].name = xstrdup(nm->str);
+		st->secrets[st->n_secrets].as_file = file;
+		st->n_secrets++;
+next:;
+	}
 }
 
 /* `${{` in a CEL field (when:, validate) is a mistake worth naming. */
@@ -307,7 +388,7 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 					    "not in preflight or rollback", where);
 		for (const char *const *k = (const char *const[]){ "run", "env", "timeout",
 								   "retry", "idempotent", "network",
-								   "limits", NULL };
+								   "limits", "secrets", NULL };
 		     *k; k++)
 			if (ynode_get(m, *k))
 				template__err(P, ynode_get(m, *k), "%s: an approval step has no "
@@ -322,7 +403,7 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 			template__err(P, v, "%s.analysis: analysis steps belong in spec.steps, "
 					    "not in preflight or rollback", where);
 		for (const char *const *k = (const char *const[]){ "run", "env", "idempotent",
-								   NULL };
+								   "secrets", NULL };
 		     *k; k++)
 			if (ynode_get(m, *k))
 				template__err(P, ynode_get(m, *k), "%s: an analysis step has no "
@@ -351,6 +432,8 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 	}
 	if ((v = ynode_get(m, "env")))
 		parse_env(P, v, where, st);
+	if ((v = ynode_get(m, "secrets")))
+		parse_secrets(P, v, where, st);
 	parse_duration(P, m, "timeout", where, STEP_MAX_TIMEOUT_MS, &st->timeout_ms);
 	if ((v = ynode_get(m, "retry")))
 		parse_retry(P, v, where, st);
@@ -386,6 +469,9 @@ static void free_step(struct step_spec *st)
 		free(st->env[i].value);
 	}
 	free(st->env);
+	for (size_t i = 0; i < st->n_secrets; i++)
+		free(st->secrets[i].name);
+	free(st->secrets);
 	free(st->when);
 }
 
@@ -476,6 +562,15 @@ json_t *template__steps_to_json(const struct step_spec *v, size_t n)
 		for (size_t k = 0; k < st->n_env; k++)
 			json_object_set_new(env, st->env[k].name, json_string(st->env[k].value));
 		json_object_set_new(j, "env", env);
+		if (st->n_secrets) {
+			json_t *sv = json_array();
+			for (size_t k = 0; k < st->n_secrets; k++)
+				json_array_append_new(sv, st->secrets[k].as_file
+						      ? json_pack("{s:s, s:s}", "name",
+								  st->secrets[k].name, "as", "file")
+						      : json_string(st->secrets[k].name));
+			json_object_set_new(j, "secrets", sv);
+		}
 		if (st->timeout_ms) {
 			duration_format(st->timeout_ms, d, sizeof(d));
 			json_object_set_new(j, "timeout", json_string(d));

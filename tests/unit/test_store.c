@@ -315,6 +315,52 @@ TEST(store_wait_wakes_on_commit)
 
 /* ---- both backends: what a shared database must also keep ----------- */
 
+TEST(store_secrets_are_versioned_and_pinned)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct secret_row row, *rows;
+	struct buf key = BUF_INIT, params = BUF_INIT;
+	size_t n;
+	int64_t v = 0;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_secret_put(tx, "global", "DB", "\x00sealed1", 8, "admin", 10, &v), 0);
+	CHECK_INT(v, 1);
+	CHECK_INT(store_secret_put(tx, "global", "DB", "sealed-2", 8, "bob", 20, &v), 0);
+	CHECK_INT(v, 2);
+	CHECK_INT(store_secret_put(tx, "team-a", "DB", "sealed-3", 8, "bob", 30, &v), 0);
+	CHECK_INT(v, 1);
+	CHECK_INT(store_secret_get(tx, "global", "DB", 0, &row), 0);
+	CHECK_INT(row.version, 2);
+	CHECK(row.sealed_len == 8 && !memcmp(row.sealed, "sealed-2", 8));
+	secret_row_free(&row);
+	CHECK_INT(store_secret_get(tx, "global", "DB", 1, &row), 0);
+	CHECK(row.sealed_len == 8 && !memcmp(row.sealed, "\x00sealed1", 8));
+	CHECK_STR(row.created_by, "admin");
+	secret_row_free(&row);
+	CHECK_INT(store_secret_list(tx, NULL, &rows, &n), 0);
+	CHECK(n == 2 && rows[0].version == 2 && !strcmp(rows[1].scope, "team-a") &&
+	      !rows[0].sealed);
+	secret_rows_free(rows, n);
+	CHECK_INT(store_run_secret_pin(tx, 7, "DB", "global", 1), 0);
+	CHECK_INT(store_run_secret_pins(tx, 7, &rows, &n), 0);
+	CHECK(n == 1 && rows[0].version == 1 && !strcmp(rows[0].scope, "global"));
+	secret_rows_free(rows, n);
+	CHECK_INT(store_run_key_put(tx, 7, "k\x00y", 3, "p", 1), 0);
+	CHECK_INT(store_run_key_get(tx, 7, &key, &params), 0);
+	CHECK(key.len == 3 && !memcmp(key.data, "k\x00y", 3) && params.len == 1);
+	CHECK_INT(store_run_key_delete(tx, 7), 0);
+	CHECK_INT(store_run_key_get(tx, 7, &key, &params), -ENOENT);
+	CHECK_INT(store_secret_delete(tx, "global", "DB"), 0);
+	CHECK_INT(store_secret_delete(tx, "global", "DB"), -ENOENT);
+	CHECK_INT(store_secret_get(tx, "global", "DB", 0, &row), -ENOENT);
+	CHECK_INT(store_commit(tx), 0);
+	buf_release(&key);
+	buf_release(&params);
+	store_close(st);
+}
+
 TEST(store_backends_have_the_same_migrations)
 {
 	int a = 0, b = 0;

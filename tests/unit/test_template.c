@@ -296,7 +296,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "maxLength, description)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      shell: bash\n",
 		  "9:7: unknown key \"shell\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels, network, limits, analysis)");
+		  "retry, idempotent, when, approval, labels, network, limits, analysis, secrets)");
 	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      retry: {attempts: 2, delay: 1s}\n",
 		  "9:28: unknown key \"delay\" in spec.steps[0].retry (allowed: attempts, backoff)");
 	CHECK_ONE(HEAD "  validate:\n    - rule: x\n      msg: y\n" STEPS,
@@ -308,7 +308,6 @@ TEST(template_rejects_unknown_keys_at_every_level)
 TEST(template_names_features_not_supported_yet)
 {
 	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
-	const char *step_keys[] = { "secrets" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -316,14 +315,37 @@ TEST(template_names_features_not_supported_yet)
 		snprintf(want, sizeof(want), "6:3: `%s` is not supported yet", spec_keys[i]);
 		CHECK_ONE(text, want);
 	}
-	for (size_t i = 0; i < sizeof(step_keys) / sizeof(step_keys[0]); i++) {
-		snprintf(text, sizeof(text), HEAD "  steps:\n    - name: s\n      run: x\n"
-			 "      %s: x\n", step_keys[i]);
-		snprintf(want, sizeof(want), "9:7: `%s` is not supported yet", step_keys[i]);
-		CHECK_ONE(text, want);
-	}
-	CHECK_ONE(HEAD "  parameters:\n    pw: {type: secret}\n" STEPS,
-		  "7:16: `type: secret` is not supported yet");
+}
+
+TEST(template_step_secrets)
+{
+	struct template *t;
+	struct diags d = DIAGS_INIT;
+	const char *ok = HEAD "  parameters:\n    pw: {type: secret, required: true}\n"
+			      "  steps:\n    - name: a\n      run: x\n"
+			      "      secrets: [DB_PASSWORD, {name: TLS_KEY, as: file}]\n";
+
+	CHECK(template_parse("t.yaml", ok, strlen(ok), &t, &d) == 0);
+	CHECK(t->steps[0].n_secrets == 2);
+	CHECK(!strcmp(t->steps[0].secrets[0].name, "DB_PASSWORD"));
+	CHECK(!t->steps[0].secrets[0].as_file);
+	CHECK(!strcmp(t->steps[0].secrets[1].name, "TLS_KEY"));
+	CHECK(t->steps[0].secrets[1].as_file);
+	CHECK(t->params[0].secret && t->params[0].type == PARAM_STRING);
+	CHECK(t->params[0].min_length == 6);
+	template_free(t);
+	diags_free(&d);
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      secrets: [db]\n",
+		  "9:17: spec.steps[0].secrets[0]: \"db\" is not a secret name (1 to 64 of A-Z, "
+		  "0-9 and _, not starting with a digit)");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n      secrets: [A_B, A_B]\n",
+		  "9:22: spec.steps[0].secrets[1]: A_B is named twice");
+	CHECK_ONE(HEAD "  steps:\n    - name: s\n      run: x\n"
+		       "      secrets: [{name: A_B, as: disk}]\n",
+		  "9:33: spec.steps[0].secrets[0].as must be file or env");
+	CHECK_ONE(HEAD "  parameters:\n    pw: {type: secret, default: hunter22}\n" STEPS,
+		  "7:33: spec.parameters.pw: a secret parameter has no default (it would be "
+		  "stored in the template in clear)");
 }
 
 TEST(template_step_network_and_limits)
@@ -683,7 +705,7 @@ TEST(template_collects_every_problem_in_line_order)
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
 		  "11:7: unknown key \"bogus\" in spec.steps[0] (allowed: name, run, env, timeout, "
-		  "retry, idempotent, when, approval, labels, network, limits, analysis)\n"
+		  "retry, idempotent, when, approval, labels, network, limits, analysis, secrets)\n"
 		  "12:13: spec.steps[1].name: another step in spec.steps is named \"a\" (line 9); "
 		  "step names must be unique\n");
 	free(p);
