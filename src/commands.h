@@ -30,5 +30,6 @@ int cmd_approve(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_insights(int argc, char **argv);
 
 #endif

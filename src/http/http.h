@@ -121,5 +121,8 @@ int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_policies_evaluate(struct http_req *, struct http_resp *, struct vend_err *);
 int api_whoami(struct http_req *, struct http_resp *, struct vend_err *);
+/* api_obs.c */
+int api_metrics(struct http_req *, struct http_resp *, struct vend_err *);
+int api_insights(struct http_req *, struct http_resp *, struct vend_err *);
 
 #endif
