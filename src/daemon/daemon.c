@@ -17,6 +17,7 @@
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
 #include "engine/governance.h"
+#include "engine/obs.h"
 #include "http/http.h"
 #include "runner/runner.h"
 #include "template/catalog.h"
@@ -274,6 +275,10 @@ int daemon_run(const struct daemon_opts *o)
 		fprintf(stderr, "vend: %s\n", err.msg);
 		goto out;
 	}
+	/* Run traces over OTLP/HTTP (trace.c), when VEND_OTLP_ENDPOINT says where. */
+	if (obs_trace_start(d.ctx, getenv("VEND_OTLP_ENDPOINT")))
+		log_warn("VEND_OTLP_ENDPOINT must be an http:// or https:// URL; not exporting "
+			 "traces");
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
 	if (strcmp(store_backend_name(st), "sqlite") &&
@@ -337,6 +342,7 @@ out:
 		pthread_join(d.timer, NULL);
 	if (d.watcher_started)
 		pthread_join(d.watcher, NULL);
+	obs_trace_stop();
 	if (d.http || exit_code == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);

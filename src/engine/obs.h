@@ -46,4 +46,24 @@ void obs_span_id(const char *trace_id, const char *kind, const char *phase, int6
  * -EINVAL if it is not one (W3C Trace Context §3.2). */
 int obs_traceparent_parse(const char *h, char trace_id[33], char span_id[17]);
 
+/* TRACEPARENT for a span of a run: "00-<trace>-<span>-01". */
+void obs_traceparent(const char *trace_id, const char *span_id, char out[56]);
+
+/*
+ * The OTLP/HTTP JSON exporter (trace.c). Once started, each run that ends
+ * (obs_trace_finished, called by the transition that ends it) is read back
+ * from the store as spans (the run, checking, approval waits, queueing,
+ * each step) and posted to endpoint + "/v1/traces" in batches, with
+ * bounded retries, from a thread of its own: it never blocks a run, and
+ * when the queue is full or the collector stays down, traces are dropped
+ * (and that is logged). One exporter per process; endpoint NULL or ""
+ * leaves it off. obs_trace_start copies endpoint; stop flushes what is
+ * queued (one try) and joins.
+ */
+int obs_trace_start(struct vend_ctx *ctx, const char *endpoint);
+void obs_trace_finished(int64_t run_id);
+void obs_trace_stop(void);
+/* The spans of a run in OTLP JSON ({"resourceSpans": [...]}), new. */
+int obs_trace_json(struct vend_ctx *ctx, int64_t run_id, json_t **out);
+
 #endif
