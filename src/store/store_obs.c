@@ -7,18 +7,6 @@
 /* Every query's filter: runs created since, of one template or all. */
 #define RUN_FILTER "r.created_at >= ? AND (? IS NULL OR r.template = ?)"
 
-void obs_runs_free(struct obs_run *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].template);
-		free(v[i].state);
-		free(v[i].environment);
-		free(v[i].trace_id);
-		free(v[i].decisions);
-	}
-	free(v);
-}
-
 static void free_run(void *p)
 {
 	struct obs_run *r = p;
@@ -27,6 +15,13 @@ static void free_run(void *p)
 	free(r->environment);
 	free(r->trace_id);
 	free(r->decisions);
+}
+
+void obs_runs_free(struct obs_run *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_run(&v[i]);
+	free(v);
 }
 
 static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
@@ -55,22 +50,19 @@ int store_obs_runs(struct store_tx *tx, int64_t since, const char *template,
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_run, free_run, (void **)out, n);
 }
 
-void obs_states_free(struct obs_state *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].template);
-		free(v[i].from);
-		free(v[i].to);
-	}
-	free(v);
-}
-
 static void free_state(void *p)
 {
 	struct obs_state *e = p;
 	free(e->template);
 	free(e->from);
 	free(e->to);
+}
+
+void obs_states_free(struct obs_state *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_state(&v[i]);
+	free(v);
 }
 
 /* detail is {"from","to","event","reason"}: the two states are taken
@@ -112,17 +104,6 @@ int store_obs_states(struct store_tx *tx, int64_t since, const char *template,
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_state, free_state, (void **)out, n);
 }
 
-void obs_steps_free(struct obs_step *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].template);
-		free(v[i].phase);
-		free(v[i].name);
-		free(v[i].state);
-	}
-	free(v);
-}
-
 static void free_step(void *p)
 {
 	struct obs_step *e = p;
@@ -130,6 +111,13 @@ static void free_step(void *p)
 	free(e->phase);
 	free(e->name);
 	free(e->state);
+}
+
+void obs_steps_free(struct obs_step *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_step(&v[i]);
+	free(v);
 }
 
 static void read_step(struct store_tx *tx, struct store_stmt *s, void *out)
@@ -159,22 +147,19 @@ int store_obs_steps(struct store_tx *tx, int64_t since, const char *template,
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_step, free_step, (void **)out, n);
 }
 
-void obs_gates_free(struct obs_gate *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].template);
-		free(v[i].source);
-		free(v[i].state);
-	}
-	free(v);
-}
-
 static void free_gate(void *p)
 {
 	struct obs_gate *e = p;
 	free(e->template);
 	free(e->source);
 	free(e->state);
+}
+
+void obs_gates_free(struct obs_gate *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_gate(&v[i]);
+	free(v);
 }
 
 static void read_gate(struct store_tx *tx, struct store_stmt *s, void *out)
