@@ -32,5 +32,6 @@ int cmd_reject(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_insights(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "demo-service", cmd_demo_service, "a small HTTP service for trying deploys and canaries" },
 	{ "policy", cmd_policy, "test and evaluate policies" },
 	{ "audit", cmd_audit, "export and verify the tamper-evident audit log" },
+	{ "insights", cmd_insights, "delivery insights: success rate, time to deploy, rollbacks" },
 	{ "routes", cmd_routes, "the API's routes and who may call them" },
 	{ "version", cmd_version, "print the version" },
 };

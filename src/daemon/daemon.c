@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/audit_log.h"
 #include "engine/governance.h"
+#include "engine/obs.h"
 #include "http/http.h"
 #include "runner/runner.h"
 #include "template/catalog.h"
@@ -295,6 +296,10 @@ int daemon_run(const struct daemon_opts *o)
 		fprintf(stderr, "vend: %s\n", err.msg);
 		goto out;
 	}
+	/* Run traces over OTLP/HTTP (trace.c), when VEND_OTLP_ENDPOINT says where. */
+	if (obs_trace_start(d.ctx, getenv("VEND_OTLP_ENDPOINT")))
+		log_warn("VEND_OTLP_ENDPOINT must be an http:// or https:// URL; not exporting "
+			 "traces");
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
 	if (engine_audit_start(d.ctx))
@@ -360,6 +365,7 @@ out:
 		pthread_join(d.timer, NULL);
 	if (d.watcher_started)
 		pthread_join(d.watcher, NULL);
+	obs_trace_stop();
 	if (d.http || exit_code == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);

@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/engine_int.h"
 #include "engine/expr.h"
+#include "engine/obs.h"
 #include "template/params.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -265,6 +266,14 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 					     event_names[ev], "reason", reason));
 	store_notify(tx, CHAN_RUNS);
 	store_notify(tx, chan_run(run->id));
+	if (!rc) {
+		/* Logged as it is decided: the transaction may yet fail, which
+		 * the caller logs in turn. */
+		log_run(LOG_INFO, run->id, run->trace_id, "run %s -> %s (%s)%s%s", run->state,
+			run_state_name(to), event_names[ev], reason ? ": " : "", reason ? reason : "");
+		if (run_state_terminal(to))
+			obs_trace_finished(run->id);
+	}
 	return rc;
 }
 
@@ -574,10 +583,17 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		rc = insert_steps(tx, id, "main", t->steps, t->n_steps);
 	if (!rc)
 		rc = insert_steps(tx, id, "rollback", t->rollback, t->n_rollback);
-	if (!rc)
+	if (!rc) {
+		/* The caller's span (traceparent), parent of the run's root span
+		 * in its trace (trace.c). */
+		char ptrace[33], pspan[17];
+		bool has_parent = obs_traceparent_parse(req->traceparent, ptrace, pspan) == 0 &&
+				  !strcmp(ptrace, trace);
 		rc = engine__event(tx, id, "created",
-				   json_pack("{s:s, s:s, s:s}", "requester", who->name,
-					     "template", t->name, "version", t->version));
+				   json_pack("{s:s, s:s, s:s, s:s?}", "requester", who->name,
+					     "template", t->name, "version", t->version,
+					     "parent_span_id", has_parent ? pspan : NULL));
+	}
 	if (!rc)
 		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
 				    "requested by %s", id, t->name, t->version, who->name);

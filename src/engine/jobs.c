@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "engine/engine_int.h"
+#include "engine/obs.h"
 #include "engine/expr.h"
 #include "secrets/redact.h"
 #include "util/log.h"
@@ -318,6 +319,16 @@ static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
 	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
 	if (json_is_object(env))
 		json_object_set_new(env, "VEND_ATTEMPT", json_string(attempt));
+	{
+		/* W3C Trace Context for the step: its own span (trace.c). */
+		const char *trace = json_string_value(json_object_get(j, "trace_id"));
+		char span[17], tp[56];
+		if (json_is_object(env) && trace && strlen(trace) == 32) {
+			obs_span_id(trace, "step", job->phase, job->step_idx, job->attempt, span);
+			obs_traceparent(trace, span, tp);
+			json_object_set_new(env, "TRACEPARENT", json_string(tp));
+		}
+	}
 	return j;
 }
 

@@ -22,6 +22,11 @@ const struct http_route http_routes[] = {
 	{ "GET", "/healthz", api_healthz, 0, 0, "liveness" },
 	{ "GET", "/readyz", api_healthz, 0, 0, "readiness: the store answers" },
 	{ "GET", "/api/v1/whoami", api_whoami, USERS | RUNNERS, 0, "the caller's identity" },
+	/* Observability (api_obs.c): /metrics needs no token, as Prometheus
+	 * scrapes; see docs/observability.md. */
+	{ "GET", "/metrics", api_metrics, 0, 0, "Prometheus metrics of the cluster" },
+	{ "GET", "/api/v1/insights", api_insights, USERS, 0,
+	  "delivery insights: success rate, time to deploy, change failure rate" },
 
 	{ "POST", "/api/v1/runs", api_runs_create, OPERATORS, 0, "request a run" },
 	{ "GET", "/api/v1/runs", api_runs_list, USERS, 0, "list runs" },

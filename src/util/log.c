@@ -45,6 +45,8 @@ void log_run(enum log_level lvl, int64_t run_id, const char *trace_id,
 		fprintf(stderr, "%s %-5s ", ts, names[lvl]);
 		if (run_id)
 			fprintf(stderr, "run=%" PRId64 " ", run_id);
+		if (trace_id && *trace_id)
+			fprintf(stderr, "trace=%.32s ", trace_id);
 		fprintf(stderr, "%s\n", msg);
 	} else {
 		json_t *o = json_pack("{s:s, s:s, s:s}", "time", ts, "level",

@@ -102,7 +102,7 @@ test_expect_success 'no capabilities, no_new_privs, not root, no user namespaces
 
 test_expect_success 'the environment is exactly what the runner built' '
 	probe probe "env | cut -d= -f1 | sort | tr \"\\n\" \" \"; echo; echo \"home=\$HOME out=\$VEND_OUTPUT pwd=\$(pwd)\"" &&
-	grep -qx "HOME LANG PARAM_ARG PARAM_CMD PATH PWD TMPDIR VEND_ATTEMPT VEND_OUTPUT VEND_RUN_ID VEND_STEP VEND_TEMPLATE " log &&
+	grep -qx "HOME LANG PARAM_ARG PARAM_CMD PATH PWD TMPDIR TRACEPARENT VEND_ATTEMPT VEND_OUTPUT VEND_RUN_ID VEND_STEP VEND_TEMPLATE " log &&
 	grep -qx "home=/vend/work out=/vend/output pwd=/vend/work" log
 '
 

@@ -39,10 +39,11 @@ TEST(routes_are_unique_and_authorized)
 {
 	for (size_t i = 0; i < http_route_count; i++) {
 		const struct http_route *r = &http_routes[i];
-		/* Only health checks and the audit log's public key are open;
-		 * nothing else forgets its roles. */
+		/* Only health checks, /metrics (Prometheus scrapes without a
+		 * token; docs/observability.md) and the audit log's public key
+		 * are open; nothing else forgets its roles. */
 		if (strcmp(r->pattern, "/healthz") && strcmp(r->pattern, "/readyz") &&
-		    strcmp(r->pattern, "/api/v1/audit/public-key"))
+		    strcmp(r->pattern, "/metrics") && strcmp(r->pattern, "/api/v1/audit/public-key"))
 			CHECK(r->roles != 0);
 		/* Runner routes are for runners only, and runners call nothing else. */
 		if (strstr(r->pattern, "/runners/") || strstr(r->pattern, "/jobs/") ||
