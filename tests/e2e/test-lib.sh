@@ -116,7 +116,7 @@ vend_start() {
 	VEND_PID=$!
 	VEND_PIDS+=("$VEND_PID")
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		[ -s "$VEND_DATA/server.url" ] && return 0
 		if ! kill -0 "$VEND_PID" 2>/dev/null; then
 			say "vend $cmd exited early:"
@@ -125,7 +125,7 @@ vend_start() {
 		fi
 		sleep 0.05
 	done
-	say "vend $cmd did not start in 10s"
+	say "vend $cmd did not start in 30s"
 	return 1
 }
 
