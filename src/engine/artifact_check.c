@@ -163,6 +163,10 @@ json_t *engine__artifact(struct store_tx *tx, const struct template *t, json_t *
 				    json_sprintf("%s (the catalog has no TrustedKey)",
 						 json_string_value(json_object_get(out, "reason"))));
 out:
+	/* A declared artifact always has a name, so a policy can tell it
+	 * from none ("artifact.name != ''"): its name:, else its file or URL. */
+	if (!name)
+		name = xstrdup(where ? where : a->file ? a->file : a->url);
 	if (!out)
 		out = json_pack("{s:b, s:n, s:n, s:n, s:n, s:s}", "signed", 0, "signer", "key_id",
 				"digest", "trusted_comment", "reason", why);
