@@ -72,13 +72,13 @@ static int template_file(struct store_tx *tx, const struct template *t, const ch
 
 /* Reads a path of the template's directory or fetches a URL, at most max
  * bytes; on failure a sentence in why. */
-static int get(struct store_tx *tx, const struct template *t, const char *where,
+static int get(struct store_tx *tx, const struct template *t, const char *where, bool url,
 	       size_t max, struct buf *out, char *why, size_t why_size)
 {
 	struct vend_err err = VEND_ERR_INIT;
 	int rc;
 
-	if (is_url(where)) {
+	if (url || is_url(where)) {
 		rc = artifact_fetch(where, max, ARTIFACT_FETCH_TIMEOUT_MS, out, &err);
 		if (rc)
 			snprintf(why, why_size, "%s", err.msg);
@@ -143,9 +143,9 @@ json_t *engine__artifact(struct store_tx *tx, const struct template *t, json_t *
 		snprintf(why, sizeof(why), "spec.artifact.file %s is a URL; use url:", where);
 		goto out;
 	}
-	if (get(tx, t, where, ARTIFACT_MAX_SIZE, &data, why, sizeof(why)))
+	if (get(tx, t, where, a->url != NULL, ARTIFACT_MAX_SIZE, &data, why, sizeof(why)))
 		goto out;
-	if (sigwhere && get(tx, t, sigwhere, MINISIGN_MAX_SIG_FILE, &sig, why, sizeof(why))) {
+	if (sigwhere && get(tx, t, sigwhere, false, MINISIGN_MAX_SIG_FILE, &sig, why, sizeof(why))) {
 		char tmp[sizeof(why)];
 		snprintf(tmp, sizeof(tmp), "no signature: %s", why);
 		memcpy(why, tmp, sizeof(why));

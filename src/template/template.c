@@ -616,7 +616,8 @@ static char *artifact_text(struct tp *P, const struct ynode *a, const char *key,
 		template__err(P, v, "%s must be 1 to %d bytes", where, TEMPLATE_ARTIFACT_MAX_TEXT);
 		return NULL;
 	}
-	if (kind == 'u' && !is_url(s)) {
+	/* One that starts with an expression is checked when a run expands it. */
+	if (kind == 'u' && !is_url(s) && strncmp(s, "${{", 3)) {
 		template__err(P, v, "%s must be an http:// or https:// URL", where);
 		return NULL;
 	}

@@ -28,7 +28,6 @@ spec:
   parameters:
     version: {type: string, required: true}
     environment: {type: string, enum: [staging, prod], default: staging}
-    url: {type: string, default: ""}
   environment: "${{ params.environment }}"
   artifact:
     name: "app-${{ params.version }}"
@@ -48,6 +47,27 @@ printf 'X' | dd of="$T/dist/app-1.1.tgz" bs=1 seek=100 conv=notrunc 2>/dev/null
 echo unsigned >"$T/dist/app-1.2.tgz"
 echo other >"$T/dist/app-1.3.tgz"
 minisign -S -s other.key -m "$T/dist/app-1.3.tgz" >/dev/null
+mkdir -p "$CAT/templates/fetch" www
+write_file "$CAT/templates/fetch/fetch.yaml" <<'EOT'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: fetch}
+spec:
+  parameters:
+    base: {type: string, required: true}
+    file: {type: string, default: app-1.0.tgz}
+  artifact:
+    url: "${{ params.base }}/${{ params.file }}"
+    signature: "${{ params.base }}/${{ params.file }}.minisig"
+  steps:
+    - name: deploy
+      run: "true"
+EOT
+cp "$T"/dist/app-1.0.tgz* "$T"/dist/app-1.1.tgz* www/
+PORT=$(free_port)
+(cd www && exec python3 -m http.server --bind 127.0.0.1 "$PORT") >/dev/null 2>&1 &
+VEND_PIDS+=($!)
+BASE="http://127.0.0.1:$PORT"
 DIGEST10="sha256:$(sha256sum "$T/dist/app-1.0.tgz" | cut -d" " -f1)"
 DIGEST11="sha256:$(sha256sum "$T/dist/app-1.1.tgz" | cut -d" " -f1)"
 
@@ -107,6 +127,18 @@ test_expect_success 'no signature: signed false, denied in prod' '
 test_expect_success 'a key the catalog does not trust: signed false' '
 	id=$(vend run ship -p version=1.3 --wait -o json | jq .id) &&
 	run_field "$id" .artifact.reason | grep -q "which is not a TrustedKey"
+'
+
+test_expect_success 'url: artifacts are fetched and verified' '
+	wait_for 5 curl -sf "$BASE/app-1.0.tgz" -o /dev/null &&
+	id=$(vend run fetch -p base="$BASE" --wait -o json | jq .id) &&
+	run_json "$id" | jq -e ".artifact.signed == true and .artifact.digest == \"$DIGEST10\"" &&
+	id=$(vend run fetch -p base="$BASE" -p file=app-1.1.tgz --wait -o json | jq .id) &&
+	run_field "$id" .artifact.reason | grep -q "^bad signature" &&
+	id=$(vend run fetch -p base="$BASE" -p file=nope.tgz --wait -o json | jq .id) &&
+	run_field "$id" .artifact.reason | grep -q "HTTP status 404" &&
+	id=$(vend run fetch -p base="file:///etc" -p file=passwd --wait -o json | jq .id) &&
+	run_field "$id" .artifact.reason | grep -q "not an http:// or https:// URL"
 '
 
 test_expect_success 'a dry run shows the artifact check' '
