@@ -88,7 +88,7 @@ static int get(struct store_tx *tx, const struct template *t, const char *where,
 	rc = template_file(tx, t, where, out);
 	if (rc == -ENOENT)
 		snprintf(why, why_size, "%s is not a file of the template's directory", where);
-	else if (!rc && out->len > max) {
+	else if (rc == -E2BIG || (!rc && out->len > max)) {
 		rc = -E2BIG;
 		snprintf(why, why_size, "%s is larger than %zu bytes", where, max);
 	} else if (rc)
