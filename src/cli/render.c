@@ -47,7 +47,7 @@ void render_run_summary(FILE *f, json_t *run, bool color)
 /* Why a run is where it is: break-glass, its lock, decisions, gates. */
 static void render_governance(FILE *f, json_t *run, bool color)
 {
-	json_t *bg = json_object_get(run, "break_glass"), *d, *g, *v;
+	json_t *bg = json_object_get(run, "break_glass"), *d, *g, *v, *art;
 	int64_t pos = json_integer_value(json_object_get(run, "lock_position"));
 	size_t i, k;
 
@@ -57,6 +57,16 @@ static void render_governance(FILE *f, json_t *run, bool color)
 	if (pos > 0)
 		fprintf(f, "  waiting:     for lock %s, position %" PRId64 " in line\n",
 			str(run, "lock"), pos);
+	if (json_is_object(art = json_object_get(run, "artifact"))) {
+		if (json_is_true(json_object_get(art, "signed")))
+			fprintf(f, "  artifact:    signed by %s (key %s), %s\n", str(art, "signer"),
+				str(art, "key_id"), str(art, "digest"));
+		else
+			fprintf(f, "  artifact:    %sNOT signed%s: %s%s%s\n", color ? RED : "",
+				color ? RESET : "", str(art, "reason"),
+				json_is_string(json_object_get(art, "digest")) ? ", " : "",
+				json_is_string(json_object_get(art, "digest")) ? str(art, "digest") : "");
+	}
 	if (json_array_size(json_object_get(run, "decisions"))) {
 		fprintf(f, "  decisions:\n");
 		json_array_foreach(json_object_get(run, "decisions"), i, d) {

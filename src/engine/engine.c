@@ -371,10 +371,21 @@ static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *param
 	int64_t holder = 0, *waiters = NULL;
 	size_t n = 0;
 	const char *outcome;
-	int rc = engine__judge(ctx, &in, &v);
+	json_t *art = NULL;
+	int rc;
 
-	if (rc)
+	if (t->artifact && store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		json_t *scope = engine__scope(t, params, NULL, 0, NULL);
+		art = engine__artifact(tx, t, scope);
+		json_decref(scope);
+		store_rollback(tx);
+	}
+	in.artifact = art;
+	rc = engine__judge(ctx, &in, &v);
+	if (rc) {
+		json_decref(art);
 		return rc;
+	}
 	if (lock && store_begin(ctx->store, STORE_READ, &tx) == 0) {
 		store_lock_holder(tx, lock, &holder);
 		store_lock_waiters(tx, lock, &waiters, &n);
@@ -389,6 +400,7 @@ static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *param
 	json_object_set_new(*out, "outcome", json_string(outcome));
 	if (v.reason[0])
 		json_object_set_new(*out, "reason", json_string(v.reason));
+	json_object_set_new(*out, "artifact", art ? art : json_null());
 	if (break_glass)
 		json_object_set_new(*out, "break_glass", json_true());
 	if (lock)

@@ -73,6 +73,14 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* ---- the artifact check (artifact_check.c) ---- */
+/* t's artifact checked within tx (files, TrustedKeys), its texts expanded
+ * over scope: a new {name, version, file|url, signature, signed, signer,
+ * key_id, digest, trusted_comment, reason}, or NULL without `artifact:`.
+ * A failure of any kind is signed false with its reason, never an error.
+ * A url: is fetched here (bounded by ARTIFACT_FETCH_TIMEOUT_MS). */
+json_t *engine__artifact(struct store_tx *tx, const struct template *t, json_t *scope);
+
 /* ---- judging a request (judge.c) ---- */
 struct judge_input {
 	const struct template *t;
@@ -81,6 +89,7 @@ struct judge_input {
 	const char *environment;   /* or NULL */
 	const char *lock;          /* or NULL */
 	bool break_glass;
+	json_t *artifact;          /* engine__artifact's, borrowed, or NULL */
 };
 
 struct verdict {

@@ -15,8 +15,15 @@ void verdict_free(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* The policy input of DESIGN §4. Parts vend does not know yet (artifact,
- * cost) are left out: the policy module gives them neutral values. */
+static json_t *str_or_empty(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return json_string(s ? s : "");
+}
+
+/* The policy input of DESIGN §4. Parts vend does not know (cost, and
+ * artifact without `artifact:`) are left out: the policy module gives them
+ * neutral values (artifact.signed false). */
 static json_t *policy_input(const struct judge_input *in, const struct environment *env,
 			    bool frozen)
 {
@@ -27,8 +34,10 @@ static json_t *policy_input(const struct judge_input *in, const struct environme
 	for (size_t i = 0; i < in->t->n_params; i++)
 		if (in->t->params[i].secret)
 			json_object_del(params, in->t->params[i].name);
+	json_t *input;
+
 	time_format(now_ms(), now, sizeof(now));
-	return json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:O, s:O}, "
+	input = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:O, s:O}, "
 			 "s:{s:s, s:b, s:b}, s:s}",
 			 "run", "template", in->t->name, "version", in->t->version, "environment",
 			 in->environment ? in->environment : "", "lock", in->lock ? in->lock : "",
@@ -38,6 +47,15 @@ static json_t *policy_input(const struct judge_input *in, const struct environme
 			 "teams", in->requester->teams,
 			 "env", "name", in->environment ? in->environment : "", "protected",
 			 env && env->protected_, "frozen", frozen, "now", now);
+	if (in->artifact)
+		json_object_set_new(input, "artifact",
+				    json_pack("{s:o, s:o, s:o, s:b, s:o}", "name",
+					      str_or_empty(in->artifact, "name"), "version",
+					      str_or_empty(in->artifact, "version"), "digest",
+					      str_or_empty(in->artifact, "digest"), "signed",
+					      json_is_true(json_object_get(in->artifact, "signed")),
+					      "signer", str_or_empty(in->artifact, "signer")));
+	return input;
 }
 
 /* Adds the policy decisions to out: a deny refuses the request, a

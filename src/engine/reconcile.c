@@ -79,7 +79,25 @@ static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_ro
 	in.params = json_loads(run->params, 0, NULL);
 	in.requester = &who;
 	in.break_glass = run->break_glass != NULL;
+	if (t->artifact) {
+		/* Before the policies, which see what it found (DESIGN §9). */
+		json_t *scope = engine__scope(t, in.params, NULL, 0, run);
+		in.artifact = engine__artifact(tx, t, scope);
+		json_decref(scope);
+	}
 	rc = engine__judge(ctx, &in, &v);
+	if (!rc && in.artifact) {
+		/* Kept with the decisions; run_json shows it as run.artifact. */
+		json_t *r = json_object_get(in.artifact, "reason"), *d = json_deep_copy(in.artifact);
+		json_object_set_new(d, "source", json_string("artifact"));
+		json_array_insert_new(v.decisions, 0, d);
+		rc = json_is_true(json_object_get(in.artifact, "signed"))
+			     ? engine__syslog(tx, run->id, NULL, "artifact signed by %s (%s)",
+					      json_string_value(json_object_get(in.artifact, "signer")),
+					      json_string_value(json_object_get(in.artifact, "digest")))
+			     : engine__syslog(tx, run->id, NULL, "artifact not signed: %s",
+					      json_string_value(r));
+	}
 	json_array_foreach(v.gates, i, gate) {
 		if (rc || v.reason[0])
 			break;
@@ -107,6 +125,7 @@ static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_ro
 	free(text);
 	verdict_free(&v);
 	json_decref(in.params);
+	json_decref(in.artifact);
 	principal_free(&who);
 	return rc ? rc : 1;
 }

@@ -37,9 +37,29 @@ static json_t *step_json(const struct step_row *s)
 			 "error", s->error ? json_string(s->error) : json_null());
 }
 
+/* The artifact check is kept with the decisions (judge.c) and shown on
+ * its own: run.artifact, null without `artifact:`. */
+static json_t *lift_artifact(json_t *run)
+{
+	json_t *ds = json_object_get(run, "decisions"), *d;
+	size_t i;
+
+	json_object_set_new(run, "artifact", json_null());
+	json_array_foreach(ds, i, d) {
+		const char *src = json_string_value(json_object_get(d, "source"));
+		if (src && !strcmp(src, "artifact")) {
+			json_object_del(d, "source");
+			json_object_set(run, "artifact", d);
+			json_array_remove(ds, i);
+			break;
+		}
+	}
+	return run;
+}
+
 static json_t *run_json(const struct run_row *r, json_t *steps)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, "
+	return lift_artifact(json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, "
 			 "s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "id", (json_int_t)r->id, "template", r->template, "version", r->version,
 			 "state", r->state,
@@ -58,7 +78,7 @@ static json_t *run_json(const struct run_row *r, json_t *steps)
 			 "approvals", parsed_or(r->approvals, json_array()),
 			 "analysis", parsed_or(r->analysis, json_null()),
 			 "idempotency_key", r->idempotency_key ? json_string(r->idempotency_key)
-							       : json_null());
+							       : json_null()));
 }
 
 /* A queued run's place in line for its lock: 0 when it holds it, else

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "artifact/minisign.h"
 #include "cel/cel.h"
 #include "policy/policy.h"
 #include "template/template.h"
@@ -342,6 +343,34 @@ static bool check_head(struct tp *P, const struct ynode *doc, const char *want_k
 	return true;
 }
 
+/* A TrustedKey's spec (DESIGN §9): `minisign:` (or its alias `key:`), the
+ * key line of a minisign .pub file, which must parse as one. */
+static void check_trusted_key(struct tp *P, const struct ynode *spec)
+{
+	static const char *const keys[] = { "minisign", "key", "description", NULL };
+	struct minisign_key k;
+	struct vend_err err = VEND_ERR_INIT;
+	const char *field = ynode_get(spec, "minisign") ? "minisign" : "key";
+	const char *s;
+
+	template__check_keys(P, spec, "spec", keys, NULL);
+	if (ynode_get(spec, "minisign") && ynode_get(spec, "key")) {
+		template__err(P, ynode_get(spec, "key"),
+			      "spec.key and spec.minisign are the same field; give one");
+		return;
+	}
+	if (!ynode_get(spec, field)) {
+		template__err(P, spec, "spec.minisign is required (the key line of a "
+				       "minisign .pub file, RW...)");
+		return;
+	}
+	s = template__text(P, spec, field, "spec", true);
+	if (s && minisign_key_parse(s, strlen(s), &k, &err))
+		template__err(P, ynode_get(spec, field), "spec.%s is not a minisign public "
+			      "key: %s", field, err.msg);
+	err_free(&err);
+}
+
 int template_check_other(const struct ynode *doc, const char *path, struct diags *d)
 {
 	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
@@ -371,6 +400,8 @@ int template_check_other(const struct ynode *doc, const char *path, struct diags
 		P.errors += policy_check_doc(doc, path, d) ? 1 : 0;
 	else if (!P.errors && kind && !strcmp(kind, "PolicyTest"))
 		P.errors += policy_test_check_doc(doc, path, d) ? 1 : 0;
+	else if (!P.errors && kind && !strcmp(kind, "TrustedKey"))
+		check_trusted_key(&P, spec);
 out:
 	sort_diags(d, before);
 	return P.errors ? -EINVAL : 0;
@@ -562,12 +593,75 @@ static char *parse_expr_text(struct tp *P, const struct ynode *spec, const char 
 	return xstrdup(s);
 }
 
+static bool is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+/* One text of artifact: (file, url, signature, name, version). A path must
+ * stay inside the template's directory; a URL must be http(s). */
+static char *artifact_text(struct tp *P, const struct ynode *a, const char *key, char kind)
+{
+	const struct ynode *v = ynode_get(a, key);
+	char where[64];
+	const char *s;
+
+	if (!v)
+		return NULL;
+	snprintf(where, sizeof(where), "spec.artifact.%s", key);
+	s = template__text(P, a, key, "spec.artifact", false);
+	if (!s)
+		return NULL;
+	if (!*s || strlen(s) > TEMPLATE_ARTIFACT_MAX_TEXT) {
+		template__err(P, v, "%s must be 1 to %d bytes", where, TEMPLATE_ARTIFACT_MAX_TEXT);
+		return NULL;
+	}
+	/* One that starts with an expression is checked when a run expands it. */
+	if (kind == 'u' && !is_url(s) && strncmp(s, "${{", 3)) {
+		template__err(P, v, "%s must be an http:// or https:// URL", where);
+		return NULL;
+	}
+	if ((kind == 'p' || (kind == 's' && !is_url(s))) &&
+	    (s[0] == '/' || !strcmp(s, "..") || !strncmp(s, "../", 3) || strstr(s, "/../"))) {
+		template__err(P, v, "%s must be a path inside the template's directory "
+			      "(or, for a signature, a URL)", where);
+		return NULL;
+	}
+	template__check_interp(P, v, where);
+	return xstrdup(s);
+}
+
+static void parse_artifact(struct tp *P, const struct ynode *a, struct template *t)
+{
+	static const char *const keys[] = { "name", "version", "file", "url", "signature",
+					    NULL };
+	struct template_artifact *art;
+
+	if (a->kind != YNODE_MAPPING) {
+		template__err(P, a, "spec.artifact must be a mapping of file: or url: and "
+				    "signature:, not %s", ynode_describe(a));
+		return;
+	}
+	template__check_keys(P, a, "spec.artifact", keys, NULL);
+	if (!!ynode_get(a, "file") == !!ynode_get(a, "url")) {
+		template__err(P, a, "spec.artifact needs exactly one of file: and url:");
+		return;
+	}
+	art = XNEW(struct template_artifact, 1);
+	art->name = artifact_text(P, a, "name", 't');
+	art->version = artifact_text(P, a, "version", 't');
+	art->file = artifact_text(P, a, "file", 'p');
+	art->url = artifact_text(P, a, "url", 'u');
+	art->signature = artifact_text(P, a, "signature", 's');
+	t->artifact = art;
+}
+
 static void parse_spec(struct tp *P, const struct ynode *spec, struct template *t)
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
-					    "rollback", NULL };
-	static const char *const later[] = { "artifact", "cost", "schedule", "notify",
+					    "rollback", "artifact", NULL };
+	static const char *const later[] = { "cost", "schedule", "notify",
 					     "drift", "triggers", NULL };
 	const struct ynode *v;
 
@@ -586,6 +680,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		parse_permissions(P, v, t);
 	t->environment = parse_expr_text(P, spec, "environment");
 	t->lock = parse_expr_text(P, spec, "lock");
+	if ((v = ynode_get(spec, "artifact")))
+		parse_artifact(P, v, t);
 	if ((v = ynode_get(spec, "preflight")))
 		template__parse_steps(P, v, "spec.preflight", &t->preflight, &t->n_preflight);
 	v = ynode_get(spec, "steps");
@@ -716,6 +812,14 @@ void template_free(struct template *t)
 	template__free_steps(t->preflight, t->n_preflight);
 	template__free_steps(t->steps, t->n_steps);
 	template__free_steps(t->rollback, t->n_rollback);
+	if (t->artifact) {
+		free(t->artifact->name);
+		free(t->artifact->version);
+		free(t->artifact->file);
+		free(t->artifact->url);
+		free(t->artifact->signature);
+		free(t->artifact);
+	}
 	free(t->path);
 	free(t->dir);
 	free(t->source);
@@ -756,6 +860,14 @@ json_t *template_to_json(const struct template *t)
 			    t->permissions ? json_deep_copy(t->permissions) : json_object());
 	json_object_set_new(j, "environment", str_or_null(t->environment));
 	json_object_set_new(j, "lock", str_or_null(t->lock));
+	if (t->artifact)
+		json_object_set_new(j, "artifact",
+				    json_pack("{s:o, s:o, s:o, s:o, s:o}", "name",
+					      str_or_null(t->artifact->name), "version",
+					      str_or_null(t->artifact->version), "file",
+					      str_or_null(t->artifact->file), "url",
+					      str_or_null(t->artifact->url), "signature",
+					      str_or_null(t->artifact->signature)));
 	json_object_set_new(j, "preflight", template__steps_to_json(t->preflight, t->n_preflight));
 	json_object_set_new(j, "steps", template__steps_to_json(t->steps, t->n_steps));
 	json_object_set_new(j, "rollback", template__steps_to_json(t->rollback, t->n_rollback));

@@ -5,8 +5,8 @@
  * (unknown keys are errors, never silently ignored). A parsed template is
  * immutable and may be shared between threads.
  *
- * Fields that later parts of vend implement (artifact, cost, schedule,
- * analysis and approval steps, secrets, type: secret) are rejected with
+ * Fields that later parts of vend implement (cost, schedule, notify,
+ * drift, triggers) are rejected with
  * "not supported yet" until they are, so nothing is silently ignored.
  */
 #ifndef VEND_TEMPLATE_TEMPLATE_H
@@ -111,6 +111,17 @@ struct validate_rule {
 	int line, col;
 };
 
+/* A template's `artifact:` (DESIGN §3, §9): what it deploys and its
+ * minisign signature, checked against the catalog's TrustedKeys when a run
+ * is checked. Every text may hold ${{ }}; a path is relative to the
+ * template's directory, a URL is http:// or https://. */
+struct template_artifact {
+	char *name, *version;    /* or NULL */
+	char *file, *url;        /* exactly one is set */
+	char *signature;         /* path or URL, or NULL (then never signed) */
+};
+#define TEMPLATE_ARTIFACT_MAX_TEXT 2048   /* bytes of each text */
+
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
 	char *title, *description, *owner; /* or NULL */
@@ -126,6 +137,7 @@ struct template {
 	json_t *labels;          /* runner labels every step needs, or NULL */
 	struct step_spec *preflight, *steps, *rollback;
 	size_t n_preflight, n_steps, n_rollback;
+	struct template_artifact *artifact; /* or NULL */
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */

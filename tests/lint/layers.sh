@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 declare -A allowed=(
 	[util]="util"
 	[cel]="util cel"
-	[template]="util cel template policy verify"
+	[template]="util cel template policy verify artifact"
 	[policy]="util cel template policy"
 	[store]="util store"
 	[audit]="util audit"

@@ -289,7 +289,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
 		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
 		  "parameters, validate, permissions, environment, lock, labels, preflight, steps, "
-		  "rollback)");
+		  "rollback, artifact)");
 	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
 		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
 		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
@@ -307,7 +307,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 
 TEST(template_names_features_not_supported_yet)
 {
-	const char *spec_keys[] = { "artifact", "cost", "schedule", "notify", "drift", "triggers" };
+	const char *spec_keys[] = { "cost", "schedule", "notify", "drift", "triggers" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -315,6 +315,28 @@ TEST(template_names_features_not_supported_yet)
 		snprintf(want, sizeof(want), "6:3: `%s` is not supported yet", spec_keys[i]);
 		CHECK_ONE(text, want);
 	}
+}
+
+TEST(template_artifact)
+{
+	struct template *t;
+	struct diags d = DIAGS_INIT;
+	const char *ok = HEAD "  artifact: {name: app, file: \"dist/app-${{ params.v }}.tgz\",\n"
+			      "             signature: dist/app.tgz.minisig}\n" STEPS;
+
+	CHECK(template_parse("t.yaml", ok, strlen(ok), &t, &d) == 0);
+	CHECK(t->artifact != NULL);
+	CHECK_STR(t->artifact->file, "dist/app-${{ params.v }}.tgz");
+	CHECK_STR(t->artifact->signature, "dist/app.tgz.minisig");
+	CHECK(t->artifact->url == NULL);
+	template_free(t);
+	CHECK_ONE(HEAD "  artifact: {file: a, url: \"https://x/a\"}\n" STEPS,
+		  "6:13: spec.artifact needs exactly one of file: and url:");
+	CHECK_ONE(HEAD "  artifact: {url: \"ftp://x/a\"}\n" STEPS,
+		  "6:19: spec.artifact.url must be an http:// or https:// URL");
+	CHECK_ONE(HEAD "  artifact: {file: ../a}\n" STEPS,
+		  "6:20: spec.artifact.file must be a path inside the template's directory "
+		  "(or, for a signature, a URL)");
 }
 
 TEST(template_step_secrets)
@@ -824,13 +846,28 @@ TEST(lint_example_hello_is_clean)
 	free(p);
 }
 
+TEST(lint_trusted_key)
+{
+	int n;
+	char *p = lint(write_tmp("k.yaml", "apiVersion: vend/v1\nkind: TrustedKey\n"
+					   "metadata: {name: k}\nspec: {minisign: RWQnope}\n"), &n);
+	CHECK(strstr(p, "4:18: spec.minisign is not a minisign public key") != NULL);
+	free(p);
+	p = lint(write_tmp("k.yaml", "apiVersion: vend/v1\nkind: TrustedKey\n"
+				     "metadata: {name: k}\nspec: {}\n"), &n);
+	CHECK(strstr(p, "spec.minisign is required") != NULL);
+	free(p);
+	drop_tmp();
+}
+
 TEST(lint_checks_every_kind)
 {
 	const char *text =
 		HEAD STEPS
 		"---\napiVersion: vend/v1\nkind: Policy\nmetadata: {name: p}\nspec: {rules: []}\n"
 		"---\napiVersion: vend/v1\nkind: Environment\nmetadata: {name: prod}\nspec: {}\n"
-		"---\napiVersion: vend/v1\nkind: TrustedKey\nmetadata: {name: k}\nspec: {minisign: x}\n"
+		"---\napiVersion: vend/v1\nkind: TrustedKey\nmetadata: {name: k}\nspec: {minisign: "
+		"RWSrHIpsxF/n+dkT3sKAhDQQDnnvirKvZ0EfkcjKmUYs+hh17rZJYDyG}\n"
 		"---\napiVersion: vend/v1\nkind: PolicyTest\nmetadata: {name: pt}\nspec: {}\n";
 	int n;
 	char *p = lint(write_tmp("ok.yaml", text), &n);
