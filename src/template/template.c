@@ -566,8 +566,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
-					    "rollback", NULL };
-	static const char *const later[] = { "artifact", "cost", "schedule", "notify",
+					    "rollback", "notify", NULL };
+	static const char *const later[] = { "artifact", "cost", "schedule",
 					     "drift", "triggers", NULL };
 	const struct ynode *v;
 
@@ -598,6 +598,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__err(P, v, "spec.steps must have at least one step");
 	if ((v = ynode_get(spec, "rollback")))
 		template__parse_steps(P, v, "spec.rollback", &t->rollback, &t->n_rollback);
+	if ((v = ynode_get(spec, "notify")) && !ynode_is_null(v))
+		template__parse_notify(P, v, t);
 }
 
 /* --- entry points ----------------------------------------------------------- */
@@ -716,6 +718,7 @@ void template_free(struct template *t)
 	template__free_steps(t->preflight, t->n_preflight);
 	template__free_steps(t->steps, t->n_steps);
 	template__free_steps(t->rollback, t->n_rollback);
+	template__free_notify(t->notify, t->n_notify);
 	free(t->path);
 	free(t->dir);
 	free(t->source);

@@ -111,6 +111,17 @@ struct validate_rule {
 	int line, col;
 };
 
+/* A webhook of spec.notify (template_notify.c). */
+struct notify_spec {
+	char *url;               /* http:// or https:// */
+	char *secret;            /* HMAC-SHA256 key, or NULL: unsigned */
+	char **events;           /* run states; none: the terminal states */
+	size_t n_events;
+	bool allow_private;      /* may reach loopback and private addresses */
+};
+/* Whether n wants a run entering state (terminal: whether it is one). */
+bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal);
+
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
 	char *title, *description, *owner; /* or NULL */
@@ -126,6 +137,8 @@ struct template {
 	json_t *labels;          /* runner labels every step needs, or NULL */
 	struct step_spec *preflight, *steps, *rollback;
 	size_t n_preflight, n_steps, n_rollback;
+	struct notify_spec *notify;  /* spec.notify, in document order */
+	size_t n_notify;
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */
