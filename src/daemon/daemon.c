@@ -300,6 +300,9 @@ int daemon_run(const struct daemon_opts *o)
 	if (obs_trace_start(d.ctx, getenv("VEND_OTLP_ENDPOINT")))
 		log_warn("VEND_OTLP_ENDPOINT must be an http:// or https:// URL; not exporting "
 			 "traces");
+	/* Webhooks (notify.c): what runs' state changes queued. */
+	if (!broken && engine_notify_start(d.ctx))
+		log_warn("cannot start the webhook sender");
 	if (pthread_create(&d.timer, NULL, timer_main, &d) == 0)
 		d.timer_started = true;
 	if (engine_audit_start(d.ctx))
@@ -366,6 +369,7 @@ out:
 	if (d.watcher_started)
 		pthread_join(d.watcher, NULL);
 	obs_trace_stop();
+	engine_notify_stop();
 	if (d.http || exit_code == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/server.url", o->data_dir);

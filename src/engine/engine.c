@@ -256,6 +256,8 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 			   json_pack("{s:s, s:s, s:s, s:s?}", "from", run->state, "to",
 				     run_state_name(to), "event", event_names[ev], "reason",
 				     reason));
+	if (!rc)
+		rc = engine__notify(ctx, tx, run, run_state_name(to), reason);
 	if (!rc && run_state_terminal(to))
 		rc = engine__syslog(tx, run->id, NULL, "run %s%s%s", run_state_name(to),
 				    reason ? ": " : "", reason ? reason : "");

@@ -49,6 +49,12 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
 		  const char *action, const char *target, const char *result, int64_t run_id,
 		  const char *trace_id, json_t *details);
 #define AUDIT_SECRET_ACCESS "secret.access" /* the hook for secret reads */
+/* Webhooks (notify.c): queues a delivery in tx for each hook of the run's
+ * template that wants state to (reason: why, or NULL). Store errors. */
+int engine__notify(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+		   const char *to, const char *reason);
+/* A run's webhook deliveries and their attempts, for the run JSON. New. */
+int engine__notifications_json(struct store_tx *tx, int64_t run_id, json_t **out);
 /* Appends a run event; takes detail. */
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail);
 /* Appends a system line to the run's log (step NULL: the run itself). */

@@ -66,4 +66,12 @@ void obs_trace_stop(void);
 /* The spans of a run in OTLP JSON ({"resourceSpans": [...]}), new. */
 int obs_trace_json(struct vend_ctx *ctx, int64_t run_id, json_t **out);
 
+/*
+ * The webhook sender (notify.c): a thread that claims due deliveries and
+ * POSTs them (signed CloudEvents), with retries and the SSRF guard. One per
+ * process; stop after ctx->stopping is set and the store woken.
+ */
+int engine_notify_start(struct vend_ctx *ctx);
+void engine_notify_stop(void);
+
 #endif

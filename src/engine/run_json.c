@@ -155,7 +155,7 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	struct run_row run;
 	struct step_row *steps = NULL;
 	size_t n = 0;
-	json_t *sj, *gates = NULL, *rollback = NULL;
+	json_t *sj, *gates = NULL, *rollback = NULL, *notes = NULL;
 	int64_t position = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
@@ -173,9 +173,12 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		rc = lock_position(tx, &run, &position);
 	if (!rc)
 		rc = rollback_json(tx, run_id, &rollback);
+	if (!rc)
+		rc = engine__notifications_json(tx, run_id, &notes);
 	store_rollback(tx);
 	if (rc) {
 		json_decref(gates);
+		json_decref(rollback);
 		run_row_free(&run);
 		return rc;
 	}
@@ -189,6 +192,7 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	json_object_set_new(*out, "approvals", gates);
 	json_object_set_new(*out, "lock_position", json_integer(position));
 	json_object_set_new(*out, "rollback", rollback);
+	json_object_set_new(*out, "notifications", notes);
 	run_row_free(&run);
 	return 0;
 }

@@ -263,6 +263,38 @@ int store_event_append(struct store_tx *tx, int64_t run_id, int64_t time,
 int store_events_read(struct store_tx *tx, int64_t run_id, int64_t after, int limit,
 		      struct event_row **out, size_t *n);
 
+/* ---- webhook deliveries (store_deliveries.c; engine/notify.c) ------------ */
+
+struct delivery_row {
+	int64_t id, run_id;
+	char *url, *secret;  /* secret NULL: unsigned */
+	bool allow_private;
+	char *event;         /* the run state that caused it */
+	char *body;          /* the CloudEvent, JSON */
+	char *state;         /* "pending", "delivered", "failed" */
+	int tries;
+	int64_t next_at;     /* ms: due (pending), or when it ended */
+	char *log;           /* JSON array of attempts {time, status, error} */
+	int64_t created_at;
+};
+void delivery_rows_free(struct delivery_row *v, size_t n);
+/* Inserts a pending delivery of d (id, state, tries, log ignored); borrows d. */
+int store_delivery_insert(struct store_tx *tx, const struct delivery_row *d);
+/* Pending deliveries due at now, soonest first; caller frees. */
+int store_deliveries_due(struct store_tx *tx, int64_t now, int limit,
+			 struct delivery_row **out, size_t *n);
+/* A run's deliveries, oldest first (at most 1000); caller frees. */
+int store_deliveries_for_run(struct store_tx *tx, int64_t run_id,
+			     struct delivery_row **out, size_t *n);
+/* Claims a due delivery by moving next_at from seen_next_at to lease_until
+ * (so that no other server sends it meanwhile); -ESTALE if one did. */
+int store_delivery_claim(struct store_tx *tx, int64_t id, int64_t seen_next_at,
+			 int64_t lease_until);
+int store_delivery_update(struct store_tx *tx, int64_t id, const char *state, int tries,
+			  int64_t next_at, const char *log_json);
+/* The soonest next_at of pending deliveries, 0 if none. */
+int store_delivery_next_at(struct store_tx *tx, int64_t *out);
+
 /* ---- locks: one run at a time per key, first come first served ---------- */
 
 /* The run holding key, or 0. */

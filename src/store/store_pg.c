@@ -214,6 +214,15 @@ static const char *const migrations[] = {
 	"  scope " T " NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (run_id, name));"
 	"CREATE TABLE run_keys (run_id BIGINT PRIMARY KEY, sealed_key BYTEA NOT NULL,"
 	"  params BYTEA NOT NULL);",
+	/* 7: webhook deliveries (see store_sqlite.c) */
+	"CREATE TABLE deliveries ("
+	"  id " ID ", run_id BIGINT NOT NULL,"
+	"  url TEXT NOT NULL, secret TEXT, allow_private BIGINT NOT NULL,"
+	"  event " T " NOT NULL, body TEXT NOT NULL, state " T " NOT NULL,"
+	"  tries BIGINT NOT NULL DEFAULT 0, next_at BIGINT NOT NULL,"
+	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
+	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
+	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
 	NULL,
 };
 

@@ -172,6 +172,16 @@ static const char *const migrations[] = {
 	"  scope TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (run_id, name));"
 	"CREATE TABLE run_keys (run_id INTEGER PRIMARY KEY, sealed_key BLOB NOT NULL,"
 	"  params BLOB NOT NULL);",
+	/* 7: webhook deliveries (engine/notify.c): one row per hook and state
+	 * change, written with the change; attempts is the delivery log */
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
+	"  url TEXT NOT NULL, secret TEXT, allow_private INTEGER NOT NULL,"
+	"  event TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+	"  log TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);"
+	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
+	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
 	NULL,
 };
 

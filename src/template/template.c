@@ -660,8 +660,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
-					    "rollback", "artifact", NULL };
-	static const char *const later[] = { "cost", "schedule", "notify",
+					    "rollback", "artifact", "notify", NULL };
+	static const char *const later[] = { "cost", "schedule",
 					     "drift", "triggers", NULL };
 	const struct ynode *v;
 
@@ -694,6 +694,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__err(P, v, "spec.steps must have at least one step");
 	if ((v = ynode_get(spec, "rollback")))
 		template__parse_steps(P, v, "spec.rollback", &t->rollback, &t->n_rollback);
+	if ((v = ynode_get(spec, "notify")) && !ynode_is_null(v))
+		template__parse_notify(P, v, t);
 }
 
 /* --- entry points ----------------------------------------------------------- */
@@ -820,6 +822,7 @@ void template_free(struct template *t)
 		free(t->artifact->signature);
 		free(t->artifact);
 	}
+	template__free_notify(t->notify, t->n_notify);
 	free(t->path);
 	free(t->dir);
 	free(t->source);

@@ -121,6 +121,16 @@ struct template_artifact {
 	char *signature;         /* path or URL, or NULL (then never signed) */
 };
 #define TEMPLATE_ARTIFACT_MAX_TEXT 2048   /* bytes of each text */
+/* A webhook of spec.notify (template_notify.c). */
+struct notify_spec {
+	char *url;               /* http:// or https:// */
+	char *secret;            /* HMAC-SHA256 key, or NULL: unsigned */
+	char **events;           /* run states; none: the terminal states */
+	size_t n_events;
+	bool allow_private;      /* may reach loopback and private addresses */
+};
+/* Whether n wants a run entering state (terminal: whether it is one). */
+bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal);
 
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
@@ -138,6 +148,8 @@ struct template {
 	struct step_spec *preflight, *steps, *rollback;
 	size_t n_preflight, n_steps, n_rollback;
 	struct template_artifact *artifact; /* or NULL */
+	struct notify_spec *notify;  /* spec.notify, in document order */
+	size_t n_notify;
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */

@@ -74,6 +74,8 @@ void template__parse_steps(struct tp *P, const struct ynode *list,
 			   const char *where, struct step_spec **out, size_t *n_out);
 void template__free_param(struct param_spec *p);
 void template__free_steps(struct step_spec *v, size_t n);
+void template__parse_notify(struct tp *P, const struct ynode *v, struct template *t);
+void template__free_notify(struct notify_spec *v, size_t n);
 json_t *template__param_to_json(const struct param_spec *p);
 json_t *template__steps_to_json(const struct step_spec *v, size_t n);
 

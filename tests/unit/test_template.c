@@ -289,7 +289,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
 		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
 		  "parameters, validate, permissions, environment, lock, labels, preflight, steps, "
-		  "rollback, artifact)");
+		  "rollback, artifact, notify)");
 	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
 		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
 		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
@@ -307,7 +307,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 
 TEST(template_names_features_not_supported_yet)
 {
-	const char *spec_keys[] = { "cost", "schedule", "notify", "drift", "triggers" };
+	const char *spec_keys[] = { "cost", "schedule", "drift", "triggers" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -337,6 +337,34 @@ TEST(template_artifact)
 	CHECK_ONE(HEAD "  artifact: {file: ../a}\n" STEPS,
 		  "6:20: spec.artifact.file must be a path inside the template's directory "
 		  "(or, for a signature, a URL)");
+}
+
+TEST(template_notify_webhooks)
+{
+	struct template *t = parse_ok(HEAD STEPS "  notify:\n"
+				      "    - url: https://hooks.example.com/vend\n"
+				      "      secret: s3cret\n"
+				      "      events: [failed, rolled_back]\n"
+				      "    - {url: 'http://10.0.0.5/x', allow_private: true}\n");
+
+	CHECK(t && t->n_notify == 2);
+	CHECK_STR(t->notify[0].url, "https://hooks.example.com/vend");
+	CHECK_STR(t->notify[0].secret, "s3cret");
+	CHECK(t->notify[0].n_events == 2 && !t->notify[0].allow_private);
+	CHECK(notify_spec_wants(&t->notify[0], "failed", true));
+	CHECK(!notify_spec_wants(&t->notify[0], "succeeded", true));
+	CHECK(t->notify[1].allow_private && !t->notify[1].secret);
+	CHECK(notify_spec_wants(&t->notify[1], "succeeded", true));
+	CHECK(!notify_spec_wants(&t->notify[1], "running", false));
+	template_free(t);
+	CHECK_ONE(HEAD STEPS "  notify:\n    - url: ftp://x/\n",
+		  "10:12: spec.notify[0].url must be an http:// or https:// URL of at most "
+		  "2048 bytes, without ${{ }}");
+	CHECK_ONE(HEAD STEPS "  notify:\n    - {url: 'http://x/', events: [done]}\n",
+		  "10:35: spec.notify[0].events[0] must be a run state (succeeded, failed, "
+		  "rolled_back, ...)");
+	CHECK_ONE(HEAD STEPS "  notify:\n    - {url: 'http://x/', secret: '${{ params.x }}'}\n",
+		  "10:34: spec.notify[0].secret must be 1 to 1024 bytes, without ${{ }}");
 }
 
 TEST(template_step_secrets)
