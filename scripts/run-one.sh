@@ -18,7 +18,7 @@ case "$t" in
 esac
 start=$(date +%s)
 case "$t" in
-*.sh) timeout 300 bash "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
+*.sh) timeout 600 bash "$t" >"$out/$name.tap" 2>"$out/$name.err" ;;
 */replay_fuzz_*)
 	corpus="$top/tests/fuzz/corpus/${name#replay_fuzz_}"
 	timeout 300 "$t" "$corpus" >"$out/$name.tap" 2>"$out/$name.err" ;;

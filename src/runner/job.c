@@ -29,6 +29,12 @@
 #include "verify/analysis.h"
 
 #define FLUSH_MS 200                  /* a line reaches the server within this */
+/* Bytes that may begin a secret are held back until the rest arrives or
+ * the step has been quiet this long. Longer than FLUSH_MS: a step that
+ * writes a secret in two pieces (stdout then stderr, or two writes) may be
+ * descheduled between them on a loaded machine, and only a possible
+ * prefix of a secret ever waits. */
+#define MASK_HOLD_MS 1000
 #define FLUSH_BYTES (256 * 1024)
 #define MAX_PENDING (8 * 1024 * 1024) /* unsent log kept while the server is away */
 #define REPORT_TRIES 30
@@ -625,8 +631,8 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		}
 		if (j->first_unsent)
 			wait = j->first_unsent + FLUSH_MS - now;
-		if (j->held_since && j->held_since + FLUSH_MS - now < wait)
-			wait = j->held_since + FLUSH_MS - now;
+		if (j->held_since && j->held_since + MASK_HOLD_MS - now < wait)
+			wait = j->held_since + MASK_HOLD_MS - now;
 		if (term_at && kill_at - now < wait)
 			wait = kill_at - now;
 		if (timeout > 0 && !term_at && start + timeout - now < wait)
@@ -639,8 +645,8 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 
 		done = proc_read(p, on_line, j);
 		/* Bytes held back as the possible start of a secret are shown
-		 * once the step has paused for FLUSH_MS. */
-		if (j->held_since && mono_ms() - j->held_since >= FLUSH_MS)
+		 * once the step has paused for MASK_HOLD_MS. */
+		if (j->held_since && mono_ms() - j->held_since >= MASK_HOLD_MS)
 			proc_flush_filter(p, on_line, j);
 		curl_multi_perform(b.multi, &running);
 		beat_done(j, &b);
