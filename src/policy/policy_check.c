@@ -7,6 +7,7 @@
  */
 #include "policy/policy_int.h"
 #include "template/interp.h"
+#include "util/spell.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -149,45 +150,6 @@ const char *policy__describe(json_t *j)
 	}
 }
 
-/* Levenshtein distance, two rows; words longer than 64 are never close. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65], prev[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t del = prev[j] + 1, ins = row[j - 1] + 1;
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t m = del < ins ? del : ins;
-			row[j] = m < sub ? m : sub;
-		}
-		memcpy(prev, row, (lb + 1) * sizeof(row[0]));
-	}
-	return prev[lb];
-}
-
-static const char *closest(const char *word, const char *const *cands)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, len = strlen(word);
-	size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-
-	for (; *cands; cands++) {
-		size_t dist = edit_distance(word, *cands);
-		if (dist < best_d) {
-			best_d = dist;
-			best = *cands;
-		}
-	}
-	return best_d <= limit ? best : NULL;
-}
-
 bool policy__check_object(struct pchk *C, const struct ploc *at, const char *shape,
 			  const char *const *allowed)
 {
@@ -203,15 +165,16 @@ bool policy__check_object(struct pchk *C, const struct ploc *at, const char *sha
 		const char *near;
 		bool ok = false;
 		char q[96];
+		size_t n;
 
 		for (size_t i = 0; allowed[i]; i++)
 			if (!strcmp(key, allowed[i]))
 				ok = true;
 		if (ok)
 			continue;
-		for (size_t i = 0; allowed[i]; i++)
-			buf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
-		near = closest(key, allowed);
+		for (n = 0; allowed[n]; n++)
+			buf_printf(&list, "%s%s", n ? ", " : "", allowed[n]);
+		near = spell_closest(key, allowed, n);
 		policy__err_key(C, at, key, "unknown key %s%s%s%s (allowed: %s)",
 				yquote(key, q, sizeof(q)), near ? "; did you mean \"" : "",
 				near ? near : "", near ? "\"?" : "", list.data);

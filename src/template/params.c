@@ -13,6 +13,7 @@
 #include "template/params.h"
 #include "template/template_int.h"
 #include "util/buf.h"
+#include "util/spell.h"
 #include "util/xalloc.h"
 
 /* Guards against catastrophic backtracking in an author's pattern. */
@@ -374,7 +375,7 @@ static void unknown_param(const struct template *t, const char *name, struct ven
 
 	for (size_t i = 0; i < t->n_params; i++)
 		names[i] = t->params[i].name;
-	near = template__closest(name, names, t->n_params);
+	near = spell_closest(name, names, t->n_params);
 	field_name(field, sizeof(field), name);
 	if (near)
 		err_field(err, field, "unknown parameter %s; did you mean \"%s\"?",

@@ -18,6 +18,7 @@
 #include "template/template_int.h"
 #include "template/yaml.h"
 #include "util/buf.h"
+#include "util/spell.h"
 #include "util/xalloc.h"
 
 static const char *const known_kinds[] = {
@@ -72,46 +73,6 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-/* Levenshtein distance, two rows; words longer than 64 are never close. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65], prev[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t del = prev[j] + 1, ins = row[j - 1] + 1;
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t m = del < ins ? del : ins;
-			row[j] = m < sub ? m : sub;
-		}
-		memcpy(prev, row, (lb + 1) * sizeof(row[0]));
-	}
-	return prev[lb];
-}
-
-const char *template__closest(const char *word, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, len = strlen(word);
-	/* A typo is a couple of edits, fewer for short words. */
-	size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t dist = edit_distance(word, cands[i]);
-		if (dist < best_d) {
-			best_d = dist;
-			best = cands[i];
-		}
-	}
-	return best_d <= limit ? best : NULL;
-}
-
 void template__check_keys(struct tp *P, const struct ynode *m, const char *where,
 			  const char *const *allowed, const char *const *later)
 {
@@ -135,7 +96,7 @@ void template__check_keys(struct tp *P, const struct ynode *m, const char *where
 		}
 		for (size_t j = 0; j < n_allowed; j++)
 			buf_printf(&list, "%s%s", j ? ", " : "", allowed[j]);
-		near = template__closest(k->str, allowed, n_allowed);
+		near = spell_closest(k->str, allowed, n_allowed);
 		template__err(P, k, "unknown key %s%s%s%s%s%s (allowed: %s)",
 			      yquote(k->str, q, sizeof(q)), *where ? " in " : "", where,
 			      near ? "; did you mean \"" : "", near ? near : "",

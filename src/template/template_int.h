@@ -63,9 +63,6 @@ json_t *template__parse_analysis(struct tp *P, const struct ynode *n, const char
 /* Whether s matches [first][rest]{0,max-1}, with the sets as strings. */
 bool template__name_ok(const char *s, const char *first, const char *rest, size_t max);
 
-/* The candidate closest to word by edit distance, if close enough to be a
- * likely typo; NULL otherwise. */
-const char *template__closest(const char *word, const char *const *cands, size_t n);
 
 /* The parts of spec, in template_params.c and template_steps.c. */
 void template__parse_params(struct tp *P, const struct ynode *params,
