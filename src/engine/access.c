@@ -100,3 +100,26 @@ int engine_check_visible(struct vend_ctx *ctx, const struct principal *who, int6
 		return err_set(err, -ENOENT, "no run %" PRId64, id);
 	return rc ? err_set(err, rc, "store unavailable") : 0;
 }
+
+int engine__open_run(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		     struct store_tx **tx, struct run_row *run, struct vend_err *err)
+{
+	bool visible = false;
+	int rc = store_begin(ctx->store, STORE_WRITE, tx);
+
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_run_get(*tx, run_id, run);
+	if (rc) {
+		store_rollback(*tx);
+		return err_set(err, rc, "no run %" PRId64, run_id);
+	}
+	rc = engine__visible(ctx, *tx, who, run, &visible);
+	if (!rc && !visible)
+		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+	if (rc) {
+		store_rollback(*tx);
+		run_row_free(run);
+	}
+	return rc;
+}

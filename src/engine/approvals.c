@@ -45,23 +45,14 @@ int engine_vote(struct vend_ctx *ctx, const struct principal *who, int64_t run_i
 	struct vote_row *votes = NULL;
 	size_t ng = 0, nv = 0, counted = 0;
 	const char *why = NULL;
-	bool visible = false;
 	int64_t now = now_ms();
 	int rc;
 
 	if (comment && strlen(comment) > MAX_COMMENT)
 		return err_field(err, "comment", "must be at most %d bytes", MAX_COMMENT);
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = engine__open_run(ctx, who, run_id, &tx, &run, err);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = store_run_get(tx, run_id, &run);
-	if (rc) {
-		store_rollback(tx);
-		return err_set(err, rc, "no run %" PRId64, run_id);
-	}
-	rc = engine__visible(ctx, tx, who, &run, &visible);
-	if (!rc && !visible)
-		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+		return rc;
 	if (!rc && strcmp(run.state, "awaiting_approval"))
 		rc = err_set(err, -EEXIST, "run %" PRId64 " is %s, not awaiting approval", run_id,
 			     run.state);

@@ -699,20 +699,11 @@ int engine_cancel(struct vend_ctx *ctx, const struct principal *who, int64_t run
 	struct store_tx *tx;
 	struct run_row run;
 	char reason[300];
-	bool visible = false;
 	int rc;
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = engine__open_run(ctx, who, run_id, &tx, &run, err);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = store_run_get(tx, run_id, &run);
-	if (rc) {
-		store_rollback(tx);
-		return err_set(err, rc, "no run %" PRId64, run_id);
-	}
-	rc = engine__visible(ctx, tx, who, &run, &visible);
-	if (!rc && !visible)
-		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+		return rc;
 	if (!rc)
 		rc = may_cancel(ctx, tx, who, &run, err);
 	if (!rc) {
@@ -743,20 +734,11 @@ int engine_rollback(struct vend_ctx *ctx, const struct principal *who, int64_t r
 	struct store_tx *tx;
 	struct run_row run;
 	char reason[300];
-	bool visible = false;
 	int rc;
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = engine__open_run(ctx, who, run_id, &tx, &run, err);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = store_run_get(tx, run_id, &run);
-	if (rc) {
-		store_rollback(tx);
-		return err_set(err, rc, "no run %" PRId64, run_id);
-	}
-	rc = engine__visible(ctx, tx, who, &run, &visible);
-	if (!rc && !visible)
-		rc = err_set(err, -ENOENT, "no run %" PRId64, run_id);
+		return rc;
 	if (!rc)
 		rc = template_acquire(ctx, tx, run.template, run.version, &t);
 	if (!rc && t->n_rollback == 0)

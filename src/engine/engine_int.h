@@ -124,6 +124,12 @@ bool engine__is_admin(const struct principal *who);
 /* Whether who may see run (see access.c for the rule). */
 int engine__visible(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
 		    const struct run_row *run, bool *yes);
+/* Begins a write transaction and reads run run_id for an action of who:
+ * 0 with *tx open and *run filled (caller frees), or an error with nothing
+ * open; a run who may not see is "no run N", as one that does not exist
+ * (never another team's data). */
+int engine__open_run(struct vend_ctx *ctx, const struct principal *who, int64_t run_id,
+		     struct store_tx **tx, struct run_row *run, struct vend_err *err);
 /* Whether who may do op ("run", "cancel", "rollback") on template t. */
 bool engine__permitted(const struct template *t, const char *op, const struct principal *who);
 /* Sets the -EACCES error for a refused op and returns it. */
