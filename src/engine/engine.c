@@ -295,12 +295,44 @@ static int advance_once(struct vend_ctx *ctx, int64_t run_id)
 	return rc;
 }
 
+/* A run has a bounded number of automatic steps; the bound only guards
+ * against a bug. */
+#define ADVANCE_MAX_PASSES (4 * TEMPLATE_MAX_STEPS + 16)
+
+int engine__advance_all_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id)
+{
+	int changed = 0;
+
+	for (int i = 0; i < ADVANCE_MAX_PASSES; i++) {
+		int rc = engine__advance_tx(ctx, tx, run_id);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		changed = 1;
+	}
+	return changed;
+}
+
 int engine_advance(struct vend_ctx *ctx, int64_t run_id)
 {
-	/* Each pass is one transaction; a run has a bounded number of
-	 * automatic steps, so the bound only guards against a bug. */
-	for (int i = 0; i < 4 * TEMPLATE_MAX_STEPS + 16; i++) {
-		int rc = advance_once(ctx, run_id);
+	struct store_tx *tx;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	/* Every pass in one transaction: one commit (one fsync) where a run
+	 * from pending to its first job took four. */
+	if (!rc) {
+		rc = engine__advance_all_tx(ctx, tx, run_id);
+		if (rc == 1)
+			return store_commit(tx);
+		store_rollback(tx);
+		if (rc == 0)
+			return 0;
+	}
+	/* A pass failed: what the passes before it did still counts, so
+	 * go one transaction per pass, as far as the run goes. */
+	for (int i = 0; i < ADVANCE_MAX_PASSES; i++) {
+		rc = advance_once(ctx, run_id);
 		if (rc <= 0) {
 			if (rc < 0 && rc != -ENOENT)
 				log_run(LOG_ERROR, run_id, NULL, "cannot advance run: %s",
@@ -452,6 +484,65 @@ static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
 		store_rollback(tx);
 }
 
+/* The run's rows in tx: the run, its secrets, teams, steps, its first
+ * events and log line, and the audit entries of the request. */
+static int insert_run(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		      const struct run_request *req, const struct template *t,
+		      const struct run_row *run, json_t *pins, json_t *secret_params,
+		      int64_t *idp, struct vend_err *err)
+{
+	const char *trace = run->trace_id;
+	int64_t id = 0;
+	int rc;
+
+	rc = store_run_insert(tx, run, &id);
+	/* The versions of its secrets the run will use, whatever is set
+	 * while it runs; its secret parameters, sealed. */
+	if (!rc)
+		rc = engine__secrets_store(ctx, tx, id, pins, secret_params, err);
+	if (!rc)
+		rc = add_teams(tx, id, who, t);
+	if (!rc)
+		rc = insert_steps(tx, id, "preflight", t->preflight, t->n_preflight);
+	if (!rc)
+		rc = insert_steps(tx, id, "main", t->steps, t->n_steps);
+	if (!rc)
+		rc = insert_steps(tx, id, "rollback", t->rollback, t->n_rollback);
+	if (!rc) {
+		/* The caller's span (traceparent), parent of the run's root span
+		 * in its trace (trace.c). */
+		char ptrace[33], pspan[17];
+		bool has_parent = obs_traceparent_parse(req->traceparent, ptrace, pspan) == 0 &&
+				  !strcmp(ptrace, trace);
+		rc = engine__event(tx, id, "created",
+				   json_pack("{s:s, s:s, s:s, s:s?}", "requester", who->name,
+					     "template", t->name, "version", t->version,
+					     "parent_span_id", has_parent ? pspan : NULL));
+	}
+	if (!rc)
+		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
+				    "requested by %s", id, t->name, t->version, who->name);
+	if (!rc && req->break_glass)
+		rc = engine__syslog(tx, id, NULL, "BREAK-GLASS by %s: %s (freezes and approvals "
+				    "are bypassed; deny rules still apply)", who->name,
+				    req->break_glass);
+	if (!rc && req->break_glass)
+		rc = engine__event(tx, id, "break_glass",
+				   json_pack("{s:s, s:s}", "by", who->name, "reason",
+					     req->break_glass));
+	if (!rc)
+		rc = engine__audit(ctx, tx, who, "run.request", t->name, "created", id, trace,
+				   json_pack("{s:s, s:s?, s:s?, s:b}", "version", t->version,
+					     "environment", run->environment, "lock", run->lock_key,
+					     "break_glass", req->break_glass != NULL));
+	if (!rc && req->break_glass)
+		rc = engine__audit(ctx, tx, who, "run.break_glass", t->name, "ok", id, trace,
+				   json_pack("{s:s}", "reason", req->break_glass));
+	if (!rc)
+		*idp = id;
+	return rc;
+}
+
 static int submit(struct vend_ctx *ctx, const struct principal *who,
 		  const struct run_request *req, json_t **out, bool *created,
 		  struct vend_err *err)
@@ -560,83 +651,56 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		json_decref(bg);
 	}
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
-	if (rc) {
-		err_set(err, rc, "store unavailable");
-		goto out;
-	}
-	if (req->idempotency_key) {
-		struct run_row prev;
-		rc = store_run_find_idempotent(tx, who->name, req->idempotency_key, &id);
-		if (rc == 0) {
-			rc = store_run_get(tx, id, &prev);
-			if (!rc && strcmp(prev.request_hash ? prev.request_hash : "", hash))
-				rc = err_set(err, -EEXIST,
-					     "Idempotency-Key %s was already used for a different "
-					     "request (run %" PRId64 ")", req->idempotency_key, id);
-			run_row_free(&prev);
-			store_rollback(tx);
-			tx = NULL;
-			if (!rc)
-				rc = engine_run_json(ctx, id, out);
+	/* The run goes as far as it can (checks, queue, its first job) in
+	 * the transaction that creates it: one commit where there were five.
+	 * If that fails past the creation, the run is created alone and
+	 * advanced as before, one transaction per step. */
+	for (int pass = 0; pass < 2; pass++) {
+		rc = store_begin(ctx->store, STORE_WRITE, &tx);
+		if (rc) {
+			err_set(err, rc, "store unavailable");
 			goto out;
 		}
-		if (rc != -ENOENT)
+		if (req->idempotency_key) {
+			struct run_row prev;
+			rc = store_run_find_idempotent(tx, who->name, req->idempotency_key, &id);
+			if (rc == 0) {
+				rc = store_run_get(tx, id, &prev);
+				if (!rc && strcmp(prev.request_hash ? prev.request_hash : "", hash))
+					rc = err_set(err, -EEXIST,
+						     "Idempotency-Key %s was already used for a "
+						     "different request (run %" PRId64 ")",
+						     req->idempotency_key, id);
+				run_row_free(&prev);
+				store_rollback(tx);
+				tx = NULL;
+				if (!rc)
+					rc = engine_run_json(ctx, id, out);
+				goto out;
+			}
+			if (rc != -ENOENT)
+				goto fail;
+		}
+		rc = insert_run(ctx, tx, who, req, t, &run, pins, secret_params, &id, err);
+		if (rc)
 			goto fail;
+		store_notify(tx, CHAN_RUNS);
+		/* Logged as it is decided, before the changes that follow. */
+		log_run(LOG_INFO, id, trace, "run created: template %s by %s", t->name, who->name);
+		if (pass == 0 && engine__advance_all_tx(ctx, tx, id) < 0) {
+			store_rollback(tx);
+			tx = NULL;
+			continue;
+		}
+		rc = store_commit(tx);
+		tx = NULL;
+		if (rc)
+			goto fail;
+		*created = true;
+		if (pass > 0)
+			engine_advance(ctx, id);
+		break;
 	}
-	rc = store_run_insert(tx, &run, &id);
-	/* The versions of its secrets the run will use, whatever is set
-	 * while it runs; its secret parameters, sealed. */
-	if (!rc)
-		rc = engine__secrets_store(ctx, tx, id, pins, secret_params, err);
-	if (!rc)
-		rc = add_teams(tx, id, who, t);
-	if (!rc)
-		rc = insert_steps(tx, id, "preflight", t->preflight, t->n_preflight);
-	if (!rc)
-		rc = insert_steps(tx, id, "main", t->steps, t->n_steps);
-	if (!rc)
-		rc = insert_steps(tx, id, "rollback", t->rollback, t->n_rollback);
-	if (!rc) {
-		/* The caller's span (traceparent), parent of the run's root span
-		 * in its trace (trace.c). */
-		char ptrace[33], pspan[17];
-		bool has_parent = obs_traceparent_parse(req->traceparent, ptrace, pspan) == 0 &&
-				  !strcmp(ptrace, trace);
-		rc = engine__event(tx, id, "created",
-				   json_pack("{s:s, s:s, s:s, s:s?}", "requester", who->name,
-					     "template", t->name, "version", t->version,
-					     "parent_span_id", has_parent ? pspan : NULL));
-	}
-	if (!rc)
-		rc = engine__syslog(tx, id, NULL, "run %" PRId64 " of %s (version %.12s) "
-				    "requested by %s", id, t->name, t->version, who->name);
-	if (!rc && req->break_glass)
-		rc = engine__syslog(tx, id, NULL, "BREAK-GLASS by %s: %s (freezes and approvals "
-				    "are bypassed; deny rules still apply)", who->name,
-				    req->break_glass);
-	if (!rc && req->break_glass)
-		rc = engine__event(tx, id, "break_glass",
-				   json_pack("{s:s, s:s}", "by", who->name, "reason",
-					     req->break_glass));
-	if (!rc)
-		rc = engine__audit(ctx, tx, who, "run.request", t->name, "created", id, trace,
-				   json_pack("{s:s, s:s?, s:s?, s:b}", "version", t->version,
-					     "environment", run.environment, "lock", run.lock_key,
-					     "break_glass", req->break_glass != NULL));
-	if (!rc && req->break_glass)
-		rc = engine__audit(ctx, tx, who, "run.break_glass", t->name, "ok", id, trace,
-				   json_pack("{s:s}", "reason", req->break_glass));
-	if (rc)
-		goto fail;
-	store_notify(tx, CHAN_RUNS);
-	rc = store_commit(tx);
-	tx = NULL;
-	if (rc)
-		goto fail;
-	*created = true;
-	log_run(LOG_INFO, id, trace, "run created: template %s by %s", t->name, who->name);
-	engine_advance(ctx, id);
 	rc = engine_run_json(ctx, id, out);
 	goto out;
 fail:

@@ -64,6 +64,10 @@ int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 /* One step of the reconciler inside tx (see engine_advance): 1 if it
  * changed something, 0 if the run waits, or a negative errno. */
 int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id);
+/* Every step of the reconciler the run can take now, inside tx: 1 if
+ * any changed something, 0 if none did, or a negative errno (tx is then
+ * the caller's to roll back). */
+int engine__advance_all_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id);
 /* Starts step `next` (evaluating its when:): a job is queued, or the
  * step is marked skipped or failed. */
 int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,

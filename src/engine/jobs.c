@@ -315,6 +315,8 @@ static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
 	json_object_set_new(j, "fence", json_integer(job->fence));
 	json_object_set_new(j, "attempt", json_integer(job->attempt));
 	json_object_set_new(j, "lease_ms", json_integer(lease_ms));
+	/* This server takes the step's last log lines with its report. */
+	json_object_set_new(j, "report_lines", json_true());
 	env = json_object_get(j, "env");
 	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
 	if (json_is_object(env))
@@ -476,47 +478,44 @@ static int claimed_job(struct store_tx *tx, int64_t job_id, int64_t fence,
 	return 0;
 }
 
-int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,
-		   struct vend_err *err)
+static int check_lines(json_t *lines, struct vend_err *err)
 {
-	struct store_tx *tx;
-	struct job_row job;
+	if (!json_is_array(lines) || json_array_size(lines) > MAX_LOG_BATCH)
+		return err_set(err, -EINVAL, "lines must be an array of at most %d lines",
+			       MAX_LOG_BATCH);
+	return 0;
+}
+
+/* Stores a claimed job's log lines in tx, masked, within the step's log
+ * limit. */
+static int append_lines(struct vend_ctx *ctx, struct store_tx *tx, const struct job_row *job,
+			json_t *lines)
+{
 	struct step_row step;
-	size_t i, n = json_array_size(lines);
 	int64_t bytes = 0, total = 0;
 	struct redact_set *redactor = NULL;
 	struct buf masked = BUF_INIT;
+	size_t i;
 	json_t *l;
 	int rc;
 
-	if (!json_is_array(lines) || n > MAX_LOG_BATCH)
-		return err_set(err, -EINVAL, "lines must be an array of at most %d lines",
-			       MAX_LOG_BATCH);
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (!json_array_size(lines))
+		return 0;
+	rc = store_step_get(tx, job->run_id, job->phase, job->step_idx, &step);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = claimed_job(tx, job_id, fence, &job, err);
-	if (rc) {
-		store_rollback(tx);
 		return rc;
-	}
-	rc = store_step_get(tx, job.run_id, job.phase, job.step_idx, &step);
-	if (rc)
-		goto out;
 	json_array_foreach(lines, i, l)
 		bytes += (int64_t)json_string_length(json_object_get(l, "line"));
-	rc = store_step_add_log_bytes(tx, job.run_id, job.phase, job.step_idx, bytes, &total);
+	rc = store_step_add_log_bytes(tx, job->run_id, job->phase, job->step_idx, bytes, &total);
 	if (rc)
-		goto out_step;
-	if (total - bytes >= RUN_MAX_STEP_LOG) {
-		rc = 0; /* already over the cap and said so: drop quietly */
-		goto out_step;
-	}
+		goto out;
+	if (total - bytes >= RUN_MAX_STEP_LOG)
+		goto out; /* already over the cap and said so: drop quietly */
 	/* The runner masked the output already; masking each line again
 	 * here keeps the stored log clean even from a runner that did not
 	 * (an old one, or a bug). A value split across lines is the
 	 * runner's to catch. */
-	redactor = engine__run_redactor(ctx, tx, job.run_id);
+	redactor = engine__run_redactor(ctx, tx, job->run_id);
 	json_array_foreach(lines, i, l) {
 		const char *stream = json_string_value(json_object_get(l, "stream"));
 		json_t *text = json_object_get(l, "line");
@@ -541,28 +540,48 @@ int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *
 			line = masked.data;
 			len = masked.len;
 		}
-		rc = store_log_append(tx, job.run_id, step.name, stream,
+		rc = store_log_append(tx, job->run_id, step.name, stream,
 				      json_is_integer(t) ? json_integer_value(t) : now_ms(),
 				      line, len);
 		if (rc)
-			goto out_step;
+			goto out;
 	}
 	if (total >= RUN_MAX_STEP_LOG)
-		rc = engine__syslog(tx, job.run_id, step.name,
+		rc = engine__syslog(tx, job->run_id, step.name,
 				    "log limit of %d MiB reached for step %s; further output "
 				    "is dropped", RUN_MAX_STEP_LOG >> 20, step.name);
-out_step:
-	step_row_free(&step);
 out:
-	if (!rc) {
-		rc = store_commit(tx);
-		tx = NULL;
-	}
-	store_rollback(tx);
-	job_row_free(&job);
+	step_row_free(&step);
 	redact_set_free(redactor);
 	buf_release(&masked);
-	return rc ? err_set(err, rc, "%s", err && err->msg[0] ? err->msg : strerror(-rc)) : 0;
+	return rc;
+}
+
+int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,
+		   struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	int rc = check_lines(lines, err);
+
+	if (rc)
+		return rc;
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = claimed_job(tx, job_id, fence, &job, err);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = append_lines(ctx, tx, &job, lines);
+	job_row_free(&job);
+	if (rc) {
+		store_rollback(tx);
+		return err_set(err, rc, "%s", strerror(-rc));
+	}
+	rc = store_commit(tx);
+	return rc ? err_set(err, rc, "%s", strerror(-rc)) : 0;
 }
 
 int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
@@ -766,16 +785,24 @@ out:
 	return rc;
 }
 
-int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
-			json_t *report, struct vend_err *err)
+/*
+ * The step's end and what it leads to (the next step queued, or the run's
+ * end) commit together: one fsync, and no moment where the run is between
+ * steps in the store. all: every step the run can take now (a run whose
+ * last step ended is finished in the same transaction); else one, the
+ * rest in transactions of their own. *advance_failed: the step's end was
+ * fine but advancing the run failed (nothing was committed).
+ */
+static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
+			 json_t *lines, bool all, int64_t *run_id, bool *advance_failed,
+			 struct vend_err *err)
 {
 	struct store_tx *tx;
 	struct job_row job;
-	int64_t run_id;
 	int rc;
 
-	if (!json_is_object(report))
-		return err_set(err, -EINVAL, "the report must be an object");
+	*run_id = 0;
+	*advance_failed = false;
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc)
 		return err_set(err, rc, "store unavailable");
@@ -797,14 +824,16 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 		job_row_free(&job);
 		return -ESTALE;
 	}
-	rc = record_completion(ctx, tx, &job, report);
-	run_id = job.run_id;
-	job_row_free(&job);
-	/* The step's end and what it leads to (the next step queued, or the
-	 * run's end) commit together: one fsync, and no moment where the run
-	 * is between steps in the store. */
+	rc = append_lines(ctx, tx, &job, lines);
 	if (!rc)
-		rc = engine__advance_tx(ctx, tx, run_id);
+		rc = record_completion(ctx, tx, &job, report);
+	*run_id = job.run_id;
+	job_row_free(&job);
+	if (!rc) {
+		rc = all ? engine__advance_all_tx(ctx, tx, *run_id)
+			 : engine__advance_tx(ctx, tx, *run_id);
+		*advance_failed = all && rc < 0;
+	}
 	if (rc > 0)
 		rc = 0;
 	if (rc) {
@@ -814,8 +843,41 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 	rc = store_commit(tx);
 	if (rc)
 		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
-	engine_advance(ctx, run_id);
 	return 0;
+}
+
+int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			json_t *report, struct vend_err *err)
+{
+	json_t *lines;
+	int64_t run_id;
+	bool advance_failed;
+	int rc;
+
+	if (!json_is_object(report))
+		return err_set(err, -EINVAL, "the report must be an object");
+	/* The step's last lines may come with its report: stored with it,
+	 * not kept in the job's result. */
+	lines = json_incref(json_object_get(report, "lines"));
+	if (lines && (rc = check_lines(lines, err))) {
+		json_decref(lines);
+		return rc;
+	}
+	json_object_del(report, "lines");
+	rc = complete_once(ctx, job_id, fence, report, lines, true, &run_id, &advance_failed,
+			   err);
+	if (advance_failed) {
+		/* Advancing the run failed at some step: record the end of
+		 * this one with the first step it leads to, and take the rest
+		 * one by one. */
+		err_free(err);
+		rc = complete_once(ctx, job_id, fence, report, lines, false, &run_id,
+				   &advance_failed, err);
+		if (!rc && run_id)
+			engine_advance(ctx, run_id);
+	}
+	json_decref(lines);
+	return rc;
 }
 
 /* ---- lost jobs ------------------------------------------------------- */

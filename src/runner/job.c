@@ -8,6 +8,7 @@
  * timeout: SIGTERM to the step's processes, SIGKILL after a grace period.
  */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -43,6 +44,7 @@
 struct job {
 	struct runner *r;
 	struct client *api;
+	int slot;             /* the worker's: its job directory */
 	int64_t id, fence, run_id, lease_ms;
 	const char *step, *trace_id;
 	char dir[4096];       /* the job's directory: work/, tmp/, output */
@@ -174,6 +176,61 @@ static int secret_files(struct job *j, json_t *files, json_t *env, struct vend_e
 	return 0;
 }
 
+/*
+ * A worker's job directory (jobs/w<N>) is reused from job to job: emptied,
+ * not removed and made again. Making and freeing inodes was most of what
+ * a short step cost the runner (ext4's allocator scans the recently freed
+ * ones). Nothing a step leaves survives into the next: work/ and tmp/ are
+ * emptied, output truncated, anything else removed; a piece whose kind
+ * the step changed (work/ made a symlink, output a FIFO) is removed and
+ * made afresh. In the sandbox a step's processes all end with it (its own
+ * PID namespace), so none is left to write into the next job's directory.
+ */
+static int slot_reset(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char path[4400];
+		struct stat st;
+		int r = 0;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if ((!strcmp(e->d_name, "work") || !strcmp(e->d_name, "tmp")) &&
+		    S_ISDIR(st.st_mode))
+			r = fs_clear_dir(path);
+		else if (!strcmp(e->d_name, "output") && S_ISREG(st.st_mode))
+			r = st.st_size ? (truncate(path, 0) < 0 ? -errno : 0) : 0;
+		else
+			r = fs_remove_tree(path);
+		if (r && !rc)
+			rc = r;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Sets a directory's mode without following a symlink to it. */
+static int dir_mode(const char *path, mode_t mode)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_err *err)
 {
 	char tmp[4200];
@@ -183,15 +240,19 @@ static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_e
 	gid_t gid;
 	int rc;
 
-	snprintf(j->dir, sizeof(j->dir), "%s/jobs/%" PRId64, j->r->work_dir, j->id);
+	snprintf(j->dir, sizeof(j->dir), "%s/jobs/w%d", j->r->work_dir, j->slot);
 	snprintf(j->work, sizeof(j->work), "%s/work", j->dir);
 	snprintf(j->out_file, sizeof(j->out_file), "%s/output", j->dir);
 	snprintf(tmp, sizeof(tmp), "%s/tmp", j->dir);
 	sandbox_step_paths(j->r->sb, j->dir, j->env_work, j->env_tmp, j->env_out,
 			   sizeof(j->env_work));
-	fs_remove_tree(j->dir);
+	/* What is left can only be empty (the last job's end emptied it):
+	 * emptied again in case that failed, or it is of a previous life. */
+	if (slot_reset(j->dir))
+		fs_remove_tree(j->dir);
 	if ((rc = fs_mkdirs(j->work, 0700)) || (rc = fs_mkdirs(tmp, 0700)) ||
-	    (chmod(tmp, 01777) < 0 && (rc = -errno)))
+	    (rc = dir_mode(j->dir, 0700)) || (rc = dir_mode(j->work, 0700)) ||
+	    (rc = dir_mode(tmp, 01777)))
 		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
 	rc = fs_write_scratch(j->out_file, "", 0, 0600);
 	if (rc)
@@ -772,8 +833,11 @@ out:
 	err_free(&err);
 }
 
-/* Reports how the job ended; retries while the server is away. */
-static void report(struct job *j, const struct outcome *o, json_t *outputs, json_t *analysis)
+/* Reports how the job ended, with the last log lines if the server takes
+ * them there (one request and one transaction fewer than a log batch
+ * then the report); retries while the server is away. */
+static void report(struct job *j, const struct outcome *o, json_t *outputs, json_t *analysis,
+		   bool with_lines)
 {
 	char path[128];
 	json_t *body;
@@ -788,11 +852,15 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 		json_object_set_new(body, "error", json_string(o->error));
 	if (analysis)
 		json_object_set(body, "analysis", analysis);
+	if (with_lines && json_array_size(j->lines))
+		json_object_set(body, "lines", j->lines);
 	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
 		struct vend_err err = VEND_ERR_INIT;
 		int rc = client_call(j->api, "POST", path, body, NULL, NULL, NULL, &err);
 		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO)) {
-			if (rc)
+			if (rc == -ESTALE || rc == -ENOENT)
+				j->lost = true; /* as a log batch would have found */
+			else if (rc)
 				log_warn("job %" PRId64 ": the server refused the report: %s", j->id,
 					 err.msg);
 			err_free(&err);
@@ -805,16 +873,18 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 	json_decref(body);
 }
 
-void runner__execute(struct runner *r, struct client *api, json_t *jobj)
+void runner__execute(struct runner *r, struct client *api, int slot, json_t *jobj)
 {
 	struct job j = { 0 };
 	struct outcome o = { .exit_code = -1 };
 	struct vend_err err = VEND_ERR_INIT;
 	json_t *outputs = NULL, *analysis = NULL;
 	json_t *spec = json_object_get(json_object_get(jobj, "step"), "analysis");
+	bool with_lines;
 
 	j.r = r;
 	j.api = api;
+	j.slot = slot;
 	j.id = json_integer_value(json_object_get(jobj, "job_id"));
 	j.fence = json_integer_value(json_object_get(jobj, "fence"));
 	j.run_id = json_integer_value(json_object_get(jobj, "run_id"));
@@ -866,14 +936,19 @@ void runner__execute(struct runner *r, struct client *api, json_t *jobj)
 	if (j.dropped)
 		add_line(&j, "err", "vend: some output was lost while the server was unreachable",
 			 60);
-	flush(&j);
+	with_lines = json_is_true(json_object_get(jobj, "report_lines")) &&
+		     j.batch_bytes < FLUSH_BYTES;
+	if (!with_lines)
+		flush(&j);
 	if (!j.lost && !atomic_load(&r->stop))
-		report(&j, &o, outputs ? outputs : json_object(), analysis);
+		report(&j, &o, outputs ? outputs : json_object(), analysis, with_lines);
 	log_run(LOG_INFO, j.run_id, j.trace_id, "job %" PRId64 ": step %s %s%s%s%s", j.id, j.step,
 		o.error[0] && o.exit_code < 0 ? "could not run" : o.timed_out ? "timed out"
 		: o.canceled ? "canceled" : o.exit_code == 0 ? "succeeded" : "failed",
 		o.error[0] ? ": " : "", o.error, j.lost ? " (lease lost)" : "");
-	if (j.dir[0])
+	/* Emptied now, not at the next job: a secret file or what the step
+	 * wrote does not wait on disk for the worker's next job. */
+	if (j.dir[0] && slot_reset(j.dir))
 		fs_remove_tree(j.dir);
 	json_decref(outputs);
 	json_decref(analysis);

@@ -51,6 +51,7 @@ static void *worker(void *arg)
 	struct client api;
 	char path[128];
 	int64_t delay = 250;
+	int slot = atomic_fetch_add(&r->next_slot, 1);
 
 	client_init(&api, r->server, r->token);
 	api.abort = &r->stop;
@@ -85,7 +86,7 @@ static void *worker(void *arg)
 		}
 		delay = 250;
 		if (status == 200 && json_is_object(job))
-			runner__execute(r, &api, job);
+			runner__execute(r, &api, slot, job);
 		json_decref(job);
 	}
 	client_cleanup(&api);

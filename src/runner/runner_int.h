@@ -18,10 +18,12 @@ struct runner {
 	atomic_bool stop;
 	pthread_t *threads;
 	int nthreads;
+	atomic_int next_slot;   /* the number the next worker takes */
 };
 
 /* Runs one claimed job to the end and reports it (unless stopping or
- * the claim was lost). api is the worker's client. */
-void runner__execute(struct runner *r, struct client *api, json_t *job);
+ * the claim was lost). api is the worker's client; slot its number, which
+ * names its job directory (jobs/w<slot>). */
+void runner__execute(struct runner *r, struct client *api, int slot, json_t *job);
 
 #endif

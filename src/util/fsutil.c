@@ -100,7 +100,7 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 
 int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
 	int rc;
 
 	if (fd < 0)
@@ -208,6 +208,34 @@ static int chown_at(int parent, const char *name, uid_t uid, gid_t gid, int dept
 int fs_chown_tree(const char *path, uid_t uid, gid_t gid)
 {
 	return chown_at(AT_FDCWD, path, uid, gid, 0);
+}
+
+int fs_clear_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if (fd < 0)
+		return errno == ELOOP ? -ENOTDIR : -errno;
+	/* Its owner may have made it read-only; we own it. */
+	fchmod(fd, 0700);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		int r;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		r = remove_at(dirfd(d), e->d_name, 1);
+		if (r && !rc)
+			rc = r;
+	}
+	closedir(d);
+	return rc;
 }
 
 int fs_remove_tree(const char *path)

@@ -12,10 +12,15 @@ int fs_read_file(const char *path, size_t max, struct buf *out);
 /* Writes data to path atomically (temp file, fsync, rename) with mode. */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* Writes data to path in place, without fsync: for scratch files (a
- * step's working directory) that a crash may lose. */
+ * step's working directory) that a crash may lose. Not through a symlink
+ * at path, and not waiting on a FIFO there (-ENXIO). */
 int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode);
 /* Creates dir and its parents with mode; existing directories are fine. */
 int fs_mkdirs(const char *dir, mode_t mode);
+/* Removes everything in directory path, not following symlinks, and
+ * leaves path itself, as mode 0700 (the caller sets its own). -ENOTDIR
+ * if path is not a directory (a symlink is not one). */
+int fs_clear_dir(const char *path);
 /* Removes path recursively without following symlinks. Missing is fine. */
 int fs_remove_tree(const char *path);
 /* Gives path and everything under it to uid:gid, without following
