@@ -91,6 +91,20 @@ int template_acquire(struct vend_ctx *ctx, struct store_tx *tx, const char *name
 	struct diags d = DIAGS_INIT;
 	int rc;
 
+	/* A full version names one immutable template: once parsed, it is
+	 * the cache's to give, without a read of its row. */
+	if (version && strlen(version) == sizeof(t->version) - 1) {
+		pthread_mutex_lock(&c->lock);
+		e = find(c, version);
+		if (e && !strcmp(e->tpl->name, name)) {
+			e->refs++;
+			e->used = ++c->tick;
+			*out = e->tpl;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
 	rc = store_template_get(tx, name, version, &row);
 	if (rc)
 		return rc;

@@ -265,13 +265,10 @@ out:
 /* A run's state follows its active step: `running`, or `verifying` while
  * an analysis step runs (DESIGN §6). */
 static int follow_step(struct vend_ctx *ctx, struct store_tx *tx, struct run_row *run,
-		       const struct job_row *job)
+		       bool analysis)
 {
-	json_t *spec = json_loads(job->spec, 0, NULL);
-	bool analysis = json_object_get(json_object_get(spec, "step"), "analysis") != NULL;
 	int rc = 0;
 
-	json_decref(spec);
 	if (!strcmp(run->state, "queued")) {
 		rc = engine__fire(ctx, tx, run, EV_START, NULL);
 		free(run->state);
@@ -375,9 +372,12 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	step.error = NULL;
 	free(step.runner);
 	step.runner = runner ? runner : xstrdup("?");
+	/* The payload is the job's spec, parsed once for both uses. */
+	payload = job_payload(&job, ctx->lease_ms);
 	rc = store_step_update(tx, &step);
 	if (!rc)
-		rc = follow_step(ctx, tx, &run, &job);
+		rc = follow_step(ctx, tx, &run,
+				 json_object_get(json_object_get(payload, "step"), "analysis") != NULL);
 	if (!rc)
 		rc = engine__syslog(tx, run.id, step.name, "step %s started (attempt %d) on runner %s",
 				    step.name, job.attempt, step.runner);
@@ -395,7 +395,6 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 		 * that cannot be given (deleted since the run started) fails
 		 * the attempt in the runner, with the reason, before it runs. */
 		struct vend_err serr = VEND_ERR_INIT;
-		payload = job_payload(&job, ctx->lease_ms);
 		if (engine__claim_secrets(ctx, tx, run.id, step.name, payload, &serr))
 			json_object_set_new(payload, "fail", json_string(serr.msg));
 		err_free(&serr);

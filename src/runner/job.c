@@ -217,15 +217,38 @@ static int slot_reset(const char *dir)
 	return rc;
 }
 
-/* Sets a directory's mode without following a symlink to it. */
+/* Gives a directory mode, not following a symlink to it, and not
+ * touching it if it has that mode (each change is a journalled write). */
 static int dir_mode(const char *path, mode_t mode)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 	int rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) < 0)
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Makes path an empty regular file of mode: not through a symlink, not
+ * waiting on a FIFO, and without a write when it is one already. */
+static int empty_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	else if ((st.st_size && ftruncate(fd, 0) < 0) ||
+		 ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0))
 		rc = -errno;
 	close(fd);
 	return rc;
@@ -254,7 +277,7 @@ static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_e
 	    (rc = dir_mode(j->dir, 0700)) || (rc = dir_mode(j->work, 0700)) ||
 	    (rc = dir_mode(tmp, 01777)))
 		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
-	rc = fs_write_scratch(j->out_file, "", 0, 0600);
+	rc = empty_file(j->out_file, 0600);
 	if (rc)
 		return err_set(err, rc, "cannot create $VEND_OUTPUT: %s", strerror(-rc));
 	json_array_foreach(files, i, f) {

@@ -32,10 +32,16 @@ struct store_stmt {
 
 #define BATCH_MAX 64 /* logical transactions per COMMIT */
 
+#define CTL_MAX 16 /* transaction control statements kept per connection */
+
 struct sq_conn {
 	sqlite3 *db;
 	bool in_use;
 	struct store_stmt *cache[STMT_CACHE];
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} ctl[CTL_MAX];
 };
 
 /* The writer's side: one connection, taken in turn, and the open batch. */
@@ -229,6 +235,8 @@ fail:
 
 static void conn_close(struct sq_conn *c)
 {
+	for (int i = 0; i < CTL_MAX; i++)
+		sqlite3_finalize(c->ctl[i].st);
 	for (int i = 0; i < STMT_CACHE; i++) {
 		if (c->cache[i]) {
 			sqlite3_finalize(c->cache[i]->st);
@@ -323,9 +331,32 @@ static void release(struct store_backend *be, struct sq_conn *c)
 	pthread_mutex_unlock(&be->lock);
 }
 
+/* Transaction control (BEGIN, SAVEPOINT, COMMIT...): each statement is
+ * prepared once per connection, keyed by its literal's address, instead of
+ * parsed again for every transaction. */
 static int exec(struct sq_conn *c, const char *sql)
 {
-	return sq_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	for (i = 0; i < CTL_MAX && c->ctl[i].sql; i++) {
+		if (c->ctl[i].sql == sql) {
+			st = c->ctl[i].st;
+			break;
+		}
+	}
+	if (!st) {
+		if (i == CTL_MAX)
+			return sq_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sq_err(rc);
+		c->ctl[i].sql = sql;
+		c->ctl[i].st = st;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(rc);
 }
 
 /* ---- reads: a connection of the pool each ------------------------------ */
@@ -338,7 +369,7 @@ static int read_begin(struct store_backend *be, void **conn)
 
 	if (rc)
 		return rc;
-	rc = sq_err(sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL));
+	rc = exec(c, "BEGIN");
 	if (rc) {
 		release(be, c);
 		return rc;

@@ -213,6 +213,7 @@ int fs_chown_tree(const char *path, uid_t uid, gid_t gid)
 int fs_clear_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 	struct dirent *e;
 	DIR *d;
 	int rc = 0;
@@ -220,7 +221,8 @@ int fs_clear_dir(const char *path)
 	if (fd < 0)
 		return errno == ELOOP ? -ENOTDIR : -errno;
 	/* Its owner may have made it read-only; we own it. */
-	fchmod(fd, 0700);
+	if (fstat(fd, &st) < 0 || (st.st_mode & 0700) != 0700)
+		fchmod(fd, (st.st_mode & 07777) | 0700);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);

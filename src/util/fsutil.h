@@ -18,7 +18,7 @@ int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode
 /* Creates dir and its parents with mode; existing directories are fine. */
 int fs_mkdirs(const char *dir, mode_t mode);
 /* Removes everything in directory path, not following symlinks, and
- * leaves path itself, as mode 0700 (the caller sets its own). -ENOTDIR
+ * leaves path itself (made writable by its owner if it was not). -ENOTDIR
  * if path is not a directory (a symlink is not one). */
 int fs_clear_dir(const char *path);
 /* Removes path recursively without following symlinks. Missing is fine. */
