@@ -362,6 +362,19 @@ static int64_t sweep(struct vend_ctx *ctx)
 	size_t n = 0;
 	int64_t next = 0, now = now_ms();
 
+	/* Woken by every run's change, mostly with nothing due: a read
+	 * says so without taking the writer's turn. */
+	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		int rc = store_deliveries_due(tx, now, 1, &rows, &n);
+		if (!rc && n == 0 && store_delivery_next_at(tx, &next))
+			next = now + 1000;
+		store_rollback(tx);
+		delivery_rows_free(rows, n);
+		rows = NULL;
+		if (!rc && n == 0)
+			return next;
+		n = 0;
+	}
 	if (store_begin(ctx->store, STORE_WRITE, &tx))
 		return now + 1000;
 	if (store_deliveries_due(tx, now, NOTIFY_BATCH, &rows, &n)) {
