@@ -3,7 +3,7 @@
  * requested by several clients at once through the API, every state change
  * durable (SQLite WAL, fsync on), executed by the server's runner; against
  * the floors of spawning the same processes with no vend at all, bare and
- * under bubblewrap, measured in the same run. Needs a server as for the
+ * under bubblewrap, measured in the same run, round after round. Needs a server as for the
  * CLI, whose runner sandboxes steps (VEND_DATA), and optionally a second one
  * started with --sandbox none (VEND_BENCH_NOSANDBOX_DATA); scripts/bench.sh
  * starts both with bench/catalog.
@@ -158,30 +158,63 @@ static double run_rate(const char *data, int *ok)
 	return RUNS / ((double)(mono_ns() - t0) / 1e9);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* TRIALS rounds, each measuring all four side by side (the machine is
+ * shared: a round is as loaded as its neighbours); medians are reported,
+ * with each round's figures. */
+#define TRIALS 3
+
 int main(void)
 {
 	const char *plain = getenv("VEND_BENCH_NOSANDBOX_DATA");
 	char *sandboxed = getenv("VEND_DATA") ? strdup(getenv("VEND_DATA")) : NULL;
 	int ok_sb = 0, ok_none = 0;
-	double sb, none = -1, bare, bw;
+	double sb[TRIALS], none[TRIALS], bare[TRIALS], bw[TRIALS];
+	double msb, mnone = -1, mbare, mbw;
 
-	sb = run_rate(sandboxed, &ok_sb);
+	for (int t = 0; t < TRIALS; t++) {
+		int ok;
+		sb[t] = run_rate(sandboxed, &ok);
+		ok_sb += ok;
+		none[t] = -1;
+		if (plain) {
+			none[t] = run_rate(plain, &ok);
+			ok_none += ok;
+		}
+		bare[t] = spawn_rate(sh_argv, RUNS);
+		bw[t] = spawn_rate(bwrap_argv, RUNS);
+		fprintf(stderr, "  round %d: bwrap %.1f, none %.1f runs/s; floors %.1f, %.1f "
+			"processes/s\n", t + 1, sb[t], none[t], bare[t], bw[t]);
+	}
+	msb = median(sb, TRIALS);
 	if (plain)
-		none = run_rate(plain, &ok_none);
-	bare = spawn_rate(sh_argv, RUNS);
-	bw = spawn_rate(bwrap_argv, RUNS);
+		mnone = median(none, TRIALS);
+	mbare = median(bare, TRIALS);
+	mbw = median(bw, TRIALS);
 
-	printf("throughput of 1-step `true` runs, %d runs from %d clients, state durable:\n", RUNS,
-	       CLIENTS);
-	printf("  vend, steps in bubblewrap                %7.1f runs/s  (%d succeeded)\n", sb, ok_sb);
-	if (none > 0)
-		printf("  vend, --sandbox none                     %7.1f runs/s  (%d succeeded)\n", none,
-		       ok_none);
-	printf("  floor: spawn sh -c true, 2 at a time     %7.1f processes/s\n", bare);
-	printf("  floor: spawn bwrap ... sh -c true        %7.1f processes/s\n", bw);
-	printf("  ratio vend in bwrap / bwrap floor         %7.2f\n", sb / bw);
-	if (none > 0)
-		printf("  ratio vend unsandboxed / bare floor       %7.2f\n", none / bare);
+	printf("throughput of 1-step `true` runs, %d runs from %d clients, state durable, "
+	       "median of %d rounds:\n", RUNS, CLIENTS, TRIALS);
+	printf("  vend, steps in bubblewrap                %7.1f runs/s  (%d of %d succeeded)\n",
+	       msb, ok_sb, RUNS * TRIALS);
+	if (mnone > 0)
+		printf("  vend, --sandbox none                     %7.1f runs/s  (%d of %d "
+		       "succeeded)\n", mnone, ok_none, RUNS * TRIALS);
+	printf("  floor: spawn sh -c true, 2 at a time     %7.1f processes/s\n", mbare);
+	printf("  floor: spawn bwrap ... sh -c true        %7.1f processes/s\n", mbw);
+	printf("  ratio vend in bwrap / bwrap floor         %7.2f\n", msb / mbw);
+	if (mnone > 0)
+		printf("  ratio vend unsandboxed / bare floor       %7.2f\n", mnone / mbare);
 	free(sandboxed);
 	return 0;
 }
