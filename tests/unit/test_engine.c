@@ -129,6 +129,56 @@ TEST(engine_runs_steps_in_order_with_outputs_and_env)
 	vend_ctx_free(ctx);
 }
 
+/* How many of the run's log lines say exactly text. */
+static int lines_saying(struct vend_ctx *ctx, int64_t id, const char *text)
+{
+	json_t *out = NULL, *l;
+	size_t i;
+	int n = 0;
+
+	CHECK_INT(engine_run_logs(ctx, id, 0, 1000, &out), 0);
+	json_array_foreach(json_object_get(out, "lines"), i, l)
+		n += !strcmp(json_string_value(json_object_get(l, "line")), text);
+	json_decref(out);
+	return n;
+}
+
+TEST(engine_completion_report_stores_its_log_lines_once)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner, id = submit(ctx), job_id, fence;
+	json_t *job, *rep;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	/* The server says it takes the last lines with the report. */
+	CHECK(json_is_true(json_object_get(job, "report_lines")));
+	job_id = json_integer_value(json_object_get(job, "job_id"));
+	fence = json_integer_value(json_object_get(job, "fence"));
+	/* Lines that are not an array are refused, and the job stays claimed. */
+	rep = json_pack("{s:i, s:{}, s:s}", "exit_code", 0, "outputs", "lines", "last words");
+	CHECK_INT(engine_job_complete(ctx, job_id, fence, rep, &err), -EINVAL);
+	json_decref(rep);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "running");
+	/* The report and its lines, then the same report again (a retry
+	 * after a lost answer): the lines are stored once. */
+	for (int i = 0; i < 2; i++) {
+		rep = json_pack("{s:i, s:{s:s}, s:[{s:s, s:s, s:I}]}", "exit_code", 0, "outputs",
+				"x", "1", "lines", "stream", "out", "line", "last words", "time",
+				(json_int_t)now_ms());
+		CHECK_INT(engine_job_complete(ctx, job_id, fence, rep, &err), 0);
+		json_decref(rep);
+	}
+	json_decref(job);
+	CHECK_INT(lines_saying(ctx, id, "last words"), 1);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "succeeded");
+	/* The run went on to its next step in the same transaction. */
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "queued");
+	vend_ctx_free(ctx);
+}
+
 TEST(engine_retries_then_fails_and_skips_the_rest)
 {
 	struct vend_ctx *ctx = setup();
