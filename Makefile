@@ -8,7 +8,7 @@
 #   make fuzz       build libFuzzer targets (clang) into build-fuzz/
 
 CC      ?= cc
-PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libpcre2-8 libpq
+PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libcrypto libpcre2-8 libpq
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=

@@ -8,7 +8,7 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
-	libsqlite3-dev libpq-dev libsodium-dev libpcre2-dev"
+	libsqlite3-dev libpq-dev libsodium-dev libssl-dev libpcre2-dev"
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
