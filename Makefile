@@ -54,7 +54,7 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/tests/tap.o $(BUILD)/tests/testdb.o \
-		$(BUILD)/tests/celrun.o $(BUILD)/libvend.a
+		$(BUILD)/tests/celrun.o $(BUILD)/tests/testproc.o $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $^ $(LIBS)
@@ -64,6 +64,10 @@ $(BUILD)/tests/tap.o: tests/unit/tap.c tests/unit/tap.h
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/celrun.o: tests/unit/celrun.c tests/unit/celrun.h tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/testproc.o: tests/unit/testproc.c tests/unit/testproc.h tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
