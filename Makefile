@@ -86,10 +86,14 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libvend.a
 	@echo "  REPLAY  $@"
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libvend.a
+$(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchutil.o $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(ALL_CPPFLAGS) -Ibench/lib $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/benchutil.o: bench/lib/benchutil.c bench/lib/benchutil.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 tests: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 
