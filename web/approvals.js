@@ -43,7 +43,9 @@ function item(run, gates, reload) {
   return h('article', { class: 'card approval', 'aria-labelledby': `${id}-h` },
     h('h2', { id: `${id}-h` }, h('a', { href: `#/runs/${run.id}` }, `Run #${run.id}`), ` · ${run.template}`),
     h('p', { class: 'muted' }, `requested by ${run.requester}`, run.environment ? ` for ${run.environment}` : '', ` · ${fmtTime(run.created_at)}`),
-    table(null, ['Parameter', 'Value'], Object.entries(run.params || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+    Object.keys(run.params || {}).length
+      ? table(null, ['Parameter', 'Value'], Object.entries(run.params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+      : null,
     table(null, ['Gate', 'Needs', 'Approved', 'Expires'], gates.map((g) => [g.message || g.source,
       `${g.count} of ${(g.approvers || []).join(', ')}`, `${g.approved} of ${g.count}`, g.expires_at ? fmtTime(g.expires_at) : 'never'])),
     canVote

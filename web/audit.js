@@ -96,7 +96,7 @@ export async function auditView(root, _args, ctx) {
       return true;
     };
     const rows = entries.filter(want);
-    replace(list, rows.length ? table(null, ['#', 'Time', 'Actor', 'Action', 'Target', 'Result', 'Run', 'Proof'],
+    replace(list, rows.length ? table(null, ['#', 'Time', 'Actor', 'Action', 'Target', 'Result', 'Run', 'Details', 'Proof'],
       rows.map((e) => row(e, head))) : h('p', { class: 'empty' }, 'No entry matches.'));
   };
   for (const el of [fAction, fActor, fRun, fText]) el.addEventListener('input', show);
@@ -119,7 +119,15 @@ function row(e, head) {
     }
   });
   return [String(e.index), fmtTime(x.time), x.actor || '', x.action || '', x.target || '', x.result || '',
-    x.run_id ? h('a', { href: `#/runs/${x.run_id}` }, `#${x.run_id}`) : '', h('span', {}, btn, ' ', out)];
+    x.run_id ? h('a', { href: `#/runs/${x.run_id}` }, `#${x.run_id}`) : '', details(x.details),
+    h('span', {}, btn, ' ', out)];
+}
+
+// An entry's details as short text; the whole of it on hover.
+function details(d) {
+  if (!d || typeof d !== 'object' || !Object.keys(d).length) return '';
+  const text = Object.entries(d).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  return h('span', { class: 'details', title: text.slice(0, 2000) }, text.length > 120 ? `${text.slice(0, 119)}…` : text);
 }
 
 async function verify(e, head) {

@@ -4,7 +4,7 @@
 
 import { h, s } from './dom.js';
 
-const W = 600, LABEL_H = 18, BAR_H = 16, GAP = 10, LEFT = 0, RIGHT = 90;
+const W = 600, LABEL_H = 18, BAR_H = 16, GAP = 10, LEFT = 0, RIGHT = 170;
 
 function nice(max) {
   if (!(max > 0)) return 1;

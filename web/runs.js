@@ -179,7 +179,7 @@ function renderDetails(el, r) {
   const decisions = decisionRows(r.decisions);
   replace(el,
     h('section', { 'aria-labelledby': 'steps-h' }, h('h2', { id: 'steps-h' }, 'Steps'),
-      (r.steps || []).length ? h('ol', { class: 'timeline' }, r.steps.map((st) => h('li', { class: `tl st-${st.state}` },
+      (r.steps || []).length ? h('ol', { class: 'timeline' }, r.steps.map((st) => h('li', { class: `tl tl-${String(st.state).replace(/[^a-z_]/g, '')}` },
         h('span', { class: 'tl-name' }, st.name), ' ', badge(st.state),
         st.phase && st.phase !== 'main' ? h('span', { class: 'muted' }, ` ${st.phase}`) : null,
         h('span', { class: 'muted' },
