@@ -2,7 +2,7 @@
 // Approve / Reject and a comment. One vote counts for every open gate of
 // the run the user may vote on.
 
-import { api } from './api.js';
+import { api, stream } from './api.js';
 import { h, replace, table, errorBox, fmtTime } from './dom.js';
 
 export async function approvalsView(root, _args, ctx) {
@@ -23,6 +23,12 @@ export async function approvalsView(root, _args, ctx) {
     replace(list, [...byRun.values()].map(({ run, gates }) => item(run, gates, load)));
   };
   await load();
+  // Live: runs entering or leaving awaiting_approval change the inbox.
+  let first = true;
+  ctx.onStop(stream('/api/v1/runs?watch=1&state=awaiting_approval', () => {
+    if (first) { first = false; return; }
+    load().catch(() => {});
+  }));
 }
 
 function item(run, gates, reload) {

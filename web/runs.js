@@ -68,6 +68,7 @@ export async function runView(root, [id], ctx) {
   const logSearch = h('input', { id: 'log-search', type: 'search', autocomplete: 'off' });
   const followBox = h('input', { id: 'log-follow', type: 'checkbox', checked: true });
   const logCount = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const logWrap = h('div', { class: 'log-wrap', tabindex: '0', role: 'region', 'aria-label': 'Log' }, logBox);
   root.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/runs' }, 'Runs'), ` / #${id}`),
     head, actions, details,
@@ -77,7 +78,7 @@ export async function runView(root, [id], ctx) {
         h('label', { for: 'log-search' }, 'Search the log'), logSearch,
         h('span', { class: 'check' }, followBox, h('label', { for: 'log-follow' }, 'Follow')),
         logCount),
-      h('div', { class: 'log-wrap', tabindex: '0', 'aria-label': 'Log' }, logBox)));
+      logWrap));
 
   let run = null;
   const lines = [];
@@ -121,7 +122,8 @@ export async function runView(root, [id], ctx) {
     lines.push(l);
     logBox.append(l.el);
     countText();
-    if (followBox.checked && !l.el.hidden) l.el.scrollIntoView({ block: 'nearest' });
+    // Follow: keep the newest line in view inside the log box (not the page).
+    if (followBox.checked) logWrap.scrollTop = logWrap.scrollHeight;
     return undefined;
   });
   // The run's changes: the page follows its state.
