@@ -1,5 +1,5 @@
 // Building DOM without HTML strings: every piece of data becomes a text
-// node or an attribute value, never markup (no innerHTML anywhere).
+// node or an attribute value, never markup (no HTML is parsed from strings).
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
