@@ -166,10 +166,21 @@ function renderActions(el, r, ctx, refresh) {
   }, label);
   const terminal = TERMINAL.includes(r.state);
   if (r.state === 'awaiting_approval' && ctx.can('approver')) {
-    const comment = h('input', { id: 'vote-comment', type: 'text', autocomplete: 'off' });
-    el.append(h('label', { for: 'vote-comment' }, 'Comment'), comment,
-      act('Approve', 'approve', null, () => ({ comment: comment.value })),
-      act('Reject', 'reject', 'danger', () => ({ comment: comment.value })));
+    // Only where the user is one of a gate's approvers (the inbox knows).
+    const slot = h('span', { class: 'buttons' });
+    el.append(slot);
+    api('/api/v1/approvals').then(({ approvals }) => {
+      const gates = approvals.filter((g) => g.run && g.run.id === r.id);
+      if (!gates.some((g) => g.can_vote)) {
+        const why = gates.map((g) => g.why_not).filter(Boolean)[0];
+        if (why) slot.append(h('span', { class: 'muted' }, `You cannot vote on this run: ${why}.`));
+        return;
+      }
+      const comment = h('input', { id: 'vote-comment', type: 'text', autocomplete: 'off' });
+      slot.append(h('label', { for: 'vote-comment' }, 'Comment'), comment,
+        act('Approve', 'approve', null, () => ({ comment: comment.value })),
+        act('Reject', 'reject', 'danger', () => ({ comment: comment.value })));
+    }).catch((e) => slot.append(errorBox(e)));
   }
   if (!terminal && ctx.can('operator')) el.append(act('Cancel', 'cancel', 'danger'));
   if (['succeeded', 'failed'].includes(r.state) && ctx.can('operator')) el.append(act('Roll back', 'rollback', 'secondary'));

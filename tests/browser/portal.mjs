@@ -110,6 +110,10 @@ const phases = {
   async approve(page) {
     const id = process.env.RUN_ID;
     await signIn(page);
+    // The run's page offers the vote too, to one of its approvers.
+    await page.goto(`${VEND_URL}/#/runs/${id}`);
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: T });
+    check(await page.getByRole('button', { name: 'Reject' }).count() === 1, 'the run page offers Approve and Reject to an approver');
     await page.locator('#nav').getByRole('link', { name: 'Approvals' }).click();
     await page.getByRole('link', { name: `Run #${id}` }).waitFor({ timeout: T });
     await page.screenshot({ path: `${OUT}/portal-approvals.png`, fullPage: true });
