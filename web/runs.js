@@ -106,7 +106,7 @@ export async function runView(root, [id], ctx) {
     }
     if (!ctx.live) return;
     renderHead(head, run);
-    renderActions(actions, run, ctx, refresh);
+    await renderActions(actions, run, ctx, refresh);
     renderDetails(details, run);
   };
   await refresh();
@@ -149,8 +149,12 @@ function renderHead(el, r) {
       ['Version', h('code', { title: r.version }, String(r.version).slice(0, 12))], ['Trace', r.trace_id]]));
 }
 
-function renderActions(el, r, ctx, refresh) {
-  clear(el);
+// The buttons the run's state and the user allow; built off-screen and
+// swapped in at once, so a re-render never leaves the row empty.
+async function renderActions(el, r, ctx, refresh) {
+  const seq = String(Number(el.dataset.seq || 0) + 1);
+  el.dataset.seq = seq;
+  const status = h('div', { 'aria-live': 'polite' });
   const act = (label, path, cls, body) => h('button', {
     type: 'button', class: cls || null,
     onclick: async (ev) => {
@@ -159,31 +163,34 @@ function renderActions(el, r, ctx, refresh) {
         await api(`/api/v1/runs/${r.id}/${path}`, { method: 'POST', body: body ? body() : undefined });
         await refresh();
       } catch (e) {
-        el.append(errorBox(e));
+        replace(status, errorBox(e));
         ev.target.disabled = false;
       }
     },
   }, label);
-  const terminal = TERMINAL.includes(r.state);
+  const kids = [];
   if (r.state === 'awaiting_approval' && ctx.can('approver')) {
-    // Only where the user is one of a gate's approvers (the inbox knows).
-    const slot = h('span', { class: 'buttons' });
-    el.append(slot);
-    api('/api/v1/approvals').then(({ approvals }) => {
+    // Only to one of a gate's approvers (the inbox knows), else why not.
+    try {
+      const { approvals } = await api('/api/v1/approvals');
       const gates = approvals.filter((g) => g.run && g.run.id === r.id);
-      if (!gates.some((g) => g.can_vote)) {
+      if (gates.some((g) => g.can_vote)) {
+        const comment = h('input', { id: 'vote-comment', type: 'text', autocomplete: 'off' });
+        kids.push(h('label', { for: 'vote-comment' }, 'Comment'), comment,
+          act('Approve', 'approve', null, () => ({ comment: comment.value })),
+          act('Reject', 'reject', 'danger', () => ({ comment: comment.value })));
+      } else {
         const why = gates.map((g) => g.why_not).filter(Boolean)[0];
-        if (why) slot.append(h('span', { class: 'muted' }, `You cannot vote on this run: ${why}.`));
-        return;
+        if (why) kids.push(h('span', { class: 'muted' }, `You cannot vote on this run: ${why}.`));
       }
-      const comment = h('input', { id: 'vote-comment', type: 'text', autocomplete: 'off' });
-      slot.append(h('label', { for: 'vote-comment' }, 'Comment'), comment,
-        act('Approve', 'approve', null, () => ({ comment: comment.value })),
-        act('Reject', 'reject', 'danger', () => ({ comment: comment.value })));
-    }).catch((e) => slot.append(errorBox(e)));
+    } catch (e) {
+      kids.push(errorBox(e));
+    }
   }
-  if (!terminal && ctx.can('operator')) el.append(act('Cancel', 'cancel', 'danger'));
-  if (['succeeded', 'failed'].includes(r.state) && ctx.can('operator')) el.append(act('Roll back', 'rollback', 'secondary'));
+  if (!TERMINAL.includes(r.state) && ctx.can('operator')) kids.push(act('Cancel', 'cancel', 'danger'));
+  if (['succeeded', 'failed'].includes(r.state) && ctx.can('operator')) kids.push(act('Roll back', 'rollback', 'secondary'));
+  if (el.dataset.seq !== seq) return; // a newer render got there first
+  replace(el, kids, status);
 }
 
 function renderDetails(el, r) {

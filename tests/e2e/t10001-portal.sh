@@ -6,11 +6,11 @@
 # pending run as a second user; opens Audit (an entry's proof checked in
 # the browser) and Insights; looks at it on a 360 px phone in the dark.
 # `<img src=x onerror=alert(1)>` in a parameter and in a log line must stay
-# text. Screenshots go to tests/out/.
+# text. Screenshots go to tests/out/portal/ (portal@pg/ on PostgreSQL).
 . "$(dirname "$0")/test-lib.sh"
 
 BROWSER="$TOP/tests/browser"
-OUT="$TOP/tests/out"
+OUT="$TOP/tests/out/portal${VEND_TEST_PG:+@pg}"
 mkdir -p "$OUT"
 CHROMIUM=""
 for c in /usr/lib/chromium/chromium /usr/bin/chromium; do
@@ -94,8 +94,8 @@ if [ -z "$CHROMIUM" ]; then
 elif ! command -v npm >/dev/null 2>&1 && ! { [ "$(id -u)" = 0 ] &&
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null 2>&1; }; then
 	test_skip 'the portal in a browser' 'npm is missing and could not be installed'
-elif ! (cd "$BROWSER" && { [ -d node_modules/playwright-core ] ||
-	timeout 300 npm install --no-audit --no-fund --silent >"$TEST_DIR/npm.log" 2>&1; }); then
+elif ! (cd "$BROWSER" && flock 9 && { [ -d node_modules/playwright-core ] ||
+	timeout 300 npm ci --no-audit --no-fund --silent >"$TEST_DIR/npm.log" 2>&1; }) 9>"$BROWSER/.npm.lock"; then
 	sed 's/^/# npm: /' "$TEST_DIR/npm.log" | tail -5
 	test_skip 'the portal in a browser' 'npm install of playwright-core failed (no registry?)'
 else
