@@ -180,6 +180,9 @@ export async function templateView(root, [name], ctx) {
     }
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(false); });
+  // A preview belongs to the values it was made for.
+  form.addEventListener('input', () => replace(preview));
+  form.addEventListener('change', () => replace(preview));
   previewBtn.addEventListener('click', () => submit(true));
 }
 
