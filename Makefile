@@ -22,7 +22,9 @@ ALL_CPPFLAGS = -Isrc -D_GNU_SOURCE -include src/prelude.h $(CPPFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC  = $(sort $(wildcard src/*/*.c))
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_assets.o
+# The portal (web/): plain files, embedded in the binary by a generated C file.
+WEB_SRC  = $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -47,6 +49,14 @@ $(VEND): $(BUILD)/src/main.o $(BUILD)/libvend.a
 $(BUILD)/libvend.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+
+$(BUILD)/gen/web_assets.c: $(WEB_SRC) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $(words $(WEB_SRC)) files of web/"
+	@scripts/embed-web.sh $@ $(WEB_SRC)
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c src/http/web.h
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
