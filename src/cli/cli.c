@@ -361,3 +361,37 @@ out:
 	err_free(&err);
 	return code;
 }
+
+int cli_simple(int argc, char **argv, const char *cmd, const char *usage, const char *method,
+	       const char *path, cli_print_fn print)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cli c = { 0 };
+	int code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
+	    !(code = cli_operands(cmd, argc, 0, 0, "takes no arguments")))
+		code = cli_call_print(&c, method, path, NULL, print, NULL);
+	cli_close(&c);
+	return code;
+}
+
+int cli_simple_name(int argc, char **argv, const char *cmd, const char *usage,
+		    const char *method, const char *prefix, cli_print_fn print)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cli c = { 0 };
+	char *name = NULL, *path = NULL;
+	int code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
+	    !(code = cli_operands(cmd, argc, 1, 1, "give one NAME"))) {
+		name = client_escape(argv[optind]);
+		path = xasprintf("%s/%s", prefix, name);
+		code = cli_call_print(&c, method, path, NULL, print, argv[optind]);
+	}
+	free(name);
+	free(path);
+	cli_close(&c);
+	return code;
+}

@@ -134,6 +134,15 @@ typedef void (*cli_print_fn)(json_t *resp, void *ctx);
 int cli_call_print(struct cli *c, const char *method, const char *path, json_t *body,
 		   cli_print_fn print, void *ctx);
 
+/* `vend CMD` with only the common options and no operand: METHOD path,
+ * printed as cli_call_print does. Returns the exit code. */
+int cli_simple(int argc, char **argv, const char *cmd, const char *usage, const char *method,
+	       const char *path, cli_print_fn print);
+/* `vend CMD NAME` with only the common options: METHOD prefix/NAME (NAME
+ * escaped), printed as cli_call_print does with ctx = NAME. */
+int cli_simple_name(int argc, char **argv, const char *cmd, const char *usage,
+		    const char *method, const char *prefix, cli_print_fn print);
+
 /* Parses a run id argument; on a bad one prints the usage error and
  * returns 2. */
 int cli_run_id(const char *cmd, const char *arg, int64_t *id);

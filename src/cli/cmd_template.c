@@ -120,15 +120,8 @@ static void print_show(json_t *resp, void *ctx)
 
 static int list(int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
-	struct cli c = { 0 };
-	int code;
-
-	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
-	    !(code = cli_operands("template list", argc, 0, 0, "takes no arguments")))
-		code = cli_call_print(&c, "GET", "/api/v1/templates", NULL, print_list, NULL);
-	cli_close(&c);
-	return code;
+	return cli_simple(argc, argv, "template list", usage, "GET", "/api/v1/templates",
+			  print_list);
 }
 
 static int show(int argc, char **argv)

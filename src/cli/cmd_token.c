@@ -113,34 +113,13 @@ static void print_revoked(json_t *resp, void *ctx)
 
 static int list(int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
-	struct cli c = { 0 };
-	int code;
-
-	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
-	    !(code = cli_operands("token list", argc, 0, 0, "takes no arguments")))
-		code = cli_call_print(&c, "GET", "/api/v1/tokens", NULL, print_list, NULL);
-	cli_close(&c);
-	return code;
+	return cli_simple(argc, argv, "token list", usage, "GET", "/api/v1/tokens", print_list);
 }
 
 static int revoke_token(int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
-	struct cli c = { 0 };
-	char *path = NULL, *name;
-	int code;
-
-	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
-	    !(code = cli_operands("token revoke", argc, 1, 1, "give one NAME"))) {
-		name = client_escape(argv[optind]);
-		path = xasprintf("/api/v1/tokens/%s", name);
-		free(name);
-		code = cli_call_print(&c, "DELETE", path, NULL, print_revoked, argv[optind]);
-	}
-	free(path);
-	cli_close(&c);
-	return code;
+	return cli_simple_name(argc, argv, "token revoke", usage, "DELETE", "/api/v1/tokens",
+			       print_revoked);
 }
 
 int cmd_token(int argc, char **argv)
