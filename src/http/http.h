@@ -135,6 +135,10 @@ int api_audit_inclusion(struct http_req *, struct http_resp *, struct vend_err *
 int api_audit_consistency(struct http_req *, struct http_resp *, struct vend_err *);
 int api_audit_public_key(struct http_req *, struct http_resp *, struct vend_err *);
 int api_audit_checkpoints(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_create(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_put(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_list(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_delete(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_put(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_list(struct http_req *, struct http_resp *, struct vend_err *);

@@ -68,6 +68,15 @@ const struct http_route http_routes[] = {
 	{ "DELETE", "/api/v1/secrets/{scope}/{name}", api_secrets_delete, ADMINS, 0,
 	  "delete every version of a secret" },
 
+	/* Public keys are no secret: any user may list them. */
+	{ "GET", "/api/v1/keys", api_keys_list, USERS, 0,
+	  "trusted minisign keys, from the catalog and the API" },
+	{ "POST", "/api/v1/keys", api_keys_create, ADMINS, 0, "add a trusted minisign key" },
+	{ "PUT", "/api/v1/keys/{name}", api_keys_put, ADMINS, 0,
+	  "add or replace a trusted minisign key" },
+	{ "DELETE", "/api/v1/keys/{name}", api_keys_delete, ADMINS, 0,
+	  "delete a trusted key added through the API" },
+
 	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
 	  "a runner introduces itself" },
 	{ "POST", "/api/v1/runners/{id}/claim", api_runners_claim, RUNNERS, 0,

@@ -462,4 +462,24 @@ int store_run_key_get(struct store_tx *tx, int64_t run_id, struct buf *key,
 		      struct buf *params);
 int store_run_key_delete(struct store_tx *tx, int64_t run_id);
 
+/* ---- trusted keys added through the API (the catalog's are documents) */
+
+struct key_row {
+	char *name;
+	char *key_line;   /* the minisign public key line, "RWQ..." */
+	char *key_id;     /* as minisign prints it, 16 hex digits */
+	char *comment;    /* or NULL */
+	char *created_by;
+	int64_t created_at;
+};
+void key_rows_free(struct key_row *v, size_t n);
+/* Inserts, or with replace replaces, the key of that name; -EEXIST when
+ * the name (without replace) or the key id (under another name) is
+ * taken. */
+int store_key_put(struct store_tx *tx, const struct key_row *r, bool replace);
+/* Every key, by name. */
+int store_key_list(struct store_tx *tx, struct key_row **out, size_t *n);
+/* -ENOENT if there is no key of that name. */
+int store_key_delete(struct store_tx *tx, const char *name);
+
 #endif

@@ -361,6 +361,35 @@ TEST(store_secrets_are_versioned_and_pinned)
 	store_close(st);
 }
 
+TEST(store_keys_have_one_name_and_one_key_id)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct key_row a = { "release", "RWQ-a", "AAAA000000000001", NULL, "admin", 10 };
+	struct key_row b = { "other", "RWQ-b", "AAAA000000000002", "ci key", "bob", 20 };
+	struct key_row *rows;
+	size_t n;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_key_put(tx, &a, false), 0);
+	CHECK_INT(store_key_put(tx, &b, false), 0);
+	CHECK_INT(store_key_put(tx, &a, false), -EEXIST);  /* the name is taken */
+	b.name = "third";
+	b.key_id = "AAAA000000000001";
+	CHECK_INT(store_key_put(tx, &b, true), -EEXIST);   /* the key id is taken */
+	a.key_line = "RWQ-a2";
+	CHECK_INT(store_key_put(tx, &a, true), 0);          /* replaced */
+	CHECK_INT(store_key_list(tx, &rows, &n), 0);
+	CHECK(n == 2 && !strcmp(rows[0].name, "other") && !strcmp(rows[1].key_line, "RWQ-a2"));
+	CHECK(rows[1].comment == NULL && !strcmp(rows[0].comment, "ci key") &&
+	      rows[0].created_at == 20 && !strcmp(rows[0].created_by, "bob"));
+	key_rows_free(rows, n);
+	CHECK_INT(store_key_delete(tx, "release"), 0);
+	CHECK_INT(store_key_delete(tx, "release"), -ENOENT);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
 TEST(store_backends_have_the_same_migrations)
 {
 	int a = 0, b = 0;
