@@ -12,6 +12,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include "benchutil.h"
 #include "client/client.h"
 #include "util/timeutil.h"
 
@@ -158,18 +159,6 @@ static double run_rate(const char *data, int *ok)
 	return RUNS / ((double)(mono_ns() - t0) / 1e9);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 /* TRIALS rounds, each measuring all four side by side (the machine is
  * shared: a round is as loaded as its neighbours); medians are reported,
  * with each round's figures. */
@@ -197,11 +186,11 @@ int main(void)
 		fprintf(stderr, "  round %d: bwrap %.1f, none %.1f runs/s; floors %.1f, %.1f "
 			"processes/s\n", t + 1, sb[t], none[t], bare[t], bw[t]);
 	}
-	msb = median(sb, TRIALS);
+	msb = bench_median(sb, TRIALS);
 	if (plain)
-		mnone = median(none, TRIALS);
-	mbare = median(bare, TRIALS);
-	mbw = median(bw, TRIALS);
+		mnone = bench_median(none, TRIALS);
+	mbare = bench_median(bare, TRIALS);
+	mbw = bench_median(bw, TRIALS);
 
 	printf("throughput of 1-step `true` runs, %d runs from %d clients, state durable, "
 	       "median of %d rounds:\n", RUNS, CLIENTS, TRIALS);

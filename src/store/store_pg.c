@@ -223,6 +223,15 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
+	/* 8, 9: numbers other branches hold (no-ops here; the merge puts
+	 * their scripts in these places) */
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 10: trusted minisign keys added through the API (`vend key add`),
+	 * beside the catalog's TrustedKey documents (engine/keys.c) */
+	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL UNIQUE, comment TEXT, created_by TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL);",
 	NULL,
 };
 
