@@ -13,7 +13,8 @@ static const char usage[] =
 	"       file:line:col: message (unknown keys, bad types, ${{ }} inside run:,\n"
 	"       bad patterns...). Exit 0 if clean, 2 if not.\n"
 	"list   the server's current templates with their versions\n"
-	"show   one template: parameters (type, rules, defaults), steps, versions\n";
+	"show   one template: parameters (type, rules, defaults), schedules with their\n"
+	"       next run time, cost estimate, steps, versions\n";
 
 static int lint(int argc, char **argv)
 {
@@ -78,6 +79,36 @@ static void show_steps(json_t *t, const char *key)
 		if (json_is_string(json_object_get(s, "when")))
 			printf("      when: %s\n", json_string_value(json_object_get(s, "when")));
 	}
+}
+
+/* schedule: each entry, when it runs next and what it ran last. */
+static void show_schedule(json_t *t)
+{
+	json_t *v = json_object_get(t, "schedule"), *s, *cost;
+	size_t i;
+
+	if (json_array_size(v)) {
+		printf("schedule:\n");
+		json_array_foreach(v, i, s) {
+			char *params = json_dumps(json_object_get(s, "params"), JSON_COMPACT);
+			printf("  - %s (%s)", json_string_value(json_object_get(s, "cron")),
+			       json_string_value(json_object_get(s, "timezone")) ?: "UTC");
+			if (params && strcmp(params, "{}"))
+				printf(" params %s", params);
+			printf("\n");
+			if (json_is_string(json_object_get(s, "next_run_at")))
+				printf("      next run: %s\n",
+				       json_string_value(json_object_get(s, "next_run_at")));
+			if (json_is_integer(json_object_get(s, "last_run_id")))
+				printf("      last run: %" JSON_INTEGER_FORMAT " at %s\n",
+				       json_integer_value(json_object_get(s, "last_run_id")),
+				       json_string_value(json_object_get(s, "last_run_at")) ?: "?");
+			free(params);
+		}
+	}
+	cost = json_object_get(json_object_get(t, "cost"), "monthly_usd");
+	if (json_is_string(cost))
+		printf("cost: monthly_usd %s\n", json_string_value(cost));
 }
 
 static int on_version(void *ctx, int opt, const char *arg)
@@ -146,6 +177,7 @@ static int remote(int argc, char **argv, bool list)
 	if (json_is_string(json_object_get(resp, "description")))
 		printf("%s\n", json_string_value(json_object_get(resp, "description")));
 	show_params(resp);
+	show_schedule(resp);
 	show_steps(resp, "preflight");
 	show_steps(resp, "steps");
 	show_steps(resp, "rollback");

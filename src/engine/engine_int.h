@@ -79,6 +79,10 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* Evaluates t's cost.monthly_usd over scope into *usd (>= 0, finite);
+ * *has false without cost:. -EINVAL with a field error. */
+int engine__cost(const struct template *t, json_t *scope, bool *has, double *usd,
+		 struct vend_err *err);
 /* ---- the artifact check (artifact_check.c) ---- */
 /* t's artifact checked within tx (files, TrustedKeys), its texts expanded
  * over scope: a new {name, version, file|url, signature, signed, signer,
@@ -96,6 +100,8 @@ struct judge_input {
 	const char *lock;          /* or NULL */
 	bool break_glass;
 	json_t *artifact;          /* engine__artifact's, borrowed, or NULL */
+	bool has_cost;             /* the template has cost: */
+	double cost_usd;           /* its estimate, cost.monthly_usd */
 };
 
 struct verdict {

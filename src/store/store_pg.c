@@ -223,6 +223,14 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
+	/* 8: operations: cost, schedules, retention (see store_sqlite.c) */
+	"ALTER TABLE runs ADD COLUMN cost_micros BIGINT;"
+	"CREATE TABLE schedules (template " T " NOT NULL, idx BIGINT NOT NULL,"
+	"  spec TEXT NOT NULL, next_fire_at BIGINT NOT NULL, last_fire_at BIGINT,"
+	"  last_run_id BIGINT, PRIMARY KEY (template, idx));"
+	"CREATE INDEX runs_finished ON runs (finished_at);"
+	"CREATE INDEX runs_requester ON runs (requester, id);"
+	"CREATE INDEX run_teams_run ON run_teams (run_id);",
 	NULL,
 };
 

@@ -37,7 +37,7 @@ static void free_run(void *r)
 	"id, template, version, state, reason, params, requester, environment, lock_key, " \
 	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
 	"analysis, phase, created_at, updated_at, finished_at, requester_roles, requester_teams, " \
-	"queued_at"
+	"queued_at, cost_micros"
 
 static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 {
@@ -67,6 +67,8 @@ static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 	r->requester_roles = store__str(tx, s, 20);
 	r->requester_teams = store__str(tx, s, 21);
 	r->queued_at = store__int(tx, s, 22);
+	r->has_cost = !tx->st->ops->col_null(s, 23);
+	r->cost_micros = store__int(tx, s, 23);
 }
 
 int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
@@ -76,16 +78,17 @@ int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
 			     "INSERT INTO runs (template, version, state, reason, params, "
 			     "requester, environment, lock_key, trace_id, idempotency_key, "
 			     "request_hash, break_glass, decisions, approvals, analysis, phase, "
-			     "created_at, updated_at, requester_roles, requester_teams) "
-			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-			     "RETURNING id",
-			     &s, "ssssssssssssssssiiss", r->template, r->version, r->state,
+			     "created_at, updated_at, requester_roles, requester_teams, cost_micros) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			     "CASE WHEN ? = 1 THEN ? ELSE NULL END) RETURNING id",
+			     &s, "ssssssssssssssssiissii", r->template, r->version, r->state,
 			     r->reason, r->params, r->requester, r->environment, r->lock_key,
 			     r->trace_id, r->idempotency_key, r->request_hash, r->break_glass,
 			     r->decisions, r->approvals, r->analysis,
 			     r->phase ? r->phase : "main", r->created_at, r->created_at,
 			     r->requester_roles ? r->requester_roles : "[]",
-			     r->requester_teams ? r->requester_teams : "[]");
+			     r->requester_teams ? r->requester_teams : "[]",
+			     (int64_t)r->has_cost, r->cost_micros);
 	if (rc)
 		return rc;
 	rc = store__int1(tx, s, id);
