@@ -163,6 +163,9 @@ struct run_filter {
 /* Newest first. Caller frees each row and the array. */
 int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n);
+/* The SQL store_run_list runs for f's filters (static; for EXPLAIN in
+ * bench/bench_runs_list.c). */
+const char *store_run_list_sql(const struct run_filter *f);
 /* Ids of runs not in a terminal state, oldest first. */
 int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n);
 

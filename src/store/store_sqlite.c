@@ -193,6 +193,7 @@ static const char *const migrations[] = {
 	"  last_run_id INTEGER, PRIMARY KEY (template, idx));"
 	"CREATE INDEX runs_finished ON runs (finished_at);"
 	"CREATE INDEX runs_requester ON runs (requester, id);"
+	"CREATE INDEX runs_template_state ON runs (template, state, id);"
 	"CREATE INDEX run_teams_run ON run_teams (run_id);",
 	NULL,
 };
