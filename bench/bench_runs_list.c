@@ -57,9 +57,10 @@ static void fill(const char *path)
 		"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1)"
 		" INSERT INTO runs (id, template, version, state, params, requester, trace_id,"
 		" phase, created_at, updated_at, finished_at, requester_teams, cost_micros)"
-		" SELECT i + 1, printf('t%02d', (i / 3) % 20),"
+		" SELECT i + 1, printf('t%02d', (i / 7) % 20),"
 		" '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',"
 		" CASE WHEN i >= ?1 - 200 AND i % 4 = 0 THEN 'running'"
+		"      WHEN i < 1000 AND i % 10 = 5 THEN 'expired'"
 		"      WHEN i % 97 = 0 AND i < ?1 - 200 THEN 'awaiting_approval'"
 		"      WHEN i % 20 = 0 THEN 'failed' WHEN i % 20 = 1 THEN 'rejected'"
 		"      WHEN i % 20 = 2 THEN 'canceled' ELSE 'succeeded' END,"
@@ -275,16 +276,18 @@ int main(int argc, char **argv)
 	time_list(ctx, &admin, "template=t03", "t03", NULL, 0);
 	time_list(ctx, &admin, "state=running (rare)", NULL, "running", 0);
 	time_list(ctx, &admin, "state=awaiting_approval", NULL, "awaiting_approval", 0);
-	time_list(ctx, &admin, "template=t03&state=failed", "t03", "failed", 0);
+	time_list(ctx, &admin, "state=expired (rare, only among the oldest)", NULL, "expired", 0);
+	time_list(ctx, &admin, "template=t03&state=rejected", "t03", "rejected", 0);
 	time_list(ctx, &admin, "cursor in the middle", NULL, NULL, nruns / 2);
 	time_list(ctx, &admin, "template=t03, cursor in the middle", "t03", NULL, nruns / 2);
 	time_list(ctx, &dev, "first page, a non-admin (own + team runs)", NULL, NULL, 0);
 	time_list(ctx, &dev, "state=running, a non-admin", NULL, "running", 0);
+	time_list(ctx, &dev, "template=t03&state=rejected, a non-admin", "t03", "rejected", 0);
 	time_show(ctx, &admin, nruns / 2);
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
 		struct run_filter f[] = { { 0 }, { .template = "t03" }, { .state = "running" },
-					  { .template = "t03", .state = "failed" },
+					  { .template = "t03", .state = "rejected" },
 					  { .requester = "user007" } };
 		const char *names[] = { "no filter", "template", "state", "template and state",
 					"requester (--mine)" };
@@ -295,8 +298,9 @@ int main(int argc, char **argv)
 		plan(db, "show: its steps", "SELECT * FROM steps WHERE run_id = 1");
 		printf("the same with the single statement of before (raw SQLite, no JSON):\n");
 		time_generic(db, "first page", NULL, NULL);
-		time_generic(db, "state=running (rare)", "running", NULL);
-		time_generic(db, "template=t03&state=failed", "failed", "t03");
+		time_generic(db, "state=running (rare, newest)", "running", NULL);
+		time_generic(db, "state=expired (rare, only among the oldest)", "expired", NULL);
+		time_generic(db, "template=t03&state=rejected", "rejected", "t03");
 		plan(db, "retention: the oldest finished runs",
 		     "SELECT id FROM runs WHERE finished_at < 1 AND state IN ('succeeded', "
 		     "'failed') ORDER BY finished_at LIMIT 500");
