@@ -102,6 +102,8 @@ struct judge_input {
 	json_t *artifact;          /* engine__artifact's, borrowed, or NULL */
 	bool has_cost;             /* the template has cost: */
 	double cost_usd;           /* its estimate, cost.monthly_usd */
+	struct store_tx *tx;       /* the caller's transaction, or NULL: the
+				    * team's spend is read in one of its own */
 };
 
 struct verdict {

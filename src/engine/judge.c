@@ -23,11 +23,13 @@ static json_t *str_or_empty(json_t *o, const char *key)
 }
 
 /* The month-to-date spend of the requester's teams: the cost estimates
- * of their succeeded runs since the 1st of this month, 00:00 UTC. A store
- * error counts nothing (and is logged by the store's caller's caller). */
-static double team_month_usd(struct vend_ctx *ctx, const struct principal *who)
+ * of their succeeded runs since the 1st of this month, 00:00 UTC, read in
+ * in_tx (or a read transaction of its own). A store error counts
+ * nothing. */
+static double team_month_usd(struct vend_ctx *ctx, struct store_tx *in_tx,
+			     const struct principal *who)
 {
-	struct store_tx *tx;
+	struct store_tx *tx = in_tx;
 	struct tz_tm tm;
 	int64_t micros = 0, start;
 	char *teams;
@@ -37,10 +39,11 @@ static double team_month_usd(struct vend_ctx *ctx, const struct principal *who)
 		return 0.0;
 	start = tz_days_from_civil(tm.year, tm.mon, 1) * 86400000LL;
 	teams = json_dumps(who->teams, JSON_COMPACT);
-	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
+	if (tx || store_begin(ctx->store, STORE_READ, &tx) == 0) {
 		if (store_team_spend(tx, teams, start, &micros))
 			micros = 0;
-		store_rollback(tx);
+		if (!in_tx)
+			store_rollback(tx);
 	}
 	free(teams);
 	return (double)micros / 1e6;
@@ -74,7 +77,7 @@ static json_t *policy_input(struct vend_ctx *ctx, const struct judge_input *in,
 	json_object_set_new(input, "cost", json_pack("{s:f}", "monthly_usd",
 						     in->has_cost ? in->cost_usd : 0.0));
 	json_object_set_new(input, "budget", json_pack("{s:f}", "team_month_usd",
-						       team_month_usd(ctx, in->requester)));
+						       team_month_usd(ctx, in->tx, in->requester)));
 	if (in->artifact)
 		json_object_set_new(input, "artifact",
 				    json_pack("{s:o, s:o, s:o, s:b, s:o}", "name",
