@@ -40,7 +40,7 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
  *
  * Actions: run.request, run.break_glass, policy.decision, approval.approve,
  * approval.reject, run.state, step.start, step.end, run.cancel,
- * run.rollback, token.create, token.revoke, token.use, catalog.sync,
+ * run.rollback, run.prune (retention), token.create, token.revoke, token.use, catalog.sync,
  * template.change, policy.change, environment.change, trustedkey.change,
  * audit.key, and secret.access for reading a secret: target the secret's
  * scope/name, details {"step", "purpose"}, never its value.
