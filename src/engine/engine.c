@@ -558,9 +558,9 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;
 	run.created_at = now_ms();
-	run.requester_roles = json_dumps(who->role_names ? who->role_names : json_array(),
-					 JSON_COMPACT);
-	run.requester_teams = json_dumps(who->teams ? who->teams : json_array(), JSON_COMPACT);
+	run.requester_roles = who->role_names ? json_dumps(who->role_names, JSON_COMPACT)
+					      : xstrdup("[]");
+	run.requester_teams = who->teams ? json_dumps(who->teams, JSON_COMPACT) : xstrdup("[]");
 	run.has_cost = has_cost;
 	run.cost_micros = (int64_t)llround(cost_usd * 1e6);
 	if (req->break_glass) {
