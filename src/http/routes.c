@@ -21,6 +21,9 @@
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", api_healthz, 0, 0, "liveness" },
 	{ "GET", "/readyz", api_healthz, 0, 0, "readiness: the store answers" },
+	/* The portal (api_portal.c): the page and its files hold no data. */
+	{ "GET", "/", api_portal_index, 0, 0, "the web portal" },
+	{ "GET", "/ui/{file}", api_portal_file, 0, 0, "the portal's scripts and styles" },
 	{ "GET", "/api/v1/whoami", api_whoami, USERS | RUNNERS, 0, "the caller's identity" },
 	/* Observability (api_obs.c): /metrics needs no token, as Prometheus
 	 * scrapes; see docs/observability.md. */

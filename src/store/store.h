@@ -437,6 +437,10 @@ int store_audit_node_put(struct store_tx *tx, unsigned level, uint64_t idx,
 /* Records a signed checkpoint of the tree of size entries (a no-op if one
  * of that size is stored). */
 int store_audit_checkpoint_put(struct store_tx *tx, uint64_t size, const char *note);
+/* Thins old checkpoints (a signer keeps up to 20 a second): all of the
+ * last hour stay, then the newest of each minute for a day, then of each
+ * hour. The tree itself is never touched: any size's root and proofs stay. */
+int store_audit_checkpoints_thin(struct store_tx *tx, int64_t now);
 /* The checkpoint of the largest size; -ENOENT if none. *note is new. */
 int store_audit_checkpoint_latest(struct store_tx *tx, uint64_t *size, char **note);
 struct audit_cp_row {

@@ -436,6 +436,50 @@ TEST(store_blobs_round_trip_any_bytes)
 	store_close(st);
 }
 
+/* Thinning keeps the last hour whole, then the newest checkpoint of each
+ * minute (to a day), then of each hour; the newest one always stays. */
+TEST(store_audit_checkpoints_thin_by_age)
+{
+	static const struct {
+		uint64_t size;
+		int64_t age_min;
+		bool kept;
+	} cps[] = {
+		{ 1, 3 * 1440 + 50, false }, { 2, 3 * 1440 + 40, false }, { 3, 3 * 1440 + 31, true },
+		{ 4, 121, false }, { 5, 121, false }, { 6, 121, true }, { 7, 120, true },
+		{ 8, 59, true }, { 9, 59, true }, { 10, 1, true },
+	};
+	const int64_t now = (int64_t)20000 * 86400000; /* midnight: buckets are exact */
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct audit_cp_row *rows = NULL;
+	size_t n = 0, k = 0;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		CHECK_INT(store_audit_checkpoint_put(tx, cps[i].size, "note"), 0);
+		CHECK(store__exec(tx, "UPDATE audit_checkpoints SET created_at = ? WHERE size = ?",
+				  "ii", now - cps[i].age_min * 60000 + 30000,
+				  (int64_t)cps[i].size) >= 0);
+	}
+	CHECK_INT(store_audit_checkpoints_thin(tx, now), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_audit_checkpoints(tx, 0, 100, &rows, &n), 0);
+	store_rollback(tx);
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		bool found = k < n && rows[k].size == cps[i].size;
+		if (found)
+			k++;
+		if (found != cps[i].kept)
+			tap_fail(__FILE__, __LINE__, "checkpoint %" PRIu64 ": %s", cps[i].size,
+				 found ? "kept, should be thinned" : "thinned, should be kept");
+	}
+	CHECK_INT(k, n);
+	audit_cp_rows_free(rows, n);
+	store_close(st);
+}
+
 TEST(store_text_keeps_quotes_and_unicode)
 {
 	struct store *st = open_temp();
