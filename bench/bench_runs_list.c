@@ -18,6 +18,8 @@
  */
 #include <sqlite3.h>
 
+#include "benchutil.h"
+
 #include "engine/engine.h"
 #include "store/store.h"
 #include "util/timeutil.h"
@@ -25,25 +27,6 @@
 
 static long nruns = 1000000;
 static int reps = 30;
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "bench_runs_list: %s: %s\n", what, strerror(-rc));
-	exit(1);
-}
 
 /* Fills the store's tables with SQL (a recursive series), as fast as
  * SQLite goes: through store_run_insert a million runs take most of an
@@ -76,13 +59,13 @@ static void fill(const char *path)
 		" SELECT id, 'main', 0, 'deploy', CASE state WHEN 'running' THEN 'running'"
 		" ELSE 'succeeded' END, 1, created_at, finished_at FROM runs;"
 		"COMMIT;";
-	double t0 = mono_us();
+	double t0 = bench_now_us();
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	const char *tail = sql;
 
 	if (sqlite3_open(path, &db) != SQLITE_OK)
-		die("open for filling", -EIO);
+		bench_die("open for filling", -EIO);
 	while (tail && *tail) {
 		if (sqlite3_prepare_v2(db, tail, -1, &q, &tail) != SQLITE_OK) {
 			fprintf(stderr, "bench_runs_list: %s\n", sqlite3_errmsg(db));
@@ -100,15 +83,15 @@ static void fill(const char *path)
 	sqlite3_exec(db, "ANALYZE", NULL, NULL, NULL);
 	sqlite3_close(db);
 	printf("filled %ld runs (+ a team and a step each) in %.1f s\n", nruns,
-	       (mono_us() - t0) / 1e6);
+	       (bench_now_us() - t0) / 1e6);
 	fflush(stdout);
 }
 
 static void report(const char *what, double *v)
 {
-	qsort(v, (size_t)reps, sizeof(*v), cmp);
-	printf("  %-46s median %8.3f ms   p95 %8.3f ms\n", what, v[reps / 2] / 1e3,
-	       v[(int)((reps - 1) * 0.95 + 0.5)] / 1e3);
+	double med = bench_median(v, reps);
+	printf("  %-46s median %8.3f ms   p95 %8.3f ms\n", what, med / 1e3,
+	       bench_pct(v, reps, 0.95) / 1e3);
 }
 
 static void time_list(struct vend_ctx *ctx, const struct principal *who, const char *what,
@@ -121,11 +104,11 @@ static void time_list(struct vend_ctx *ctx, const struct principal *who, const c
 		struct run_filter f = { .template = tmpl, .state = state, .before_id = before,
 					.limit = 50 };
 		json_t *out = NULL;
-		double t0 = mono_us();
+		double t0 = bench_now_us();
 		int rc = engine_run_list(ctx, who, &f, &out);
-		v[i] = mono_us() - t0;
+		v[i] = bench_now_us() - t0;
 		if (rc)
-			die(what, rc);
+			bench_die(what, rc);
 		n = json_array_size(json_object_get(out, "runs"));
 		json_decref(out);
 	}
@@ -141,11 +124,11 @@ static void time_show(struct vend_ctx *ctx, const struct principal *who, int64_t
 	for (int i = 0; i < reps; i++) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *out = NULL;
-		double t0 = mono_us();
+		double t0 = bench_now_us();
 		int rc = engine_run_get(ctx, who, id + i, &out, &err);
-		v[i] = mono_us() - t0;
+		v[i] = bench_now_us() - t0;
 		if (rc)
-			die("show", rc);
+			bench_die("show", rc);
 		json_decref(out);
 		err_free(&err);
 	}
@@ -167,7 +150,7 @@ static void time_generic(sqlite3 *db, const char *what, const char *state, const
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return;
 	for (int i = 0; i < reps; i++) {
-		double t0 = mono_us();
+		double t0 = bench_now_us();
 		sqlite3_bind_int64(q, 1, INT64_MAX);
 		if (state) {
 			sqlite3_bind_text(q, 2, state, -1, SQLITE_STATIC);
@@ -183,7 +166,7 @@ static void time_generic(sqlite3 *db, const char *what, const char *state, const
 			;
 		sqlite3_reset(q);
 		sqlite3_clear_bindings(q);
-		v[i] = mono_us() - t0;
+		v[i] = bench_now_us() - t0;
 	}
 	sqlite3_finalize(q);
 	report(what, v);
@@ -232,13 +215,13 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s", keep);
 	} else {
 		if (!mkdtemp(dir))
-			die("mkdtemp", -errno);
+			bench_die("mkdtemp", -errno);
 		snprintf(path, sizeof(path), "%s/vend.db", dir);
 	}
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	/* The schema first (the store's migrations), then the rows. */
 	if ((rc = store_open(url, &st, &err)))
-		die(err.msg, rc);
+		bench_die(err.msg, rc);
 	{
 		struct store_tx *tx;
 		struct run_row r;
@@ -253,7 +236,7 @@ int main(int argc, char **argv)
 			store_close(st);
 			fill(path);
 			if ((rc = store_open(url, &st, &err)))
-				die(err.msg, rc);
+				bench_die(err.msg, rc);
 		} else {
 			printf("using the runs already in %s\n", path);
 		}
