@@ -3,7 +3,7 @@
 // the server's per-field errors beside the fields, and a dry-run preview.
 
 import { api, ApiError } from './api.js';
-import { h, replace, table, facts } from './dom.js';
+import { h, replace, table, facts, fmtTime } from './dom.js';
 
 export async function catalogView(root, _args, ctx) {
   const search = h('input', { id: 'search', type: 'search', autocomplete: 'off',
@@ -126,6 +126,8 @@ export async function templateView(root, [name], ctx) {
     facts([['Name', h('code', {}, t.name)], ['Owner', t.owner], ['Tags', (t.tags || []).join(', ')],
       ['Version', h('code', { title: t.version }, (t.version || '').slice(0, 12))],
       ['Environment', t.environment], ['Lock', t.lock],
+      ['Monthly cost', t.cost ? t.cost.monthly_usd : null],
+      ['Schedule', (t.schedule || []).map((x) => `${x.cron} (${x.timezone || 'UTC'})${x.next_run_at ? `, next ${fmtTime(x.next_run_at)}` : ''}`).join('; ') || null],
       ['Steps', (t.steps || []).map((x) => x.name).join(' → ')],
       ['Rollback', (t.rollback || []).map((x) => x.name).join(' → ')]]),
     form);

@@ -145,6 +145,7 @@ function renderHead(el, r) {
     facts([['Requester', r.requester], ['Created', fmtTime(r.created_at)], ['Finished', fmtTime(r.finished_at)],
       ['Took', r.finished_at ? fmtDuration(duration(r.created_at, r.finished_at)) : null],
       ['Environment', r.environment], ['Lock', r.lock],
+      ['Monthly cost', r.cost ? `$${Number(r.cost.monthly_usd).toFixed(2)} (estimate)` : null],
       ['Place in line', r.lock_position > 0 ? String(r.lock_position) : null],
       ['Version', h('code', { title: r.version }, String(r.version).slice(0, 12))], ['Trace', r.trace_id]]));
 }

@@ -87,6 +87,36 @@ static void show_steps(json_t *t, const char *key)
 	}
 }
 
+/* schedule: each entry, when it runs next and what it ran last. */
+static void show_schedule(json_t *t)
+{
+	json_t *v = json_object_get(t, "schedule"), *s, *cost;
+	size_t i;
+
+	if (json_array_size(v)) {
+		printf("schedule:\n");
+		json_array_foreach(v, i, s) {
+			char *params = json_dumps(json_object_get(s, "params"), JSON_COMPACT);
+			printf("  - %s (%s)", json_string_value(json_object_get(s, "cron")),
+			       json_string_value(json_object_get(s, "timezone")) ?: "UTC");
+			if (params && strcmp(params, "{}"))
+				printf(" params %s", params);
+			printf("\n");
+			if (json_is_string(json_object_get(s, "next_run_at")))
+				printf("      next run: %s\n",
+				       json_string_value(json_object_get(s, "next_run_at")));
+			if (json_is_integer(json_object_get(s, "last_run_id")))
+				printf("      last run: %" JSON_INTEGER_FORMAT " at %s\n",
+				       json_integer_value(json_object_get(s, "last_run_id")),
+				       json_string_value(json_object_get(s, "last_run_at")) ?: "?");
+			free(params);
+		}
+	}
+	cost = json_object_get(json_object_get(t, "cost"), "monthly_usd");
+	if (json_is_string(cost))
+		printf("cost: monthly_usd %s\n", json_string_value(cost));
+}
+
 static int on_version(void *ctx, int opt, const char *arg)
 {
 	*(const char **)ctx = arg; /* the only option: --version */
@@ -113,6 +143,7 @@ static void print_show(json_t *resp, void *ctx)
 	if (json_is_string(json_object_get(resp, "description")))
 		printf("%s\n", json_string_value(json_object_get(resp, "description")));
 	show_params(resp);
+	show_schedule(resp);
 	show_steps(resp, "preflight");
 	show_steps(resp, "steps");
 	show_steps(resp, "rollback");
@@ -157,7 +188,7 @@ int cmd_template(int argc, char **argv)
 	static const struct cli_sub subs[] = {
 		{ "lint", lint, "check template files locally: file:line:col: message" },
 		{ "list", list, "the server's current templates, versions and titles" },
-		{ "show", show, "one template: parameters, steps, rollback, version" },
+		{ "show", show, "one template: parameters, steps, schedules (next run), cost, versions" },
 	};
 	return CLI_DISPATCH("template", subs, usage, argc, argv);
 }

@@ -159,6 +159,10 @@ void render_run(FILE *f, json_t *run, bool color)
 		fprintf(f, "  environment: %s\n", str(run, "environment"));
 	if (json_is_string(json_object_get(run, "lock")))
 		fprintf(f, "  lock:        %s\n", str(run, "lock"));
+	if (json_is_number(json_object_get(json_object_get(run, "cost"), "monthly_usd")))
+		fprintf(f, "  cost:        $%.2f a month (estimate)\n",
+			json_number_value(json_object_get(json_object_get(run, "cost"),
+							  "monthly_usd")));
 	fprintf(f, "  trace:       %s\n", str(run, "trace_id"));
 	if (json_object_size(params)) {
 		fprintf(f, "  params:\n");

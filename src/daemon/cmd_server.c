@@ -4,6 +4,7 @@
 
 static const char usage[] =
 	"usage: vend server [--data DIR] [--listen ADDR] [--catalog DIR] [--lease DURATION]\n"
+	"                   [--retention-runs DURATION]\n"
 	"                   [--runner [--concurrency N] [--labels a,b] [--bind HOST:PATH[:rw]]...\n"
 	"                    [--sandbox bwrap|none] [--limits L] [--step-uid UID[:GID]]\n"
 	"                    [--kill-grace D]] [--log-format json|text]\n"
@@ -23,6 +24,9 @@ static const char usage[] =
 	"  --catalog DIR       a catalog to load at start (default: the stored one)\n"
 	"  --lease DURATION    how long a claimed job lives without a heartbeat\n"
 	"                      (default 15s); then it is re-queued or fails\n"
+	"  --retention-runs DURATION  delete runs (with their steps, logs and jobs)\n"
+	"                      that finished longer ago than this, e.g. 90d; audit\n"
+	"                      entries are kept (default: keep every run)\n"
 	"  --runner            also run steps here, with an embedded runner\n"
 	"\n"
 	"The embedded runner, with --runner (as for vend runner):\n"

@@ -4,7 +4,7 @@
 
 static const char usage[] =
 	"usage: vend up [--data DIR] [--listen ADDR] [--catalog DIR | --no-catalog]\n"
-	"               [--lease DURATION] [--concurrency N] [--labels a,b]\n"
+	"               [--lease DURATION] [--retention-runs DURATION] [--concurrency N] [--labels a,b]\n"
 	"               [--bind HOST:PATH[:rw]]... [--sandbox bwrap|none] [--limits L]\n"
 	"               [--step-uid UID[:GID]] [--kill-grace D] [--log-format json|text]\n"
 	"\n"
@@ -22,6 +22,9 @@ static const char usage[] =
 	"  --catalog DIR       catalog of templates to load at start (default examples/)\n"
 	"  --no-catalog        start without loading a catalog\n"
 	"  --lease DURATION    how long a claimed job lives without a heartbeat (15s)\n"
+	"  --retention-runs DURATION  delete runs (with their steps, logs and jobs)\n"
+	"                      that finished longer ago than this, e.g. 90d; audit\n"
+	"                      entries are kept (default: keep every run)\n"
 	"\n"
 	"The embedded runner (as for vend runner):\n"
 	RUNNER_OPTS_HELP

@@ -20,6 +20,7 @@
 #include "engine/audit_log.h"
 #include "engine/governance.h"
 #include "engine/obs.h"
+#include "engine/ops.h"
 #include "http/http.h"
 #include "runner/runner.h"
 #include "template/catalog.h"
@@ -136,21 +137,29 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 	return rc;
 }
 
-/* Timers: lapsed leases and expired approvals (schedules as they land).
- * It sleeps until the next deadline the store knows of, or until a new
- * deadline is stored. */
+/* Timers: lapsed leases, expired approvals, template schedules and
+ * retention. It sleeps until the next deadline the store knows of, or
+ * until a new deadline is stored (a catalog sync notifies CHAN_TIMERS). */
 static void *timer_main(void *arg)
 {
 	struct daemon *d = arg;
 	struct vend_ctx *ctx = d->ctx;
+	int64_t prune_at = 0;
 
 	while (!atomic_load(&ctx->stopping)) {
 		uint64_t gen = store_generation(ctx->store, CHAN_TIMERS);
-		int64_t next[2] = { 0, 0 }, deadline = mono_ms() + 60000;
+		int64_t next[4] = { 0, 0, 0, 0 }, deadline = mono_ms() + 60000;
 
 		engine_expire_leases(ctx, &next[0]);
 		engine_expire_gates(ctx, &next[1]);
-		for (int i = 0; i < 2; i++) {
+		if (engine_fire_schedules(ctx, &next[2]))
+			next[2] = now_ms() + 1000; /* the store failed: try again soon */
+		if (d->o->retention_ms > 0 && now_ms() >= prune_at) {
+			if (engine_prune_runs(ctx, d->o->retention_ms, &prune_at))
+				log_warn("retention: cannot prune old runs now; trying again later");
+		}
+		next[3] = d->o->retention_ms > 0 ? prune_at : 0;
+		for (int i = 0; i < 4; i++) {
 			int64_t in = next[i] - now_ms() + 5;
 			if (next[i] <= 0)
 				continue;

@@ -17,6 +17,7 @@ struct daemon_opts {
 	const char *catalog;      /* directory, or NULL for none */
 	const char *db_url;       /* VEND_DB, or NULL for sqlite:DATA/vend.db */
 	int64_t lease_ms;
+	int64_t retention_ms;     /* --retention-runs; 0: keep every run */
 	struct runner_opts runner; /* the embedded runner's; concurrency 0: none */
 	bool quiet;               /* do not print the banner */
 	/* vend up: DATA/admin.token is the truth; a missing or stale one is

@@ -5,7 +5,7 @@
 #include "util/duration.h"
 
 enum { OPT_DATA = 1, OPT_LISTEN, OPT_CATALOG, OPT_NO_CATALOG, OPT_LEASE, OPT_RUNNER,
-       OPT_QUIET };
+       OPT_QUIET, OPT_RETENTION };
 
 int daemon_main(const char *cmd, const char *usage, int argc, char **argv,
 		struct daemon_opts *o)
@@ -16,6 +16,7 @@ int daemon_main(const char *cmd, const char *usage, int argc, char **argv,
 		{ "catalog", required_argument, NULL, OPT_CATALOG },
 		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOG },
 		{ "lease", required_argument, NULL, OPT_LEASE },
+		{ "retention-runs", required_argument, NULL, OPT_RETENTION },
 		{ "runner", no_argument, NULL, OPT_RUNNER },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, 'h' },
@@ -55,6 +56,14 @@ int daemon_main(const char *cmd, const char *usage, int argc, char **argv,
 				goto out;
 			}
 			o->lease_ms = ms;
+			break;
+		case OPT_RETENTION:
+			if (duration_parse_ms(optarg, &ms) || ms < 1000) {
+				fprintf(stderr, "vend %s: --retention-runs takes a duration of at "
+						"least 1s, e.g. 90d\n", cmd);
+				goto out;
+			}
+			o->retention_ms = ms;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -9,6 +9,7 @@
 #include "engine/keys.h"
 #include "engine/engine_int.h"
 #include "engine/governance.h"
+#include "engine/ops.h"
 #include "template/catalog.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -211,6 +212,8 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct principal *who,
 	}
 	if (!rc)
 		rc = store_templates_set_current(tx, names, versions, cat->n_templates);
+	if (!rc)
+		rc = engine__schedules_sync(tx, cat);
 	if (!rc)
 		rc = audit_changes(ctx, tx, who, changes, cat->n_templates, cat->n_docs);
 	/* Other servers on the database reload their snapshot (daemon.c). */

@@ -3,6 +3,7 @@
  * state does on entry, the reconciler that moves a run forward from its
  * durable state, submission and cancellation.
  */
+#include <math.h>
 #include <sodium.h>
 
 #include "engine/engine.h"
@@ -395,11 +396,12 @@ static int insert_steps(struct store_tx *tx, int64_t run_id, const char *phase,
  * the approvals it would wait for, its lock's queue, and the outcome. */
 static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *params,
 		   const struct principal *who, const char *environment, const char *lock,
-		   bool break_glass, json_t **out)
+		   bool break_glass, bool has_cost, double cost_usd, json_t **out)
 {
 	struct judge_input in = { .t = t, .params = params, .requester = who,
 				  .environment = environment, .lock = lock,
-				  .break_glass = break_glass };
+				  .break_glass = break_glass, .has_cost = has_cost,
+				  .cost_usd = cost_usd };
 	struct verdict v;
 	struct store_tx *tx;
 	int64_t holder = 0, *waiters = NULL;
@@ -435,6 +437,8 @@ static int dry_run(struct vend_ctx *ctx, const struct template *t, json_t *param
 	if (v.reason[0])
 		json_object_set_new(*out, "reason", json_string(v.reason));
 	json_object_set_new(*out, "artifact", art ? art : json_null());
+	json_object_set_new(*out, "cost", has_cost ? json_pack("{s:f}", "monthly_usd", cost_usd)
+						   : json_null());
 	if (break_glass)
 		json_object_set_new(*out, "break_glass", json_true());
 	if (lock)
@@ -497,6 +501,15 @@ static int insert_run(struct vend_ctx *ctx, struct store_tx *tx, const struct pr
 	int rc;
 
 	rc = store_run_insert(tx, run, &id);
+	/* A scheduled run exists only with its fire claimed: of several
+	 * servers woken for one fire time, one commits a run. */
+	if (!rc && req->fire) {
+		rc = store_schedule_claim(tx, req->fire->template, req->fire->idx,
+					  req->fire->old_next, req->fire->new_next, id);
+		if (rc == -ESTALE)
+			return err_set(err, -EALREADY, "this fire of the schedule was claimed by "
+						       "another server");
+	}
 	/* The versions of its secrets the run will use, whatever is set
 	 * while it runs; its secret parameters, sealed. */
 	if (!rc)
@@ -533,9 +546,14 @@ static int insert_run(struct vend_ctx *ctx, struct store_tx *tx, const struct pr
 					     req->break_glass));
 	if (!rc)
 		rc = engine__audit(ctx, tx, who, "run.request", t->name, "created", id, trace,
-				   json_pack("{s:s, s:s?, s:s?, s:b}", "version", t->version,
+				   json_pack("{s:s, s:s?, s:s?, s:b, s:s?, s:o}", "version", t->version,
 					     "environment", run->environment, "lock", run->lock_key,
-					     "break_glass", req->break_glass != NULL));
+					     "break_glass", req->break_glass != NULL, "schedule",
+					     req->fire ? req->fire->cron : NULL, "cost_monthly_usd",
+					     /* audit entries hold no floats: cents as text */
+					     run->has_cost
+					     ? json_sprintf("%.2f", (double)run->cost_micros / 1e6)
+					     : json_null()));
 	if (!rc && req->break_glass)
 		rc = engine__audit(ctx, tx, who, "run.break_glass", t->name, "ok", id, trace,
 				   json_pack("{s:s}", "reason", req->break_glass));
@@ -580,6 +598,8 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	struct run_row run = { 0 };
 	char trace[33], hash[65];
 	int64_t id = 0;
+	bool has_cost = false;
+	double cost_usd = 0.0;
 	int rc;
 
 	*created = false;
@@ -599,7 +619,7 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	if (rc)
 		return err_set(err, rc, "cannot load template %s", req->template);
 
-	if (!engine__permitted(t, "run", who)) {
+	if (!req->fire && !engine__permitted(t, "run", who)) {
 		rc = engine__forbidden(t, "run", who, err);
 		goto out;
 	}
@@ -632,6 +652,9 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		err_set(err, rc, "lock: %s", err->msg);
 		goto out;
 	}
+	rc = engine__cost(t, scope, &has_cost, &cost_usd, err);
+	if (rc)
+		goto out;
 	rc = store_begin(ctx->store, STORE_READ, &tx);
 	if (rc) {
 		err_set(err, rc, "store unavailable");
@@ -646,7 +669,8 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	if (req->dry_run) {
 		rc = dry_run(ctx, t, masked, who,
 			     t->environment && environment.len ? environment.data : NULL,
-			     t->lock && lock.len ? lock.data : NULL, req->break_glass != NULL, out);
+			     t->lock && lock.len ? lock.data : NULL, req->break_glass != NULL,
+			     has_cost, cost_usd, out);
 		goto out;
 	}
 
@@ -664,9 +688,11 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;
 	run.created_at = now_ms();
-	run.requester_roles = json_dumps(who->role_names ? who->role_names : json_array(),
-					 JSON_COMPACT);
-	run.requester_teams = json_dumps(who->teams ? who->teams : json_array(), JSON_COMPACT);
+	run.requester_roles = who->role_names ? json_dumps(who->role_names, JSON_COMPACT)
+					      : xstrdup("[]");
+	run.requester_teams = who->teams ? json_dumps(who->teams, JSON_COMPACT) : xstrdup("[]");
+	run.has_cost = has_cost;
+	run.cost_micros = (int64_t)llround(cost_usd * 1e6);
 	if (req->break_glass) {
 		char at[40];
 		json_t *bg;

@@ -55,6 +55,18 @@ struct run_request {
 	const char *traceparent;      /* W3C header or NULL */
 	const char *break_glass;      /* the reason, for an admin's emergency run; or NULL */
 	bool dry_run;
+	/* Set by the scheduler only (schedule.c): the fire this request is.
+	 * The catalog asked for it, so permissions.run is not asked; its
+	 * next fire time is claimed in the run's transaction, and a fire
+	 * another server claimed first gives -EALREADY with no run. */
+	const struct schedule_fire *fire;
+};
+
+struct schedule_fire {
+	const char *template;
+	int idx;                      /* in spec.schedule */
+	const char *cron;             /* as written, for the audit entry */
+	int64_t old_next, new_next;   /* the fire time claimed, and the next */
 };
 
 /*

@@ -40,9 +40,10 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
  *
  * Actions: run.request, run.break_glass, policy.decision, approval.approve,
  * approval.reject, run.state, step.start, step.end, run.cancel,
- * run.rollback, token.create, token.revoke, token.use, catalog.sync,
- * template.change, policy.change, environment.change, trustedkey.change
- * (also for `vend key add|delete`, details.source "api"), webhooks.change,
+ * run.rollback, run.prune (retention), token.create, token.revoke, token.use,
+ * catalog.sync, template.change, policy.change, environment.change,
+ * trustedkey.change (also for `vend key add|delete`, details.source "api"),
+ * webhooks.change,
  * audit.key, and secret.access for reading a secret: target the secret's
  * scope/name, details {"step", "purpose"}, never its value.
  */
@@ -84,6 +85,10 @@ json_t *engine__scope(const struct template *t, json_t *params,
 int engine__validate_rules(const struct template *t, json_t *scope, struct vend_err *err);
 json_t *engine__dry_run_json(const struct template *t, json_t *params,
 			     const char *environment, const char *lock);
+/* Evaluates t's cost.monthly_usd over scope into *usd (>= 0, finite);
+ * *has false without cost:. -EINVAL with a field error. */
+int engine__cost(const struct template *t, json_t *scope, bool *has, double *usd,
+		 struct vend_err *err);
 /* ---- the artifact check (artifact_check.c) ---- */
 /* t's artifact checked within tx (files, TrustedKeys), its texts expanded
  * over scope: a new {name, version, file|url, signature, signed, signer,
@@ -101,6 +106,10 @@ struct judge_input {
 	const char *lock;          /* or NULL */
 	bool break_glass;
 	json_t *artifact;          /* engine__artifact's, borrowed, or NULL */
+	bool has_cost;             /* the template has cost: */
+	double cost_usd;           /* its estimate, cost.monthly_usd */
+	struct store_tx *tx;       /* the caller's transaction, or NULL: the
+				    * team's spend is read in one of its own */
 };
 
 struct verdict {

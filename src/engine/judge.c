@@ -7,6 +7,7 @@
 #include "engine/engine_int.h"
 #include "engine/governance.h"
 #include "util/timeutil.h"
+#include "util/tz.h"
 
 void verdict_free(struct verdict *v)
 {
@@ -21,11 +22,37 @@ static json_t *str_or_empty(json_t *o, const char *key)
 	return json_string(s ? s : "");
 }
 
-/* The policy input of DESIGN §4. Parts vend does not know (cost, and
- * artifact without `artifact:`) are left out: the policy module gives them
- * neutral values (artifact.signed false). */
-static json_t *policy_input(const struct judge_input *in, const struct environment *env,
-			    bool frozen)
+/* The month-to-date spend of the requester's teams: the cost estimates
+ * of their succeeded runs since the 1st of this month, 00:00 UTC, read in
+ * in_tx (or a read transaction of its own). A store error counts
+ * nothing. */
+static double team_month_usd(struct vend_ctx *ctx, struct store_tx *in_tx,
+			     const struct principal *who)
+{
+	struct store_tx *tx = in_tx;
+	struct tz_tm tm;
+	int64_t micros = 0, start;
+	char *teams;
+
+	if (!who->teams || !json_array_size(who->teams) ||
+	    tz_to_local(tz_utc(), now_ms() / 1000, &tm))
+		return 0.0;
+	start = tz_days_from_civil(tm.year, tm.mon, 1) * 86400000LL;
+	teams = json_dumps(who->teams, JSON_COMPACT);
+	if (tx || store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		if (store_team_spend(tx, teams, start, &micros))
+			micros = 0;
+		if (!in_tx)
+			store_rollback(tx);
+	}
+	free(teams);
+	return (double)micros / 1e6;
+}
+
+/* The policy input of DESIGN §4. An artifact without `artifact:` is left
+ * out: the policy module gives it neutral values (artifact.signed false). */
+static json_t *policy_input(struct vend_ctx *ctx, const struct judge_input *in,
+			    const struct environment *env, bool frozen)
 {
 	char now[40];
 	json_t *params = in->params ? json_deep_copy(in->params) : json_object();
@@ -47,6 +74,10 @@ static json_t *policy_input(const struct judge_input *in, const struct environme
 			 "teams", in->requester->teams,
 			 "env", "name", in->environment ? in->environment : "", "protected",
 			 env && env->protected_, "frozen", frozen, "now", now);
+	json_object_set_new(input, "cost", json_pack("{s:f}", "monthly_usd",
+						     in->has_cost ? in->cost_usd : 0.0));
+	json_object_set_new(input, "budget", json_pack("{s:f}", "team_month_usd",
+						       team_month_usd(ctx, in->tx, in->requester)));
 	if (in->artifact)
 		json_object_set_new(input, "artifact",
 				    json_pack("{s:o, s:o, s:o, s:b, s:o}", "name",
@@ -61,12 +92,13 @@ static json_t *policy_input(const struct judge_input *in, const struct environme
 /* Adds the policy decisions to out: a deny refuses the request, a
  * require_approval opens a gate, every decision is kept with the bundle's
  * hash and the rule it came from. */
-static int judge_policies(const struct governance *g, const struct judge_input *in,
-			  const struct environment *env, bool frozen, struct verdict *out)
+static int judge_policies(struct vend_ctx *ctx, const struct governance *g,
+			  const struct judge_input *in, const struct environment *env, bool frozen,
+			  struct verdict *out)
 {
 	struct policy_result r = { 0 };
 	struct vend_err err = VEND_ERR_INIT;
-	json_t *input = policy_input(in, env, frozen), *all;
+	json_t *input = policy_input(ctx, in, env, frozen), *all;
 	size_t i;
 	json_t *d;
 	int rc = policy_evaluate(g->policies, input, &r, &err);
@@ -147,7 +179,7 @@ int engine__judge(struct vend_ctx *ctx, const struct judge_input *in, struct ver
 						"message", msg));
 	}
 	out->allow_self = env && env->allow_self_approval;
-	judge_policies(g, in, env, w != NULL, out);
+	judge_policies(ctx, g, in, env, w != NULL, out);
 	governance_release(ctx, g);
 	return 0;
 }

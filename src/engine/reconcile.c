@@ -79,6 +79,9 @@ static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_ro
 	in.params = json_loads(run->params, 0, NULL);
 	in.requester = &who;
 	in.break_glass = run->break_glass != NULL;
+	in.has_cost = run->has_cost;
+	in.tx = tx;
+	in.cost_usd = (double)run->cost_micros / 1e6;
 	if (t->artifact) {
 		/* Before the policies, which see what it found (DESIGN §9). */
 		json_t *scope = engine__scope(t, in.params, NULL, 0, run);

@@ -59,7 +59,7 @@ static json_t *lift_artifact(json_t *run)
 
 static json_t *run_json(const struct run_row *r, json_t *steps)
 {
-	return lift_artifact(json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, "
+	json_t *j = lift_artifact(json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, "
 			 "s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "id", (json_int_t)r->id, "template", r->template, "version", r->version,
 			 "state", r->state,
@@ -79,6 +79,11 @@ static json_t *run_json(const struct run_row *r, json_t *steps)
 			 "analysis", parsed_or(r->analysis, json_null()),
 			 "idempotency_key", r->idempotency_key ? json_string(r->idempotency_key)
 							       : json_null()));
+	/* The estimate made at request time from the template's cost:. */
+	json_object_set_new(j, "cost", r->has_cost
+			    ? json_pack("{s:f}", "monthly_usd", (double)r->cost_micros / 1e6)
+			    : json_null());
+	return j;
 }
 
 /* A queued run's place in line for its lock: 0 when it holds it, else

@@ -1,6 +1,7 @@
 /* Routes for templates, the catalog sync and template file blobs. */
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
+#include "engine/ops.h"
 #include "http/http.h"
 #include "template/catalog.h"
 #include "util/timeutil.h"
@@ -22,13 +23,15 @@ static json_t *row_json(struct vend_ctx *ctx, const struct template_row *r, bool
 	}
 	template_free(t);
 	diags_free(&d);
+	/* The current version's schedules with their next and last runs. */
+	if (r->current && json_array_size(json_object_get(j, "schedule")))
+		json_object_set_new(j, "schedule", engine_template_schedules(ctx, r->name));
 	json_object_set_new(j, "current", json_boolean(r->current));
 	json_object_set_new(j, "path", json_string(r->path));
 	if (full) {
 		json_object_set_new(j, "source", json_string(r->source));
 		json_object_set_new(j, "files", json_loads(r->files, 0, NULL));
 	}
-	(void)ctx;
 	return j;
 }
 

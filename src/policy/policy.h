@@ -1,6 +1,6 @@
 /*
  * Policy as code (DESIGN §4): `kind: Policy` documents whose rules are CEL
- * expressions over a request (run, params, user, artifact, cost, now, env)
+ * expressions over a request (run, params, user, artifact, cost, budget, now, env)
  * and say `deny`, `warn` or `require_approval`. The policies of a catalog
  * are compiled once into a bundle, which is immutable afterwards and may be
  * evaluated from many threads at once (each thread with its own struct

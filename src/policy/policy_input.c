@@ -1,11 +1,11 @@
 /*
  * The input of a policy evaluation (DESIGN §4): run, params, user,
- * artifact, cost, now, env. One table says every part and field with its
+ * artifact, cost, budget, now, env. One table says every part and field with its
  * type and neutral value, so that checking an input (from the engine, the
  * API or a PolicyTest case), completing it with neutral values, and binding
  * it as CEL values all agree. A rule never fails merely because a part is
  * absent: `artifact.signed` is false, `user.teams` is [], `cost.monthly_usd`
- * is 0.0, `params` is {} (test a parameter with `has(params.x)`).
+ * is 0.0, `budget.team_month_usd` is 0.0, `params` is {} (test a parameter with `has(params.x)`).
  */
 #include "policy/policy_int.h"
 #include "util/timeutil.h"
@@ -39,6 +39,11 @@ static const struct field artifact_fields[] = {
 static const struct field cost_fields[] = {
 	{ "monthly_usd", FT_NUM },
 };
+/* The month-to-date estimated spend (cost.monthly_usd of succeeded runs
+ * since the 1st, 00:00 UTC) of the requester's teams. */
+static const struct field budget_fields[] = {
+	{ "team_month_usd", FT_NUM },
+};
 static const struct field env_fields[] = {
 	{ "name", FT_STR }, { "protected", FT_BOOL }, { "frozen", FT_BOOL },
 };
@@ -49,12 +54,13 @@ static const struct part parts[] = {
 	PART("user", user_fields, "name"),
 	PART("artifact", artifact_fields, "name"),
 	PART("cost", cost_fields, "monthly_usd"),
+	PART("budget", budget_fields, "team_month_usd"),
 	PART("env", env_fields, "name"),
 };
 #define N_PARTS (sizeof(parts) / sizeof(parts[0]))
 
 static const char *const top_keys[] = { "run", "params", "user", "artifact", "cost",
-					"now", "env", NULL };
+					"budget", "now", "env", NULL };
 
 static const char *type_text(enum ftype t)
 {
@@ -123,8 +129,8 @@ void policy__input_check(struct pchk *C, const struct ploc *at)
 
 	if (!at->j)
 		return;
-	if (!policy__check_object(C, at, "a mapping of run, params, user, artifact, cost, now "
-				  "and env", top_keys))
+	if (!policy__check_object(C, at, "a mapping of run, params, user, artifact, cost, "
+				  "budget, now and env", top_keys))
 		return;
 	for (size_t p = 0; p < N_PARTS; p++) {
 		const char *allowed[8];

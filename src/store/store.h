@@ -124,6 +124,8 @@ struct run_row {
 	char *requester_roles, *requester_teams; /* JSON arrays, as at request time */
 	int64_t created_at, updated_at, finished_at;
 	int64_t queued_at;   /* when it joined its lock's queue (FIFO); 0 = not yet */
+	bool has_cost;       /* the template has cost: */
+	int64_t cost_micros; /* its monthly estimate, millionths of a USD */
 };
 void run_row_free(struct run_row *r);
 
@@ -161,8 +163,49 @@ struct run_filter {
 /* Newest first. Caller frees each row and the array. */
 int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n);
+/* The SQL store_run_list runs for f's filters (static; for EXPLAIN in
+ * bench/bench_runs_list.c). */
+const char *store_run_list_sql(const struct run_filter *f);
 /* Ids of runs not in a terminal state, oldest first. */
 int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n);
+
+/* ---- operations: schedules, spend, retention (store_ops.c) ------------ */
+
+/* One schedule of a current template (engine/schedule.c). */
+struct schedule_row {
+	char *template;
+	int idx;              /* its place in spec.schedule */
+	char *spec;           /* JSON {cron, timezone, params} */
+	int64_t next_fire_at; /* wall ms */
+	int64_t last_fire_at; /* 0: never fired */
+	int64_t last_run_id;  /* 0: none */
+};
+void schedule_row_free(struct schedule_row *r);
+/* Schedules (of template, or all when NULL), soonest first. Caller frees. */
+int store_schedules_list(struct store_tx *tx, const char *template,
+			 struct schedule_row **out, size_t *n);
+/* Adds or changes one; one whose spec is unchanged keeps its fire times. */
+int store_schedule_put(struct store_tx *tx, const char *template, int idx, const char *spec,
+		       int64_t next_fire_at);
+/* Drops template's schedules from index n on (template NULL: all). */
+int store_schedules_retain(struct store_tx *tx, const char *template, int n);
+/* Drops the schedules of templates not in names_json (a JSON array). */
+int store_schedules_keep_only(struct store_tx *tx, const char *names_json);
+/* Compare-and-set: moves next_fire_at from old_next to new_next (and
+ * records the fire and run_id when > 0) only if it still is old_next;
+ * -ESTALE if another transaction claimed that fire first. */
+int store_schedule_claim(struct store_tx *tx, const char *template, int idx, int64_t old_next,
+			 int64_t new_next, int64_t run_id);
+/* The earliest next_fire_at, or 0 without schedules. */
+int store_schedule_next(struct store_tx *tx, int64_t *at);
+/* The cost (micro-USD) of succeeded runs finished since since_ms that
+ * belong to any team of teams_json (a JSON array), each run once. */
+int store_team_spend(struct store_tx *tx, const char *teams_json, int64_t since_ms,
+		     int64_t *micros);
+/* Deletes up to limit runs that finished before before_ms in a terminal
+ * state, with their steps, jobs, logs, events, gates, votes, teams,
+ * secret pins, keys and deliveries; *n is how many runs went. */
+int store_runs_prune(struct store_tx *tx, int64_t before_ms, int limit, size_t *n);
 
 /* ---- steps ---------------------------------------------------------- */
 

@@ -223,9 +223,17 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
-	/* 8, 9: numbers other branches hold (no-ops here; the merge puts
-	 * their scripts in these places) */
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 8: operations: cost, schedules, retention (see store_sqlite.c) */
+	"ALTER TABLE runs ADD COLUMN cost_micros BIGINT;"
+	"CREATE TABLE schedules (template " T " NOT NULL, idx BIGINT NOT NULL,"
+	"  spec TEXT NOT NULL, next_fire_at BIGINT NOT NULL, last_fire_at BIGINT,"
+	"  last_run_id BIGINT, PRIMARY KEY (template, idx));"
+	"CREATE INDEX runs_finished ON runs (finished_at);"
+	"CREATE INDEX runs_requester ON runs (requester, id);"
+	"CREATE INDEX runs_template_state ON runs (template, state, id);"
+	"CREATE INDEX run_teams_run ON run_teams (run_id);",
+	/* 9: a number another branch holds (a no-op here; the merge puts
+	 * its script in this place) */
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 	/* 10: trusted minisign keys added through the API (`vend key add`),
 	 * beside the catalog's TrustedKey documents (engine/keys.c) */

@@ -37,7 +37,7 @@ static void free_run(void *r)
 	"id, template, version, state, reason, params, requester, environment, lock_key, " \
 	"trace_id, idempotency_key, request_hash, break_glass, decisions, approvals, " \
 	"analysis, phase, created_at, updated_at, finished_at, requester_roles, requester_teams, " \
-	"queued_at"
+	"queued_at, cost_micros"
 
 static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 {
@@ -67,6 +67,8 @@ static void read_run(struct store_tx *tx, struct store_stmt *s, void *out)
 	r->requester_roles = store__str(tx, s, 20);
 	r->requester_teams = store__str(tx, s, 21);
 	r->queued_at = store__int(tx, s, 22);
+	r->has_cost = !tx->st->ops->col_null(s, 23);
+	r->cost_micros = store__int(tx, s, 23);
 }
 
 int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
@@ -76,16 +78,17 @@ int store_run_insert(struct store_tx *tx, const struct run_row *r, int64_t *id)
 			     "INSERT INTO runs (template, version, state, reason, params, "
 			     "requester, environment, lock_key, trace_id, idempotency_key, "
 			     "request_hash, break_glass, decisions, approvals, analysis, phase, "
-			     "created_at, updated_at, requester_roles, requester_teams) "
-			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-			     "RETURNING id",
-			     &s, "ssssssssssssssssiiss", r->template, r->version, r->state,
+			     "created_at, updated_at, requester_roles, requester_teams, cost_micros) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			     "CASE WHEN ? = 1 THEN ? ELSE NULL END) RETURNING id",
+			     &s, "ssssssssssssssssiissii", r->template, r->version, r->state,
 			     r->reason, r->params, r->requester, r->environment, r->lock_key,
 			     r->trace_id, r->idempotency_key, r->request_hash, r->break_glass,
 			     r->decisions, r->approvals, r->analysis,
 			     r->phase ? r->phase : "main", r->created_at, r->created_at,
 			     r->requester_roles ? r->requester_roles : "[]",
-			     r->requester_teams ? r->requester_teams : "[]");
+			     r->requester_teams ? r->requester_teams : "[]",
+			     (int64_t)r->has_cost, r->cost_micros);
 	if (rc)
 		return rc;
 	rc = store__int1(tx, s, id);
@@ -172,24 +175,72 @@ int store_run_in_teams(struct store_tx *tx, int64_t run_id, const char *teams_js
 	return rc < 0 ? rc : 0;
 }
 
+/* The list as one statement per combination of filters, so that each is
+ * planned with the index that answers it (runs_state, runs_template,
+ * runs_template_state, runs_requester: (key, id) walked newest first);
+ * "? IS NULL OR state = ?" would be planned once, as a scan of every run.
+ * bench/bench_runs_list.c times them at a million runs. */
+#define RL_HEAD "SELECT " RUN_COLS " FROM runs WHERE id < ? "
+/* Visibility per row (EXISTS), not as "id IN (every run of the teams)":
+ * that list is built whole for each page, 40 ms for a team of 20,000
+ * runs; a probe of run_teams per row walked costs microseconds. */
+#define RL_VIS  "AND (? = 1 OR requester = ? OR EXISTS (SELECT 1 FROM run_teams rt " \
+		"WHERE rt.run_id = runs.id AND rt.team IN (SELECT value FROM json_each(?)))) " \
+		"ORDER BY id DESC LIMIT ?"
+#define RL_S "AND state = ? "
+#define RL_T "AND template = ? "
+#define RL_R "AND requester = ? "
+static const char *const list_sql[8] = {
+	RL_HEAD RL_VIS,
+	RL_HEAD RL_S RL_VIS,
+	RL_HEAD RL_T RL_VIS,
+	RL_HEAD RL_T RL_S RL_VIS,
+	RL_HEAD RL_R RL_VIS,
+	RL_HEAD RL_S RL_R RL_VIS,
+	RL_HEAD RL_T RL_R RL_VIS,
+	RL_HEAD RL_T RL_S RL_R RL_VIS,
+};
+
+static unsigned list_variant(const struct run_filter *f)
+{
+	return (f->state ? 1u : 0u) | (f->template ? 2u : 0u) | (f->requester ? 4u : 0u);
+}
+
+const char *store_run_list_sql(const struct run_filter *f)
+{
+	return list_sql[list_variant(f)];
+}
+
 int store_run_list(struct store_tx *tx, const struct run_filter *f,
 		   struct run_row **out, size_t *n)
 {
 	struct store_stmt *s;
 	int64_t before = f->before_id > 0 ? f->before_id : INT64_MAX;
+	const char *teams = f->viewer_teams ? f->viewer_teams : "[]";
+	unsigned v = list_variant(f);
 	int rc;
 
-	/* One statement for every filter combination: an absent filter
-	 * binds NULL and matches everything. */
-	rc = store__stmt(tx, "SELECT " RUN_COLS " FROM runs WHERE id < ? "
-			     "AND (? IS NULL OR state = ?) AND (? IS NULL OR template = ?) "
-			     "AND (? IS NULL OR requester = ?) "
-			     "AND (? = 1 OR requester = ? OR id IN (SELECT run_id FROM run_teams "
-			     "WHERE team IN (SELECT value FROM json_each(?)))) "
-			     "ORDER BY id DESC LIMIT ?",
-			 &s, "issssss" "issi", before, f->state, f->state, f->template,
-			 f->template, f->requester, f->requester, (int64_t)f->all, f->viewer,
-			 f->viewer_teams ? f->viewer_teams : "[]", (int64_t)f->limit);
+	/* Parameters in the order of the text: id, template, state, requester. */
+	switch (v) {
+	case 0: rc = store__stmt(tx, list_sql[v], &s, "iissi", before, (int64_t)f->all,
+				 f->viewer, teams, (int64_t)f->limit); break;
+	case 1: rc = store__stmt(tx, list_sql[v], &s, "isissi", before, f->state,
+				 (int64_t)f->all, f->viewer, teams, (int64_t)f->limit); break;
+	case 2: rc = store__stmt(tx, list_sql[v], &s, "isissi", before, f->template,
+				 (int64_t)f->all, f->viewer, teams, (int64_t)f->limit); break;
+	case 3: rc = store__stmt(tx, list_sql[v], &s, "ississi", before, f->template, f->state,
+				 (int64_t)f->all, f->viewer, teams, (int64_t)f->limit); break;
+	case 4: rc = store__stmt(tx, list_sql[v], &s, "isissi", before, f->requester,
+				 (int64_t)f->all, f->viewer, teams, (int64_t)f->limit); break;
+	case 5: rc = store__stmt(tx, list_sql[v], &s, "ississi", before, f->state, f->requester,
+				 (int64_t)f->all, f->viewer, teams, (int64_t)f->limit); break;
+	case 6: rc = store__stmt(tx, list_sql[v], &s, "ississi", before, f->template,
+				 f->requester, (int64_t)f->all, f->viewer, teams, (int64_t)f->limit);
+		break;
+	default: rc = store__stmt(tx, list_sql[v], &s, "isssissi", before, f->template, f->state,
+				  f->requester, (int64_t)f->all, f->viewer, teams,
+				  (int64_t)f->limit); break;
+	}
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_run, free_run, (void **)out, n);
 }
 

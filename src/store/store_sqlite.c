@@ -188,9 +188,21 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
-	/* 8, 9: numbers other branches hold (no-ops here; the merge puts
-	 * their scripts in these places) */
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 8: operations: a run's cost estimate (micro-USD a month); one row
+	 * per template schedule, whose next_fire_at a server claims with a
+	 * conditional UPDATE in the run's transaction (engine/schedule.c);
+	 * indexes for retention (finished runs by age, a run's teams) and
+	 * for the runs list of a non-admin (their own runs) */
+	"ALTER TABLE runs ADD COLUMN cost_micros INTEGER;"
+	"CREATE TABLE schedules (template TEXT NOT NULL, idx INTEGER NOT NULL,"
+	"  spec TEXT NOT NULL, next_fire_at INTEGER NOT NULL, last_fire_at INTEGER,"
+	"  last_run_id INTEGER, PRIMARY KEY (template, idx));"
+	"CREATE INDEX runs_finished ON runs (finished_at);"
+	"CREATE INDEX runs_requester ON runs (requester, id);"
+	"CREATE INDEX runs_template_state ON runs (template, state, id);"
+	"CREATE INDEX run_teams_run ON run_teams (run_id);",
+	/* 9: a number another branch holds (a no-op here; the merge puts
+	 * its script in this place) */
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 	/* 10: trusted minisign keys added through the API (`vend key add`),
 	 * beside the catalog's TrustedKey documents (engine/keys.c) */

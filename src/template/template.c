@@ -648,9 +648,9 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
-					    "rollback", "artifact", "notify", NULL };
-	static const char *const later[] = { "cost", "schedule",
-					     "drift", "triggers", NULL };
+					    "rollback", "artifact", "notify", "schedule",
+					    "cost", NULL };
+	static const char *const later[] = { "drift", "triggers", NULL };
 	const struct ynode *v;
 
 	if (spec->kind != YNODE_MAPPING) {
@@ -684,6 +684,10 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__parse_steps(P, v, "spec.rollback", &t->rollback, &t->n_rollback);
 	if ((v = ynode_get(spec, "notify")) && !ynode_is_null(v))
 		template__parse_notify(P, v, t);
+	if ((v = ynode_get(spec, "schedule")))
+		template__parse_schedule(P, v, t);
+	if ((v = ynode_get(spec, "cost")))
+		template__parse_cost(P, v, t);
 }
 
 /* --- entry points ----------------------------------------------------------- */
@@ -811,6 +815,8 @@ void template_free(struct template *t)
 		free(t->artifact);
 	}
 	template__free_notify(t->notify, t->n_notify);
+	template__free_schedules(t->schedules, t->n_schedules);
+	free(t->cost_monthly_usd);
 	free(t->path);
 	free(t->dir);
 	free(t->source);
@@ -862,6 +868,11 @@ json_t *template_to_json(const struct template *t)
 	json_object_set_new(j, "preflight", template__steps_to_json(t->preflight, t->n_preflight));
 	json_object_set_new(j, "steps", template__steps_to_json(t->steps, t->n_steps));
 	json_object_set_new(j, "rollback", template__steps_to_json(t->rollback, t->n_rollback));
+	json_object_set_new(j, "schedule", template__schedules_to_json(t->schedules,
+									t->n_schedules));
+	json_object_set_new(j, "cost", t->cost_monthly_usd
+					       ? json_pack("{s:s}", "monthly_usd", t->cost_monthly_usd)
+					       : json_null());
 	return j;
 }
 

@@ -5,8 +5,8 @@
  * (unknown keys are errors, never silently ignored). A parsed template is
  * immutable and may be shared between threads.
  *
- * Fields that later parts of vend implement (cost, schedule, notify,
- * drift, triggers) are rejected with
+ * Fields that later parts of vend implement (drift, triggers) are
+ * rejected with
  * "not supported yet" until they are, so nothing is silently ignored.
  */
 #ifndef VEND_TEMPLATE_TEMPLATE_H
@@ -139,6 +139,16 @@ bool notify_spec_wants(const struct notify_spec *n, const char *state, bool term
 int notify_specs_from_json(json_t *list, struct notify_spec **out, size_t *n);
 void notify_specs_free(struct notify_spec *v, size_t n);
 
+/* One entry of spec.schedule (template_ops.c): vend requests a run at
+ * each fire time, as the `scheduler` principal (docs/templates.md). */
+struct schedule_spec {
+	char *cron;              /* 5 fields, a macro or "@every D" (util/cron.h) */
+	char *timezone;          /* tz name or offset, or NULL: UTC */
+	json_t *params;          /* object of texts, checked against the schema */
+	int line, col;
+};
+#define TEMPLATE_MAX_SCHEDULES 20
+
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
 	char *title, *description, *owner; /* or NULL */
@@ -157,6 +167,10 @@ struct template {
 	struct template_artifact *artifact; /* or NULL */
 	struct notify_spec *notify;  /* spec.notify, in document order */
 	size_t n_notify;
+	struct schedule_spec *schedules; /* spec.schedule, in document order */
+	size_t n_schedules;
+	char *cost_monthly_usd;  /* spec.cost.monthly_usd: a number or ${{ }} text,
+				  * or NULL */
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */

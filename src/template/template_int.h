@@ -76,6 +76,11 @@ void template__parse_notify(struct tp *P, const struct ynode *v, struct template
 void template__parse_notify_list(struct tp *P, const struct ynode *v, const char *where,
 				 struct notify_spec **out, size_t *n);
 void template__free_notify(struct notify_spec *v, size_t n);
+/* schedule: and cost: (template_ops.c); schedule after parameters. */
+void template__parse_schedule(struct tp *P, const struct ynode *v, struct template *t);
+void template__parse_cost(struct tp *P, const struct ynode *v, struct template *t);
+void template__free_schedules(struct schedule_spec *v, size_t n);
+json_t *template__schedules_to_json(const struct schedule_spec *v, size_t n);
 json_t *template__param_to_json(const struct param_spec *p);
 json_t *template__steps_to_json(const struct step_spec *v, size_t n);
 

@@ -120,7 +120,7 @@ test_expect_success 'policy eval prints the decisions; exit 1 when denied' '
 	grep -q "^warn      prod-guardrails\[2\]: it is Friday" out &&
 	grep -q "^skipped   runbook-safety (match is false)$" out &&
 	echo "{\"run\": {\"environment\": \"staging\"}}" | vend policy eval -o json --input - pol >out.json &&
-	jq -e ".denied == false and (.decisions | length) == 6 and .errors == 0" out.json
+	jq -e ".denied == false and (.decisions | length) == 8 and .errors == 0" out.json
 '
 
 test_expect_success 'policy eval names bad input fields' '

@@ -64,7 +64,7 @@ test_expect_success 'a dry run shows every decision and what it would wait for' 
 test_expect_success 'GET /policies and POST /policies/evaluate' '
 	URL=$(cat "$VEND_DATA/server.url") &&
 	curl -s -H "Authorization: Bearer $OP" "$URL/api/v1/policies" >list.json &&
-	jq -e "[.policies[].name] == [\"prod-guardrails\", \"runbook-safety\"] and (.bundle | length) == 64" list.json &&
+	jq -e "[.policies[].name] == [\"finance-gate\", \"prod-guardrails\", \"runbook-safety\"] and (.bundle | length) == 64" list.json &&
 	curl -s -H "Authorization: Bearer $OP" -d "{\"run\": {\"environment\": \"prod\"}, \"params\": {\"replicas\": 1}}" \
 		"$URL/api/v1/policies/evaluate" >eval.json &&
 	jq -e ".denied == true and .bundle == $(jq .bundle list.json)" eval.json &&

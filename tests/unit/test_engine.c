@@ -6,6 +6,7 @@
 
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
+#include "engine/ops.h"
 #include "tap.h"
 #include "testdb.h"
 #include "util/timeutil.h"
@@ -355,5 +356,82 @@ TEST(engine_rejects_bad_params_and_unknown_templates)
 	rr.params = json_object();
 	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), -ENOENT);
 	json_decref(rr.params);
+	vend_ctx_free(ctx);
+}
+
+/* cost: evaluated at request time, kept on the run, an error refuses the
+ * request; schedule: a due fire becomes one run by the scheduler, and a
+ * second look at the same moment fires nothing. */
+static const char priced[] =
+	"apiVersion: vend/v1\n"
+	"kind: Template\n"
+	"metadata: {name: priced, owner: data}\n"
+	"spec:\n"
+	"  parameters:\n"
+	"    n: {type: integer, default: 4}\n"
+	"  cost: {monthly_usd: \"${{ 100 / params.n }}\"}\n"
+	"  schedule: {cron: \"@every 1h\", params: {n: 2}}\n"
+	"  steps:\n"
+	"    - name: a\n"
+	"      run: echo a\n";
+
+static int n_runs(struct vend_ctx *ctx, const char *requester)
+{
+	struct run_filter f = { .template = "priced", .requester = requester, .limit = 100 };
+	json_t *out = NULL;
+	int n;
+
+	CHECK_INT(engine_run_list(ctx, &admin, &f, &out), 0);
+	n = (int)json_array_size(json_object_get(out, "runs"));
+	json_decref(out);
+	return n;
+}
+
+TEST(engine_cost_and_schedule)
+{
+	struct vend_ctx *ctx = setup();
+	struct catalog_files fs = { 0 };
+	struct diags d = DIAGS_INIT;
+	struct vend_err err = VEND_ERR_INIT;
+	struct run_request rr = { .template = "priced" };
+	struct schedule_row *rows = NULL;
+	struct store_tx *tx;
+	json_t *out = NULL;
+	size_t n = 0;
+	int64_t next = 0;
+	bool created;
+
+	CHECK_INT(catalog_files_add(&fs, "templates/priced.yaml", priced, sizeof(priced) - 1, 0644,
+				    &err), 0);
+	CHECK_INT(engine_catalog_apply(ctx, NULL, &fs, &d, NULL, &err), 0);
+	catalog_files_free(&fs);
+
+	rr.params = json_pack("{s:i}", "n", 0);
+	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), -EINVAL);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(err.fields, 0), "field")),
+		  "cost.monthly_usd");
+	err_free(&err);
+	json_decref(rr.params);
+	rr.params = json_pack("{s:i}", "n", 8);
+	CHECK_INT(engine_submit(ctx, &admin, &rr, &out, &created, &err), 0);
+	CHECK(json_real_value(json_object_get(json_object_get(out, "cost"), "monthly_usd")) == 12.0);
+	json_decref(out);
+	json_decref(rr.params);
+
+	/* Fake a fire time three hours ago: one catch-up run, not three. */
+	CHECK_INT(store_begin(ctx->store, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_schedules_list(tx, "priced", &rows, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_schedule_claim(tx, "priced", 0, rows[0].next_fire_at,
+				       now_ms() - 3 * 3600000, 0), 0);
+	CHECK_INT(store_commit(tx), 0);
+	schedule_row_free(&rows[0]);
+	free(rows);
+	CHECK_INT(n_runs(ctx, "scheduler"), 0);
+	CHECK_INT(engine_fire_schedules(ctx, &next), 0);
+	CHECK_INT(n_runs(ctx, "scheduler"), 1);
+	CHECK(next > now_ms() && next <= now_ms() + 3600000);
+	CHECK_INT(engine_fire_schedules(ctx, &next), 0);
+	CHECK_INT(n_runs(ctx, "scheduler"), 1);
 	vend_ctx_free(ctx);
 }

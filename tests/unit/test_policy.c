@@ -654,7 +654,8 @@ TEST(input_neutral_values)
 	json_object_del(n, "now");
 	s = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(s, "{\"artifact\":{\"digest\":\"\",\"name\":\"\",\"signed\":false,\"signer\":\"\","
-		     "\"version\":\"\"},\"cost\":{\"monthly_usd\":0.0},\"env\":{\"frozen\":false,"
+		     "\"version\":\"\"},\"budget\":{\"team_month_usd\":0.0},"
+		     "\"cost\":{\"monthly_usd\":0.0},\"env\":{\"frozen\":false,"
 		     "\"name\":\"\",\"protected\":false},\"params\":{},\"run\":{\"environment\":\"\","
 		     "\"lock\":\"\",\"requester\":\"\",\"template\":\"\",\"version\":\"\"},"
 		     "\"user\":{\"name\":\"\",\"roles\":[],\"teams\":[]}}");
@@ -734,7 +735,7 @@ TEST(input_problems_are_named_per_field)
 	CHECK(r.decisions == NULL);
 	s = fields(&err);
 	CHECK_STR(s, "input: unknown key \"usr\"; did you mean \"user\"? (allowed: run, params, "
-		     "user, artifact, cost, now, env)\n"
+		     "user, artifact, cost, budget, now, env)\n"
 		     "input.run.version: must be a string, not an integer (quote it)\n"
 		     "input.user: unknown key \"nam\"; did you mean \"name\"? (allowed: name, roles, "
 		     "teams)\n"
@@ -749,8 +750,8 @@ TEST(input_problems_are_named_per_field)
 	json_decref(in);
 	in = J("[1]");
 	CHECK_INT(policy_input_normalize(in, &out, &err), -EINVAL);
-	CHECK_STR(err.msg, "input: must be a mapping of run, params, user, artifact, cost, now and env, "
-			   "not a list");
+	CHECK_STR(err.msg, "input: must be a mapping of run, params, user, artifact, cost, budget, "
+			   "now and env, not a list");
 	err_free(&err);
 	json_decref(in);
 	policy_bundle_free(b);
@@ -767,7 +768,8 @@ TEST(input_normalize_merges_with_neutral_values)
 	CHECK_INT(policy_input_normalize(in, &out, &err), 0);
 	s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(s, "{\"artifact\":{\"digest\":\"\",\"name\":\"\",\"signed\":false,\"signer\":\"\","
-		     "\"version\":\"\"},\"cost\":{\"monthly_usd\":12.0},\"env\":{\"frozen\":false,"
+		     "\"version\":\"\"},\"budget\":{\"team_month_usd\":0.0},"
+		     "\"cost\":{\"monthly_usd\":12.0},\"env\":{\"frozen\":false,"
 		     "\"name\":\"\",\"protected\":false},\"now\":\"2026-03-13T10:00:00Z\","
 		     "\"params\":{\"a\":[1,{\"b\":null}]},\"run\":{\"environment\":\"prod\","
 		     "\"lock\":\"\",\"requester\":\"\",\"template\":\"\",\"version\":\"\"},"
@@ -912,7 +914,7 @@ TEST(policytest_problems_at_their_place)
 		"    - name: b/c\n      expect: {approval: 5}\n", &t);
 
 	CHECK_STR(p, "7:15: spec.cases[0].input: unknown key \"usr\"; did you mean \"user\"? "
-		     "(allowed: run, params, user, artifact, cost, now, env)\n"
+		     "(allowed: run, params, user, artifact, cost, budget, now, env)\n"
 		     "9:13: spec.cases[1].name: case \"a\" is defined twice in this test\n"
 		     "10:15: spec.cases[1].expect: says nothing: give at least one of deny, "
 		     "approval, warn\n"

@@ -845,3 +845,198 @@ TEST(store_schema_is_the_same_on_both_backends)
 	free(lite);
 	free(url);
 }
+
+/* ---- operations: schedules, spend, retention (store_ops.c) ---------------- */
+
+TEST(store_schedule_fire_is_claimed_once)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL), at = 0;
+	struct store_tx *tx, *tx2;
+	struct schedule_row *rows = NULL;
+	size_t n = 0;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_schedule_put(tx, "nightly", 0, "{\"cron\":\"@daily\"}", 1000), 0);
+	CHECK_INT(store_schedule_put(tx, "nightly", 1, "{\"cron\":\"@hourly\"}", 500), 0);
+	CHECK_INT(store_schedule_next(tx, &at), 0);
+	CHECK_INT(at, 500);
+	/* Two servers woke for the fire at 1000: the first claims it... */
+	CHECK_INT(store_schedule_claim(tx, "nightly", 0, 1000, 2000, run), 0);
+	/* ...and the second, reading the old next_fire_at, claims nothing. */
+	CHECK_INT(store_schedule_claim(tx, "nightly", 0, 1000, 2000, run), -ESTALE);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_schedules_list(tx, "nightly", &rows, &n), 0);
+	store_rollback(tx);
+	CHECK_INT(n, 2);
+	CHECK_INT(rows[1].idx, 0);    /* soonest first: 500, then 2000 */
+	CHECK_INT(rows[1].next_fire_at, 2000);
+	CHECK_INT(rows[1].last_fire_at, 1000);
+	CHECK_INT(rows[1].last_run_id, run);
+	for (size_t i = 0; i < n; i++)
+		schedule_row_free(&rows[i]);
+	free(rows);
+
+	/* A sync with the same spec keeps the fire time; a changed spec
+	 * takes the new one; what the catalog lost goes. */
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_schedule_put(tx, "nightly", 0, "{\"cron\":\"@daily\"}", 9999), 0);
+	CHECK_INT(store_schedule_put(tx, "nightly", 1, "{\"cron\":\"@weekly\"}", 7777), 0);
+	CHECK_INT(store_schedule_put(tx, "gone", 0, "{\"cron\":\"@daily\"}", 1), 0);
+	CHECK_INT(store_schedules_keep_only(tx, "[\"nightly\"]"), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx2), 0);
+	CHECK_INT(store_schedules_list(tx2, NULL, &rows, &n), 0);
+	store_rollback(tx2);
+	CHECK_INT(n, 2);
+	CHECK_INT(rows[0].next_fire_at, 2000);
+	CHECK_INT(rows[1].next_fire_at, 7777);
+	for (size_t i = 0; i < n; i++)
+		schedule_row_free(&rows[i]);
+	free(rows);
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_schedules_retain(tx, "nightly", 1), 0);
+	CHECK_INT(store_schedules_list(tx, NULL, &rows, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(rows[0].idx, 0);
+	schedule_row_free(&rows[0]);
+	free(rows);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
+/* A run in a state, finished at `finished` (0: not finished), with a
+ * step, a log line, a team, an event, a job and a gate with a vote. */
+static int64_t aged_run(struct store *st, const char *state, int64_t finished,
+			const char *team, int64_t cost_micros)
+{
+	struct store_tx *tx;
+	struct run_row r = { 0 };
+	struct step_row s = { 0 };
+	struct job_row j = { 0 };
+	struct gate_row g = { 0 };
+	struct vote_row v = { 0 };
+	int64_t id, job, gate;
+
+	r.template = "t";
+	r.version = "v";
+	r.state = "pending";
+	r.params = "{}";
+	r.requester = "admin";
+	r.trace_id = "0";
+	r.created_at = finished ? finished - 1000 : now_ms();
+	r.has_cost = cost_micros >= 0;
+	r.cost_micros = cost_micros;
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_insert(tx, &r, &id), 0);
+	CHECK_INT(store_run_set_state(tx, id, "pending", state, NULL, finished), 0);
+	s.run_id = id;
+	s.phase = "main";
+	s.name = "s";
+	s.state = "succeeded";
+	CHECK_INT(store_step_insert(tx, &s), 0);
+	CHECK_INT(store_log_append(tx, id, "s", "out", 1, "hello", 5), 0);
+	CHECK_INT(store_run_add_team(tx, id, team), 0);
+	j.run_id = id;
+	j.phase = "main";
+	j.state = "done";
+	j.spec = "{}";
+	CHECK_INT(store_job_insert(tx, &j, &job), 0);
+	g.run_id = id;
+	g.source = "environment";
+	g.step_idx = -1;
+	g.approvers = "[\"role:sre\"]";
+	g.count = 1;
+	g.state = "approved";
+	CHECK_INT(store_gate_insert(tx, &g, &gate), 0);
+	v.gate_id = gate;
+	v.principal = "ada";
+	v.decision = "approve";
+	v.time = 1;
+	CHECK_INT(store_vote_put(tx, &v), 0);
+	CHECK_INT(store_commit(tx), 0);
+	return id;
+}
+
+static int count_rows(struct store *st, int64_t run)
+{
+	struct store_tx *tx;
+	struct step_row *steps = NULL;
+	struct log_line *lines = NULL;
+	struct run_row r;
+	size_t ns = 0, nl = 0;
+	int n = 0;
+
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	if (store_run_get(tx, run, &r) == 0) {
+		n++;
+		run_row_free(&r);
+	}
+	CHECK_INT(store_steps_get(tx, run, &steps, &ns), 0);
+	CHECK_INT(store_log_read(tx, run, 0, 100, &lines, &nl), 0);
+	store_rollback(tx);
+	for (size_t i = 0; i < ns; i++)
+		step_row_free(&steps[i]);
+	free(steps);
+	log_lines_free(lines, nl);
+	return n + (int)ns + (int)nl;
+}
+
+TEST(store_prune_removes_old_finished_runs_only)
+{
+	struct store *st = open_temp();
+	int64_t now = now_ms(), day = 86400000;
+	int64_t old_ok = aged_run(st, "succeeded", now - 100 * day, "a", -1);
+	int64_t old_bad = aged_run(st, "failed", now - 95 * day, "a", -1);
+	int64_t recent = aged_run(st, "succeeded", now - day, "a", -1);
+	int64_t running = aged_run(st, "running", 0, "a", -1);
+	struct store_tx *tx;
+	uint64_t audit_before = 0, audit_after = 0;
+	size_t n = 0;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_audit_entry_put(tx, 0, "x", 1), 0);
+	CHECK_INT(store_audit_size(tx, &audit_before), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(count_rows(st, old_ok), 3);
+	/* A batch of one, then the rest. */
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_runs_prune(tx, now - 90 * day, 1, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_runs_prune(tx, now - 90 * day, 500, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_runs_prune(tx, now - 90 * day, 500, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_audit_size(tx, &audit_after), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(count_rows(st, old_ok), 0);
+	CHECK_INT(count_rows(st, old_bad), 0);
+	CHECK_INT(count_rows(st, recent), 3);
+	CHECK_INT(count_rows(st, running), 3);
+	CHECK_INT((int64_t)audit_after, (int64_t)audit_before);
+	store_close(st);
+}
+
+TEST(store_team_spend_counts_succeeded_runs_this_period)
+{
+	struct store *st = open_temp();
+	int64_t now = now_ms(), micros = -1;
+	struct store_tx *tx;
+
+	aged_run(st, "succeeded", now - 1000, "pay", 70000000);   /* $70 */
+	aged_run(st, "succeeded", now - 2000, "pay", 5500000);    /* $5.50 */
+	aged_run(st, "failed", now - 1000, "pay", 1000000000);    /* failed: not spent */
+	aged_run(st, "succeeded", now - 40LL * 86400000, "pay", 1000000000); /* too old */
+	aged_run(st, "succeeded", now - 1000, "web", 3000000);    /* another team */
+	aged_run(st, "succeeded", now - 1000, "pay", -1);         /* no cost: */
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_team_spend(tx, "[\"pay\"]", now - 30LL * 86400000, &micros), 0);
+	CHECK_INT(micros, 75500000);
+	CHECK_INT(store_team_spend(tx, "[\"pay\", \"web\"]", now - 30LL * 86400000, &micros), 0);
+	CHECK_INT(micros, 78500000);
+	CHECK_INT(store_team_spend(tx, "[\"none\"]", 0, &micros), 0);
+	CHECK_INT(micros, 0);
+	store_rollback(tx);
+	store_close(st);
+}

@@ -289,7 +289,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
 		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
 		  "parameters, validate, permissions, environment, lock, labels, preflight, steps, "
-		  "rollback, artifact, notify)");
+		  "rollback, artifact, notify, schedule, cost)");
 	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
 		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
 		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
@@ -307,7 +307,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 
 TEST(template_names_features_not_supported_yet)
 {
-	const char *spec_keys[] = { "cost", "schedule", "drift", "triggers" };
+	const char *spec_keys[] = { "drift", "triggers" };
 	char text[1024], want[256];
 
 	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
@@ -315,6 +315,67 @@ TEST(template_names_features_not_supported_yet)
 		snprintf(want, sizeof(want), "6:3: `%s` is not supported yet", spec_keys[i]);
 		CHECK_ONE(text, want);
 	}
+}
+
+TEST(template_schedule_and_cost)
+{
+	struct template *t = parse_ok(HEAD "  parameters:\n"
+				      "    who: {type: string, required: true}\n"
+				      "    n: {type: integer, default: 2}\n"
+				      "  schedule:\n"
+				      "    - {cron: \"@every 30s\", params: {who: night}}\n"
+				      "    - cron: \"0 2 * * 1-5\"\n"
+				      "      timezone: Europe/Berlin\n"
+				      "      params: {who: day, n: 5}\n"
+				      "  cost: {monthly_usd: \"${{ double(params.n) * 35.0 }}\"}\n" STEPS);
+	json_t *j;
+	char *p;
+
+	CHECK_INT(t->n_schedules, 2);
+	CHECK_STR(t->schedules[0].cron, "@every 30s");
+	CHECK(t->schedules[0].timezone == NULL);
+	CHECK_STR(json_string_value(json_object_get(t->schedules[0].params, "who")), "night");
+	CHECK_STR(t->schedules[1].timezone, "Europe/Berlin");
+	CHECK_STR(json_string_value(json_object_get(t->schedules[1].params, "n")), "5");
+	CHECK_INT(t->schedules[1].line, 11);
+	CHECK_STR(t->cost_monthly_usd, "${{ double(params.n) * 35.0 }}");
+	j = template_to_json(t);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "schedule"),
+								    1), "timezone")),
+		  "Europe/Berlin");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "cost"), "monthly_usd")),
+		  "${{ double(params.n) * 35.0 }}");
+	json_decref(j);
+	template_free(t);
+
+	/* DESIGN's short form: one expression; a number for cost. */
+	t = parse_ok(HEAD "  schedule: \"0 6 * * 1-5\"\n  cost: {monthly_usd: 12.5}\n" STEPS);
+	CHECK_INT(t->n_schedules, 1);
+	CHECK_STR(t->schedules[0].cron, "0 6 * * 1-5");
+	CHECK_STR(t->cost_monthly_usd, "12.5");
+	template_free(t);
+
+	CHECK_ONE(HEAD "  schedule: \"0 24 * * *\"\n" STEPS,
+		  "6:13: spec.schedule: field 2 (hour): 24 is out of range 0-23 (see docs/time.md)");
+	CHECK_ONE(HEAD "  schedule: {cron: \"@every 1h\", timezone: Mars/Olympus}\n" STEPS,
+		  "6:43: spec.schedule.timezone: unknown time zone 'Mars/Olympus'");
+	CHECK_ONE(HEAD "  schedule: [{cron: \"@daily\", tz: UTC}]\n" STEPS,
+		  "6:31: unknown key \"tz\" in spec.schedule[0] (allowed: cron, timezone, params)");
+	CHECK_HAS(HEAD "  parameters:\n    n: {type: integer}\n"
+		  "  schedule: {cron: \"@daily\", params: {n: many}}\n" STEPS,
+		  "spec.schedule: params.n");
+	CHECK_HAS(HEAD "  schedule: {cron: \"@daily\", params: {nope: 1}}\n" STEPS,
+		  "params.nope");
+	CHECK_HAS(HEAD "  parameters:\n    pw: {type: secret}\n"
+		  "  schedule: {cron: \"@daily\", params: {pw: hunter22}}\n" STEPS,
+		  "is a secret parameter");
+	CHECK_ONE(HEAD "  cost: {monthly_usd: -3}\n" STEPS,
+		  "6:23: spec.cost.monthly_usd must be a number >= 0 or a \"${{ expression }}\" "
+		  "over params, not '-3'");
+	p = problems(HEAD "  cost: {monthly: 3}\n" STEPS, NULL);
+	CHECK_STR(p, "6:9: spec.cost.monthly_usd is required\n"
+		     "6:10: unknown key \"monthly\" in spec.cost (allowed: monthly_usd)\n");
+	free(p);
 }
 
 TEST(template_artifact)
@@ -750,7 +811,7 @@ TEST(template_collects_every_problem_in_line_order)
 	CHECK_STR(p,
 		  "1:13: apiVersion must be vend/v1, not \"vend/v9\"\n"
 		  "3:18: metadata.name \"BAD\" must be 1 to 63 of a-z, 0-9 and -\n"
-		  "5:3: `cost` is not supported yet\n"
+		  "5:9: spec.cost must be a mapping {monthly_usd: EXPR}, not an integer\n"
 		  "7:33: spec.parameters.n.default must be an integer, not a string\n"
 		  "10:17: spec.steps[0].run: `${{ }}` is not allowed in run: (parameters reach "
 		  "steps as $PARAM_NAME environment variables, never as shell text)\n"
