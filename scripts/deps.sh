@@ -12,8 +12,10 @@ BUILD_PKGS="gcc make pkg-config
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
-# Prometheus (and promtool) for the analysis provider and /metrics checks.
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus"
+# Prometheus (and promtool) for the analysis provider and /metrics checks,
+# Alertmanager for alert-driven runbooks (its webhook posts to vend).
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus
+	prometheus-alertmanager"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

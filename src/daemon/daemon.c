@@ -136,7 +136,7 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 	return rc;
 }
 
-/* Timers: lapsed leases and expired approvals (schedules as they land).
+/* Timers: lapsed leases, expired approvals, scheduled drift checks.
  * It sleeps until the next deadline the store knows of, or until a new
  * deadline is stored. */
 static void *timer_main(void *arg)
@@ -146,11 +146,12 @@ static void *timer_main(void *arg)
 
 	while (!atomic_load(&ctx->stopping)) {
 		uint64_t gen = store_generation(ctx->store, CHAN_TIMERS);
-		int64_t next[2] = { 0, 0 }, deadline = mono_ms() + 60000;
+		int64_t next[3] = { 0, 0, 0 }, deadline = mono_ms() + 60000;
 
 		engine_expire_leases(ctx, &next[0]);
 		engine_expire_gates(ctx, &next[1]);
-		for (int i = 0; i < 2; i++) {
+		engine_drift_tick(ctx, &next[2]);
+		for (int i = 0; i < 3; i++) {
 			int64_t in = next[i] - now_ms() + 5;
 			if (next[i] <= 0)
 				continue;

@@ -131,6 +131,11 @@ int api_secrets_put(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_delete(struct http_req *, struct http_resp *, struct vend_err *);
+/* api_ops.c */
+int api_drift_check(struct http_req *, struct http_resp *, struct vend_err *);
+int api_drift_get(struct http_req *, struct http_resp *, struct vend_err *);
+int api_drift_reconcile(struct http_req *, struct http_resp *, struct vend_err *);
+int api_hooks_alertmanager(struct http_req *, struct http_resp *, struct vend_err *);
 /* api_obs.c */
 int api_metrics(struct http_req *, struct http_resp *, struct vend_err *);
 int api_insights(struct http_req *, struct http_resp *, struct vend_err *);

@@ -223,6 +223,21 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
+	/* 8: reserved for schedules, cost and retention (branch ops-sched) */
+	"SELECT 1;",
+	/* 9: drift checks, their schedules, alert groups (see store_sqlite.c) */
+	"CREATE TABLE drift_checks ("
+	"  id " ID ", template " T " NOT NULL,"
+	"  version " T " NOT NULL, run_id BIGINT NOT NULL, state " T " NOT NULL,"
+	"  drifted BIGINT, exit_code BIGINT, report TEXT NOT NULL DEFAULT '',"
+	"  error TEXT, requester TEXT NOT NULL, created_at BIGINT NOT NULL,"
+	"  checked_at BIGINT);"
+	"CREATE INDEX drift_checks_template ON drift_checks (template, id);"
+	"CREATE TABLE drift_schedules (template " T " PRIMARY KEY,"
+	"  schedule TEXT NOT NULL, next_check_at BIGINT NOT NULL);"
+	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template " T " NOT NULL,"
+	"  run_id BIGINT NOT NULL, fingerprint TEXT, created_at BIGINT NOT NULL,"
+	"  PRIMARY KEY (group_key, template));",
 	NULL,
 };
 

@@ -182,6 +182,26 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
+	/* 8: reserved for schedules, cost and retention (branch ops-sched);
+	 * a no-op here so that 9 keeps its number when both merge */
+	"SELECT 1;",
+	/* 9: drift checks (engine/drift.c): one row per check, its report the
+	 * check's redacted output; the scheduled next check per template,
+	 * taken by a conditional UPDATE so one server checks; the alert group
+	 * that started a runbook run (engine/alerts.c), one per group and
+	 * template, for repeat suppression */
+	"CREATE TABLE drift_checks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, template TEXT NOT NULL,"
+	"  version TEXT NOT NULL, run_id INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  drifted INTEGER, exit_code INTEGER, report TEXT NOT NULL DEFAULT '',"
+	"  error TEXT, requester TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  checked_at INTEGER);"
+	"CREATE INDEX drift_checks_template ON drift_checks (template, id);"
+	"CREATE TABLE drift_schedules (template TEXT PRIMARY KEY,"
+	"  schedule TEXT NOT NULL, next_check_at INTEGER NOT NULL);"
+	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template TEXT NOT NULL,"
+	"  run_id INTEGER NOT NULL, fingerprint TEXT, created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (group_key, template));",
 	NULL,
 };
 

@@ -621,9 +621,9 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 {
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
-					    "rollback", "artifact", "notify", NULL };
-	static const char *const later[] = { "cost", "schedule",
-					     "drift", "triggers", NULL };
+					    "rollback", "artifact", "notify", "drift",
+					    "triggers", NULL };
+	static const char *const later[] = { "cost", "schedule", NULL };
 	const struct ynode *v;
 
 	if (spec->kind != YNODE_MAPPING) {
@@ -657,6 +657,10 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__parse_steps(P, v, "spec.rollback", &t->rollback, &t->n_rollback);
 	if ((v = ynode_get(spec, "notify")) && !ynode_is_null(v))
 		template__parse_notify(P, v, t);
+	if ((v = ynode_get(spec, "drift")) && !ynode_is_null(v))
+		template__parse_drift(P, v, t);
+	if ((v = ynode_get(spec, "triggers")) && !ynode_is_null(v))
+		template__parse_triggers(P, v, t);
 }
 
 /* --- entry points ----------------------------------------------------------- */
@@ -784,6 +788,7 @@ void template_free(struct template *t)
 		free(t->artifact);
 	}
 	template__free_notify(t->notify, t->n_notify);
+	template__free_ops(t);
 	free(t->path);
 	free(t->dir);
 	free(t->source);
@@ -835,7 +840,7 @@ json_t *template_to_json(const struct template *t)
 	json_object_set_new(j, "preflight", template__steps_to_json(t->preflight, t->n_preflight));
 	json_object_set_new(j, "steps", template__steps_to_json(t->steps, t->n_steps));
 	json_object_set_new(j, "rollback", template__steps_to_json(t->rollback, t->n_rollback));
-	return j;
+	return template__ops_to_json(t, j);
 }
 
 const char *param_type_name(enum param_type type)

@@ -5,8 +5,8 @@
  * (unknown keys are errors, never silently ignored). A parsed template is
  * immutable and may be shared between threads.
  *
- * Fields that later parts of vend implement (cost, schedule, notify,
- * drift, triggers) are rejected with
+ * Fields that later parts of vend implement (cost, schedule)
+ * are rejected with
  * "not supported yet" until they are, so nothing is silently ignored.
  */
 #ifndef VEND_TEMPLATE_TEMPLATE_H
@@ -129,8 +129,29 @@ struct notify_spec {
 	size_t n_events;
 	bool allow_private;      /* may reach loopback and private addresses */
 };
+/* The event a hook gets when a drift check finds drift (besides the run
+ * states): hooks without events: get it too. */
+#define NOTIFY_DRIFT_EVENT "drift.detected"
+
 /* Whether n wants a run entering state (terminal: whether it is one). */
 bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal);
+
+/* A template's `drift:` (docs/templates.md): a check command run like a
+ * step (in the sandbox, by a runner) with the parameters of the last
+ * succeeded run: exit 0 means in sync, anything else drifted. */
+struct drift_spec {
+	struct step_spec check;  /* named "drift"; run, env, network, timeout... */
+	char *schedule;          /* cron (5 fields) or "@every D", or NULL */
+};
+
+/* One of `triggers:` (docs/runbooks.md): an Alertmanager alert that
+ * matches starts a run with params expanded over {alert}. */
+struct alert_trigger {
+	char *match;             /* CEL over `alert`, or NULL (every firing alert) */
+	json_t *params;          /* {name: "text with ${{ alert... }}"} */
+	int line, col;
+};
+#define TEMPLATE_MAX_TRIGGERS 16
 
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
@@ -150,6 +171,9 @@ struct template {
 	struct template_artifact *artifact; /* or NULL */
 	struct notify_spec *notify;  /* spec.notify, in document order */
 	size_t n_notify;
+	struct drift_spec *drift;    /* or NULL */
+	struct alert_trigger *triggers; /* spec.triggers (alertmanager:) */
+	size_t n_triggers;
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */
