@@ -169,7 +169,9 @@ static int match_trigger(const struct template *t, const struct alert_trigger *t
 		struct buf b = BUF_INIT;
 		rc = expr_expand(json_string_value(v), scope, &b, err);
 		if (rc) {
-			err_set(err, rc, "params.%s: %s", k, err->msg);
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			err_set(err, rc, "params.%s: %s", k, msg);
 			buf_release(&b);
 			json_decref(*params);
 			*params = NULL;
@@ -251,9 +253,18 @@ static void one(struct vend_ctx *ctx, const struct principal *who, const struct 
 	{
 		struct run_request rr = { .template = t->name, .params = params };
 		if (engine_submit(ctx, who, &rr, &run, &created, &err)) {
+			json_t *f;
+			size_t k;
+			struct buf why = BUF_INIT;
+			buf_adds(&why, err.msg);
+			json_array_foreach(err.fields, k, f)
+				buf_printf(&why, "; %s: %s",
+					   json_string_value(json_object_get(f, "field")) ?: "?",
+					   json_string_value(json_object_get(f, "message")) ?: "?");
 			json_array_append_new(skipped, json_pack("{s:s, s:s, s:s}", "template",
 								 t->name, "fingerprint", fp,
-								 "reason", err.msg));
+								 "reason", why.data ? why.data : "refused"));
+			buf_release(&why);
 			goto out;
 		}
 	}
@@ -320,12 +331,16 @@ int engine_alerts_receive(struct vend_ctx *ctx, const struct principal *who, jso
 	for (i = 0; i < n; i++)
 		template_row_free(&rows[i]);
 	free(rows);
-	json_decref(alerts);
 	if (rc) {
+		json_decref(alerts);
 		json_decref(started);
 		json_decref(skipped);
 		return err_set(err, rc, "store: %s", strerror(-rc));
 	}
+	log_info("alertmanager webhook from %s: %zu alerts, %zu runs started, %zu skipped, "
+		 "%zu resolved", who->name, json_array_size(alerts), json_array_size(started),
+		 json_array_size(skipped), resolved);
+	json_decref(alerts);
 	*out = json_pack("{s:o, s:o, s:I}", "started", started, "skipped", skipped, "resolved",
 			 (json_int_t)resolved);
 	return 0;
