@@ -147,7 +147,7 @@ struct drift_spec {
 /* One of `triggers:` (docs/runbooks.md): an Alertmanager alert that
  * matches starts a run with params expanded over {alert}. */
 struct alert_trigger {
-	char *match;             /* CEL over `alert`, or NULL (every firing alert) */
+	char *match;             /* CEL over `alert` ("true": every firing alert) */
 	json_t *params;          /* {name: "text with ${{ alert... }}"} */
 	int line, col;
 };

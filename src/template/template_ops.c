@@ -75,7 +75,9 @@ static void parse_trigger(struct tp *P, const struct ynode *m, const char *where
 	}
 	snprintf(path, sizeof(path), "%s.alertmanager", where);
 	template__check_keys(P, am, path, am_keys, NULL);
-	s = template__text(P, am, "match", path, false);
+	/* Required: a trigger that matched every alert would start this
+	 * template for any page anyone sends; say `match: "true"` if so. */
+	s = template__text(P, am, "match", path, true);
 	if (s) {
 		char mp[128];
 		snprintf(mp, sizeof(mp), "%s.match", path);
