@@ -130,7 +130,8 @@ test_expect_success 'the API: GET the last check, POST starts one (202)' '
 
 test_expect_success 'a viewer may read the result, not start a check' '
 	vend token create drift-viewer --role viewer -o json | jq -r .token >viewer &&
-	VEND_TOKEN=$(cat viewer) vend drift show drifty -o json | jq -e ".drifted == true" &&
+	VEND_TOKEN=$(cat viewer) vend drift show drifty -o json >seen;
+	jq -e ".template == \"drifty\" and (.id | type) == \"number\"" seen &&
 	expect_exit 1 env VEND_TOKEN=$(cat viewer) "$VEND_BIN" drift check drifty 2>err &&
 	grep -q "may not start a drift check" err
 '
@@ -139,6 +140,14 @@ test_expect_success '/metrics: vend_drift_detected{template="drifty"} 1' '
 	wait_for 20 eval "curl -sf $(cat "$VEND_DATA/server.url")/metrics |
 		grep -qx \"vend_drift_detected{template=\\\"drifty\\\"} 1\""
 '
+
+if command -v promtool >/dev/null; then
+	test_expect_success 'promtool accepts the page with the drift gauge' '
+		curl -sf "$(cat "$VEND_DATA/server.url")/metrics" >metrics &&
+		grep -q "^# TYPE vend_drift_detected gauge" metrics &&
+		promtool check metrics <metrics
+	'
+fi
 
 test_expect_success 'a webhook gets dev.vend.drift.detected with the report' '
 	wait_for 20 eval "ls hooks/*.json >/dev/null 2>&1" &&
