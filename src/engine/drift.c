@@ -53,7 +53,8 @@ static json_t *check_json(const struct drift_row *d)
 }
 
 /* Starts a check of template t (current version) inside tx, for who
- * (NULL: the schedule). */
+ * (NULL: the schedule): 0 with *out the new check, or 1 with *out the
+ * check of t that is still queued or running. */
 static int start_check(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
 		       const struct template *t, struct drift_row *out, struct vend_err *err)
 {
@@ -62,6 +63,16 @@ static int start_check(struct vend_ctx *ctx, struct store_tx *tx, const struct p
 	int64_t run_id, id;
 	int rc;
 
+	/* One check of a template at a time: while one waits for a runner or
+	 * runs, asking again (or the schedule firing) gives that one, so
+	 * checks cannot pile up in the queue while no runner takes them. */
+	rc = store_drift_last(tx, t->name, out);
+	if (rc == 0 && (!strcmp(out->state, "queued") || !strcmp(out->state, "running")))
+		return 1;
+	if (rc == 0)
+		drift_row_free(out);
+	else if (rc != -ENOENT)
+		return err_set(err, rc, "store: %s", strerror(-rc));
 	rc = store_run_last_succeeded(tx, t->name, &run_id);
 	if (rc == -ENOENT)
 		return err_set(err, -ENOENT, "%s has no succeeded run yet: a drift check runs "
@@ -135,7 +146,9 @@ int engine_drift_check(struct vend_ctx *ctx, const struct principal *who, const 
 	rc = drift_template(ctx, tx, who, name, "run", &t, err);
 	if (!rc)
 		rc = start_check(ctx, tx, who, t, &d, err);
-	if (!rc) {
+	if (rc == 1) {
+		rc = 0; /* the check under way; nothing to write */
+	} else if (!rc) {
 		rc = store_commit(tx);
 		tx = NULL;
 		if (rc)
@@ -399,8 +412,9 @@ static int tick_one(struct vend_ctx *ctx, const struct template *t, int64_t now,
 			rc = store_drift_sched_take(tx, t->name, at, next);
 		if (!rc) {
 			int src = start_check(ctx, tx, NULL, t, &d, &err);
-			if (src == -ENOENT)
-				log_debug("drift schedule of %s: %s", t->name, err.msg);
+			if (src == -ENOENT || src == 1)
+				log_debug("drift schedule of %s: %s", t->name,
+					  src == 1 ? "a check is still under way" : err.msg);
 			else
 				rc = src;
 			if (!src)
