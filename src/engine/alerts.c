@@ -205,15 +205,24 @@ static int64_t active_run(struct vend_ctx *ctx, const char *group, const char *t
 	return active;
 }
 
-static int link_run(struct vend_ctx *ctx, const char *group, const char *template,
-		    int64_t run_id, const char *fingerprint)
+/* Records that the alert's group started run_id, with its audit entry
+ * (which alert started which run). */
+static int link_run(struct vend_ctx *ctx, const struct principal *who, json_t *alert,
+		    const char *template, int64_t run_id)
 {
+	const char *group = json_string_value(json_object_get(alert, "groupKey"));
+	const char *fp = json_string_value(json_object_get(alert, "fingerprint"));
 	struct store_tx *tx;
 	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
 
 	if (rc)
 		return rc;
-	rc = store_alert_link_put(tx, group, template, run_id, fingerprint, now_ms());
+	rc = store_alert_link_put(tx, group, template, run_id, fp, now_ms());
+	if (!rc)
+		rc = engine__audit(ctx, tx, who, "alert.trigger", template, "started", run_id, NULL,
+				   json_pack("{s:s, s:s, s:O?}", "group_key", group, "fingerprint", fp,
+					     "alertname", json_object_get(json_object_get(alert, "labels"),
+									  "alertname")));
 	if (rc)
 		store_rollback(tx);
 	else
@@ -270,7 +279,7 @@ static void one(struct vend_ctx *ctx, const struct principal *who, const struct 
 	}
 	{
 		int64_t id = json_integer_value(json_object_get(run, "id"));
-		if (link_run(ctx, group, t->name, id, fp))
+		if (link_run(ctx, who, alert, t->name, id))
 			log_warn("alert group of run %" PRId64 " not recorded; a repeat may "
 				 "start another run", id);
 		json_array_append_new(started, json_pack("{s:s, s:I, s:O, s:s}", "template", t->name,

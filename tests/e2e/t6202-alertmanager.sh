@@ -166,6 +166,11 @@ test_expect_success 'once the run has finished, the same group starts a new one'
 	jq -e ".started | length == 1 and .[0].run != $rid" resp
 '
 
+test_expect_success 'the audit log says which alert started which run' '
+	vend audit export >audit.jsonl &&
+	grep "alert.trigger" audit.jsonl | grep -q fsearch
+'
+
 test_expect_success 'a viewer token may not trigger runbooks (403)' '
 	test "$(post p1 "$(cat viewer.token)")" = 403
 '
