@@ -8,7 +8,7 @@
 #   make fuzz       build libFuzzer targets (clang) into build-fuzz/
 
 CC      ?= cc
-PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libpcre2-8 libpq
+PKGS     = libmicrohttpd libcurl jansson yaml-0.1 sqlite3 libsodium libcrypto libpcre2-8 libpq
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
@@ -22,7 +22,9 @@ ALL_CPPFLAGS = -Isrc -D_GNU_SOURCE -include src/prelude.h $(CPPFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC  = $(sort $(wildcard src/*/*.c))
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_assets.o
+# The portal (web/): plain files, embedded in the binary by a generated C file.
+WEB_SRC  = $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -48,18 +50,34 @@ $(BUILD)/libvend.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
+$(BUILD)/gen/web_assets.c: $(WEB_SRC) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $(words $(WEB_SRC)) files of web/"
+	@scripts/embed-web.sh $@ $(WEB_SRC)
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c src/http/web.h
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/tests/tap.o $(BUILD)/tests/testdb.o \
-		$(BUILD)/libvend.a
+		$(BUILD)/tests/celrun.o $(BUILD)/tests/testproc.o $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/tap.o: tests/unit/tap.c tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/celrun.o: tests/unit/celrun.c tests/unit/celrun.h tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/testproc.o: tests/unit/testproc.c tests/unit/testproc.h tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -78,10 +96,14 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libvend.a
 	@echo "  REPLAY  $@"
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libvend.a
+$(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchutil.o $(BUILD)/libvend.a
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(ALL_CPPFLAGS) -Ibench/lib $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/benchutil.o: bench/lib/benchutil.c bench/lib/benchutil.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 tests: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 

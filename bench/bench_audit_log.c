@@ -23,41 +23,16 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "audit/checkpoint.h"
 #include "engine/audit_log.h"
 #include "engine/engine_int.h"
 #include "util/fsutil.h"
 #include "util/log.h"
-#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 static double seconds = 2.0;
 static int trials = 3;
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return v[(int)((n - 1) * p + 0.5)];
-}
-
-static double mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "bench_audit_log: %s: %s\n", what, strerror(-rc));
-	exit(1);
-}
 
 static struct principal who = { 1, "bench", ROLE_ADMIN, NULL, NULL, "0123456789abcdef" };
 
@@ -73,11 +48,11 @@ static void append_one(struct vend_ctx *ctx, int64_t run)
 					     "reason", "a runner started the first step"));
 	if (rc) {
 		store_rollback(tx);
-		die("append", rc);
+		bench_die("append", rc);
 	}
 	rc = store_commit(tx);
 	if (rc)
-		die("commit", rc);
+		bench_die("commit", rc);
 }
 
 struct load {
@@ -92,7 +67,7 @@ static void *appender(void *arg)
 	struct load *l = arg;
 	long n = 0;
 
-	while (mono_us() < l->until && !atomic_load(&l->stop)) {
+	while (bench_now_us() < l->until && !atomic_load(&l->stop)) {
 		append_one(l->ctx, n + 1);
 		n++;
 	}
@@ -104,14 +79,14 @@ static double rate(struct vend_ctx *ctx, int threads)
 {
 	pthread_t th[64];
 	struct load l = { .ctx = ctx };
-	double t0 = mono_us();
+	double t0 = bench_now_us();
 
 	l.until = t0 + seconds * 1e6;
 	for (int i = 0; i < threads; i++)
 		pthread_create(&th[i], NULL, appender, &l);
 	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
-	return (double)atomic_load(&l.done) / ((mono_us() - t0) / 1e6);
+	return (double)atomic_load(&l.done) / ((bench_now_us() - t0) / 1e6);
 }
 
 /* ---- append to checkpoint ---- */
@@ -137,7 +112,7 @@ static void *watcher(void *arg)
 		if (store_begin(w->ctx->store, STORE_READ, &tx) == 0) {
 			if (store_audit_checkpoint_latest(tx, &size, &note) == 0 && size != last &&
 			    w->n < MAX_OBS) {
-				w->t[w->n] = mono_us();
+				w->t[w->n] = bench_now_us();
 				w->size[w->n++] = size;
 				last = size;
 			}
@@ -178,7 +153,7 @@ static void to_checkpoint(struct vend_ctx *ctx, int background, int probes, doub
 		pthread_create(&bg[i], NULL, appender, &l);
 	for (int i = 0; i < probes; i++) {
 		append_one(ctx, 1);
-		commit[i] = mono_us();
+		commit[i] = bench_now_us();
 		target[i] = log_size(ctx); /* at least the probe's index + 1 */
 		usleep(10000);
 	}
@@ -196,8 +171,8 @@ static void to_checkpoint(struct vend_ctx *ctx, int background, int probes, doub
 			}
 		}
 	}
-	*p50 = n ? pct(lat, n, 0.5) : -1;
-	*p99 = n ? pct(lat, n, 0.99) : -1;
+	*p50 = n ? bench_pct(lat, n, 0.5) : -1;
+	*p99 = n ? bench_pct(lat, n, 0.99) : -1;
 	if (n < probes)
 		printf("  (%d of %d probes never seen signed)\n", probes - n, probes);
 	free(commit);
@@ -228,24 +203,24 @@ int main(int argc, char **argv)
 	}
 	log_setup(LOG_TEXT, LOG_WARN);
 	if (!mkdtemp(dir))
-		die("mkdtemp", -errno);
+		bench_die("mkdtemp", -errno);
 	snprintf(url, sizeof(url), "sqlite:%s/vend.db", dir);
 	if ((rc = store_open(url, &st, &err)))
-		die(err.msg, rc);
+		bench_die(err.msg, rc);
 	ctx = vend_ctx_new(st);
 	if ((rc = engine_audit_open(ctx, dir, &err)))
-		die(err.msg, rc);
+		bench_die(err.msg, rc);
 
 	printf("durable appends (engine__audit + commit, SQLite synchronous=FULL, group commit;\n"
 	       "median of %d x %.1fs):\n", trials, seconds);
 	for (size_t k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
 		for (int t = 0; t < trials; t++)
 			r[t] = rate(ctx, threads[k]);
-		printf("  %2d threads   %8.0f appends/s\n", threads[k], pct(r, trials, 0.5));
+		printf("  %2d threads   %8.0f appends/s\n", threads[k], bench_pct(r, trials, 0.5));
 	}
 
 	if ((rc = engine_audit_start(ctx)))
-		die("start the signer", rc);
+		bench_die("start the signer", rc);
 	printf("\nappend -> signed checkpoint covering it (signer every >= %d ms; probe every "
 	       "10 ms, 300 probes; median of %d):\n", AUDIT_SIGN_INTERVAL_MS, trials);
 	for (int bgn = 0; bgn <= 4; bgn += 4) {
@@ -254,7 +229,7 @@ int main(int argc, char **argv)
 			to_checkpoint(ctx, bgn, 300, &p50[t], &p99[t]);
 		printf("  %s   p50 %6.1f ms   p99 %6.1f ms\n",
 		       bgn ? "with 4 threads appending flat out" : "probe alone                      ",
-		       pct(p50, trials, 0.5), pct(p99, trials, 0.5));
+		       bench_pct(p50, trials, 0.5), bench_pct(p99, trials, 0.5));
 	}
 
 	{
@@ -266,7 +241,7 @@ int main(int argc, char **argv)
 		uint64_t size;
 
 		if ((rc = store_begin(st, STORE_READ, &tx)) || (rc = engine_audit_tree(tx, &t)))
-			die("read the tree", rc);
+			bench_die("read the tree", rc);
 		size = t.size;
 		merkle_root(&t, size, root);
 		for (int tr = 0; tr < trials; tr++) {
@@ -274,17 +249,17 @@ int main(int argc, char **argv)
 			for (int i = 0; i < n; i++) {
 				uint64_t idx = ((uint64_t)rand() * 7919u) % size;
 				size_t len;
-				double t0 = mono_us(), t1, t2;
+				double t0 = bench_now_us(), t1, t2;
 				if ((rc = merkle_inclusion_proof(&t, idx, size, proof, &len)))
-					die("proof", rc);
-				t1 = mono_us();
+					bench_die("proof", rc);
+				t1 = bench_now_us();
 				if ((rc = engine_audit_tree_ops.get(tx, 0, idx, leaf)))
-					die("leaf", rc);
-				t2 = mono_us();
+					bench_die("leaf", rc);
+				t2 = bench_now_us();
 				if (merkle_verify_inclusion(leaf, idx, size, (const uint8_t (*)[32])proof,
 							    len, root))
-					die("verify", -EBADMSG);
-				v += mono_us() - t2;
+					bench_die("verify", -EBADMSG);
+				v += bench_now_us() - t2;
 				g += t1 - t0;
 			}
 			gen[tr] = g / n;
@@ -293,8 +268,8 @@ int main(int argc, char **argv)
 		store_rollback(tx);
 		printf("\ninclusion proofs at n = %llu (median of %d, %d random proofs each):\n",
 		       (unsigned long long)size, trials, n);
-		printf("  generate from SQLite   %7.1f us/proof\n", pct(gen, trials, 0.5));
-		printf("  verify                 %7.1f us/proof\n", pct(ver, trials, 0.5));
+		printf("  generate from SQLite   %7.1f us/proof\n", bench_pct(gen, trials, 0.5));
+		printf("  verify                 %7.1f us/proof\n", bench_pct(ver, trials, 0.5));
 	}
 	vend_ctx_free(ctx);
 	fs_remove_tree(dir);

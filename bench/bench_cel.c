@@ -10,7 +10,9 @@
 #include <jansson.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "cel/cel.h"
+#include "util/timeutil.h"
 
 static const struct {
 	const char *name;
@@ -35,25 +37,6 @@ static const char *const inputs[] = {
 	"params", "{\"replicas\": 3, \"environment\": \"prod\", \"service\": \"api\"}",
 	"run", "{\"template\": \"deploy\", \"environment\": \"prod\", \"requester\": \"ana\"}",
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return v[n / 2];
-}
 
 int main(int argc, char **argv)
 {
@@ -92,28 +75,28 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		/* size a trial to about 20 ms */
-		int64_t t0 = now_ns();
-		for (iters = 0; now_ns() - t0 < 20000000; iters++)
+		int64_t t0 = mono_ns();
+		for (iters = 0; mono_ns() - t0 < 20000000; iters++)
 			cel_eval(p, act, ctx, &v, &err);
 		for (int t = 0; t < trials; t++) {
-			t0 = now_ns();
+			t0 = mono_ns();
 			for (long i = 0; i < iters; i++)
 				cel_eval(p, act, ctx, &v, &err);
-			samples[t] = (double)(now_ns() - t0) / (double)iters;
+			samples[t] = (double)(mono_ns() - t0) / (double)iters;
 		}
-		eval_ns = median(samples, trials);
-		eval_best = samples[0]; /* sorted by median() */
+		eval_ns = bench_median(samples, trials);
+		eval_best = samples[0]; /* sorted by bench_median() */
 		cel_program_free(p);
 		for (int t = 0; t < trials; t++) {
 			const int k = 200;
-			t0 = now_ns();
+			t0 = mono_ns();
 			for (int i = 0; i < k; i++) {
 				cel_compile(src, strlen(src), NULL, &p, &err);
 				cel_program_free(p);
 			}
-			samples[t] = (double)(now_ns() - t0) / k;
+			samples[t] = (double)(mono_ns() - t0) / k;
 		}
-		compile_ns = median(samples, trials);
+		compile_ns = bench_median(samples, trials);
 		if (tsv)
 			printf("%s\t%.1f\t%.1f\n", cases[c].name, eval_ns, compile_ns);
 		else

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "client/client.h"
 #include "engine/auth.h"
 #include "engine/catalog_apply.h"
@@ -39,12 +40,6 @@ struct shared {
 	int done;              /* claims made */
 	volatile bool stop;
 };
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static void *claimer(void *arg)
 {
@@ -117,9 +112,9 @@ static void measure(struct shared *sh, int64_t run_id, const char *label)
 	sh->stop = true;
 	enqueue(sh->ctx, run_id); /* release the last long poll */
 	pthread_join(th, NULL);
-	qsort(lat, SAMPLES, sizeof(lat[0]), cmp);
 	printf("  %-8s median %6.2f ms   p90 %6.2f ms   p99 %6.2f ms   (%d pickups)\n", label,
-	       lat[SAMPLES / 2], lat[SAMPLES * 9 / 10], lat[SAMPLES * 99 / 100], SAMPLES);
+	       bench_median(lat, SAMPLES), bench_pct(lat, SAMPLES, 0.9),
+	       bench_pct(lat, SAMPLES, 0.99), SAMPLES);
 }
 
 int main(void)

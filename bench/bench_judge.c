@@ -18,6 +18,7 @@
  */
 #include <time.h>
 
+#include "benchutil.h"
 #include "../tests/unit/judge_sim.h"
 
 #define SEED 20240607u
@@ -155,12 +156,6 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* The median time of one latency metric judged with its JSON, n a side. */
 static double judge_time(size_t n, int repeats)
 {
@@ -183,8 +178,7 @@ static double judge_time(size_t n, int repeats)
 		judge_free(j);
 		t[i] = now() - t0;
 	}
-	qsort(t, (size_t)repeats, sizeof(double), cmp_double);
-	med = t[repeats / 2];
+	med = bench_median(t, repeats);
 	free(b);
 	free(c);
 	free(t);

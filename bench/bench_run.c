@@ -17,22 +17,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "client/client.h"
 #include "util/timeutil.h"
 
 extern char **environ;
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return v[(int)((n - 1) * p + 0.5)];
-}
 
 static int64_t realtime_ns(void)
 {
@@ -133,8 +122,8 @@ int main(int argc, char **argv)
 		fork_ms[t] = (double)(mono_ns() - t0) / 1e6;
 	}
 	{
-		double v = pct(vend_ms, TRIALS, 0.5), s = pct(script_ms, TRIALS, 0.5);
-		double f = pct(fork_ms, TRIALS, 0.5);
+		double v = bench_pct(vend_ms, TRIALS, 0.5), s = bench_pct(script_ms, TRIALS, 0.5);
+		double f = bench_pct(fork_ms, TRIALS, 0.5);
 		printf("per-step overhead, 20 steps of `true` (median of %d):\n", TRIALS);
 		printf("  vend, through API + store + runner  %8.2f ms  %7.3f ms/step\n", v, v / 20);
 		printf("  20 x fork/exec of sh -c true         %8.2f ms  %7.3f ms/step\n", f, f / 20);
@@ -165,8 +154,8 @@ int main(int argc, char **argv)
 		json_decref(logs);
 	}
 	printf("POST /api/v1/runs to the first step's process start (%d runs):\n", LAT);
-	printf("  median %.2f ms   p90 %.2f ms   min %.2f ms\n", pct(lat, LAT, 0.5),
-	       pct(lat, LAT, 0.9), pct(lat, LAT, 0.0));
+	printf("  median %.2f ms   p90 %.2f ms   min %.2f ms\n", bench_pct(lat, LAT, 0.5),
+	       bench_pct(lat, LAT, 0.9), bench_pct(lat, LAT, 0.0));
 	client_cleanup(&c);
 	free(server);
 	free(token);

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "benchutil.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -32,31 +33,6 @@
 static double seconds = 1.0;
 static int nclaims = 200;
 static int trials = 3;
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return v[(int)((n - 1) * p + 0.5)];
-}
-
-static double mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "bench_store: %s: %s\n", what, strerror(-rc));
-	exit(1);
-}
 
 static int64_t new_run(struct store *st)
 {
@@ -74,7 +50,7 @@ static int64_t new_run(struct store *st)
 	r.created_at = now_ms();
 	if ((rc = store_begin(st, STORE_WRITE, &tx)) || (rc = store_run_insert(tx, &r, &id)) ||
 	    (rc = store_commit(tx)))
-		die("insert a run", rc);
+		bench_die("insert a run", rc);
 	return id;
 }
 
@@ -93,12 +69,12 @@ static void *worker(void *arg)
 	struct load *l = arg;
 	long n = 0;
 
-	while (mono_us() < l->until) {
+	while (bench_now_us() < l->until) {
 		struct store_tx *tx;
 		struct run_row r;
 		int rc = store_begin(l->st, l->write ? STORE_WRITE : STORE_READ, &tx);
 		if (rc)
-			die("begin", rc);
+			bench_die("begin", rc);
 		if (l->write) {
 			rc = store_log_append(tx, l->run, "step", "out", now_ms(), "a line of output", 16);
 			if (!rc)
@@ -111,7 +87,7 @@ static void *worker(void *arg)
 			store_rollback(tx);
 		}
 		if (rc)
-			die(l->write ? "write" : "read", rc);
+			bench_die(l->write ? "write" : "read", rc);
 		n++;
 	}
 	atomic_fetch_add(&l->done, n);
@@ -122,14 +98,14 @@ static double rate_once(struct store *st, int64_t run, bool write, int threads)
 {
 	struct load l = { st, run, write, 0, 0 };
 	pthread_t t[16];
-	double t0 = mono_us();
+	double t0 = bench_now_us();
 
 	l.until = t0 + seconds * 1e6;
 	for (int i = 0; i < threads; i++)
 		pthread_create(&t[i], NULL, worker, &l);
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
-	return (double)atomic_load(&l.done) / ((mono_us() - t0) / 1e6);
+	return (double)atomic_load(&l.done) / ((bench_now_us() - t0) / 1e6);
 }
 
 static double rate(struct store *st, int64_t run, bool write, int threads)
@@ -138,7 +114,7 @@ static double rate(struct store *st, int64_t run, bool write, int threads)
 
 	for (int i = 0; i < trials; i++)
 		v[i] = rate_once(st, run, write, threads);
-	return pct(v, trials, 0.5);
+	return bench_pct(v, trials, 0.5);
 }
 
 /* ---- claim latency --------------------------------------------------- */
@@ -163,22 +139,22 @@ static void *claim_main(void *arg)
 		int rc = store_begin(c->st, STORE_WRITE, &tx);
 
 		if (rc)
-			die("begin", rc);
+			bench_die("begin", rc);
 		rc = store_job_claim(tx, 1, NULL, now, now + 60000, &job);
 		if (rc == 0) {
 			rc = store_commit(tx);
 			if (rc)
-				die("commit a claim", rc);
+				bench_die("commit a claim", rc);
 			int i = atomic_load(&c->got);
 			if (i < 1000)
-				c->at[i] = mono_us();
+				c->at[i] = bench_now_us();
 			atomic_fetch_add(&c->got, 1);
 			job_row_free(&job);
 			continue;
 		}
 		store_rollback(tx);
 		if (rc != -ENOENT)
-			die("claim", rc);
+			bench_die("claim", rc);
 		store_wait(c->st, CHAN_JOBS, gen, mono_ms() + 1000);
 	}
 	return NULL;
@@ -211,11 +187,11 @@ static void claim_latency(struct store *producer, struct store *consumer, int64_
 		j.created_at = now;
 		if ((rc = store_begin(producer, STORE_WRITE, &tx)) ||
 		    (rc = store_job_insert(tx, &j, &id)))
-			die("queue a job", rc);
+			bench_die("queue a job", rc);
 		store_notify(tx, CHAN_JOBS);
-		t0 = mono_us();
+		t0 = bench_now_us();
 		if ((rc = store_commit(tx)))
-			die("commit a job", rc);
+			bench_die("commit a job", rc);
 		while (atomic_load(&c->got) <= i)
 			sleep_ms(0);
 		lat[i] = c->at[i] - t0;
@@ -224,8 +200,8 @@ static void claim_latency(struct store *producer, struct store *consumer, int64_
 	atomic_store(&c->stop, true);
 	store_wake_all(consumer);
 	pthread_join(t, NULL);
-	*med = pct(lat, nclaims, 0.5);
-	*p99 = pct(lat, nclaims, 0.99);
+	*med = bench_pct(lat, nclaims, 0.5);
+	*p99 = bench_pct(lat, nclaims, 0.99);
 	free(lat);
 	free(c);
 }
@@ -241,7 +217,7 @@ static void bench(const char *label, const char *url)
 	int rc;
 
 	if ((rc = store_open(url, &st, &err)))
-		die(err.msg, rc);
+		bench_die(err.msg, rc);
 	run = new_run(st);
 	printf("%-10s write tx/s (1 log line, durable): 1 thread %.0f, 4 threads %.0f, "
 	       "16 threads %.0f\n", label, rate(st, run, true, 1), rate(st, run, true, 4),
@@ -253,7 +229,7 @@ static void bench(const char *label, const char *url)
 	       label, med, p99);
 	if (!strcmp(store_backend_name(st), "postgres")) {
 		if ((rc = store_open(url, &other, &err)))
-			die(err.msg, rc);
+			bench_die(err.msg, rc);
 		claim_latency(st, other, run, &med, &p99);
 		printf("%-10s claim latency, commit to claimed, another store on the database "
 		       "(NOTIFY): median %.0f us, p99 %.0f us\n", label, med, p99);
@@ -308,7 +284,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!mkdtemp(dir))
-		die("mkdtemp", -errno);
+		bench_die("mkdtemp", -errno);
 	snprintf(url, sizeof(url), "sqlite:%s/vend.db", dir);
 	bench("sqlite", url);
 	if (pg && *pg) {

@@ -8,13 +8,15 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
-	libsqlite3-dev libpq-dev libsodium-dev libpcre2-dev"
+	libsqlite3-dev libpq-dev libsodium-dev libssl-dev libpcre2-dev"
 # Used by the test suite and at run time: the sandbox, a throwaway
 # PostgreSQL, minisign for signature interop, sqlite3 for inspecting stores,
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
 # Prometheus (and promtool) for the analysis provider and /metrics checks,
+# Chromium for the portal's browser tests (driven by playwright-core from
+# npm, which tests/e2e/t10001-portal.sh installs into tests/browser/),
 # Alertmanager for alert-driven runbooks (its webhook posts to vend).
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus chromium
 	prometheus-alertmanager"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)

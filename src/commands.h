@@ -26,6 +26,7 @@ int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 int cmd_approvals(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_approve(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "template", cmd_template, "lint, list and show templates" },
 	{ "catalog", cmd_catalog, "push a catalog directory to the server" },
 	{ "token", cmd_token, "create, list and revoke API tokens" },
+	{ "key", cmd_key, "add, list and delete trusted minisign keys for artifacts" },
 	{ "secret", cmd_secret, "set, list and delete secrets (values are never shown)" },
 	{ "eval", cmd_eval, "evaluate a CEL expression" },
 	{ "demo-service", cmd_demo_service, "a small HTTP service for trying deploys and canaries" },

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "artifact/artifact.h"
+#include "util/hash.h"
 
 struct sink {
 	struct buf *out;
@@ -88,8 +89,8 @@ json_t *artifact_verify(const struct artifact_key *keys, size_t n, const void *d
 
 	/* The digest is recorded whatever the signature says. */
 	{
-		unsigned char h[crypto_hash_sha256_BYTES];
-		crypto_hash_sha256(h, data, len);
+		uint8_t h[SHA256_LEN];
+		sha256(data, len, h);
 		memcpy(digest, "sha256:", 7);
 		sodium_bin2hex(digest + 7, sizeof(digest) - 7, h, sizeof(h));
 	}

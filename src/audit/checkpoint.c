@@ -11,6 +11,7 @@
 
 #include "audit/audit_int.h"
 #include "audit/checkpoint.h"
+#include "util/hash.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -146,14 +147,12 @@ static bool chop_plus(const char **s, size_t *len, const char **part, size_t *pl
 uint32_t note_key_id(const char *name, const uint8_t pk[NOTE_PUBKEY_LEN])
 {
 	static const uint8_t sep[2] = { '\n', ALG_ED25519 };
-	crypto_hash_sha256_state st;
-	uint8_t h[crypto_hash_sha256_BYTES];
+	const struct sha256_part parts[] = {
+		{ name, strlen(name) }, { sep, sizeof(sep) }, { pk, NOTE_PUBKEY_LEN }
+	};
+	uint8_t h[SHA256_LEN];
 
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name));
-	crypto_hash_sha256_update(&st, sep, sizeof(sep));
-	crypto_hash_sha256_update(&st, pk, NOTE_PUBKEY_LEN);
-	crypto_hash_sha256_final(&st, h);
+	sha256v(parts, 3, h);
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 

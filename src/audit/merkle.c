@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "audit/merkle.h"
+#include "util/hash.h"
 
 /* ---- hashing ------------------------------------------------------------- */
 
@@ -19,31 +20,28 @@
 void merkle_leaf_hash(const void *data, size_t len, uint8_t out[MERKLE_HASH_LEN])
 {
 	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
+	const struct sha256_part parts[] = { { &prefix, 1 }, { data, len } };
 
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, data, len);
-	crypto_hash_sha256_final(&st, out);
+	sha256v(parts, 2, out);
 }
 
 /* RFC 9162 2.1.1: MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n])) */
 void merkle_node_hash(const uint8_t left[MERKLE_HASH_LEN],
 		      const uint8_t right[MERKLE_HASH_LEN], uint8_t out[MERKLE_HASH_LEN])
 {
-	/* One contiguous 65-byte message: a single call, no update buffering. */
+	/* One contiguous 65-byte message: a single update, no buffering. */
 	uint8_t m[1 + 2 * MERKLE_HASH_LEN];
 
 	m[0] = 0x01;
 	memcpy(m + 1, left, MERKLE_HASH_LEN);
 	memcpy(m + 1 + MERKLE_HASH_LEN, right, MERKLE_HASH_LEN);
-	crypto_hash_sha256(out, m, sizeof(m));
+	sha256(m, sizeof(m), out);
 }
 
 /* RFC 9162 2.1.1: MTH({}) = HASH() */
 void merkle_empty_root(uint8_t out[MERKLE_HASH_LEN])
 {
-	crypto_hash_sha256(out, (const unsigned char *)"", 0);
+	sha256("", 0, out);
 }
 
 /* ---- helpers ------------------------------------------------------------- */

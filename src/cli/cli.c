@@ -1,7 +1,9 @@
 /* Shared CLI plumbing (see cli.h). */
 #include "cli/cli.h"
 #include "cli/render.h"
+#include "util/spell.h"
 #include "util/timeutil.h"
+#include "util/xalloc.h"
 
 int cli_common_opt(struct cli *c, int opt, const char *arg)
 {
@@ -235,6 +237,161 @@ int cli_run_action(int argc, char **argv, const char *action, const char *usage)
 out:
 	json_decref(run);
 	err_free(&err);
+	cli_close(&c);
+	return code;
+}
+
+void cli_print_usage(FILE *f, const struct cli_sub *subs, size_t n, const char *usage)
+{
+	fputs(usage, f);
+	fprintf(f, "\nSubcommands:\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-10s %s\n", subs[i].name, subs[i].summary);
+}
+
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, size_t n, const char *usage,
+		 int argc, char **argv)
+{
+	const char *names[16];
+	struct buf list = BUF_INIT;
+	const char *near;
+	int code;
+
+	if (argc < 2) {
+		cli_print_usage(stderr, subs, n, usage);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		cli_print_usage(stdout, subs, n, usage);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < n && i < sizeof(names) / sizeof(names[0]); i++) {
+		names[i] = subs[i].name;
+		buf_printf(&list, "%s%s", i ? ", " : "", subs[i].name);
+	}
+	near = spell_closest(argv[1], names, n < 16 ? n : 16);
+	if (near)
+		code = cli_usage_error(cmd, "unknown subcommand %s; did you mean %s? (%s)", argv[1],
+				       near, list.data);
+	else
+		code = cli_usage_error(cmd, "unknown subcommand %s (%s)", argv[1], list.data);
+	buf_release(&list);
+	return code;
+}
+
+int cli_operands(const char *cmd, int argc, int min, int max, const char *hint)
+{
+	int have = argc - optind;
+
+	if (have < min || (max >= 0 && have > max))
+		return cli_usage_error(cmd, "%s", hint);
+	return 0;
+}
+
+void cli_print_table(FILE *f, json_t *rows, const struct cli_col *cols, size_t ncols)
+{
+	struct buf line = BUF_INIT;
+	size_t i, k;
+	json_t *row;
+
+	for (k = 0; k < ncols; k++)
+		buf_printf(&line, "%-*s%s", k + 1 < ncols ? cols[k].width : 0, cols[k].title,
+			   k + 1 < ncols ? " " : "");
+	fprintf(f, "%s\n", line.data);
+	json_array_foreach(rows, i, row) {
+		buf_truncate(&line, 0);
+		for (k = 0; k < ncols; k++) {
+			const struct cli_col *col = &cols[k];
+			json_t *v = json_object_get(row, col->field);
+			struct buf cell = BUF_INIT;
+			char when[64];
+
+			switch (col->kind) {
+			case CLI_INT:
+				buf_printf(&cell, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+				break;
+			case CLI_TIME:
+				cli_format_time(json_string_value(v), when, sizeof(when));
+				buf_adds(&cell, when);
+				break;
+			case CLI_LIST:
+				cli_join(v, &cell);
+				break;
+			case CLI_STR:
+				if (json_is_string(v))
+					buf_printf(&cell, "%.*s", col->max ? col->max : INT_MAX,
+						   json_string_value(v));
+				else
+					buf_adds(&cell, col->dflt ? col->dflt : "");
+				break;
+			}
+			buf_printf(&line, "%-*s%s", k + 1 < ncols ? col->width : 0, cell.data,
+				   k + 1 < ncols ? " " : "");
+			buf_release(&cell);
+		}
+		fprintf(f, "%s\n", line.data);
+	}
+	buf_release(&line);
+}
+
+int cli_call_print(struct cli *c, const char *method, const char *path, json_t *body,
+		   cli_print_fn print, void *ctx)
+{
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *resp = NULL;
+	int rc, code;
+
+	if ((code = cli_connect(c)))
+		return code;
+	rc = client_call(&c->api, method, path, body, NULL, NULL, &resp, &err);
+	if (rc) {
+		code = cli_fail(&err, rc);
+		goto out;
+	}
+	if (c->json)
+		cli_print_json(resp);
+	else if (print)
+		print(resp, ctx);
+	code = 0;
+out:
+	json_decref(resp);
+	err_free(&err);
+	return code;
+}
+
+int cli_simple(int argc, char **argv, const char *cmd, const char *usage, const char *method,
+	       const char *path, cli_print_fn print)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cli c = { 0 };
+	int code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
+	    !(code = cli_operands(cmd, argc, 0, 0, "takes no arguments")))
+		code = cli_call_print(&c, method, path, NULL, print, NULL);
+	cli_close(&c);
+	return code;
+}
+
+int cli_simple_name(int argc, char **argv, const char *cmd, const char *usage,
+		    const char *method, const char *prefix, cli_print_fn print)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cli c = { 0 };
+	char *name = NULL, *path = NULL;
+	int code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) < 0 &&
+	    !(code = cli_operands(cmd, argc, 1, 1, "give one NAME"))) {
+		name = client_escape(argv[optind]);
+		path = xasprintf("%s/%s", prefix, name);
+		code = cli_call_print(&c, method, path, NULL, print, argv[optind]);
+	}
+	free(name);
+	free(path);
 	cli_close(&c);
 	return code;
 }

@@ -71,6 +71,78 @@ bool cli_is_tty(int fd);
 /* The exit code of a finished run's state (0 succeeded, 1 otherwise). */
 int cli_run_exit_code(const char *state);
 
+/*
+ * Subcommands of a command (`vend secret set|list|delete`): one table, one
+ * dispatcher, so every command answers --help, a missing and an unknown
+ * subcommand the same way.
+ */
+struct cli_sub {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
+	const char *summary;              /* one line, for the usage listing */
+};
+
+/*
+ * Runs the subcommand argv[1] of cmd from subs[0..n). usage is the
+ * command's synopsis and description; the dispatcher prints it followed by
+ * the list of subcommands with their summaries: on stdout for -h, --help
+ * and `help` (exit 0), on stderr without a subcommand (exit 2). An unknown
+ * subcommand is a usage error naming the known ones (and the nearest, for
+ * a typo). Returns the exit code.
+ */
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, size_t n, const char *usage,
+		 int argc, char **argv);
+#define CLI_DISPATCH(cmd, subs, usage, argc, argv) \
+	cli_dispatch(cmd, subs, sizeof(subs) / sizeof((subs)[0]), usage, argc, argv)
+/* Prints usage and the subcommand listing (as --help does) to f. */
+void cli_print_usage(FILE *f, const struct cli_sub *subs, size_t n, const char *usage);
+
+/*
+ * Checks the operand count after options: at least min and at most max
+ * (max < 0: no limit) of argc - optind. On a mismatch prints the usage
+ * error `vend CMD: HINT` and returns 2; otherwise 0.
+ */
+int cli_operands(const char *cmd, int argc, int min, int max, const char *hint);
+
+/* One column of a table listing (vend secret list, token list, ...). */
+enum cli_col_kind {
+	CLI_STR,  /* a string field; NULL/absent prints dflt */
+	CLI_INT,  /* an integer field */
+	CLI_TIME, /* an RFC 3339 field as "3m ago" */
+	CLI_LIST, /* an array of strings, comma-joined ("-" if empty) */
+};
+struct cli_col {
+	const char *title;
+	const char *field;
+	int width;      /* padded to this; the last column is not padded */
+	enum cli_col_kind kind;
+	int max;        /* CLI_STR: print at most this many bytes (0: all) */
+	const char *dflt; /* CLI_STR: shown for null or absent ("" if NULL) */
+};
+/* Prints a header line and one line per object of rows (borrowed). */
+void cli_print_table(FILE *f, json_t *rows, const struct cli_col *cols, size_t ncols);
+#define CLI_PRINT_TABLE(f, rows, cols) \
+	cli_print_table(f, rows, cols, sizeof(cols) / sizeof((cols)[0]))
+
+/*
+ * The body of most client subcommands: connects, calls METHOD path with
+ * body (borrowed, may be NULL) and prints the answer as one JSON line for
+ * -o json, or else through print (may be NULL: prints nothing) with ctx.
+ * Returns the exit code.
+ */
+typedef void (*cli_print_fn)(json_t *resp, void *ctx);
+int cli_call_print(struct cli *c, const char *method, const char *path, json_t *body,
+		   cli_print_fn print, void *ctx);
+
+/* `vend CMD` with only the common options and no operand: METHOD path,
+ * printed as cli_call_print does. Returns the exit code. */
+int cli_simple(int argc, char **argv, const char *cmd, const char *usage, const char *method,
+	       const char *path, cli_print_fn print);
+/* `vend CMD NAME` with only the common options: METHOD prefix/NAME (NAME
+ * escaped), printed as cli_call_print does with ctx = NAME. */
+int cli_simple_name(int argc, char **argv, const char *cmd, const char *usage,
+		    const char *method, const char *prefix, cli_print_fn print);
+
 /* Parses a run id argument; on a bad one prints the usage error and
  * returns 2. */
 int cli_run_id(const char *cmd, const char *arg, int64_t *id);

@@ -496,7 +496,7 @@ out:
 	return code;
 }
 
-int cmd_audit(int argc, char **argv)
+static int export_or_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -510,15 +510,7 @@ int cmd_audit(int argc, char **argv)
 	bool verify;
 	int code, rc;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	verify = !strcmp(argv[1], "verify");
-	if (!verify && strcmp(argv[1], "export"))
-		return cli_usage_error("audit", "unknown subcommand %s (export, verify)", argv[1]);
-	argc--;
-	argv++;
+	verify = !strcmp(argv[0], "verify");
 	if ((code = cli_options(&c, argc, argv, "f:k:o:h", opts, usage, on_opt, &o)) >= 0)
 		goto out;
 	if (optind != argc) {
@@ -541,4 +533,13 @@ out:
 	err_free(&err);
 	cli_close(&c);
 	return code;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "export", export_or_verify, "write the whole log and its checkpoints as JSON lines" },
+		{ "verify", export_or_verify, "check the server's log (or an export) is intact" },
+	};
+	return CLI_DISPATCH("audit", subs, usage, argc, argv);
 }

@@ -13,7 +13,7 @@ static const char usage[] =
 	"the hash of its document and files; unchanged templates keep theirs.\n"
 	"Needs an admin token.\n";
 
-int cmd_catalog(int argc, char **argv)
+static int sync_dir(int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	struct cli c = { 0 };
@@ -23,16 +23,6 @@ int cmd_catalog(int argc, char **argv)
 	size_t i;
 	int rc, code = 2;
 
-	if (argc < 2 || strcmp(argv[1], "sync")) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		fputs(usage, stderr);
-		return 2;
-	}
-	argc--;
-	argv++;
 	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
 		goto out;
 	code = 2;
@@ -77,4 +67,12 @@ out:
 	err_free(&err);
 	cli_close(&c);
 	return code;
+}
+
+int cmd_catalog(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "sync", sync_dir, "check and push a catalog directory, all or nothing" },
+	};
+	return CLI_DISPATCH("catalog", subs, usage, argc, argv);
 }

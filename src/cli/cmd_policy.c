@@ -429,18 +429,9 @@ out:
 
 int cmd_policy(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "test"))
-		return test(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "eval"))
-		return eval(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (argc >= 2)
-		return cli_usage_error("policy", "'%s' is not a policy command (test, eval)",
-				       argv[1]);
-	fputs(usage, stderr);
-	return 2;
+	static const struct cli_sub subs[] = {
+		{ "test", test, "run the PolicyTest cases under PATH against its policies" },
+		{ "eval", eval, "evaluate the policies under PATH on one input" },
+	};
+	return CLI_DISPATCH("policy", subs, usage, argc, argv);
 }

@@ -152,77 +152,56 @@ out:
 	return code;
 }
 
-static int list_or_delete(int argc, char **argv, bool list)
+static void print_list(json_t *resp, void *ctx)
+{
+	static const struct cli_col cols[] = {
+		{ "NAME", "name", 32, CLI_STR, 0, NULL },
+		{ "SCOPE", "scope", 24, CLI_STR, 0, NULL },
+		{ "VERSION", "version", 8, CLI_INT, 0, NULL },
+		{ "BY", "created_by", 16, CLI_STR, 0, NULL },
+		{ "WHEN", "created_at", 0, CLI_TIME, 0, NULL },
+	};
+	CLI_PRINT_TABLE(stdout, json_object_get(resp, "secrets"), cols);
+}
+
+static void print_deleted(json_t *resp, void *ctx)
+{
+	printf("secret %s deleted (every version)\n", (const char *)ctx);
+}
+
+static int list(int argc, char **argv)
+{
+	return cli_simple(argc, argv, "secret list", usage, "GET", "/api/v1/secrets", print_list);
+}
+
+static int delete(int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	struct cli c = { 0 };
-	struct vend_err err = VEND_ERR_INIT;
-	json_t *resp = NULL, *s;
 	char *path = NULL, *scope = NULL, *name = NULL;
-	size_t i;
-	int rc, code;
+	int code;
 
 	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
 		goto out;
-	code = 2;
-	if (list ? optind != argc : optind != argc - 1) {
-		code = cli_usage_error(list ? "secret list" : "secret delete",
-				       list ? "takes no arguments" : "give one SCOPE/NAME");
+	if ((code = cli_operands("secret delete", argc, 1, 1, "give one SCOPE/NAME")) ||
+	    (code = split_ref("secret delete", argv[optind], &scope, &name)))
 		goto out;
-	}
-	if (!list && (code = split_ref("secret delete", argv[optind], &scope, &name)))
-		goto out;
-	if ((code = cli_connect(&c)))
-		goto out;
-	if (list) {
-		rc = client_call(&c.api, "GET", "/api/v1/secrets", NULL, NULL, NULL, &resp, &err);
-	} else {
-		path = xasprintf("/api/v1/secrets/%s/%s", scope, name);
-		rc = client_call(&c.api, "DELETE", path, NULL, NULL, NULL, &resp, &err);
-	}
-	if (rc) {
-		code = cli_fail(&err, rc);
-		goto out;
-	}
-	code = 0;
-	if (c.json) {
-		cli_print_json(resp);
-	} else if (!list) {
-		printf("secret %s deleted (every version)\n", argv[optind]);
-	} else {
-		printf("%-32s %-24s %-8s %-16s %s\n", "NAME", "SCOPE", "VERSION", "BY", "WHEN");
-		json_array_foreach(json_object_get(resp, "secrets"), i, s) {
-			char when[64];
-			cli_format_time(json_string_value(json_object_get(s, "created_at")), when,
-					sizeof(when));
-			printf("%-32s %-24s %-8" JSON_INTEGER_FORMAT " %-16s %s\n",
-			       json_string_value(json_object_get(s, "name")),
-			       json_string_value(json_object_get(s, "scope")),
-			       json_integer_value(json_object_get(s, "version")),
-			       json_string_value(json_object_get(s, "created_by")), when);
-		}
-	}
+	path = xasprintf("/api/v1/secrets/%s/%s", scope, name);
+	code = cli_call_print(&c, "DELETE", path, NULL, print_deleted, argv[optind]);
 out:
 	free(path);
 	free(scope);
 	free(name);
-	json_decref(resp);
-	err_free(&err);
 	cli_close(&c);
 	return code;
 }
 
 int cmd_secret(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "set"))
-		return set(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return list_or_delete(argc - 1, argv + 1, true);
-	if (!strcmp(argv[1], "delete"))
-		return list_or_delete(argc - 1, argv + 1, false);
-	return cli_usage_error("secret", "unknown subcommand %s (set, list, delete)", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "set", set, "store a new version of a secret (value on stdin or --from-file)" },
+		{ "list", list, "names, scopes, versions, who and when (never values)" },
+		{ "delete", delete, "delete a secret, every version" },
+	};
+	return CLI_DISPATCH("secret", subs, usage, argc, argv);
 }

@@ -9,17 +9,24 @@ static const char usage[] =
 	"       vend template list [-o json]\n"
 	"       vend template show NAME [--version HASH] [-o json]\n"
 	"\n"
-	"lint   checks template files without a server: every problem is printed as\n"
-	"       file:line:col: message (unknown keys, bad types, ${{ }} inside run:,\n"
-	"       bad patterns...). Exit 0 if clean, 2 if not.\n"
-	"list   the server's current templates with their versions\n"
-	"show   one template: parameters (type, rules, defaults), steps, versions\n";
+	"lint works without a server: every problem is printed as file:line:col:\n"
+	"message (unknown keys, bad types, ${{ }} inside run:, bad patterns...).\n"
+	"Exit 0 if clean, 2 if not. list and show ask the server; show without\n"
+	"--version shows the current version.\n"
+	"\n"
+	"Example: vend template lint examples/templates/*.yaml\n";
 
 static int lint(int argc, char **argv)
 {
 	struct diags d = DIAGS_INIT;
 	int problems = 0;
 
+	argc--;
+	argv++;
+	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 1)
 		return cli_usage_error("template lint", "which files? e.g. vend template lint "
 							"examples/templates/*.yaml");
@@ -105,58 +112,18 @@ static int on_version(void *ctx, int opt, const char *arg)
 	return 0;
 }
 
-static int remote(int argc, char **argv, bool list)
+static void print_list(json_t *resp, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "version", required_argument, NULL, 'V' },
-		CLI_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_col cols[] = {
+		{ "NAME", "name", 28, CLI_STR, 0, NULL },
+		{ "VERSION", "version", 14, CLI_STR, 12, NULL },
+		{ "TITLE", "title", 0, CLI_STR, 0, NULL },
 	};
-	struct cli c = { 0 };
-	struct vend_err err = VEND_ERR_INIT;
-	const char *version = NULL;
-	json_t *resp = NULL, *t;
-	char *name = NULL, *path = NULL;
-	size_t i;
-	int rc, code = 2;
+	CLI_PRINT_TABLE(stdout, json_object_get(resp, "templates"), cols);
+}
 
-	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, on_version, &version)) >= 0)
-		goto out;
-	code = 2;
-	if (list ? optind != argc : optind != argc - 1) {
-		code = cli_usage_error(list ? "template list" : "template show",
-				       list ? "takes no arguments" : "which template?");
-		goto out;
-	}
-	if ((code = cli_connect(&c)))
-		goto out;
-	if (list) {
-		path = xstrdup("/api/v1/templates");
-	} else {
-		char *v = version ? client_escape(version) : NULL;
-		name = client_escape(argv[optind]);
-		path = version ? xasprintf("/api/v1/templates/%s/versions/%s", name, v)
-			       : xasprintf("/api/v1/templates/%s", name);
-		free(v);
-	}
-	rc = client_call(&c.api, "GET", path, NULL, NULL, NULL, &resp, &err);
-	if (rc) {
-		code = cli_fail(&err, rc);
-		goto out;
-	}
-	code = 0;
-	if (c.json) {
-		cli_print_json(resp);
-		goto out;
-	}
-	if (list) {
-		printf("%-28s %-14s %s\n", "NAME", "VERSION", "TITLE");
-		json_array_foreach(json_object_get(resp, "templates"), i, t)
-			printf("%-28s %-14.12s %s\n", json_string_value(json_object_get(t, "name")),
-			       json_string_value(json_object_get(t, "version")),
-			       json_string_value(json_object_get(t, "title")) ?: "");
-		goto out;
-	}
+static void print_show(json_t *resp, void *ctx)
+{
 	printf("%s  (version %.12s%s)\n", json_string_value(json_object_get(resp, "name")),
 	       json_string_value(json_object_get(resp, "version")),
 	       json_is_true(json_object_get(resp, "current")) ? ", current" : "");
@@ -169,26 +136,48 @@ static int remote(int argc, char **argv, bool list)
 	show_steps(resp, "steps");
 	show_steps(resp, "rollback");
 	show_ops(resp);
+}
+
+static int list(int argc, char **argv)
+{
+	return cli_simple(argc, argv, "template list", usage, "GET", "/api/v1/templates",
+			  print_list);
+}
+
+static int show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "version", required_argument, NULL, 'V' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	const char *version = NULL;
+	char *name = NULL, *v = NULL, *path = NULL;
+	int code;
+
+	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, on_version, &version)) >= 0 ||
+	    (code = cli_operands("template show", argc, 1, 1, "which template?")))
+		goto out;
+	name = client_escape(argv[optind]);
+	v = version ? client_escape(version) : NULL;
+	path = v ? xasprintf("/api/v1/templates/%s/versions/%s", name, v)
+		 : xasprintf("/api/v1/templates/%s", name);
+	code = cli_call_print(&c, "GET", path, NULL, print_show, NULL);
 out:
 	free(name);
+	free(v);
 	free(path);
-	json_decref(resp);
-	err_free(&err);
 	cli_close(&c);
 	return code;
 }
 
 int cmd_template(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "lint"))
-		return lint(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "list"))
-		return remote(argc - 1, argv + 1, true);
-	if (!strcmp(argv[1], "show"))
-		return remote(argc - 1, argv + 1, false);
-	return cli_usage_error("template", "unknown subcommand %s (lint, list, show)", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "lint", lint, "check template files locally: file:line:col: message" },
+		{ "list", list, "the server's current templates, versions and titles" },
+		{ "show", show, "one template: parameters, steps, rollback, version" },
+	};
+	return CLI_DISPATCH("template", subs, usage, argc, argv);
 }

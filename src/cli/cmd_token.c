@@ -94,76 +94,40 @@ out:
 	return code;
 }
 
-static int list_or_revoke(int argc, char **argv, bool list)
+static void print_list(json_t *resp, void *ctx)
 {
-	static const struct option opts[] = { CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } };
-	struct cli c = { 0 };
-	struct vend_err err = VEND_ERR_INIT;
-	json_t *resp = NULL, *t;
-	char *path = NULL;
-	size_t i;
-	int rc, code = 2;
+	static const struct cli_col cols[] = {
+		{ "NAME", "name", 24, CLI_STR, 0, NULL },
+		{ "STATE", "state", 8, CLI_STR, 0, NULL },
+		{ "ROLES", "roles", 28, CLI_LIST, 0, NULL },
+		{ "TEAMS", "teams", 20, CLI_LIST, 0, NULL },
+		{ "EXPIRES", "expires_at", 0, CLI_STR, 0, "never" },
+	};
+	CLI_PRINT_TABLE(stdout, json_object_get(resp, "tokens"), cols);
+}
 
-	if ((code = cli_options(&c, argc, argv, "o:h", opts, usage, NULL, NULL)) >= 0)
-		goto out;
-	code = 2;
-	if (list ? optind != argc : optind != argc - 1) {
-		code = cli_usage_error(list ? "token list" : "token revoke",
-				       list ? "takes no arguments" : "give one NAME");
-		goto out;
-	}
-	if ((code = cli_connect(&c)))
-		goto out;
-	if (list) {
-		rc = client_call(&c.api, "GET", "/api/v1/tokens", NULL, NULL, NULL, &resp, &err);
-	} else {
-		char *name = client_escape(argv[optind]);
-		path = xasprintf("/api/v1/tokens/%s", name);
-		free(name);
-		rc = client_call(&c.api, "DELETE", path, NULL, NULL, NULL, &resp, &err);
-	}
-	if (rc) {
-		code = cli_fail(&err, rc);
-		goto out;
-	}
-	code = 0;
-	if (c.json) {
-		cli_print_json(resp);
-	} else if (!list) {
-		printf("token %s revoked\n", argv[optind]);
-	} else {
-		printf("%-24s %-8s %-28s %-20s %s\n", "NAME", "STATE", "ROLES", "TEAMS", "EXPIRES");
-		json_array_foreach(json_object_get(resp, "tokens"), i, t) {
-			struct buf roles = BUF_INIT, teams = BUF_INIT;
-			cli_join(json_object_get(t, "roles"), &roles);
-			cli_join(json_object_get(t, "teams"), &teams);
-			printf("%-24s %-8s %-28s %-20s %s\n",
-			       json_string_value(json_object_get(t, "name")),
-			       json_string_value(json_object_get(t, "state")), roles.data, teams.data,
-			       json_string_value(json_object_get(t, "expires_at")) ?: "never");
-			buf_release(&roles);
-			buf_release(&teams);
-		}
-	}
-out:
-	free(path);
-	json_decref(resp);
-	err_free(&err);
-	cli_close(&c);
-	return code;
+static void print_revoked(json_t *resp, void *ctx)
+{
+	printf("token %s revoked\n", (const char *)ctx);
+}
+
+static int list(int argc, char **argv)
+{
+	return cli_simple(argc, argv, "token list", usage, "GET", "/api/v1/tokens", print_list);
+}
+
+static int revoke_token(int argc, char **argv)
+{
+	return cli_simple_name(argc, argv, "token revoke", usage, "DELETE", "/api/v1/tokens",
+			       print_revoked);
 }
 
 int cmd_token(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "create"))
-		return create(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return list_or_revoke(argc - 1, argv + 1, true);
-	if (!strcmp(argv[1], "revoke"))
-		return list_or_revoke(argc - 1, argv + 1, false);
-	return cli_usage_error("token", "unknown subcommand %s (create, list, revoke)", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "create", create, "create a token for a user or service account; prints it once" },
+		{ "list", list, "names, states, roles, teams and expiry (never the tokens)" },
+		{ "revoke", revoke_token, "revoke a token; it stops working at once" },
+	};
+	return CLI_DISPATCH("token", subs, usage, argc, argv);
 }

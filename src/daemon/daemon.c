@@ -349,6 +349,8 @@ int daemon_run(const struct daemon_opts *o)
 		else
 			printf("  admin token: the database has one already (ask its admin, or "
 			       "see vend token --help)\n");
+		printf("  portal: open %s/ in a browser and sign in with the token\n",
+		       http_url(d.http));
 		printf("  try: %s run hello -p name=world --follow\n",
 		       strchr(program_invocation_name, '/') ? program_invocation_name : "vend");
 		fflush(stdout);

@@ -2,47 +2,19 @@
  * A run's artifact check (DESIGN §3, §9): when a run is checked, before
  * its policies, the template's `artifact:` is expanded, read from the
  * template's files (or fetched from its URL) and its minisign signature
- * verified against the catalog's TrustedKeys. What comes out is recorded
+ * verified against the trusted keys (the catalog's TrustedKeys and the
+ * keys added with `vend key add`, engine/keys.c). What comes out is recorded
  * on the run and is the policy input's `artifact`.
  */
 #include "artifact/artifact.h"
 #include "engine/engine_int.h"
 #include "engine/expr.h"
+#include "engine/keys.h"
 #include "util/xalloc.h"
 
 static bool is_url(const char *s)
 {
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
-}
-
-/* The catalog's TrustedKeys; names borrowed from *rows (caller frees). */
-static size_t trusted_keys(struct store_tx *tx, struct doc_row **rows, size_t *n_rows,
-			   struct artifact_key **out)
-{
-	size_t n = 0;
-
-	*out = NULL;
-	if (store_docs_list(tx, rows, n_rows))
-		return 0;
-	*out = XNEW(struct artifact_key, *n_rows ? *n_rows : 1);
-	for (size_t i = 0; i < *n_rows; i++) {
-		const struct doc_row *r = &(*rows)[i];
-		json_t *doc, *spec, *k;
-		struct vend_err err = VEND_ERR_INIT;
-		const char *line;
-
-		if (strcmp(r->kind, "TrustedKey"))
-			continue;
-		doc = json_loads(r->doc, 0, NULL);
-		spec = json_object_get(doc, "spec");
-		k = json_object_get(spec, "minisign");
-		line = json_string_value(k ? k : json_object_get(spec, "key"));
-		if (line && !minisign_key_parse(line, strlen(line), &(*out)[n].key, &err))
-			(*out)[n++].name = r->name;
-		err_free(&err);
-		json_decref(doc);
-	}
-	return n;
 }
 
 /* A file of the template's directory, from the store: 0, -ENOENT. */
@@ -118,9 +90,7 @@ static char *expand(const char *text, json_t *scope, const char *field, char *wh
 json_t *engine__artifact(struct store_tx *tx, const struct template *t, json_t *scope)
 {
 	const struct template_artifact *a = t->artifact;
-	struct doc_row *rows = NULL;
-	size_t n_rows = 0, n_keys;
-	struct artifact_key *keys = NULL;
+	struct engine_keys keys = { 0 };
 	struct buf data = BUF_INIT, sig = BUF_INIT;
 	char why[600] = "";
 	char *name, *version, *where, *sigwhere;
@@ -155,12 +125,13 @@ json_t *engine__artifact(struct store_tx *tx, const struct template *t, json_t *
 		json_object_set_new(out, "reason", json_string(why));
 		goto out;
 	}
-	n_keys = trusted_keys(tx, &rows, &n_rows, &keys);
-	out = artifact_verify(keys, n_keys, data.data, data.len, sigwhere ? sig.data : NULL,
+	engine_keys_load(tx, &keys);
+	out = artifact_verify(keys.v, keys.n, data.data, data.len, sigwhere ? sig.data : NULL,
 			      sig.len);
-	if (n_keys == 0 && !json_is_true(json_object_get(out, "signed")) && sigwhere)
+	if (keys.n == 0 && !json_is_true(json_object_get(out, "signed")) && sigwhere)
 		json_object_set_new(out, "reason",
-				    json_sprintf("%s (the catalog has no TrustedKey)",
+				    json_sprintf("%s (there is no trusted key: add one with vend "
+						 "key add, or a TrustedKey to the catalog)",
 						 json_string_value(json_object_get(out, "reason"))));
 out:
 	/* A declared artifact always has a name, so a policy can tell it
@@ -179,8 +150,7 @@ out:
 	free(version);
 	free(where);
 	free(sigwhere);
-	free(keys);
-	doc_rows_free(rows, n_rows);
+	engine_keys_free(&keys);
 	buf_release(&data);
 	buf_release(&sig);
 	return out;

@@ -22,6 +22,7 @@ struct audit_log {
 	bool broken;
 	char why[512];
 	bool has_signer;
+	int64_t thinned_at;          /* when old checkpoints were last thinned */
 	struct note_signer signer;   /* secret: wiped on close */
 	struct note_verifier verifier;
 	char origin[NOTE_NAME_MAX + 1];
@@ -595,6 +596,10 @@ int engine_audit_sign(struct vend_ctx *ctx)
 		rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (!rc)
 		rc = store_audit_checkpoint_put(tx, t.size, note.data);
+	if (!rc && now_ms() - a->thinned_at >= AUDIT_THIN_INTERVAL_MS) {
+		rc = store_audit_checkpoints_thin(tx, now_ms());
+		a->thinned_at = now_ms();
+	}
 	if (!rc) {
 		rc = store_commit(tx);
 		tx = NULL;

@@ -35,6 +35,7 @@
 
 #define AUDIT_PAGE_MAX 1000         /* entries per GET /audit/entries */
 #define AUDIT_SIGN_INTERVAL_MS 50   /* the signer signs at most this often */
+#define AUDIT_THIN_INTERVAL_MS 60000 /* and thins old checkpoints this often */
 
 /* The tree over the store's audit_nodes, inside tx (the adapter from
  * struct merkle_store_ops to the store transaction). */

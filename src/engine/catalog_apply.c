@@ -6,6 +6,7 @@
 #include <ctype.h>
 
 #include "engine/catalog_apply.h"
+#include "engine/keys.h"
 #include "engine/engine_int.h"
 #include "engine/governance.h"
 #include "template/catalog.h"
@@ -153,6 +154,18 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct principal *who,
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
 	if (rc) {
 		err_set(err, rc, "store unavailable");
+		goto out;
+	}
+	/* A name is a catalog key or an API key, never both (engine/keys.h). */
+	for (size_t i = 0; i < cat->n_docs; i++)
+		if (!strcmp(rows[i].kind, "TrustedKey") && engine_keys_api_has(tx, rows[i].name))
+			diags_add(d, rows[i].path, 1, 1,
+				  "TrustedKey %s: a key of that name was added with vend key add; "
+				  "delete it (vend key delete %s) or rename this one",
+				  rows[i].name, rows[i].name);
+	if (d->n) {
+		rc = err_set(err, -EINVAL, "the catalog has %zu problem%s; nothing was changed",
+			     d->n, d->n == 1 ? "" : "s");
 		goto out;
 	}
 	rc = catalog_changes(tx, cat, rows, changes);

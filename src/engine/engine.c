@@ -442,10 +442,35 @@ static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
 
 	if (!result || store_begin(ctx->store, STORE_WRITE, &tx))
 		return;
-	if (engine__audit(ctx, tx, who, "run.request", req->template, result, 0, NULL,
+	if (engine__audit(ctx, tx, who, req->dry_run ? "run.dry_run" : "run.request",
+			  req->template, result, 0, NULL,
 			  json_pack("{s:s?, s:s, s:O?, s:b}", "version", req->version, "message",
 				    err && err->msg[0] ? err->msg : strerror(-code), "errors",
 				    err ? err->fields : NULL, "break_glass",
+				    req->break_glass != NULL)) == 0)
+		store_commit(tx);
+	else
+		store_rollback(tx);
+}
+
+/* A preview is recorded too: who looked at what the guardrails would say
+ * (its own transaction; it changes nothing, so a failed append loses only
+ * this entry, and the preview is still answered). */
+static void audit_dry_run(struct vend_ctx *ctx, const struct principal *who,
+			  const struct run_request *req, const json_t *preview)
+{
+	const char *outcome = json_string_value(json_object_get(preview, "outcome"));
+	struct store_tx *tx;
+
+	if (store_begin(ctx->store, STORE_WRITE, &tx))
+		return;
+	if (engine__audit(ctx, tx, who, "run.dry_run", req->template,
+			  outcome ? outcome : "ok", 0, NULL,
+			  json_pack("{s:O?, s:O?, s:O?, s:O?, s:b}", "version",
+				    json_object_get(preview, "version"), "environment",
+				    json_object_get(preview, "environment"), "decisions",
+				    json_object_get(preview, "decisions"), "reason",
+				    json_object_get(preview, "reason"), "break_glass",
 				    req->break_glass != NULL)) == 0)
 		store_commit(tx);
 	else
@@ -667,8 +692,10 @@ int engine_submit(struct vend_ctx *ctx, const struct principal *who,
 {
 	int rc = submit(ctx, who, req, out, created, err);
 
-	if (rc && !req->dry_run)
+	if (rc)
 		audit_refused(ctx, who, req, rc, err);
+	else if (req->dry_run)
+		audit_dry_run(ctx, who, req, *out);
 	return rc;
 }
 

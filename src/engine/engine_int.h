@@ -41,7 +41,8 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
  * Actions: run.request, run.break_glass, policy.decision, approval.approve,
  * approval.reject, run.state, step.start, step.end, run.cancel,
  * run.rollback, token.create, token.revoke, token.use, catalog.sync,
- * template.change, policy.change, environment.change, trustedkey.change,
+ * template.change, policy.change, environment.change, trustedkey.change
+ * (also for `vend key add|delete`, details.source "api"), webhooks.change,
  * audit.key, drift.check (requested; in_sync, drifted, failed),
  * alert.trigger (an alert started a run), and
  * secret.access for reading a secret: target the secret's

@@ -12,8 +12,33 @@ static void governance_free(struct governance *g)
 		environment_free(g->envs[i]);
 	free(g->envs);
 	policy_bundle_free(g->policies);
+	notify_specs_free(g->hooks, g->n_hooks);
 	json_decref(g->docs);
 	free(g);
+}
+
+/* A Webhooks document's hooks join the global list (in catalog order). */
+static void add_hooks(struct governance *g, json_t *list, const char *path, struct diags *d)
+{
+	struct notify_spec *v;
+	size_t n;
+
+	if (notify_specs_from_json(list, &v, &n) || !n) {
+		notify_specs_free(v, n);
+		diags_add(d, path, 0, 0, "spec.notify must be a list of webhooks ({url, secret, "
+					 "events, allow_private})");
+		return;
+	}
+	if (g->n_hooks + n > NOTIFY_MAX_HOOKS) {
+		notify_specs_free(v, n);
+		diags_add(d, path, 0, 0, "the Webhooks documents hold more than %d hooks in all",
+			  NOTIFY_MAX_HOOKS);
+		return;
+	}
+	g->hooks = xrealloc(g->hooks, (g->n_hooks + n) * sizeof(*g->hooks));
+	memcpy(g->hooks + g->n_hooks, v, n * sizeof(*v));
+	g->n_hooks += n;
+	free(v); /* the members moved */
 }
 
 int governance_build(const struct doc_row *docs, size_t n, struct governance **out,
@@ -34,6 +59,9 @@ int governance_build(const struct doc_row *docs, size_t n, struct governance **o
 			struct environment *e;
 			if (environment_from_json(doc, docs[i].path, &e, d) == 0)
 				g->envs[g->n_envs++] = e;
+		} else if (!strcmp(docs[i].kind, "Webhooks")) {
+			add_hooks(g, json_object_get(json_object_get(doc, "spec"), "notify"),
+				  docs[i].path, d);
 		} else if (!strcmp(docs[i].kind, "Policy")) {
 			ps[np].doc = doc;
 			ps[np].path = docs[i].path;

@@ -18,6 +18,8 @@ struct governance {
 	struct environment **envs;
 	size_t n_envs;
 	struct policy_bundle *policies; /* every Policy document, compiled */
+	struct notify_spec *hooks; /* the Webhooks documents' spec.notify: global */
+	size_t n_hooks;
 	json_t *docs;         /* [{kind, name, path}] of every document */
 	int refs;             /* guarded by the context's lock */
 };

@@ -170,13 +170,20 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 		json_object_set_new(spec, "secrets", sv);
 	}
 	if (t) {
+		/* The secret parameters the run was given: an optional one left
+		 * out is absent from the run's (masked) parameters, and its
+		 * PARAM_ variable is simply unset, as for any other parameter. */
+		json_t *given = run->params ? json_loads(run->params, 0, NULL) : NULL;
 		json_t *pv = json_array();
-		for (size_t i = 0; i < t->n_params; i++)
-			if (t->params[i].secret)
+		for (size_t i = 0; i < t->n_params; i++) {
+			json_t *g = json_object_get(given, t->params[i].name);
+			if (t->params[i].secret && g && !json_is_null(g))
 				json_array_append_new(pv, json_string(t->params[i].name));
+		}
 		if (json_array_size(pv))
 			json_object_set(spec, "secret_params", pv);
 		json_decref(pv);
+		json_decref(given);
 	}
 	/* What the runner's sandbox needs: network or not, and the limits the
 	 * step asks for (the runner caps them with its own). */

@@ -1,6 +1,7 @@
 /*
- * Webhooks (DESIGN §12): when a run enters a state that a hook of its
- * template's `notify:` names, a delivery row holding a CloudEvents 1.0
+ * Webhooks (DESIGN §12): when a run enters a state that a hook names (of
+ * its template's `notify:`, its environment's, or a Webhooks document's:
+ * the global hooks), a delivery row holding a CloudEvents 1.0
  * JSON event (structured mode) is written in the transaction of the state
  * change (engine__notify, from engine__fire); a thread of the server
  * (engine_notify_start) claims due rows and POSTs them with libcurl,
@@ -11,8 +12,8 @@
  * SSRF guard: the host is resolved here, and loopback, private (RFC 1918,
  * RFC 4193), link-local (the cloud metadata address among them),
  * unspecified, multicast and CGNAT addresses are refused unless the hook
- * says allow_private (templates come only from the catalog: an admin's
- * choice). The address checked is the one connected to (CURLOPT_RESOLVE),
+ * says allow_private (templates, environments and Webhooks documents
+ * come only from the catalog: an admin's choice). The address checked is the one connected to (CURLOPT_RESOLVE),
  * so DNS rebinding between check and use cannot bypass it; proxies are
  * off for the same reason.
  */
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "engine/governance.h"
 #include "engine/obs.h"
 #include "util/buf.h"
 #include "util/hash.h"
@@ -93,35 +95,78 @@ static char *cloudevent(const struct run_row *run, const char *to, const char *r
 	return body;
 }
 
+/* Queues one delivery of the event to hook n. */
+static int queue(struct store_tx *tx, const struct run_row *run, const struct notify_spec *n,
+		 const char *to, const char *reason, int64_t now)
+{
+	struct delivery_row d = { .run_id = run->id };
+	int rc;
+
+	d.url = n->url;
+	d.secret = n->secret;
+	d.allow_private = n->allow_private;
+	d.event = (char *)to;
+	d.body = cloudevent(run, to, reason, now);
+	d.next_at = now;
+	d.created_at = now;
+	rc = d.body ? store_delivery_insert(tx, &d) : -ENOMEM;
+	free(d.body);
+	if (!rc)
+		store_notify(tx, CHAN_RUNS);
+	return rc;
+}
+
 int engine__notify(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		   const char *to, const char *reason)
 {
-	const struct template *t;
+	const struct template *t = NULL;
+	struct governance *g;
+	const struct environment *env;
+	/* The union of the template's, the environment's and the global
+	 * hooks, in that order; a URL gets the event once (the first list
+	 * that names it and wants the state decides secret and guard). */
+	const struct notify_spec *lists[3] = { NULL, NULL, NULL };
+	size_t sizes[3] = { 0, 0, 0 };
+	const char *sent[3 * NOTIFY_MAX_HOOKS];
+	size_t n_sent = 0;
 	bool terminal = terminal_name(to);
 	int64_t now = now_ms();
 	int rc = template_acquire(ctx, tx, run->template, run->version, &t);
 
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	for (size_t i = 0; i < t->n_notify && !rc; i++) {
-		const struct notify_spec *n = &t->notify[i];
-		struct delivery_row d = { .run_id = run->id };
-
-		if (!n->url || !notify_spec_wants(n, to, terminal))
-			continue;
-		d.url = n->url;
-		d.secret = n->secret;
-		d.allow_private = n->allow_private;
-		d.event = (char *)to;
-		d.body = cloudevent(run, to, reason, now);
-		d.next_at = now;
-		d.created_at = now;
-		rc = d.body ? store_delivery_insert(tx, &d) : -ENOMEM;
-		free(d.body);
-		if (!rc)
-			store_notify(tx, CHAN_RUNS);
+	if (rc && rc != -ENOENT)
+		return rc;
+	rc = 0;
+	g = governance_acquire(ctx);
+	env = governance_env(g, run->environment);
+	if (t) {
+		lists[0] = t->notify;
+		sizes[0] = t->n_notify;
 	}
-	template_release(ctx, t);
+	if (env) {
+		lists[1] = env->notify;
+		sizes[1] = env->n_notify;
+	}
+	lists[2] = g->hooks;
+	sizes[2] = g->n_hooks;
+	for (size_t l = 0; l < 3 && !rc; l++) {
+		for (size_t i = 0; i < sizes[l] && !rc; i++) {
+			const struct notify_spec *n = &lists[l][i];
+			bool dup = false;
+
+			if (!n->url || !notify_spec_wants(n, to, terminal))
+				continue;
+			for (size_t k = 0; k < n_sent && !dup; k++)
+				dup = !strcmp(sent[k], n->url);
+			if (dup)
+				continue;
+			if (n_sent < sizeof(sent) / sizeof(sent[0]))
+				sent[n_sent++] = n->url;
+			rc = queue(tx, run, n, to, reason, now);
+		}
+	}
+	governance_release(ctx, g);
+	if (t)
+		template_release(ctx, t);
 	return rc;
 }
 

@@ -382,8 +382,8 @@ json_t *engine__params_mask(const struct template *t, json_t *params, json_t **s
 	*secret = json_object();
 	for (size_t i = 0; i < t->n_params; i++) {
 		json_t *v = json_object_get(params, t->params[i].name);
-		if (!t->params[i].secret || !v)
-			continue;
+		if (!t->params[i].secret || !v || json_is_null(v))
+			continue; /* not given: nothing to hide */
 		json_object_set(*secret, t->params[i].name, v);
 		json_object_set_new(copy, t->params[i].name, json_string(SECRET_MASK));
 	}

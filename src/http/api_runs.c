@@ -88,6 +88,12 @@ int api_runs_list(struct http_req *req, struct http_resp *resp, struct vend_err 
 		f.requester = req->who.name;
 	f.before_id = cursor;
 	f.limit = (int)limit;
+	if (http_query(req, "watch")) {
+		if (cursor)
+			return err_set(err, -EINVAL, "watch=1 follows the newest runs; "
+					     "leave out cursor");
+		return http__runs_watch(req, resp, &f);
+	}
 	return engine_run_list(req->ctx, &req->who, &f, &resp->json);
 }
 

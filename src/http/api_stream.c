@@ -211,3 +211,119 @@ int api_runs_logs(struct http_req *req, struct http_resp *resp, struct vend_err 
 	json_decref(page);
 	return 0;
 }
+
+/* ---- the runs list, live -------------------------------------------- */
+
+/*
+ * GET /api/v1/runs?watch=1: the runs list (same filters, same visibility)
+ * as server-sent events, an event "runs" with {"runs": [...]} at once and
+ * again whenever a run changes and the list the caller sees differs. At
+ * most one list per WATCH_MIN_MS, however busy the server is.
+ */
+#define WATCH_MIN_MS 500
+
+struct watch {
+	struct vend_ctx *ctx;
+	struct principal who;     /* a copy: the stream outlives the handler */
+	char *state, *template, *requester;
+	int64_t limit;
+	char *last;               /* the list last sent, as JSON text */
+	struct buf pending;
+	size_t sent;
+	int64_t next_ms;          /* not before: rate limit */
+};
+
+static void watch_free(void *cls)
+{
+	struct watch *w = cls;
+	principal_free(&w->who);
+	free(w->state);
+	free(w->template);
+	free(w->requester);
+	free(w->last);
+	buf_release(&w->pending);
+	free(w);
+}
+
+/* Queues the list if it changed since the last one sent. */
+static int watch_fill(struct watch *w)
+{
+	struct run_filter f = { 0 };
+	json_t *list = NULL;
+	char *text;
+	int rc;
+
+	f.state = w->state;
+	f.template = w->template;
+	f.requester = w->requester;
+	f.limit = (int)w->limit;
+	rc = engine_run_list(w->ctx, &w->who, &f, &list);
+	if (rc)
+		return rc;
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!text)
+		return -ENOMEM;
+	if (w->last && !strcmp(w->last, text)) {
+		free(text);
+		return 0;
+	}
+	buf_printf(&w->pending, "event: runs\ndata: %s\n\n", text);
+	free(w->last);
+	w->last = text;
+	return 0;
+}
+
+static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct watch *w = cls;
+	int64_t deadline = mono_ms() + KEEPALIVE_MS;
+
+	while (w->sent == w->pending.len) {
+		uint64_t gen;
+
+		buf_reset(&w->pending);
+		w->sent = 0;
+		if (atomic_load(&w->ctx->stopping))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (mono_ms() < w->next_ms)
+			sleep_ms(w->next_ms - mono_ms());
+		gen = store_generation(w->ctx->store, CHAN_RUNS);
+		if (watch_fill(w))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		w->next_ms = mono_ms() + WATCH_MIN_MS;
+		if (w->pending.len)
+			break;
+		if (mono_ms() >= deadline) {
+			buf_adds(&w->pending, ": keep-alive\n\n");
+			break;
+		}
+		store_wait(w->ctx->store, CHAN_RUNS, gen, deadline);
+	}
+	{
+		size_t n = w->pending.len - w->sent;
+		if (n > max)
+			n = max;
+		memcpy(out, w->pending.data + w->sent, n);
+		w->sent += n;
+		return (ssize_t)n;
+	}
+}
+
+int http__runs_watch(struct http_req *req, struct http_resp *resp, const struct run_filter *f)
+{
+	struct watch *w = XNEW(struct watch, 1);
+
+	w->ctx = req->ctx;
+	principal_init(&w->who, req->who.name, req->who.role_names, req->who.teams);
+	w->state = f->state ? xstrdup(f->state) : NULL;
+	w->template = f->template ? xstrdup(f->template) : NULL;
+	w->requester = f->requester ? xstrdup(f->requester) : NULL;
+	w->limit = f->limit;
+	buf_init(&w->pending, 0);
+	resp->stream.read = watch_read;
+	resp->stream.cls = w;
+	resp->stream.free = watch_free;
+	resp->content_type = "text/event-stream";
+	return 0;
+}

@@ -22,6 +22,7 @@
 #define HTTP_MAX_PARAMS 4                    /* {x} parts of a route */
 
 struct http_server;
+struct run_filter;
 
 /* Binds listen ("HOST:PORT", port 0 picks a free one) and serves. */
 int http_start(struct vend_ctx *ctx, const char *listen, struct http_server **out,
@@ -60,6 +61,13 @@ struct http_resp {
 	size_t text_len;
 	struct http_stream stream;
 	const char *location;     /* Location header, or NULL */
+	/* The portal's files: static bytes (borrowed), their ETag, and the
+	 * page headers (Content-Security-Policy, revalidation instead of
+	 * no-store). status 304 sends no body. */
+	const unsigned char *static_body;
+	size_t static_len;
+	const char *etag;
+	bool portal;
 };
 
 typedef int (*http_handler)(struct http_req *req, struct http_resp *resp,
@@ -127,10 +135,21 @@ int api_audit_inclusion(struct http_req *, struct http_resp *, struct vend_err *
 int api_audit_consistency(struct http_req *, struct http_resp *, struct vend_err *);
 int api_audit_public_key(struct http_req *, struct http_resp *, struct vend_err *);
 int api_audit_checkpoints(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_create(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_put(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_list(struct http_req *, struct http_resp *, struct vend_err *);
+int api_keys_delete(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_put(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_secrets_delete(struct http_req *, struct http_resp *, struct vend_err *);
+/* api_stream.c: GET /api/v1/runs?watch=1, the list as server-sent events
+ * (a copy of the filter's strings is kept). */
+int http__runs_watch(struct http_req *req, struct http_resp *resp, const struct run_filter *f);
+/* api_portal.c: the web portal's shell and files (no token: the data
+ * comes from the API with the token the user signs in with). */
+int api_portal_index(struct http_req *, struct http_resp *, struct vend_err *);
+int api_portal_file(struct http_req *, struct http_resp *, struct vend_err *);
 /* api_ops.c */
 int api_drift_check(struct http_req *, struct http_resp *, struct vend_err *);
 int api_drift_get(struct http_req *, struct http_resp *, struct vend_err *);

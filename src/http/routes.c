@@ -21,6 +21,9 @@
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", api_healthz, 0, 0, "liveness" },
 	{ "GET", "/readyz", api_healthz, 0, 0, "readiness: the store answers" },
+	/* The portal (api_portal.c): the page and its files hold no data. */
+	{ "GET", "/", api_portal_index, 0, 0, "the web portal" },
+	{ "GET", "/ui/{file}", api_portal_file, 0, 0, "the portal's scripts and styles" },
 	{ "GET", "/api/v1/whoami", api_whoami, USERS | RUNNERS, 0, "the caller's identity" },
 	/* Observability (api_obs.c): /metrics needs no token, as Prometheus
 	 * scrapes; see docs/observability.md. */
@@ -77,6 +80,15 @@ const struct http_route http_routes[] = {
 	  "a secret's metadata (never its value)" },
 	{ "DELETE", "/api/v1/secrets/{scope}/{name}", api_secrets_delete, ADMINS, 0,
 	  "delete every version of a secret" },
+
+	/* Public keys are no secret: any user may list them. */
+	{ "GET", "/api/v1/keys", api_keys_list, USERS, 0,
+	  "trusted minisign keys, from the catalog and the API" },
+	{ "POST", "/api/v1/keys", api_keys_create, ADMINS, 0, "add a trusted minisign key" },
+	{ "PUT", "/api/v1/keys/{name}", api_keys_put, ADMINS, 0,
+	  "add or replace a trusted minisign key" },
+	{ "DELETE", "/api/v1/keys/{name}", api_keys_delete, ADMINS, 0,
+	  "delete a trusted key added through the API" },
 
 	{ "POST", "/api/v1/runners/register", api_runners_register, RUNNERS, 0,
 	  "a runner introduces itself" },

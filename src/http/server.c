@@ -113,6 +113,39 @@ static void add_common_headers(struct MHD_Response *r, const struct http_req *re
 		MHD_add_response_header(r, "X-Request-Id", req->request_id);
 }
 
+/*
+ * The portal's pages and files: only its own scripts and styles (no inline
+ * script or style, nothing from elsewhere), never framed; browsers keep a
+ * copy and ask again with If-None-Match (the ETag is the file's hash).
+ */
+#define PORTAL_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; " \
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+static enum MHD_Result send_portal(struct MHD_Connection *conn, struct http_req *req,
+				   struct http_resp *resp)
+{
+	int status = resp->status ? resp->status : 200;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(status == 304 ? 0 : resp->static_len,
+					    (void *)resp->static_body, MHD_RESPMEM_PERSISTENT);
+	if (resp->content_type)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", PORTAL_CSP);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	if (resp->etag)
+		MHD_add_response_header(r, "ETag", resp->etag);
+	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_req *req,
 				 int status, json_t *j, const char *ctype, const char *location)
 {
@@ -170,6 +203,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct http_req *r
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (resp->portal)
+		return send_portal(conn, req, resp);
 	if (status == 204) {
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		add_common_headers(r, req);

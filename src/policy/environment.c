@@ -18,6 +18,7 @@ void environment_free(struct environment *e)
 		free(e->freeze[i].reason);
 	}
 	free(e->freeze);
+	notify_specs_free(e->notify, e->n_notify);
 	free(e);
 }
 
@@ -105,7 +106,7 @@ int environment_from_json(json_t *doc, const char *path, struct environment **ou
 			  struct diags *d)
 {
 	static const char *const keys[] = { "protected", "approvers", "count",
-					    "allow_self_approval", "freeze", NULL };
+					    "allow_self_approval", "freeze", "notify", NULL };
 	json_t *spec = json_object_get(doc, "spec"), *v;
 	const char *name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
 	struct environment *e = XNEW(struct environment, 1);
@@ -161,6 +162,11 @@ int environment_from_json(json_t *doc, const char *path, struct environment **ou
 				parse_window(w, i, path, &e->freeze[e->n_freeze++], d);
 		}
 	}
+	/* Checked with positions when the document was loaded (template.c);
+	 * this reads the stored JSON back. */
+	if (notify_specs_from_json(json_object_get(spec, "notify"), &e->notify, &e->n_notify))
+		diags_add(d, path, 0, 0, "spec.notify must be a list of webhooks ({url, secret, "
+					 "events, allow_private})");
 out:
 	if (d->n > before) {
 		environment_free(e);
@@ -195,7 +201,7 @@ int environment_frozen(const struct environment *e, int64_t now, const struct fr
 
 json_t *environment_to_json(const struct environment *e)
 {
-	json_t *freeze = json_array();
+	json_t *freeze = json_array(), *notify = json_array();
 	int64_t now = now_ms(), until = 0;
 	const struct freeze_window *active = NULL;
 
@@ -216,9 +222,20 @@ json_t *environment_to_json(const struct environment *e)
 							"reason", f->reason));
 	}
 	environment_frozen(e, now, &active, &until);
-	return json_pack("{s:s, s:b, s:O, s:i, s:b, s:o, s:b, s:s?}", "name", e->name, "protected",
-			 e->protected_, "approvers", e->approvers ? e->approvers : json_null(),
-			 "count", e->count, "allow_self_approval", e->allow_self_approval,
-			 "freeze", freeze, "frozen", active != NULL, "frozen_reason",
-			 active ? active->reason : NULL);
+	/* Hooks without their secrets: the API never shows one. */
+	for (size_t i = 0; i < e->n_notify; i++) {
+		const struct notify_spec *n = &e->notify[i];
+		json_t *ev = json_array();
+		for (size_t j = 0; j < n->n_events; j++)
+			json_array_append_new(ev, json_string(n->events[j]));
+		json_array_append_new(notify, json_pack("{s:s, s:o, s:b, s:b}", "url", n->url,
+							"events", ev, "signed", n->secret != NULL,
+							"allow_private", n->allow_private));
+	}
+	return json_pack("{s:s, s:b, s:O, s:i, s:b, s:o, s:b, s:s?, s:o}", "name", e->name,
+			 "protected", e->protected_, "approvers",
+			 e->approvers ? e->approvers : json_null(), "count", e->count,
+			 "allow_self_approval", e->allow_self_approval, "freeze", freeze, "frozen",
+			 active != NULL, "frozen_reason", active ? active->reason : NULL, "notify",
+			 notify);
 }

@@ -2,7 +2,8 @@
  * Environments (DESIGN §5): where runs go (`environment:` of a template),
  * with their own rules: protected (every run needs approval), who
  * approves and how many, whether a requester may approve their own run,
- * and freeze windows during which runs are refused.
+ * freeze windows during which runs are refused, and webhooks (notify:)
+ * told of every run in it.
  */
 #ifndef VEND_POLICY_ENVIRONMENT_H
 #define VEND_POLICY_ENVIRONMENT_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "template/template.h"
 #include "util/cron.h"
 #include "util/diag.h"
 #include "util/tz.h"
@@ -35,6 +37,8 @@ struct environment {
 	bool allow_self_approval;
 	struct freeze_window *freeze;
 	size_t n_freeze;
+	struct notify_spec *notify; /* spec.notify: hooks for every run here */
+	size_t n_notify;
 };
 
 /* Parses an Environment document (JSON, as the catalog keeps it); every

@@ -394,6 +394,10 @@ int store_audit_node_put(struct store_tx *tx, unsigned level, uint64_t idx,
 /* Records a signed checkpoint of the tree of size entries (a no-op if one
  * of that size is stored). */
 int store_audit_checkpoint_put(struct store_tx *tx, uint64_t size, const char *note);
+/* Thins old checkpoints (a signer keeps up to 20 a second): all of the
+ * last hour stay, then the newest of each minute for a day, then of each
+ * hour. The tree itself is never touched: any size's root and proofs stay. */
+int store_audit_checkpoints_thin(struct store_tx *tx, int64_t now);
 /* The checkpoint of the largest size; -ENOENT if none. *note is new. */
 int store_audit_checkpoint_latest(struct store_tx *tx, uint64_t *size, char **note);
 struct audit_cp_row {
@@ -458,6 +462,25 @@ int store_run_key_get(struct store_tx *tx, int64_t run_id, struct buf *key,
 		      struct buf *params);
 int store_run_key_delete(struct store_tx *tx, int64_t run_id);
 
+/* ---- trusted keys added through the API (the catalog's are documents) */
+
+struct key_row {
+	char *name;
+	char *key_line;   /* the minisign public key line, "RWQ..." */
+	char *key_id;     /* as minisign prints it, 16 hex digits */
+	char *comment;    /* or NULL */
+	char *created_by;
+	int64_t created_at;
+};
+void key_rows_free(struct key_row *v, size_t n);
+/* Inserts, or with replace replaces, the key of that name; -EEXIST when
+ * the name (without replace) or the key id (under another name) is
+ * taken. */
+int store_key_put(struct store_tx *tx, const struct key_row *r, bool replace);
+/* Every key, by name. */
+int store_key_list(struct store_tx *tx, struct key_row **out, size_t *n);
+/* -ENOENT if there is no key of that name. */
+int store_key_delete(struct store_tx *tx, const char *name);
 
 /* ---- drift checks and alert groups (store_ops.c; engine/drift.c, alerts.c) */
 

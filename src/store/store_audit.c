@@ -1,8 +1,9 @@
 /*
  * The audit log's rows: entries (the exact leaf bytes), the Merkle tree's
  * complete subtrees (audit/merkle.h says which rows exist), signed
- * checkpoints and the checkpoint key. Rows are only ever inserted; the
- * engine appends them in the transaction of the change they record.
+ * checkpoints and the checkpoint key. Entries and nodes are only ever
+ * inserted, by the engine, in the transaction of the change they record;
+ * old checkpoints are thinned (store_audit_checkpoints_thin).
  */
 #include "store/store_int.h"
 #include "util/timeutil.h"
@@ -146,6 +147,24 @@ int store_audit_checkpoint_put(struct store_tx *tx, uint64_t size, const char *n
 				 "VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING",
 				 "isi", (int64_t)size, note, now_ms());
 	return rc < 0 ? rc : 0;
+}
+
+int store_audit_checkpoints_thin(struct store_tx *tx, int64_t now)
+{
+	/* The last hour: every checkpoint; the last day: the newest of each
+	 * minute; before that: the newest of each hour. */
+	static const int64_t tiers[][2] = { { 3600000, 60000 }, { 86400000, 3600000 } };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]) && !rc; i++) {
+		int64_t before = now - tiers[i][0], bucket = tiers[i][1];
+		rc = store__exec(tx, "DELETE FROM audit_checkpoints WHERE created_at < ? AND "
+				 "size NOT IN (SELECT MAX(size) FROM audit_checkpoints "
+				 "WHERE created_at < ? GROUP BY created_at / ?)",
+				 "iii", before, before, bucket);
+		rc = rc < 0 ? rc : 0; /* else the number of rows deleted */
+	}
+	return rc;
 }
 
 static void read_cp(struct store_tx *tx, struct store_stmt *s, void *out)

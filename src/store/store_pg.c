@@ -223,8 +223,9 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
-	/* 8: reserved for schedules, cost and retention (branch ops-sched) */
-	"SELECT 1;",
+	/* 8: a number another branch holds (a no-op here; the merge puts
+	 * its script in this place) */
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 	/* 9: drift checks, their schedules, alert groups (see store_sqlite.c) */
 	"CREATE TABLE drift_checks ("
 	"  id " ID ", template " T " NOT NULL,"
@@ -238,6 +239,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template " T " NOT NULL,"
 	"  run_id BIGINT NOT NULL, fingerprint TEXT, created_at BIGINT NOT NULL,"
 	"  PRIMARY KEY (group_key, template));",
+	/* 10: trusted minisign keys added through the API (`vend key add`),
+	 * beside the catalog's TrustedKey documents (engine/keys.c) */
+	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL UNIQUE, comment TEXT, created_by TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL);",
 	NULL,
 };
 

@@ -182,9 +182,9 @@ static const char *const migrations[] = {
 	"  log TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
 	"CREATE INDEX deliveries_run ON deliveries (run_id, id);",
-	/* 8: reserved for schedules, cost and retention (branch ops-sched);
-	 * a no-op here so that 9 keeps its number when both merge */
-	"SELECT 1;",
+	/* 8: a number another branch holds (a no-op here; the merge puts
+	 * its script in this place) */
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 	/* 9: drift checks (engine/drift.c): one row per check, its report the
 	 * check's redacted output; the scheduled next check per template,
 	 * taken by a conditional UPDATE so one server checks; the alert group
@@ -202,6 +202,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template TEXT NOT NULL,"
 	"  run_id INTEGER NOT NULL, fingerprint TEXT, created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (group_key, template));",
+	/* 10: trusted minisign keys added through the API (`vend key add`),
+	 * beside the catalog's TrustedKey documents (engine/keys.c) */
+	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL UNIQUE, comment TEXT, created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);",
 	NULL,
 };
 

@@ -627,7 +627,7 @@ static void load_doc(const struct catalog_files *fs, const struct catalog_file *
 		const struct ynode *k = ynode_get(root, "kind");
 		diags_add(d, file->path, k->line, k->col,
 			  "unknown kind %s (one of: Template, Policy, Environment, "
-			  "TrustedKey, PolicyTest)", yquote(kind, q, sizeof(q)));
+			  "TrustedKey, PolicyTest, Webhooks)", yquote(kind, q, sizeof(q)));
 		return;
 	}
 	if (!strcmp(kind, "Template")) {

@@ -1,6 +1,6 @@
 /*
  * A catalog: the platform team's tree of YAML documents (Template, Policy,
- * Environment, TrustedKey, PolicyTest) and the files templates use. It is
+ * Environment, TrustedKey, PolicyTest, Webhooks) and the files templates use. It is
  * handled as an in-memory file set, so that `vend up --catalog DIR` (read
  * from disk) and `vend catalog sync` (received over the API) share one
  * loader. Loading is all-or-nothing: every document valid, or an error list.

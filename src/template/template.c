@@ -22,7 +22,7 @@
 #include "util/xalloc.h"
 
 static const char *const known_kinds[] = {
-	"Template", "Policy", "Environment", "TrustedKey", "PolicyTest", NULL
+	"Template", "Policy", "Environment", "TrustedKey", "PolicyTest", "Webhooks", NULL
 };
 
 /* --- shared helpers ------------------------------------------------------- */
@@ -332,6 +332,29 @@ static void check_trusted_key(struct tp *P, const struct ynode *spec)
 	err_free(&err);
 }
 
+/* spec.notify of an Environment (optional) or a Webhooks document (its
+ * one key, required): the same parser as a Template's. */
+static void check_notify(struct tp *P, const struct ynode *spec, bool webhooks)
+{
+	static const char *const keys[] = { "notify", NULL };
+	const struct ynode *v = ynode_get(spec, "notify");
+	struct notify_spec *hooks;
+	size_t n;
+
+	if (webhooks) {
+		template__check_keys(P, spec, "spec", keys, NULL);
+		if (!v) {
+			template__err(P, spec, "spec.notify is required: a list of webhooks "
+					       "({url, secret, events, allow_private})");
+			return;
+		}
+	}
+	if (!v)
+		return;
+	template__parse_notify_list(P, v, "spec.notify", &hooks, &n);
+	template__free_notify(hooks, n);
+}
+
 int template_check_other(const struct ynode *doc, const char *path, struct diags *d)
 {
 	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
@@ -363,6 +386,10 @@ int template_check_other(const struct ynode *doc, const char *path, struct diags
 		P.errors += policy_test_check_doc(doc, path, d) ? 1 : 0;
 	else if (!P.errors && kind && !strcmp(kind, "TrustedKey"))
 		check_trusted_key(&P, spec);
+	else if (!P.errors && kind && !strcmp(kind, "Environment"))
+		check_notify(&P, spec, false);
+	else if (!P.errors && kind && !strcmp(kind, "Webhooks"))
+		check_notify(&P, spec, true);
 out:
 	sort_diags(d, before);
 	return P.errors ? -EINVAL : 0;
@@ -909,7 +936,7 @@ int template_lint_doc(const struct ydoc *doc, const char *path, struct diags *d)
 		const struct ynode *k = ynode_get(doc->root, "kind");
 		diags_add(d, path, k ? k->line : doc->root->line, k ? k->col : doc->root->col,
 			  "kind is required (one of: Template, Policy, Environment, "
-			  "TrustedKey, PolicyTest)");
+			  "TrustedKey, PolicyTest, Webhooks)");
 	} else if (kind && !strcmp(kind, "Template")) {
 		template_from_yaml(doc->root, path, f->text + doc->start,
 				   doc->end - doc->start, &t, d);
@@ -920,7 +947,7 @@ int template_lint_doc(const struct ydoc *doc, const char *path, struct diags *d)
 		const struct ynode *k = ynode_get(doc->root, "kind");
 		diags_add(d, path, k->line, k->col,
 			  "unknown kind %s (one of: Template, Policy, Environment, "
-			  "TrustedKey, PolicyTest)", yquote(kind, q, sizeof(q)));
+			  "TrustedKey, PolicyTest, Webhooks)", yquote(kind, q, sizeof(q)));
 	} else {
 		diags_add(d, path, doc->root->line, doc->root->col,
 			  "a document must be a mapping, not %s", ynode_describe(doc->root));

@@ -121,7 +121,9 @@ struct template_artifact {
 	char *signature;         /* path or URL, or NULL (then never signed) */
 };
 #define TEMPLATE_ARTIFACT_MAX_TEXT 2048   /* bytes of each text */
-/* A webhook of spec.notify (template_notify.c). */
+/* A webhook of spec.notify (template_notify.c). A list holds at most
+ * NOTIFY_MAX_HOOKS, and so do all Webhooks documents together. */
+#define NOTIFY_MAX_HOOKS 16
 struct notify_spec {
 	char *url;               /* http:// or https:// */
 	char *secret;            /* HMAC-SHA256 key, or NULL: unsigned */
@@ -135,6 +137,11 @@ struct notify_spec {
 
 /* Whether n wants a run entering state (terminal: whether it is one). */
 bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal);
+/* A notify list as the catalog stores it (JSON of a checked document:
+ * an Environment's or a Webhooks document's spec.notify) into new *out,
+ * *n (NULL or null: none). -EINVAL for what the parser would refuse. */
+int notify_specs_from_json(json_t *list, struct notify_spec **out, size_t *n);
+void notify_specs_free(struct notify_spec *v, size_t n);
 
 /* A template's `drift:` (docs/templates.md): a check command run like a
  * step (in the sandbox, by a runner) with the parameters of the last
@@ -211,7 +218,7 @@ json_t *template_to_json(const struct template *t);
 
 /*
  * Lints one file: parses every document; Templates are checked fully, other
- * known kinds (Policy, Environment, TrustedKey, PolicyTest) structurally.
+ * known kinds (Policy, Environment, TrustedKey, PolicyTest, Webhooks) structurally.
  * Returns the number of problems added to d (0 = clean).
  */
 int template_lint_file(const char *path, struct diags *d);

@@ -82,6 +82,9 @@ void template__free_ops(struct template *t);
 json_t *template__ops_to_json(const struct template *t, json_t *out);
 void template__free_steps(struct step_spec *v, size_t n);
 void template__parse_notify(struct tp *P, const struct ynode *v, struct template *t);
+/* The notify list v (named where in messages) into new *out, *n. */
+void template__parse_notify_list(struct tp *P, const struct ynode *v, const char *where,
+				 struct notify_spec **out, size_t *n);
 void template__free_notify(struct notify_spec *v, size_t n);
 json_t *template__param_to_json(const struct param_spec *p);
 json_t *template__steps_to_json(const struct step_spec *v, size_t n);

@@ -1,14 +1,18 @@
 /*
- * A template's `notify:` list (DESIGN §12): webhooks that receive a signed
- * CloudEvent when a run enters one of the states named in `events`. The
- * engine (engine/notify.c) does the sending; this file only checks the
- * shape. `allow_private` lets a hook reach loopback and private addresses:
- * templates come only from the catalog, which only an admin syncs.
+ * `notify:` lists (DESIGN §12, issue 9 point 5): webhooks that receive a
+ * signed CloudEvent when a run enters one of the states named in
+ * `events`. One parser for every place a list may stand: a Template's
+ * spec.notify, an Environment's spec.notify and a Webhooks document's
+ * spec.notify (the global hooks). It checks the YAML with positions when
+ * a document is linted or loaded; what the catalog stored (JSON, checked
+ * already) is read back with notify_specs_from_json. The engine
+ * (engine/notify.c) does the sending. `allow_private` lets a hook reach
+ * loopback and private addresses: all three kinds come only from the
+ * catalog, which only an admin syncs.
  */
 #include "template/template_int.h"
 #include "util/xalloc.h"
 
-#define NOTIFY_MAX 16
 #define NOTIFY_URL_MAX 2048
 #define NOTIFY_SECRET_MAX 1024
 
@@ -79,20 +83,74 @@ static void parse_one(struct tp *P, const struct ynode *m, const char *where,
 	}
 }
 
-void template__parse_notify(struct tp *P, const struct ynode *v, struct template *t)
+void template__parse_notify_list(struct tp *P, const struct ynode *v, const char *where,
+				 struct notify_spec **out, size_t *n)
 {
-	char where[48];
+	char at[64];
 
-	if (v->kind != YNODE_SEQUENCE || v->n_items > NOTIFY_MAX) {
-		template__err(P, v, "spec.notify must be a list of at most %d webhooks "
-			      "({url, secret, events, allow_private})", NOTIFY_MAX);
+	*out = NULL;
+	*n = 0;
+	if (v->kind != YNODE_SEQUENCE || v->n_items > NOTIFY_MAX_HOOKS) {
+		template__err(P, v, "%s must be a list of at most %d webhooks "
+			      "({url, secret, events, allow_private})", where, NOTIFY_MAX_HOOKS);
 		return;
 	}
-	t->notify = XNEW(struct notify_spec, v->n_items ? v->n_items : 1);
+	*out = XNEW(struct notify_spec, v->n_items ? v->n_items : 1);
 	for (size_t i = 0; i < v->n_items; i++) {
-		snprintf(where, sizeof(where), "spec.notify[%zu]", i);
-		parse_one(P, v->items[i], where, &t->notify[t->n_notify++]);
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		parse_one(P, v->items[i], at, &(*out)[(*n)++]);
 	}
+}
+
+void template__parse_notify(struct tp *P, const struct ynode *v, struct template *t)
+{
+	template__parse_notify_list(P, v, "spec.notify", &t->notify, &t->n_notify);
+}
+
+int notify_specs_from_json(json_t *list, struct notify_spec **out, size_t *n)
+{
+	struct notify_spec *v;
+	size_t i, k = 0;
+	json_t *h;
+
+	*out = NULL;
+	*n = 0;
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > NOTIFY_MAX_HOOKS)
+		return -EINVAL;
+	v = XNEW(struct notify_spec, json_array_size(list) + 1);
+	json_array_foreach(list, i, h) {
+		const char *url = json_string_value(json_object_get(h, "url"));
+		const char *secret = json_string_value(json_object_get(h, "secret"));
+		json_t *ev = json_object_get(h, "events"), *e;
+		size_t j;
+
+		/* The same rules as the YAML parser, for what it let through. */
+		if (!url || strlen(url) > NOTIFY_URL_MAX || !url_ok(url) || strstr(url, "${{") ||
+		    strpbrk(url, " \t\r\n") ||
+		    (secret && (!*secret || strlen(secret) > NOTIFY_SECRET_MAX)) ||
+		    json_array_size(ev) > 14) {
+			template__free_notify(v, k);
+			return -EINVAL;
+		}
+		v[k].url = xstrdup(url);
+		v[k].secret = secret ? xstrdup(secret) : NULL;
+		v[k].allow_private = json_is_true(json_object_get(h, "allow_private"));
+		v[k].events = XNEW(char *, json_array_size(ev) + 1);
+		json_array_foreach(ev, j, e)
+			if (json_is_string(e))
+				v[k].events[v[k].n_events++] = xstrdup(json_string_value(e));
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void notify_specs_free(struct notify_spec *v, size_t n)
+{
+	template__free_notify(v, n);
 }
 
 bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal)

@@ -63,7 +63,7 @@ test_expect_success 'the route table, walked for every role' '
 		admin) T=$ADMIN ;; runner) T=$RUN ;;
 		esac
 		while IFS="	" read -r m p roles; do
-			p=$(echo "$p" | sed "s/{id}/$A/; s/{name}/echo/; s/{hash}/0000000/")
+			p=$(echo "$p" | sed "s/{id}/$A/; s/{name}/echo/; s/{hash}/0000000/; s/{file}/app.js/")
 			code=$(curl -s -o /dev/null -w "%{http_code}" -X "$m" -H "Authorization: Bearer $T" \
 				-H "Content-Type: application/json" -d "{}" --max-time 3 "$URL$p?wait=0")
 			case ",$roles," in
@@ -78,7 +78,7 @@ test_expect_success 'the route table, walked for every role' '
 
 test_expect_success 'no token or a wrong token: 401 everywhere but the health checks' '
 	while IFS="	" read -r m p roles; do
-		p=$(echo "$p" | sed "s/{id}/$A/; s/{name}/echo/; s/{hash}/0/")
+		p=$(echo "$p" | sed "s/{id}/$A/; s/{name}/echo/; s/{hash}/0/; s/{file}/app.js/")
 		for auth in "X-None: 1" "Authorization: Bearer vend_wrong"; do
 			code=$(curl -s -o /dev/null -w "%{http_code}" -X "$m" -H "$auth" --max-time 3 "$URL$p")
 			if [ -z "$roles" ]; then [ "$code" = 200 ] || exit 1; else [ "$code" = 401 ] || exit 1; fi

@@ -28,7 +28,8 @@ test_expect_success 'a few runs, approvals, a cancel, a rollback, tokens, a sync
 	id6=$(vend run deploy -p environment=frozen --break-glass "fire drill" --wait -o json | jq .id) &&
 	test "$(run_field "$id6" .state)" = succeeded &&
 	vend token create tmp --role viewer >/dev/null 2>&1 && vend token revoke tmp >/dev/null &&
-	vend catalog sync "$E2E/catalog" >/dev/null
+	vend catalog sync "$E2E/catalog" >/dev/null &&
+	vend run gated --dry-run -o json | jq -e ".outcome == \"queued\"" >/dev/null
 '
 
 test_expect_success 'vend audit verify says the log is intact and how many entries it holds' '
@@ -46,13 +47,16 @@ test_expect_success 'every audited action is in the log, with who did it' '
 	jq -r "select(.entry) | .entry.action" ex.jsonl | sort -u >actions &&
 	for a in audit.key catalog.sync template.change environment.change token.create \
 		token.revoke token.use run.request run.state policy.decision step.start step.end \
-		approval.approve approval.reject run.cancel run.rollback run.break_glass; do
+		approval.approve approval.reject run.cancel run.rollback run.break_glass \
+		run.dry_run; do
 		grep -qx "$a" actions || { say "no $a entry"; return 1; }
 	done &&
 	entry_has ".action == \"run.request\" and .run_id == $id1" \
 		".actor == \"admin\" and .result == \"created\"" &&
 	entry_has ".action == \"run.request\" and .result == \"invalid\"" \
 		".details.errors[0].field == \"params.msg\"" &&
+	entry_has ".action == \"run.dry_run\"" \
+		".target == \"gated\" and .result == \"queued\" and .run_id == null" &&
 	entry_has ".action == \"approval.approve\"" ".actor == \"sam\" and .run_id == $id2" &&
 	entry_has ".action == \"approval.reject\"" ".actor == \"sam\" and .run_id == $id3" &&
 	entry_has ".action == \"run.break_glass\"" ".details.reason == \"fire drill\" and .run_id == $id6" &&

@@ -154,6 +154,17 @@ test_expect_success 'secret parameters are *** in the run, its log and the store
 	if ! test_backend postgres; then ! grep -a -q hunter2 "$VEND_DATA"/vend.db*; fi
 '
 
+test_expect_success 'an optional secret parameter left out is unset in the step; given, it is masked' '
+	id=$(vend run secret-param -p pw=hunter2hunter -o json | jq .id) &&
+	wait_state "$id" succeeded 60 &&
+	vend logs "$id" | grep -q "otp unset$" &&
+	test "$(run_field "$id" ".params.otp")" = null &&
+	id=$(vend run secret-param -p pw=hunter2hunter -p otp=918273645 -o json | jq .id) &&
+	wait_state "$id" succeeded 60 &&
+	vend logs "$id" | grep -q "otp \*\*\*$" &&
+	! vend logs "$id" | grep -q 918273645
+'
+
 test_expect_success 'a secret parameter under 6 bytes is refused' '
 	expect_code 2 vend run secret-param -p pw=abc 2>err &&
 	grep -q "at least 6" err

@@ -12,7 +12,8 @@ cp "$TOP/examples/policies/prod-guardrails.yaml" "$CAT/policies/"
 minisign -G -W -p release.pub -s release.key >/dev/null
 minisign -G -W -p other.pub -s other.key >/dev/null
 KEY=$(tail -1 release.pub)
-KEY_ID=$(head -1 release.pub | awk '{print $NF}')
+# minisign prints the key id without leading zeros; vend always with 16 digits
+KEY_ID=$(head -1 release.pub | awk '{printf "%016s\n", $NF}' | tr " " 0)
 
 write_file "$CAT/keys.yaml" <<EOT
 apiVersion: vend/v1

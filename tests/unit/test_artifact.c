@@ -7,49 +7,20 @@
  * with its reason and still with the digest. artifact_fetch refuses what
  * is not http(s) without touching the network.
  */
-#include <fcntl.h>
-#include <sys/wait.h>
 
 #include "artifact/artifact.h"
 #include "tap.h"
+#include "testproc.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 
 /* sha256 of "the artifact's bytes\n" (sha256sum) */
 #define DIGEST "sha256:b8a14e33ab1220237a82ec1522244577655f211dc2af12336ecbc04593b20d0d"
 
-static char dir[64];
-
-static int run(char *const argv[])
-{
-	int status = -1;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char *path(const char *name)
-{
-	static char p[8][256];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
 static struct buf slurp(const char *name)
 {
 	struct buf b = BUF_INIT;
-	CHECK_INT(fs_read_file(path(name), (size_t)1 << 20, &b), 0);
+	CHECK_INT(fs_read_file(test_path(name), (size_t)1 << 20, &b), 0);
 	return b;
 }
 
@@ -76,15 +47,14 @@ TEST(artifact_verify_reports_what_a_run_records)
 	struct buf sig, bad;
 	json_t *r;
 
-	snprintf(dir, sizeof(dir), "/tmp/vend-artifact.XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	char *g1[] = { "minisign", "-G", "-W", "-p", path("a.pub"), "-s", path("a.key"), NULL };
-	char *g2[] = { "minisign", "-G", "-W", "-p", path("b.pub"), "-s", path("b.key"), NULL };
-	if (run(g1) || run(g2))
+	test_scratch("artifact");
+	char *g1[] = { "minisign", "-G", "-W", "-p", test_path("a.pub"), "-s", test_path("a.key"), NULL };
+	char *g2[] = { "minisign", "-G", "-W", "-p", test_path("b.pub"), "-s", test_path("b.key"), NULL };
+	if (test_run_quiet(g1) || test_run_quiet(g2))
 		tap_fail(__FILE__, __LINE__, "minisign -G -W failed: is minisign installed?");
-	CHECK_INT(fs_write_scratch(path("f"), content, strlen(content), 0644), 0);
-	char *sign[] = { "minisign", "-S", "-s", path("b.key"), "-m", path("f"), "-t", "ci", NULL };
-	CHECK_INT(run(sign), 0);
+	CHECK_INT(fs_write_scratch(test_path("f"), content, strlen(content), 0644), 0);
+	char *sign[] = { "minisign", "-S", "-s", test_path("b.key"), "-m", test_path("f"), "-t", "ci", NULL };
+	CHECK_INT(test_run_quiet(sign), 0);
 	keys[0] = (struct artifact_key){ "other", key_of("a.pub") };
 	keys[1] = (struct artifact_key){ "release", key_of("b.pub") };
 	sig = slurp("f.minisig");
@@ -123,7 +93,7 @@ TEST(artifact_verify_reports_what_a_run_records)
 	json_decref(r);
 	buf_release(&bad);
 	buf_release(&sig);
-	fs_remove_tree(dir);
+	test_scratch_remove();
 }
 
 TEST(artifact_fetch_only_http)

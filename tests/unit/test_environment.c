@@ -38,6 +38,40 @@ TEST(environment_parses_every_field)
 	diags_free(&d);
 }
 
+TEST(environment_notify_hooks_and_their_json)
+{
+	struct diags d = DIAGS_INIT;
+	struct environment *e = parse(
+		"{\"metadata\": {\"name\": \"prod\"}, \"spec\": {\"notify\": ["
+		"{\"url\": \"https://chat.example.com/h\", \"secret\": \"s3cret-x\", "
+		"\"events\": [\"failed\", \"rolled_back\"], \"allow_private\": true}, "
+		"{\"url\": \"http://b.example.com/\"}]}}", 0, &d);
+	json_t *j;
+	char *s;
+
+	CHECK_INT(e->n_notify, 2);
+	CHECK_STR(e->notify[0].url, "https://chat.example.com/h");
+	CHECK_STR(e->notify[0].secret, "s3cret-x");
+	CHECK(e->notify[0].allow_private && !e->notify[1].allow_private);
+	CHECK_INT(e->notify[0].n_events, 2);
+	CHECK(notify_spec_wants(&e->notify[0], "rolled_back", true));
+	CHECK(!notify_spec_wants(&e->notify[0], "succeeded", true));
+	CHECK(notify_spec_wants(&e->notify[1], "succeeded", true)); /* default: terminal */
+	CHECK(!notify_spec_wants(&e->notify[1], "running", false));
+	/* The API's view names the hooks but never a secret. */
+	j = environment_to_json(e);
+	s = json_dumps(j, JSON_COMPACT);
+	CHECK(strstr(s, "chat.example.com") != NULL && strstr(s, "s3cret") == NULL);
+	CHECK(strstr(s, "\"signed\":true") != NULL);
+	free(s);
+	json_decref(j);
+	environment_free(e);
+	parse("{\"metadata\": {\"name\": \"x\"}, \"spec\": {\"notify\": [{\"url\": \"ftp://x\"}]}}",
+	      -EINVAL, &d);
+	CHECK_CONTAINS(d.v[0].msg, "spec.notify must be a list of webhooks");
+	diags_free(&d);
+}
+
 TEST(environment_rejects_bad_documents)
 {
 	struct diags d = DIAGS_INIT;

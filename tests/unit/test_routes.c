@@ -33,6 +33,27 @@ TEST(routes_tell_404_from_405)
 	CHECK_INT(known, 0);
 	CHECK(http_route_match("GET", "/api/v1/runs/", params, &buf, &known) == NULL);
 	CHECK(http_route_match("GET", "/api/v1/runs/1/logs/x", params, &buf, &known) == NULL);
+	/* The portal's page is "/" only; its files are one level under /ui. */
+	CHECK(http_route_match("GET", "/ui/", params, &buf, &known) == NULL);
+	CHECK(http_route_match("GET", "/ui/a/b.js", params, &buf, &known) == NULL);
+}
+
+TEST(routes_serve_the_portal_without_a_token)
+{
+	const char *params[HTTP_MAX_PARAMS];
+	char *buf = NULL;
+	int known;
+	const struct http_route *r;
+
+	r = http_route_match("GET", "/", params, &buf, &known);
+	CHECK(r != NULL);
+	CHECK_INT((int)r->roles, 0);
+	free(buf);
+	r = http_route_match("GET", "/ui/app.js", params, &buf, &known);
+	CHECK(r != NULL);
+	CHECK_INT((int)r->roles, 0);
+	CHECK_STR(params[0], "app.js");
+	free(buf);
 }
 
 TEST(routes_are_unique_and_authorized)
@@ -40,10 +61,12 @@ TEST(routes_are_unique_and_authorized)
 	for (size_t i = 0; i < http_route_count; i++) {
 		const struct http_route *r = &http_routes[i];
 		/* Only health checks, /metrics (Prometheus scrapes without a
-		 * token; docs/observability.md) and the audit log's public key
-		 * are open; nothing else forgets its roles. */
+		 * token; docs/observability.md), the audit log's public key and
+		 * the portal's page and files (no data: docs/portal.md) are
+		 * open; nothing else forgets its roles. */
 		if (strcmp(r->pattern, "/healthz") && strcmp(r->pattern, "/readyz") &&
-		    strcmp(r->pattern, "/metrics") && strcmp(r->pattern, "/api/v1/audit/public-key"))
+		    strcmp(r->pattern, "/metrics") && strcmp(r->pattern, "/api/v1/audit/public-key") &&
+		    strcmp(r->pattern, "/") && strcmp(r->pattern, "/ui/{file}"))
 			CHECK(r->roles != 0);
 		/* Runner routes are for runners only, and runners call nothing else. */
 		if (strstr(r->pattern, "/runners/") || strstr(r->pattern, "/jobs/") ||

@@ -447,6 +447,35 @@ TEST(store_drift_checks_and_alert_links)
 	store_close(st);
 }
 
+TEST(store_keys_have_one_name_and_one_key_id)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct key_row a = { "release", "RWQ-a", "AAAA000000000001", NULL, "admin", 10 };
+	struct key_row b = { "other", "RWQ-b", "AAAA000000000002", "ci key", "bob", 20 };
+	struct key_row *rows;
+	size_t n;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_key_put(tx, &a, false), 0);
+	CHECK_INT(store_key_put(tx, &b, false), 0);
+	CHECK_INT(store_key_put(tx, &a, false), -EEXIST);  /* the name is taken */
+	b.name = "third";
+	b.key_id = "AAAA000000000001";
+	CHECK_INT(store_key_put(tx, &b, true), -EEXIST);   /* the key id is taken */
+	a.key_line = "RWQ-a2";
+	CHECK_INT(store_key_put(tx, &a, true), 0);          /* replaced */
+	CHECK_INT(store_key_list(tx, &rows, &n), 0);
+	CHECK(n == 2 && !strcmp(rows[0].name, "other") && !strcmp(rows[1].key_line, "RWQ-a2"));
+	CHECK(rows[1].comment == NULL && !strcmp(rows[0].comment, "ci key") &&
+	      rows[0].created_at == 20 && !strcmp(rows[0].created_by, "bob"));
+	key_rows_free(rows, n);
+	CHECK_INT(store_key_delete(tx, "release"), 0);
+	CHECK_INT(store_key_delete(tx, "release"), -ENOENT);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
 TEST(store_backends_have_the_same_migrations)
 {
 	int a = 0, b = 0;
@@ -519,6 +548,50 @@ TEST(store_blobs_round_trip_any_bytes)
 	CHECK_INT(store_blob_get(tx, "nope", &b), -ENOENT);
 	store_rollback(tx);
 	buf_release(&b);
+	store_close(st);
+}
+
+/* Thinning keeps the last hour whole, then the newest checkpoint of each
+ * minute (to a day), then of each hour; the newest one always stays. */
+TEST(store_audit_checkpoints_thin_by_age)
+{
+	static const struct {
+		uint64_t size;
+		int64_t age_min;
+		bool kept;
+	} cps[] = {
+		{ 1, 3 * 1440 + 50, false }, { 2, 3 * 1440 + 40, false }, { 3, 3 * 1440 + 31, true },
+		{ 4, 121, false }, { 5, 121, false }, { 6, 121, true }, { 7, 120, true },
+		{ 8, 59, true }, { 9, 59, true }, { 10, 1, true },
+	};
+	const int64_t now = (int64_t)20000 * 86400000; /* midnight: buckets are exact */
+	struct store *st = open_temp();
+	struct store_tx *tx;
+	struct audit_cp_row *rows = NULL;
+	size_t n = 0, k = 0;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		CHECK_INT(store_audit_checkpoint_put(tx, cps[i].size, "note"), 0);
+		CHECK(store__exec(tx, "UPDATE audit_checkpoints SET created_at = ? WHERE size = ?",
+				  "ii", now - cps[i].age_min * 60000 + 30000,
+				  (int64_t)cps[i].size) >= 0);
+	}
+	CHECK_INT(store_audit_checkpoints_thin(tx, now), 0);
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_audit_checkpoints(tx, 0, 100, &rows, &n), 0);
+	store_rollback(tx);
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		bool found = k < n && rows[k].size == cps[i].size;
+		if (found)
+			k++;
+		if (found != cps[i].kept)
+			tap_fail(__FILE__, __LINE__, "checkpoint %" PRIu64 ": %s", cps[i].size,
+				 found ? "kept, should be thinned" : "thinned, should be kept");
+	}
+	CHECK_INT(k, n);
+	audit_cp_rows_free(rows, n);
 	store_close(st);
 }
 

@@ -981,9 +981,9 @@ TEST(lint_structural_problems_of_other_kinds)
 		  "8:7: spec must be a mapping, not a list\n"
 		  "9:1: unknown key \"extra\" (allowed: apiVersion, kind, metadata, spec)\n"
 		  "11:7: unknown kind \"Deployment\" (one of: Template, Policy, Environment, "
-		  "TrustedKey, PolicyTest)\n"
+		  "TrustedKey, PolicyTest, Webhooks)\n"
 		  "13:1: kind is required (one of: Template, Policy, Environment, TrustedKey, "
-		  "PolicyTest)\n"
+		  "PolicyTest, Webhooks)\n"
 		  "15:1: a document must be a mapping, not a list\n"
 		  "22:10: spec.steps must have at least one step\n");
 	CHECK_INT(n, 9);
