@@ -14,8 +14,10 @@ BUILD_PKGS="gcc make pkg-config
 # the tz database (/usr/share/zoneinfo) for time zones in CEL and cron,
 # Prometheus (and promtool) for the analysis provider and /metrics checks,
 # Chromium for the portal's browser tests (driven by playwright-core from
-# npm, which tests/e2e/t10001-portal.sh installs into tests/browser/).
-TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus chromium"
+# npm, which tests/e2e/t10001-portal.sh installs into tests/browser/),
+# Alertmanager for alert-driven runbooks (its webhook posts to vend).
+TEST_PKGS="bubblewrap sqlite3 curl jq tzdata postgresql minisign prometheus chromium
+	prometheus-alertmanager"
 
 ALL=$(echo $BUILD_PKGS $TEST_PKGS)
 if [ "${1:-}" = "--print" ]; then

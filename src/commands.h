@@ -20,6 +20,7 @@ int cmd_show(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_version(int argc, char **argv);

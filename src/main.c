@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "logs", cmd_logs, "print a run's log (-f follows it)" },
 	{ "cancel", cmd_cancel, "cancel a run" },
 	{ "rollback", cmd_rollback, "roll a finished run back" },
+	{ "drift", cmd_drift, "check a template for drift; reconcile it" },
 	{ "approvals", cmd_approvals, "runs waiting for my approval" },
 	{ "approve", cmd_approve, "approve a run waiting for approval" },
 	{ "reject", cmd_reject, "reject a run waiting for approval" },

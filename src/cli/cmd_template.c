@@ -71,6 +71,25 @@ static void show_params(json_t *t)
 	}
 }
 
+/* A template's drift check and alert triggers, if it has them. */
+static void show_ops(json_t *t)
+{
+	json_t *d = json_object_get(t, "drift"), *tr;
+	size_t i;
+
+	if (json_is_object(d))
+		printf("drift: %s%s%s%s\n", json_string_value(json_object_get(d, "run")) ?: "",
+		       json_is_string(json_object_get(d, "schedule")) ? "  (schedule " : "",
+		       json_string_value(json_object_get(d, "schedule")) ?: "",
+		       json_is_string(json_object_get(d, "schedule")) ? ")" : "");
+	if (json_array_size(json_object_get(t, "triggers")))
+		printf("triggers:\n");
+	json_array_foreach(json_object_get(t, "triggers"), i, tr)
+		printf("  - alertmanager: %s\n",
+		       json_string_value(json_object_get(json_object_get(tr, "alertmanager"),
+							 "match")) ?: "");
+}
+
 static void show_steps(json_t *t, const char *key)
 {
 	json_t *steps = json_object_get(t, key), *s;
@@ -147,6 +166,7 @@ static void print_show(json_t *resp, void *ctx)
 	show_steps(resp, "preflight");
 	show_steps(resp, "steps");
 	show_steps(resp, "rollback");
+	show_ops(resp);
 }
 
 static int list(int argc, char **argv)

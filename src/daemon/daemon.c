@@ -137,9 +137,10 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 	return rc;
 }
 
-/* Timers: lapsed leases, expired approvals, template schedules and
- * retention. It sleeps until the next deadline the store knows of, or
- * until a new deadline is stored (a catalog sync notifies CHAN_TIMERS). */
+/* Timers: lapsed leases, expired approvals, template schedules, scheduled
+ * drift checks and retention. It sleeps until the next deadline the store
+ * knows of, or until a new deadline is stored (a catalog sync notifies
+ * CHAN_TIMERS). */
 static void *timer_main(void *arg)
 {
 	struct daemon *d = arg;
@@ -148,7 +149,7 @@ static void *timer_main(void *arg)
 
 	while (!atomic_load(&ctx->stopping)) {
 		uint64_t gen = store_generation(ctx->store, CHAN_TIMERS);
-		int64_t next[4] = { 0, 0, 0, 0 }, deadline = mono_ms() + 60000;
+		int64_t next[5] = { 0, 0, 0, 0, 0 }, deadline = mono_ms() + 60000;
 
 		engine_expire_leases(ctx, &next[0]);
 		engine_expire_gates(ctx, &next[1]);
@@ -159,7 +160,8 @@ static void *timer_main(void *arg)
 				log_warn("retention: cannot prune old runs now; trying again later");
 		}
 		next[3] = d->o->retention_ms > 0 ? prune_at : 0;
-		for (int i = 0; i < 4; i++) {
+		engine_drift_tick(ctx, &next[4]);
+		for (int i = 0; i < 5; i++) {
 			int64_t in = next[i] - now_ms() + 5;
 			if (next[i] <= 0)
 				continue;

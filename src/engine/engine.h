@@ -122,6 +122,32 @@ int engine_approvals_list(struct vend_ctx *ctx, const struct principal *who, jso
  * is the next expiry (wall ms) or 0. */
 int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms);
 
+/* ---- drift (drift.c; docs/templates.md) ---- */
+/* Starts a drift check of template name for who (who may run it): its
+ * check command runs in a runner with the last succeeded run's
+ * parameters. *out: the check, new ({id, state "queued", ...}).
+ * -ENOENT no template or no succeeded run, -EINVAL no drift:, -EACCES. */
+int engine_drift_check(struct vend_ctx *ctx, const struct principal *who, const char *name,
+		       json_t **out, struct vend_err *err);
+/* Check id of template name, or its newest (id 0). New in *out; -ENOENT. */
+int engine_drift_get(struct vend_ctx *ctx, const struct principal *who, const char *name,
+		     int64_t id, json_t **out, struct vend_err *err);
+/* Requests a run of name with its last succeeded run's parameters,
+ * through policies and approvals (engine_submit). *out: the run, new. */
+int engine_drift_reconcile(struct vend_ctx *ctx, const struct principal *who, const char *name,
+			   json_t **out, struct vend_err *err);
+/* Starts the scheduled checks that are due (one server each); *next_ms:
+ * the next one (wall ms), or 0. */
+int engine_drift_tick(struct vend_ctx *ctx, int64_t *next_ms);
+
+/* ---- alert-driven runbooks (alerts.c; docs/runbooks.md) ---- */
+/* Starts a run, as who, of every template whose alertmanager trigger
+ * matches a firing alert of payload (Alertmanager's webhook, version 4),
+ * unless a run the same group started for that template is still active.
+ * *out: {"started": [...], "skipped": [...]}, new. -EINVAL bad payload. */
+int engine_alerts_receive(struct vend_ctx *ctx, const struct principal *who, json_t *payload,
+			  json_t **out, struct vend_err *err);
+
 /* Startup: the runner that ran in this process before a crash is gone;
  * resolve its jobs (re-run idempotent steps, fail the others with reason
  * "interrupted"), then advance every unfinished run. */

@@ -43,8 +43,9 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
  * run.rollback, run.prune (retention), token.create, token.revoke, token.use,
  * catalog.sync, template.change, policy.change, environment.change,
  * trustedkey.change (also for `vend key add|delete`, details.source "api"),
- * webhooks.change,
- * audit.key, and secret.access for reading a secret: target the secret's
+ * webhooks.change, audit.key, drift.check (requested; in_sync, drifted,
+ * failed), alert.trigger (an alert started a run), and
+ * secret.access for reading a secret: target the secret's
  * scope/name, details {"step", "purpose"}, never its value.
  */
 int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
@@ -75,6 +76,24 @@ int engine__advance_all_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t ru
 int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		    const struct template *t, const struct step_row *steps, size_t n,
 		    const struct step_row *next);
+/* ---- drift checks (drift.c; their jobs go through jobs.c) ---- */
+/* Queues check check_id of t as a job (phase "drift", step_idx the
+ * check's id) with run's parameters and t's files. */
+int engine__drift_enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+			  const struct template *t, int64_t check_id, struct vend_err *err);
+/* A runner claimed a drift job: the check is running. */
+int engine__drift_claimed(struct vend_ctx *ctx, struct store_tx *tx, const struct job_row *job,
+			  int64_t runner_id);
+/* Output lines of a drift job join its report (redacted, capped). */
+int engine__drift_log(struct vend_ctx *ctx, struct store_tx *tx, const struct job_row *job,
+		      json_t *lines);
+/* A drift job ended: report (the runner's) or lost (why, report NULL). */
+int engine__drift_complete(struct vend_ctx *ctx, struct store_tx *tx, const struct job_row *job,
+			   json_t *report, const char *lost);
+/* Queues the webhook event NOTIFY_DRIFT_EVENT of a check that drifted. */
+int engine__notify_drift(struct vend_ctx *ctx, struct store_tx *tx, const struct template *t,
+			 const struct drift_row *d);
+
 /* Resolves the claimed jobs of runners named name as interrupted. */
 int engine__recover_runner(struct vend_ctx *ctx, const char *name);
 

@@ -218,6 +218,28 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	return 0;
 }
 
+int engine__drift_enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
+			  const struct template *t, int64_t check_id, struct vend_err *err)
+{
+	const struct step_spec *sp = &t->drift->check;
+	struct step_row step = { .phase = (char *)"drift", .idx = (int)check_id };
+	struct run_row at = *run;
+	json_t *params = json_loads(run->params, 0, NULL);
+	json_t *scope = engine__scope(t, params, NULL, 0, run);
+	json_t *env = json_object();
+	int rc;
+
+	/* The current version's check and files, the run's parameters. */
+	at.version = (char *)t->version;
+	rc = build_env(t, sp, params ? params : json_object(), scope, run, env, err);
+	if (!rc)
+		rc = insert_job(ctx, tx, &at, t, &step, sp, env, NULL, 1, 0);
+	json_decref(env);
+	json_decref(scope);
+	json_decref(params);
+	return rc;
+}
+
 int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		    const struct template *t, const struct step_row *steps, size_t n,
 		    const struct step_row *next)
@@ -361,6 +383,26 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	if (rc) {
 		store_rollback(tx);
 		return rc;
+	}
+	if (!strcmp(job.phase, "drift")) {
+		/* A drift check's job (drift.c): no step row, no run state. */
+		/* A finished run's secret parameters are gone (secrets.c): a
+		 * check gets the others only. */
+		payload = job_payload(&job, ctx->lease_ms);
+		json_object_del(payload, "secret_params");
+		rc = engine__drift_claimed(ctx, tx, &job, runner_id);
+		if (!rc) {
+			store_runner_seen(tx, runner_id, now);
+			store_notify(tx, CHAN_TIMERS);
+			rc = store_commit(tx);
+			tx = NULL;
+		}
+		if (!rc) {
+			*out = payload;
+			payload = NULL;
+		}
+		json_decref(payload);
+		goto fail_job;
 	}
 	rc = store_step_get(tx, job.run_id, job.phase, job.step_idx, &step);
 	if (rc)
@@ -507,6 +549,8 @@ static int append_lines(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 
 	if (!json_array_size(lines))
 		return 0;
+	if (!strcmp(job->phase, "drift"))
+		return engine__drift_log(ctx, tx, job, lines); /* a check's report */
 	rc = store_step_get(tx, job->run_id, job->phase, job->step_idx, &step);
 	if (rc)
 		return rc;
@@ -831,6 +875,18 @@ static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, js
 		return -ESTALE;
 	}
 	rc = append_lines(ctx, tx, &job, lines);
+	if (!strcmp(job.phase, "drift")) {
+		/* A drift check's end (drift.c): no step row, no run to advance. */
+		if (!rc)
+			rc = engine__drift_complete(ctx, tx, &job, report, NULL);
+		job_row_free(&job);
+		if (rc) {
+			store_rollback(tx);
+			return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
+		}
+		rc = store_commit(tx);
+		return rc ? err_set(err, rc, "cannot record the result: %s", strerror(-rc)) : 0;
+	}
 	if (!rc)
 		rc = record_completion(ctx, tx, &job, report);
 	*run_id = job.run_id;
@@ -901,6 +957,8 @@ static int resolve_lost(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 	rc = store_job_finish(tx, job->id, "lost", NULL);
 	if (rc)
 		return rc;
+	if (!strcmp(job->phase, "drift"))
+		return engine__drift_complete(ctx, tx, job, NULL, reason);
 	rc = store_step_get(tx, job->run_id, job->phase, job->step_idx, &step);
 	if (rc)
 		return rc;

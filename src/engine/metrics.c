@@ -160,7 +160,7 @@ static void family_free(struct family *f)
 enum {
 	F_BUILD, F_RUNS, F_ACTIVE, F_RUN_DUR, F_DEPLOY, F_ROLLBACK, F_STEP_DUR, F_APPROVAL,
 	F_DECISIONS, F_PREFLIGHT, F_BREAK_GLASS, F_QUEUE, F_RUNNERS, F_RUNNER_UP,
-	F_RUNNER_BUSY, F_RUNNER_SEEN, F_COUNT
+	F_RUNNER_BUSY, F_RUNNER_SEEN, F_DRIFT, F_COUNT
 };
 
 static void fam(struct family *f, const char *name, const char *type, const char *help,
@@ -217,6 +217,9 @@ static void families_init(struct family *f)
 	fam(&f[F_RUNNER_SEEN], "vend_runner_last_heartbeat_timestamp_seconds",
 					    "gauge",
 					    "When the runner was last heard from (Unix time)", NULL, 0);
+	fam(&f[F_DRIFT], "vend_drift_detected", "gauge",
+				      "1 if the template's last drift check found drift, 0 if in sync",
+				      NULL, 0);
 }
 
 static bool terminal(const char *state)
@@ -333,7 +336,9 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 	struct obs_step *steps = NULL;
 	struct obs_gate *gates = NULL;
 	struct obs_runner *runners = NULL;
-	char **active = NULL;
+	char **active = NULL, **drift_t = NULL;
+	bool *drift_v = NULL;
+	size_t nd = 0;
 	int64_t *counts = NULL, depth = 0, now = now_ms();
 	int64_t fresh = now - (3 * ctx->lease_ms > 90000 ? 3 * ctx->lease_ms : 90000);
 	size_t nr = 0, ns = 0, nt = 0, ng = 0, nu = 0, na = 0, connected = 0;
@@ -354,6 +359,8 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 		rc = store_obs_queue_depth(tx, &depth);
 	if (!rc)
 		rc = store_obs_active(tx, &active, &counts, &na);
+	if (!rc)
+		rc = store_drift_latest(tx, &drift_t, &drift_v, &nd);
 	store_rollback(tx);
 	if (rc)
 		goto out;
@@ -378,6 +385,8 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 		    (double)(runners[i].last_seen / 1000));
 	}
 	set(&f[F_RUNNERS], xstrdup(""), (double)connected);
+	for (size_t i = 0; i < nd; i++)
+		set(&f[F_DRIFT], labels("template", drift_t[i], NULL), drift_v[i]);
 	for (int i = 0; i < F_COUNT; i++) {
 		write_family(out, &f[i]);
 		family_free(&f[i]);
@@ -393,6 +402,10 @@ out:
 		free(active[i]);
 	free(active);
 	free(counts);
+	for (size_t i = 0; i < nd; i++)
+		free(drift_t[i]);
+	free(drift_t);
+	free(drift_v);
 	return rc;
 }
 

@@ -170,6 +170,66 @@ int engine__notify(struct vend_ctx *ctx, struct store_tx *tx, const struct run_r
 	return rc;
 }
 
+/* The CloudEvent of a drift check that found drift. */
+static char *drift_cloudevent(const struct drift_row *d, int64_t now)
+{
+	unsigned char rnd[16];
+	char id[33], host[256], source[300], subject[160];
+	json_t *ev;
+	char *body;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), id);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(source, sizeof(source), "vend/%s", host);
+	snprintf(subject, sizeof(subject), "templates/%s/drift/%lld", d->template,
+		 (long long)d->id);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:{s:I, s:s, s:s, s:I, s:b, s:o, "
+		       "s:s, s:o}}",
+		       "specversion", "1.0", "id", id, "type", "dev.vend." NOTIFY_DRIFT_EVENT,
+		       "source", source, "subject", subject, "time", iso_time(now),
+		       "datacontenttype", "application/json",
+		       "data", "check", (json_int_t)d->id, "template", d->template, "version",
+		       d->version, "run_id", (json_int_t)d->run_id, "drifted", d->drifted,
+		       "exit_code", d->has_exit ? json_integer(d->exit_code) : json_null(),
+		       "report", d->report ? d->report : "", "checked_at", iso_time(d->checked_at));
+	if (!ev)
+		return NULL;
+	body = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	return body;
+}
+
+int engine__notify_drift(struct vend_ctx *ctx, struct store_tx *tx, const struct template *t,
+			 const struct drift_row *d)
+{
+	int64_t now = now_ms();
+	int rc = 0;
+
+	(void)ctx;
+	for (size_t i = 0; i < t->n_notify && !rc; i++) {
+		const struct notify_spec *n = &t->notify[i];
+		struct delivery_row r = { .run_id = d->run_id };
+
+		if (!n->url || !notify_spec_wants(n, NOTIFY_DRIFT_EVENT, false))
+			continue;
+		r.url = n->url;
+		r.secret = n->secret;
+		r.allow_private = n->allow_private;
+		r.event = (char *)NOTIFY_DRIFT_EVENT;
+		r.body = drift_cloudevent(d, now);
+		r.next_at = now;
+		r.created_at = now;
+		rc = r.body ? store_delivery_insert(tx, &r) : -ENOMEM;
+		free(r.body);
+		if (!rc)
+			store_notify(tx, CHAN_RUNS);
+	}
+	return rc;
+}
+
 /* ---- the SSRF guard ---- */
 
 static const char *private_v4(uint32_t a)

@@ -150,6 +150,11 @@ int http__runs_watch(struct http_req *req, struct http_resp *resp, const struct 
  * comes from the API with the token the user signs in with). */
 int api_portal_index(struct http_req *, struct http_resp *, struct vend_err *);
 int api_portal_file(struct http_req *, struct http_resp *, struct vend_err *);
+/* api_ops.c */
+int api_drift_check(struct http_req *, struct http_resp *, struct vend_err *);
+int api_drift_get(struct http_req *, struct http_resp *, struct vend_err *);
+int api_drift_reconcile(struct http_req *, struct http_resp *, struct vend_err *);
+int api_hooks_alertmanager(struct http_req *, struct http_resp *, struct vend_err *);
 /* api_obs.c */
 int api_metrics(struct http_req *, struct http_resp *, struct vend_err *);
 int api_insights(struct http_req *, struct http_resp *, struct vend_err *);

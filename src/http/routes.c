@@ -48,6 +48,19 @@ const struct http_route http_routes[] = {
 	  "a template's versions" },
 	{ "GET", "/api/v1/templates/{name}/versions/{hash}", api_templates_version, USERS, 0,
 	  "one version of a template" },
+	/* Drift (api_ops.c): checking runs a job and may start webhooks, and
+	 * reconciling requests a run: operators, as for runs; reading the
+	 * result: any user, as reading the template. */
+	{ "POST", "/api/v1/templates/{name}/drift", api_drift_check, OPERATORS, 0,
+	  "start a drift check of a template" },
+	{ "GET", "/api/v1/templates/{name}/drift", api_drift_get, USERS, 0,
+	  "a template's last drift check (or ?id=)" },
+	{ "POST", "/api/v1/templates/{name}/drift/reconcile", api_drift_reconcile, OPERATORS, 0,
+	  "re-request the last succeeded run of a template" },
+	/* Alertmanager's webhook_config posts here with a bearer token of a
+	 * role that may request runs; each run is requested as that token. */
+	{ "POST", "/api/v1/hooks/alertmanager", api_hooks_alertmanager, OPERATORS, 0,
+	  "start the runbooks that Alertmanager's alerts trigger" },
 	{ "POST", "/api/v1/catalog", api_catalog_sync, ADMINS, HTTP_MAX_CATALOG,
 	  "replace the catalog" },
 

@@ -169,7 +169,7 @@ const char *store_run_list_sql(const struct run_filter *f);
 /* Ids of runs not in a terminal state, oldest first. */
 int store_runs_active(struct store_tx *tx, int64_t **ids, size_t *n);
 
-/* ---- operations: schedules, spend, retention (store_ops.c) ------------ */
+/* ---- operations: schedules, spend, retention (store_schedules.c) ------------ */
 
 /* One schedule of a current template (engine/schedule.c). */
 struct schedule_row {
@@ -524,5 +524,51 @@ int store_key_put(struct store_tx *tx, const struct key_row *r, bool replace);
 int store_key_list(struct store_tx *tx, struct key_row **out, size_t *n);
 /* -ENOENT if there is no key of that name. */
 int store_key_delete(struct store_tx *tx, const char *name);
+
+/* ---- drift checks and alert groups (store_drift.c; engine/drift.c, alerts.c) */
+
+struct drift_row {
+	int64_t id;
+	char *template, *version;  /* the version whose drift: ran */
+	int64_t run_id;            /* the succeeded run whose parameters it used */
+	char *state;               /* "queued", "running", "done", "failed" */
+	bool has_drifted, drifted; /* done: exit 0 in sync, else drifted */
+	bool has_exit;
+	int exit_code;
+	char *report;              /* redacted output, capped */
+	char *error;               /* failed: why, or NULL */
+	char *requester;
+	int64_t created_at, checked_at; /* checked_at 0 until it ended */
+};
+void drift_row_free(struct drift_row *r);
+int store_drift_insert(struct store_tx *tx, const struct drift_row *r, int64_t *id);
+int store_drift_get(struct store_tx *tx, int64_t id, struct drift_row *out);
+/* The newest check of template (any state); -ENOENT if none. */
+int store_drift_last(struct store_tx *tx, const char *template, struct drift_row *out);
+/* Writes state, drifted, exit_code, report, error and checked_at of r. */
+int store_drift_update(struct store_tx *tx, const struct drift_row *r);
+/* The newest finished check of every template: templates (new strings)
+ * and whether each drifted. Caller frees each and the arrays. */
+int store_drift_latest(struct store_tx *tx, char ***templates, bool **drifted, size_t *n);
+/* The newest succeeded run of template, or -ENOENT. */
+int store_run_last_succeeded(struct store_tx *tx, const char *template, int64_t *run_id);
+/* A template's next scheduled check: 0 in *at (and *schedule NULL) when it
+ * has no row. *schedule new. */
+int store_drift_sched_get(struct store_tx *tx, const char *template, char **schedule,
+			  int64_t *at);
+/* Sets a template's schedule row (insert or replace). */
+int store_drift_sched_put(struct store_tx *tx, const char *template, const char *schedule,
+			  int64_t at);
+/* Moves next_check_at from seen to next only if it still is seen: 0 if
+ * this caller took the check, -ESTALE if another server did. */
+int store_drift_sched_take(struct store_tx *tx, const char *template, int64_t seen,
+			   int64_t next);
+
+/* The run an alert group started for template: 0 in *run_id if none. */
+int store_alert_link_get(struct store_tx *tx, const char *group_key, const char *template,
+			 int64_t *run_id);
+/* Links group and template to run_id (insert or replace). */
+int store_alert_link_put(struct store_tx *tx, const char *group_key, const char *template,
+			 int64_t run_id, const char *fingerprint, int64_t now);
 
 #endif

@@ -232,9 +232,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_requester ON runs (requester, id);"
 	"CREATE INDEX runs_template_state ON runs (template, state, id);"
 	"CREATE INDEX run_teams_run ON run_teams (run_id);",
-	/* 9: a number another branch holds (a no-op here; the merge puts
-	 * its script in this place) */
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 9: drift checks, their schedules, alert groups (see store_sqlite.c) */
+	"CREATE TABLE drift_checks ("
+	"  id " ID ", template " T " NOT NULL,"
+	"  version " T " NOT NULL, run_id BIGINT NOT NULL, state " T " NOT NULL,"
+	"  drifted BIGINT, exit_code BIGINT, report TEXT NOT NULL DEFAULT '',"
+	"  error TEXT, requester TEXT NOT NULL, created_at BIGINT NOT NULL,"
+	"  checked_at BIGINT);"
+	"CREATE INDEX drift_checks_template ON drift_checks (template, id);"
+	"CREATE TABLE drift_schedules (template " T " PRIMARY KEY,"
+	"  schedule TEXT NOT NULL, next_check_at BIGINT NOT NULL);"
+	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template " T " NOT NULL,"
+	"  run_id BIGINT NOT NULL, fingerprint TEXT, created_at BIGINT NOT NULL,"
+	"  PRIMARY KEY (group_key, template));",
 	/* 10: trusted minisign keys added through the API (`vend key add`),
 	 * beside the catalog's TrustedKey documents (engine/keys.c) */
 	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"

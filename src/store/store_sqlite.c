@@ -201,9 +201,23 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_requester ON runs (requester, id);"
 	"CREATE INDEX runs_template_state ON runs (template, state, id);"
 	"CREATE INDEX run_teams_run ON run_teams (run_id);",
-	/* 9: a number another branch holds (a no-op here; the merge puts
-	 * its script in this place) */
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 9: drift checks (engine/drift.c): one row per check, its report the
+	 * check's redacted output; the scheduled next check per template,
+	 * taken by a conditional UPDATE so one server checks; the alert group
+	 * that started a runbook run (engine/alerts.c), one per group and
+	 * template, for repeat suppression */
+	"CREATE TABLE drift_checks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, template TEXT NOT NULL,"
+	"  version TEXT NOT NULL, run_id INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  drifted INTEGER, exit_code INTEGER, report TEXT NOT NULL DEFAULT '',"
+	"  error TEXT, requester TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  checked_at INTEGER);"
+	"CREATE INDEX drift_checks_template ON drift_checks (template, id);"
+	"CREATE TABLE drift_schedules (template TEXT PRIMARY KEY,"
+	"  schedule TEXT NOT NULL, next_check_at INTEGER NOT NULL);"
+	"CREATE TABLE alert_links (group_key TEXT NOT NULL, template TEXT NOT NULL,"
+	"  run_id INTEGER NOT NULL, fingerprint TEXT, created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (group_key, template));",
 	/* 10: trusted minisign keys added through the API (`vend key add`),
 	 * beside the catalog's TrustedKey documents (engine/keys.c) */
 	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"

@@ -649,8 +649,8 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 	static const char *const keys[] = { "parameters", "validate", "permissions",
 					    "environment", "lock", "labels", "preflight", "steps",
 					    "rollback", "artifact", "notify", "schedule",
-					    "cost", NULL };
-	static const char *const later[] = { "drift", "triggers", NULL };
+					    "cost", "drift", "triggers", NULL };
+	static const char *const later[] = { NULL }; /* every key DESIGN.md names */
 	const struct ynode *v;
 
 	if (spec->kind != YNODE_MAPPING) {
@@ -688,6 +688,10 @@ static void parse_spec(struct tp *P, const struct ynode *spec, struct template *
 		template__parse_schedule(P, v, t);
 	if ((v = ynode_get(spec, "cost")))
 		template__parse_cost(P, v, t);
+	if ((v = ynode_get(spec, "drift")) && !ynode_is_null(v))
+		template__parse_drift(P, v, t);
+	if ((v = ynode_get(spec, "triggers")) && !ynode_is_null(v))
+		template__parse_triggers(P, v, t);
 }
 
 /* --- entry points ----------------------------------------------------------- */
@@ -817,6 +821,7 @@ void template_free(struct template *t)
 	template__free_notify(t->notify, t->n_notify);
 	template__free_schedules(t->schedules, t->n_schedules);
 	free(t->cost_monthly_usd);
+	template__free_ops(t);
 	free(t->path);
 	free(t->dir);
 	free(t->source);
@@ -873,7 +878,7 @@ json_t *template_to_json(const struct template *t)
 	json_object_set_new(j, "cost", t->cost_monthly_usd
 					       ? json_pack("{s:s}", "monthly_usd", t->cost_monthly_usd)
 					       : json_null());
-	return j;
+	return template__ops_to_json(t, j);
 }
 
 const char *param_type_name(enum param_type type)

@@ -5,8 +5,7 @@
  * (unknown keys are errors, never silently ignored). A parsed template is
  * immutable and may be shared between threads.
  *
- * Fields that later parts of vend implement (drift, triggers) are
- * rejected with
+ * Fields that later parts of vend implement are rejected with
  * "not supported yet" until they are, so nothing is silently ignored.
  */
 #ifndef VEND_TEMPLATE_TEMPLATE_H
@@ -131,6 +130,10 @@ struct notify_spec {
 	size_t n_events;
 	bool allow_private;      /* may reach loopback and private addresses */
 };
+/* The event a hook gets when a drift check finds drift (besides the run
+ * states): hooks without events: get it too. */
+#define NOTIFY_DRIFT_EVENT "drift.detected"
+
 /* Whether n wants a run entering state (terminal: whether it is one). */
 bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal);
 /* A notify list as the catalog stores it (JSON of a checked document:
@@ -139,7 +142,7 @@ bool notify_spec_wants(const struct notify_spec *n, const char *state, bool term
 int notify_specs_from_json(json_t *list, struct notify_spec **out, size_t *n);
 void notify_specs_free(struct notify_spec *v, size_t n);
 
-/* One entry of spec.schedule (template_ops.c): vend requests a run at
+/* One entry of spec.schedule (template_schedule.c): vend requests a run at
  * each fire time, as the `scheduler` principal (docs/templates.md). */
 struct schedule_spec {
 	char *cron;              /* 5 fields, a macro or "@every D" (util/cron.h) */
@@ -148,6 +151,23 @@ struct schedule_spec {
 	int line, col;
 };
 #define TEMPLATE_MAX_SCHEDULES 20
+
+/* A template's `drift:` (docs/templates.md): a check command run like a
+ * step (in the sandbox, by a runner) with the parameters of the last
+ * succeeded run: exit 0 means in sync, anything else drifted. */
+struct drift_spec {
+	struct step_spec check;  /* named "drift"; run, env, network, timeout... */
+	char *schedule;          /* cron (5 fields) or "@every D", or NULL */
+};
+
+/* One of `triggers:` (docs/runbooks.md): an Alertmanager alert that
+ * matches starts a run with params expanded over {alert}. */
+struct alert_trigger {
+	char *match;             /* CEL over `alert` ("true": every firing alert) */
+	json_t *params;          /* {name: "text with ${{ alert... }}"} */
+	int line, col;
+};
+#define TEMPLATE_MAX_TRIGGERS 16
 
 struct template {
 	char *name;              /* [a-z0-9-]{1,63} */
@@ -171,6 +191,9 @@ struct template {
 	size_t n_schedules;
 	char *cost_monthly_usd;  /* spec.cost.monthly_usd: a number or ${{ }} text,
 				  * or NULL */
+	struct drift_spec *drift;    /* or NULL */
+	struct alert_trigger *triggers; /* spec.triggers (alertmanager:) */
+	size_t n_triggers;
 
 	/* Where it came from. */
 	char *path;              /* the YAML file's path in the catalog */

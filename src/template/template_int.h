@@ -70,13 +70,23 @@ void template__parse_params(struct tp *P, const struct ynode *params,
 void template__parse_steps(struct tp *P, const struct ynode *list,
 			   const char *where, struct step_spec **out, size_t *n_out);
 void template__free_param(struct param_spec *p);
+/* One step (where "spec.drift": a drift check, no name); false after
+ * reporting problems (st still needs template__free_step). */
+bool template__parse_one_step(struct tp *P, const struct ynode *m, const char *where,
+			      struct step_spec *st);
+void template__free_step(struct step_spec *st);
+/* spec.drift and spec.triggers (template_drift.c). */
+void template__parse_drift(struct tp *P, const struct ynode *v, struct template *t);
+void template__parse_triggers(struct tp *P, const struct ynode *v, struct template *t);
+void template__free_ops(struct template *t);
+json_t *template__ops_to_json(const struct template *t, json_t *out);
 void template__free_steps(struct step_spec *v, size_t n);
 void template__parse_notify(struct tp *P, const struct ynode *v, struct template *t);
 /* The notify list v (named where in messages) into new *out, *n. */
 void template__parse_notify_list(struct tp *P, const struct ynode *v, const char *where,
 				 struct notify_spec **out, size_t *n);
 void template__free_notify(struct notify_spec *v, size_t n);
-/* schedule: and cost: (template_ops.c); schedule after parameters. */
+/* schedule: and cost: (template_schedule.c); schedule after parameters. */
 void template__parse_schedule(struct tp *P, const struct ynode *v, struct template *t);
 void template__parse_cost(struct tp *P, const struct ynode *v, struct template *t);
 void template__free_schedules(struct schedule_spec *v, size_t n);

@@ -20,7 +20,7 @@
 static const char *const notify_states[] = {
 	"pending", "checking", "awaiting_approval", "queued", "running", "verifying",
 	"succeeded", "failed", "rolling_back", "rolled_back", "rollback_failed",
-	"rejected", "expired", "canceled", NULL,
+	"rejected", "expired", "canceled", NOTIFY_DRIFT_EVENT, NULL,
 };
 
 static bool url_ok(const char *s)
@@ -63,7 +63,7 @@ static void parse_one(struct tp *P, const struct ynode *m, const char *where,
 	ev = ynode_get(m, "events");
 	if (!ev || ynode_is_null(ev))
 		return;
-	if (ev->kind != YNODE_SEQUENCE || !ev->n_items || ev->n_items > 14) {
+	if (ev->kind != YNODE_SEQUENCE || !ev->n_items || ev->n_items > 15) {
 		template__err(P, ev, "%s.events must be a list of run states", where);
 		return;
 	}
@@ -76,7 +76,7 @@ static void parse_one(struct tp *P, const struct ynode *m, const char *where,
 			known |= !strcmp(e->str, notify_states[j]);
 		if (!known) {
 			template__err(P, e, "%s.events[%zu] must be a run state (succeeded, "
-				      "failed, rolled_back, ...)", where, i);
+				      "failed, rolled_back, ...) or " NOTIFY_DRIFT_EVENT, where, i);
 			continue;
 		}
 		n->events[n->n_events++] = xstrdup(e->str);
@@ -156,7 +156,7 @@ void notify_specs_free(struct notify_spec *v, size_t n)
 bool notify_spec_wants(const struct notify_spec *n, const char *state, bool terminal)
 {
 	if (!n->n_events)
-		return terminal;
+		return terminal || !strcmp(state, NOTIFY_DRIFT_EVENT);
 	for (size_t i = 0; i < n->n_events; i++)
 		if (!strcmp(n->events[i], state))
 			return true;

@@ -23,6 +23,11 @@ static const char *const step_keys[] = {
 static const char *const step_later[] = {
 	NULL
 };
+/* A drift check (spec.drift) is a step without a name, approval or
+ * analysis, plus its schedule (template_drift.c reads that). */
+static const char *const drift_keys[] = {
+	"run", "env", "timeout", "network", "limits", "labels", "schedule", NULL
+};
 #define APPROVAL_MAX_EXPIRES_MS (30LL * 24 * 3600 * 1000)
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -356,6 +361,8 @@ static void parse_approval(struct tp *P, const struct ynode *m, const char *wher
 	st->approval = ap;
 }
 
+static void free_step(struct step_spec *st);
+
 static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 		       struct step_spec *st)
 {
@@ -372,6 +379,11 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 		template__err(P, m, "%s must be a mapping with a name and run:, not %s",
 			      where, ynode_describe(m));
 		goto out;
+	}
+	if (!strcmp(where, "spec.drift")) {
+		template__check_keys(P, m, where, drift_keys, NULL);
+		st->name = xstrdup("drift");
+		goto command;
 	}
 	template__check_keys(P, m, where, step_keys, step_later);
 	s = template__text(P, m, "name", where, true);
@@ -417,6 +429,7 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 			st->labels = template__parse_labels(P, v, where);
 		goto when;
 	}
+command:
 	s = template__text(P, m, "run", where, true);
 	v = ynode_get(m, "run");
 	if (s && !*s) {
@@ -443,6 +456,8 @@ static bool parse_step(struct tp *P, const struct ynode *m, const char *where,
 		parse_limits(P, v, where, st);
 	if ((v = ynode_get(m, "labels")))
 		st->labels = template__parse_labels(P, v, where);
+	if (!strcmp(where, "spec.drift"))
+		goto out;
 when:
 	snprintf(path, sizeof(path), "%s.when", where);
 	v = ynode_get(m, "when");
@@ -451,6 +466,17 @@ when:
 		st->when = xstrdup(s);
 out:
 	return P->errors == before;
+}
+
+bool template__parse_one_step(struct tp *P, const struct ynode *m, const char *where,
+			      struct step_spec *st)
+{
+	return parse_step(P, m, where, st);
+}
+
+void template__free_step(struct step_spec *st)
+{
+	free_step(st);
 }
 
 static void free_step(struct step_spec *st)

@@ -35,6 +35,22 @@ test_expect_success 'deploy-app: the preflight refuses a downgrade; nothing chan
 	test "$(cat "$FLEET/staging/shop/current/VERSION")" = 1.0.1
 '
 
+test_expect_success 'deploy-app: a drift check finds the replicas in sync' '
+	vend drift check deploy-app -o json >drift &&
+	jq -e ".drifted == false" drift &&
+	jq -r .report drift | grep -q "replica-3 ok"
+'
+
+test_expect_success 'deploy-app: a replica changed by hand is drift; reconcile repairs it' '
+	echo 0.0.1 >"$FLEET/staging/shop/replica-2/current/VERSION" &&
+	expect_exit 1 vend drift check deploy-app >out &&
+	grep -q "replica-2 serves 0.0.1, not 1.0.1" out &&
+	rid=$(vend drift reconcile deploy-app -o json | jq .id) &&
+	wait_state "$rid" succeeded 120 &&
+	test "$(run_field "$rid" .params.version)" = 1.0.1 &&
+	vend drift check deploy-app -o json | jq -e ".drifted == false"
+'
+
 test_expect_success 'rotate-logs: a dry run changes nothing' '
 	mkdir -m 0777 "$SHARE/logs" && ln -s "$SHARE/logs" logs &&
 	echo old >logs/a.log && touch -d "3 days ago" logs/a.log &&
@@ -55,6 +71,23 @@ test_expect_success 'rotate-logs: for real it needs an SRE, then compresses and 
 	test -f logs/a.log.gz && ! test -f logs/a.log &&
 	! test -f logs/b.log.gz &&
 	test -f logs/c.log
+'
+
+test_expect_success 'rotate-logs: a paging LogDiskFull alert requests it for real, for approval' '
+	cat >alert.json <<-JSON &&
+	{"version": "4", "groupKey": "{}:{alertname=\\"LogDiskFull\\"}", "status": "firing",
+	 "alerts": [{"status": "firing", "fingerprint": "0f1e2d3c",
+	   "labels": {"alertname": "LogDiskFull", "log_dir": "$SHARE/logs", "severity": "page"},
+	   "annotations": {"summary": "log disk 95% full"}}]}
+	JSON
+	curl -sf -X POST -H "Authorization: Bearer $(cat "$VEND_DATA/admin.token")" \
+		-H "Content-Type: application/json" --data-binary @alert.json \
+		"$(cat "$VEND_DATA/server.url")/api/v1/hooks/alertmanager" >resp &&
+	jq -e ".started[0].template == \"rotate-logs\"" resp &&
+	aid=$(jq ".started[0].run" resp) &&
+	wait_state "$aid" awaiting_approval &&
+	test "$(run_field "$aid" .params.dry_run)" = false &&
+	test "$(run_field "$aid" .params.dir)" = "$SHARE/logs"
 '
 
 test_expect_success 'hello greets' '

@@ -361,6 +361,92 @@ TEST(store_secrets_are_versioned_and_pinned)
 	store_close(st);
 }
 
+TEST(store_drift_schedule_is_taken_by_one_server)
+{
+	char *url = testdb_url();
+	struct store *a = open_url(url), *b = open_url(url);
+	struct store_tx *ta, *tb;
+	char *sched;
+	int64_t at;
+
+	CHECK_INT(store_begin(a, STORE_WRITE, &ta), 0);
+	CHECK_INT(store_drift_sched_put(ta, "t", "@every 1m", 60000), 0);
+	CHECK_INT(store_commit(ta), 0);
+	/* Both servers saw next_check_at 60000 due; only the first update
+	 * moves it, the second finds it moved. */
+	CHECK_INT(store_begin(a, STORE_WRITE, &ta), 0);
+	CHECK_INT(store_drift_sched_take(ta, "t", 60000, 120000), 0);
+	CHECK_INT(store_commit(ta), 0);
+	CHECK_INT(store_begin(b, STORE_WRITE, &tb), 0);
+	CHECK_INT(store_drift_sched_take(tb, "t", 60000, 120000), -ESTALE);
+	CHECK_INT(store_drift_sched_get(tb, "t", &sched, &at), 0);
+	CHECK_STR(sched, "@every 1m");
+	CHECK_INT(at, 120000);
+	free(sched);
+	CHECK_INT(store_drift_sched_get(tb, "none", &sched, &at), 0);
+	CHECK(sched == NULL && at == 0);
+	store_rollback(tb);
+	store_close(a);
+	store_close(b);
+	free(url);
+}
+
+TEST(store_drift_checks_and_alert_links)
+{
+	struct store *st = open_temp();
+	int64_t run = new_run(st, NULL), id, got = -1, last = 0;
+	struct store_tx *tx;
+	struct drift_row d = { 0 }, r;
+	char **names;
+	bool *drifted;
+	size_t n;
+
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_run_set_state(tx, run, "pending", "succeeded", NULL, 5), 0);
+	CHECK_INT(store_run_last_succeeded(tx, "hello", &last), 0);
+	CHECK_INT(last, run);
+	CHECK_INT(store_run_last_succeeded(tx, "other", &last), -ENOENT);
+	d.template = "hello";
+	d.version = "abc";
+	d.run_id = run;
+	d.state = "queued";
+	d.requester = "scheduler";
+	d.created_at = 10;
+	CHECK_INT(store_drift_insert(tx, &d, &id), 0);
+	CHECK_INT(store_drift_get(tx, id, &r), 0);
+	CHECK_STR(r.state, "queued");
+	CHECK(!r.has_drifted && !r.has_exit && r.checked_at == 0);
+	free(r.state);
+	r.state = strdup("done");
+	r.has_drifted = r.drifted = true;
+	r.has_exit = true;
+	r.exit_code = 3;
+	free(r.report);
+	r.report = strdup("it's \"off\"\n");
+	r.checked_at = 20;
+	CHECK_INT(store_drift_update(tx, &r), 0);
+	drift_row_free(&r);
+	CHECK_INT(store_drift_last(tx, "hello", &r), 0);
+	CHECK(r.drifted && r.exit_code == 3 && r.checked_at == 20);
+	CHECK_STR(r.report, "it's \"off\"\n");
+	drift_row_free(&r);
+	CHECK_INT(store_drift_latest(tx, &names, &drifted, &n), 0);
+	CHECK(n == 1 && drifted[0]);
+	CHECK_STR(names[0], "hello");
+	free(names[0]);
+	free(names);
+	free(drifted);
+
+	CHECK_INT(store_alert_link_get(tx, "g", "hello", &got), 0);
+	CHECK_INT(got, 0);
+	CHECK_INT(store_alert_link_put(tx, "g", "hello", run, "fp", 1), 0);
+	CHECK_INT(store_alert_link_put(tx, "g", "hello", run + 1, "fp", 2), 0);
+	CHECK_INT(store_alert_link_get(tx, "g", "hello", &got), 0);
+	CHECK_INT(got, run + 1);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+}
+
 TEST(store_keys_have_one_name_and_one_key_id)
 {
 	struct store *st = open_temp();
@@ -846,7 +932,7 @@ TEST(store_schema_is_the_same_on_both_backends)
 	free(url);
 }
 
-/* ---- operations: schedules, spend, retention (store_ops.c) ---------------- */
+/* ---- operations: schedules, spend, retention (store_schedules.c) ---------------- */
 
 TEST(store_schedule_fire_is_claimed_once)
 {

@@ -289,7 +289,7 @@ TEST(template_rejects_unknown_keys_at_every_level)
 	CHECK_ONE(HEAD "  paramters: {}\n" STEPS,
 		  "6:3: unknown key \"paramters\" in spec; did you mean \"parameters\"? (allowed: "
 		  "parameters, validate, permissions, environment, lock, labels, preflight, steps, "
-		  "rollback, artifact, notify, schedule, cost)");
+		  "rollback, artifact, notify, schedule, cost, drift, triggers)");
 	CHECK_ONE(HEAD "  parameters:\n    x: {type: string, requird: true}\n" STEPS,
 		  "7:23: unknown key \"requird\" in spec.parameters.x; did you mean \"required\"? "
 		  "(allowed: type, required, default, enum, pattern, minimum, maximum, minLength, "
@@ -303,18 +303,6 @@ TEST(template_rejects_unknown_keys_at_every_level)
 		  "8:7: unknown key \"msg\" in spec.validate[0] (allowed: rule, message)");
 	CHECK_ONE(HEAD "  permissions: {run: [role:x], deploy: [role:y]}\n" STEPS,
 		  "6:32: unknown key \"deploy\" in spec.permissions (allowed: run, rollback, cancel)");
-}
-
-TEST(template_names_features_not_supported_yet)
-{
-	const char *spec_keys[] = { "drift", "triggers" };
-	char text[1024], want[256];
-
-	for (size_t i = 0; i < sizeof(spec_keys) / sizeof(spec_keys[0]); i++) {
-		snprintf(text, sizeof(text), HEAD "  %s: x\n" STEPS, spec_keys[i]);
-		snprintf(want, sizeof(want), "6:3: `%s` is not supported yet", spec_keys[i]);
-		CHECK_ONE(text, want);
-	}
 }
 
 TEST(template_schedule_and_cost)
@@ -423,9 +411,68 @@ TEST(template_notify_webhooks)
 		  "2048 bytes, without ${{ }}");
 	CHECK_ONE(HEAD STEPS "  notify:\n    - {url: 'http://x/', events: [done]}\n",
 		  "10:35: spec.notify[0].events[0] must be a run state (succeeded, failed, "
-		  "rolled_back, ...)");
+		  "rolled_back, ...) or drift.detected");
 	CHECK_ONE(HEAD STEPS "  notify:\n    - {url: 'http://x/', secret: '${{ params.x }}'}\n",
 		  "10:34: spec.notify[0].secret must be 1 to 1024 bytes, without ${{ }}");
+}
+
+TEST(template_drift_check)
+{
+	struct template *t = parse_ok(HEAD "  parameters:\n    v: {type: string}\n" STEPS
+				      "  drift:\n    run: ./scripts/check.sh\n    network: true\n"
+				      "    timeout: 30s\n    env: {WANT: \"${{ params.v }}\"}\n"
+				      "    schedule: \"@every 15m\"\n"
+				      "  notify:\n    - {url: 'http://x/', events: [drift.detected]}\n");
+	json_t *j;
+
+	CHECK(t && t->drift);
+	CHECK_STR(t->drift->check.run, "./scripts/check.sh");
+	CHECK_STR(t->drift->check.name, "drift");
+	CHECK(t->drift->check.network && t->drift->check.timeout_ms == 30000);
+	CHECK(t->drift->check.n_env == 1);
+	CHECK_STR(t->drift->schedule, "@every 15m");
+	CHECK(notify_spec_wants(&t->notify[0], NOTIFY_DRIFT_EVENT, false));
+	CHECK(!notify_spec_wants(&t->notify[0], "failed", true));
+	j = template_to_json(t);
+	CHECK(json_is_true(json_object_get(json_object_get(j, "drift"), "network")));
+	json_decref(j);
+	template_free(t);
+	CHECK_ONE(HEAD STEPS "  drift: {network: true}\n", "9:10: spec.drift.run is required");
+	CHECK_ONE(HEAD STEPS "  drift: {run: x, schedule: '* * *'}\n",
+		  "9:29: spec.drift.schedule: expected 5 fields (minute hour day-of-month month "
+		  "day-of-week), got 3 in '* * *' (a cron expression of 5 fields, or "
+		  "\"@every 1h\")");
+	CHECK_ONE(HEAD STEPS "  drift: {run: x, approval: {approvers: [role:x]}}\n",
+		  "9:19: unknown key \"approval\" in spec.drift (allowed: run, env, timeout, "
+		  "network, limits, labels, schedule)");
+	CHECK_ONE(HEAD STEPS "  drift: {run: \"echo ${{ params.v }}\"}\n",
+		  "9:22: spec.drift.run: `${{ }}` is not allowed in run: (parameters reach steps "
+		  "as $PARAM_NAME environment variables, never as shell text)");
+}
+
+TEST(template_alertmanager_triggers)
+{
+	struct template *t = parse_ok(HEAD STEPS "  triggers:\n    - alertmanager:\n"
+				      "        match: \"alert.labels.alertname == 'DiskFull'\"\n"
+				      "        params: {dir: \"${{ alert.labels.dir }}\"}\n"
+				      "    - alertmanager: {match: 'true'}\n");
+
+	CHECK(t && t->n_triggers == 2);
+	CHECK_STR(t->triggers[0].match, "alert.labels.alertname == 'DiskFull'");
+	CHECK_STR(json_string_value(json_object_get(t->triggers[0].params, "dir")),
+		  "${{ alert.labels.dir }}");
+	CHECK_STR(t->triggers[1].match, "true");
+	CHECK(json_object_size(t->triggers[1].params) == 0);
+	template_free(t);
+	CHECK_ONE(HEAD STEPS "  triggers:\n    - alertmanager: {match: \"alert.labels.\"}\n",
+		  "10:43: spec.triggers[0].alertmanager.match: expected field name after '.', "
+		  "got end of input");
+	CHECK_ONE(HEAD STEPS "  triggers:\n    - alertmanager: {params: {}}\n",
+		  "10:21: spec.triggers[0].alertmanager.match is required");
+	CHECK_HAS(HEAD STEPS "  triggers:\n    - webhook: {}\n",
+		  "10:7: unknown key \"webhook\" in spec.triggers[0] (allowed: alertmanager)");
+	CHECK_HAS(HEAD STEPS "  triggers:\n    - alertmanager: {params: {x: \"${{ alert\"}}\n",
+		  "spec.triggers[0].alertmanager.params.x: unterminated ${{ (no closing }})");
 }
 
 TEST(template_step_secrets)
