@@ -325,6 +325,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	enum MHD_Result ret;
 	int rc;
 
+	/* HEAD is GET without the body (RFC 9110 9.3.2): routed, authorized
+	 * and answered as GET (a read: no token-use entry); libmicrohttpd
+	 * sends the answer's headers and drops its body. */
+	if (!strcmp(method, MHD_HTTP_METHOD_HEAD))
+		method = MHD_HTTP_METHOD_GET;
 	if (!cs) {
 		const char *len;
 		int known = 0;

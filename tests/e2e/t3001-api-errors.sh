@@ -38,6 +38,16 @@ test_expect_success 'unknown route 404, wrong method 405' '
 	test "$(req DELETE /api/v1/runs -H "Authorization: Bearer $TOKEN")" = "405 application/problem+json"
 '
 
+test_expect_success 'HEAD answers like GET, without a body (also a stream, which ends at once)' '
+	test "$(curl -s -I -o head -w "%{http_code}" "$URL/")" = 200 &&
+	grep -qi "^content-type: text/html" head &&
+	test "$(curl -s -I -o /dev/null -w "%{http_code}" "$URL/healthz")" = 200 &&
+	test "$(curl -s -I -o /dev/null -w "%{http_code}" "$URL/api/v1/runs")" = 401 &&
+	test "$(curl -s -I -m 20 -o head -w "%{http_code}" -H "Authorization: Bearer $TOKEN" \
+		"$URL/api/v1/runs?watch=1")" = 200 &&
+	grep -qi "^content-type: text/event-stream" head
+'
+
 test_expect_success 'malformed JSON is a 400 that says where' '
 	test "$(req POST /api/v1/runs -H "Authorization: Bearer $TOKEN" -d "{\"template\": ")" = "400 application/problem+json" &&
 	jq -e ".detail | test(\"not valid JSON\")" body
