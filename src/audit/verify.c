@@ -4,7 +4,9 @@
  * through audit/merkle's streaming root; checkpoints are C2SP signed notes
  * through audit/checkpoint; entries are canonical JSON through audit/entry.
  */
+#include <pthread.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "audit/audit_int.h"
 #include "audit/entry.h"
@@ -272,47 +274,57 @@ int audit_verify_entry(struct audit_verifier *v, uint64_t index, const void *dat
  *     {"index":N,"data":"B64","entry":DATA}
  * with DATA the decoded B64 byte for byte: then "entry" and "data" are one
  * entry without parsing the line as JSON (the slow part of verifying an
- * export), and only DATA itself is checked to be a canonical entry. Returns
- * 1 if the line had that form (and was fed), 0 to take the general path.
+ * export), and only DATA itself is checked to be a canonical entry. Puts
+ * N in *index and DATA in *data; false to take the general path.
  */
-static int fast_line(struct audit_verifier *v, const char *line, size_t len, int *rc,
-		     struct vend_err *err)
+static bool parse_fast_line(const char *line, size_t len, uint64_t *index, struct buf *data)
 {
 	static const char p1[] = "{\"index\":", p2[] = ",\"data\":\"", p3[] = "\",\"entry\":";
 	const char *p = line, *end = line + len, *b64;
-	uint64_t index = 0;
 	size_t digits = 0, blen, dlen = 0;
 
+	*index = 0;
 	if (len < sizeof(p1) || memcmp(p, p1, sizeof(p1) - 1))
-		return 0;
+		return false;
 	p += sizeof(p1) - 1;
 	while (p < end && *p >= '0' && *p <= '9' && digits < 19) {
-		index = index * 10 + (uint64_t)(*p++ - '0');
+		*index = *index * 10 + (uint64_t)(*p++ - '0');
 		digits++;
 	}
 	if (digits == 0 || (digits > 1 && p[-(ptrdiff_t)digits] == '0'))
-		return 0;
+		return false;
 	if ((size_t)(end - p) < sizeof(p2) - 1 || memcmp(p, p2, sizeof(p2) - 1))
-		return 0;
+		return false;
 	b64 = p += sizeof(p2) - 1;
 	p = memchr(p, '"', (size_t)(end - p));
 	if (!p)
-		return 0;
+		return false;
 	blen = (size_t)(p - b64);
 	if ((size_t)(end - p) < sizeof(p3) - 1 + 1 || memcmp(p, p3, sizeof(p3) - 1) ||
 	    end[-1] != '}')
-		return 0;
+		return false;
 	p += sizeof(p3) - 1;
 	if (blen / 4 * 3 > AUDIT_ENTRY_MAX + 2)
+		return false;
+	buf_reset(data);
+	if (buf_grow(data, blen / 4 * 3 + 3) ||
+	    audit__b64_decode(b64, blen, (uint8_t *)data->data, data->cap, &dlen))
+		return false;
+	if ((size_t)(end - 1 - p) != dlen || memcmp(p, data->data, dlen) != 0)
+		return false;
+	data->len = dlen;
+	return true;
+}
+
+/* Feeds a line of the fast form (parse_fast_line); 1 if it was one. */
+static int fast_line(struct audit_verifier *v, const char *line, size_t len, int *rc,
+		     struct vend_err *err)
+{
+	uint64_t index;
+
+	if (!parse_fast_line(line, len, &index, &v->data))
 		return 0;
-	buf_reset(&v->data);
-	if (buf_grow(&v->data, blen / 4 * 3 + 3) ||
-	    audit__b64_decode(b64, blen, (uint8_t *)v->data.data, v->data.cap, &dlen))
-		return 0;
-	if ((size_t)(end - 1 - p) != dlen || memcmp(p, v->data.data, dlen) != 0)
-		return 0;
-	v->data.len = dlen;
-	*rc = audit_verify_entry(v, index, v->data.data, dlen, NULL, NULL, err);
+	*rc = audit_verify_entry(v, index, v->data.data, v->data.len, NULL, NULL, err);
 	return 1;
 }
 
@@ -426,31 +438,136 @@ int audit_verify_finish(struct audit_verifier *v, struct audit_verify_result *re
 	return rc;
 }
 
+/*
+ * Verifying an export in batches: what makes a line good on its own (its
+ * fast form, a canonical entry, its leaf hash) is checked by several
+ * threads at once; the tree, the order and the checkpoints are then fed
+ * one line after another, as audit_verify_line does. A line the threads
+ * could not vouch for (a checkpoint, another form, anything wrong) goes
+ * through audit_verify_line itself, so every verdict and every message
+ * is the one-line-at-a-time one.
+ */
+#define BATCH_LINES 8192
+#define BATCH_BYTES ((size_t)8 << 20)
+#define BATCH_THREADS_MAX 8
+
+struct prechecked {
+	uint64_t index;
+	uint8_t leaf[MERKLE_HASH_LEN];
+	bool ok;
+};
+
+struct batch {
+	struct buf text;             /* the lines, one after another */
+	size_t off[BATCH_LINES + 1]; /* line i is text[off[i], off[i + 1]) */
+	size_t n;
+	struct prechecked pre[BATCH_LINES];
+};
+
+struct precheck_job {
+	struct batch *b;
+	size_t from, to;
+};
+
+static void *precheck(void *arg)
+{
+	struct precheck_job *j = arg;
+	struct buf data = BUF_INIT;
+
+	for (size_t i = j->from; i < j->to; i++) {
+		const char *line = j->b->text.data + j->b->off[i];
+		size_t len = j->b->off[i + 1] - j->b->off[i];
+		struct prechecked *p = &j->b->pre[i];
+
+		p->ok = len > 0 && len <= AUDIT_LINE_MAX &&
+			parse_fast_line(line, len, &p->index, &data) &&
+			audit_entry_check(data.data, data.len, NULL) == 0;
+		if (p->ok)
+			merkle_leaf_hash(data.data, data.len, p->leaf);
+	}
+	buf_release(&data);
+	return NULL;
+}
+
+static void precheck_batch(struct batch *b, int threads)
+{
+	pthread_t th[BATCH_THREADS_MAX];
+	struct precheck_job jobs[BATCH_THREADS_MAX];
+	int started = 0;
+
+	if (b->n < 256)
+		threads = 1; /* not worth a thread */
+	for (int k = 0; k < threads; k++) {
+		jobs[k] = (struct precheck_job){ b, b->n * (size_t)k / (size_t)threads,
+						 b->n * (size_t)(k + 1) / (size_t)threads };
+		/* the last share is this thread's; a thread that cannot start
+		 * leaves its share to this one too */
+		if (k == threads - 1 || pthread_create(&th[k], NULL, precheck, &jobs[k])) {
+			jobs[k].to = b->n;
+			precheck(&jobs[k]);
+			break;
+		}
+		started++;
+	}
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}
+
+static int feed_prechecked(struct audit_verifier *v, const char *line, size_t len,
+			   const struct prechecked *p, struct vend_err *err)
+{
+	if (!p->ok || v->failed || p->index != v->tree.size)
+		return audit_verify_line(v, line, len, err);
+	v->line++;
+	if (merkle_stream_push(&v->tree, p->leaf))
+		return fail(v, -E2BIG, p->index, err, "too many entries");
+	return check_due(v, err);
+}
+
 int audit_verify_stream(audit_line_fn next, void *ctx, const struct note_verifier *key,
 			const char *origin, struct audit_verify_result *res,
 			struct vend_err *err)
 {
 	struct audit_verifier *v = NULL;
+	struct batch *b;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = cpus < 1 ? 1 : cpus > BATCH_THREADS_MAX ? BATCH_THREADS_MAX : (int)cpus;
 	const char *line;
 	size_t len;
-	int rc;
+	int rc, read_rc = 1;
 
 	if (!next)
 		return err_set(err, -EINVAL, "no input");
 	rc = audit_verify_new(key, origin, &v);
 	if (rc)
 		return err_set(err, rc, "bad verifier key or origin");
-	while ((rc = next(ctx, &line, &len)) == 1) {
-		rc = audit_verify_line(v, line, len, err);
-		if (rc)
-			break;
+	b = XNEW(struct batch, 1);
+	buf_init(&b->text, BATCH_BYTES + AUDIT_LINE_MAX + 1);
+	while (read_rc == 1 && !rc) {
+		buf_reset(&b->text);
+		b->n = 0;
+		while (b->n < BATCH_LINES && b->text.len < BATCH_BYTES &&
+		       (read_rc = next(ctx, &line, &len)) == 1) {
+			/* A line over the limit is refused for its length alone:
+			 * one byte more than the limit says so. */
+			b->off[b->n++] = b->text.len;
+			buf_add(&b->text, line, len > AUDIT_LINE_MAX ? AUDIT_LINE_MAX + 1 : len);
+		}
+		b->off[b->n] = b->text.len;
+		precheck_batch(b, threads);
+		for (size_t i = 0; i < b->n && !rc; i++)
+			rc = feed_prechecked(v, b->text.data + b->off[i], b->off[i + 1] - b->off[i],
+					     &b->pre[i], err);
 	}
-	if (rc < 0 && !v->failed) {
+	buf_release(&b->text);
+	free(b);
+	if (!rc && read_rc < 0) {
 		/* the reader's own error: reading stopped, nothing was judged */
-		err_set(err, rc, "reading line %" PRIu64 ": %s", v->line + 1, strerror(-rc));
+		err_set(err, read_rc, "reading line %" PRIu64 ": %s", v->line + 1,
+			strerror(-read_rc));
 		audit_verify_finish(v, res, NULL);
 		audit_verify_free(v);
-		return rc;
+		return read_rc;
 	}
 	rc = audit_verify_finish(v, res, err);
 	audit_verify_free(v);

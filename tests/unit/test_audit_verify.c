@@ -183,6 +183,125 @@ TEST(an_intact_export_verifies)
 	free_export(&x);
 }
 
+/* A log of n entries as export lines (a new array of new strings): the
+ * latest checkpoint first, then entries with checkpoints after cp_a and
+ * cp_b entries. */
+static char **big_export(struct export *x, uint64_t n, uint64_t cp_a, uint64_t cp_b, int *nl)
+{
+	char **l = xmalloc((n + 3) * sizeof(char *));
+	int k = 0;
+
+	memset(x, 0, sizeof(*x));
+	CHECK_INT(note_keygen("audit.example/log", &x->key), 0);
+	note_signer_verifier(&x->key, &x->pub);
+	x->mem = merkle_mem_new();
+	CHECK_INT(merkle_tree_init(&x->tree, &merkle_mem_ops, x->mem, 0), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		struct buf b = BUF_INIT;
+		uint8_t leaf[32];
+		entry_bytes(i, "alice", &b);
+		merkle_leaf_hash(b.data, b.len, leaf);
+		CHECK_INT(merkle_append(&x->tree, leaf, NULL), 0);
+		buf_release(&b);
+	}
+	l[k++] = cp_line(x, n);
+	for (uint64_t i = 0; i < n; i++) {
+		l[k++] = entry_line(i, i, "alice");
+		if (i + 1 == cp_a || i + 1 == cp_b)
+			l[k++] = cp_line(x, i + 1);
+	}
+	*nl = k;
+	return l;
+}
+
+/* The same lines one at a time through audit_verify_line: the reference
+ * the batched audit_verify_stream must agree with. */
+static struct outcome verify_one_by_one(struct export *x, char **l, int n)
+{
+	struct outcome o;
+	struct vend_err e = VEND_ERR_INIT;
+	struct audit_verifier *v;
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	CHECK_INT(audit_verify_new(&x->pub, NULL, &v), 0);
+	for (int i = 0; i < n && !rc; i++)
+		rc = audit_verify_line(v, l[i], strlen(l[i]), &e);
+	o.rc = audit_verify_finish(v, &o.res, &e);
+	audit_verify_free(v);
+	memcpy(o.msg, e.msg, sizeof(o.msg));
+	err_free(&e);
+	return o;
+}
+
+static struct outcome verify_lines(struct export *x, char **l, int n)
+{
+	struct outcome o;
+	struct vend_err e = VEND_ERR_INIT;
+	struct reader r = { l, n, 0 };
+
+	memset(&o, 0, sizeof(o));
+	o.rc = audit_verify_stream(next_line, &r, &x->pub, NULL, &o.res, &e);
+	memcpy(o.msg, e.msg, sizeof(o.msg));
+	err_free(&e);
+	return o;
+}
+
+#define CHECK_SAME(a, b)                                                   \
+	do {                                                               \
+		CHECK_INT((a).rc, (b).rc);                                 \
+		CHECK_STR((a).msg, (b).msg);                               \
+		CHECK_INT((a).res.bad_index, (b).res.bad_index);           \
+		CHECK_INT((a).res.entries, (b).res.entries);               \
+		CHECK(memcmp((a).res.root, (b).res.root, 32) == 0);        \
+	} while (0)
+
+/* Several batches of lines checked by several threads: the verdicts and
+ * messages are those of one line at a time, for an intact export, a
+ * consistent edit found by a checkpoint, a swap and a broken line in a
+ * later batch. */
+TEST(a_large_export_verifies_in_batches_as_line_by_line)
+{
+	enum { N = 20000 };
+	struct export x;
+	struct outcome a, b;
+	int n;
+	char **l = big_export(&x, N, 5000, 12000, &n), *t;
+
+	a = verify_lines(&x, l, n);
+	b = verify_one_by_one(&x, l, n);
+	CHECK_INT(a.rc, 0);
+	CHECK_INT(a.res.entries, N);
+	CHECK_INT(a.res.checkpoints, 3);
+	CHECK_SAME(a, b);
+
+	free(l[15003]); /* entry 15000: three checkpoint lines before it */
+	l[15003] = entry_line(15000, 15000, "mallory");
+	a = verify_lines(&x, l, n);
+	b = verify_one_by_one(&x, l, n);
+	CHECK(a.rc != 0);
+	CHECK_CONTAINS(a.msg, "entries 12000..");
+	CHECK_SAME(a, b);
+
+	t = l[9002], l[9002] = l[9003], l[9003] = t; /* entries 9000 and 9001 */
+	a = verify_lines(&x, l, n);
+	b = verify_one_by_one(&x, l, n);
+	CHECK_CONTAINS(a.msg, "entry 9000");
+	CHECK_SAME(a, b);
+
+	t = l[9002], l[9002] = l[9003], l[9003] = t;
+	l[17000][5] = 'X';
+	a = verify_lines(&x, l, n);
+	b = verify_one_by_one(&x, l, n);
+	CHECK(a.rc != 0);
+	CHECK_SAME(a, b);
+
+	for (int i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+	free_export(&x);
+}
+
 TEST(a_changed_entry_is_named)
 {
 	struct export x;
