@@ -468,9 +468,14 @@ static int write_end(struct group *g, struct sq_tx *h, bool member)
 		g->members++;
 	g->busy = false;
 	if (g->waiting > 0 && g->members < BATCH_MAX) {
-		/* Someone queued behind us: they join this batch. */
+		/* Someone queued behind us: they join this batch. A transaction
+		 * that rolled back waits too when the batch has members: it may
+		 * have read their rows (an idempotent retry finding the run
+		 * another request just made), and nothing it answers may rest
+		 * on rows that are not durable, nor be missing from a read
+		 * transaction that starts after it. */
 		pthread_cond_signal(&g->turn);
-		while (member && g->done < h->batch)
+		while ((member || g->members > 0) && g->done < h->batch)
 			pthread_cond_wait(&g->durable, &g->m);
 		rc = member ? g->done_rc : 0;
 		pthread_mutex_unlock(&g->m);
