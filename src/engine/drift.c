@@ -285,17 +285,7 @@ int engine__drift_log(struct vend_ctx *ctx, struct store_tx *tx, const struct jo
 			continue;
 		if (len > RUN_MAX_LOG_LINE)
 			len = RUN_MAX_LOG_LINE;
-		if (redactor) {
-			struct redact_stream *rs = redact_stream_new(redactor);
-			buf_reset(&masked);
-			if (redact_write(rs, line, len, &masked) || redact_flush(rs, &masked)) {
-				buf_reset(&masked);
-				buf_adds(&masked, "vend: a line was dropped (it could not be masked)");
-			}
-			redact_stream_free(rs);
-			line = masked.data;
-			len = masked.len;
-		}
+		engine__mask_line(redactor, &line, &len, &masked);
 		if (report.len + len + 1 > DRIFT_MAX_REPORT) {
 			buf_adds(&report, DRIFT_TRUNCATED);
 			break;

@@ -199,6 +199,11 @@ int engine__claim_secrets(struct vend_ctx *ctx, struct store_tx *tx, int64_t run
 struct redact_set;
 struct redact_set *engine__run_redactor(struct vend_ctx *ctx, struct store_tx *tx,
 					int64_t run_id);
+/* Masks one log line with a run's redactor (NULL: leaves it): *line and
+ * *len then point into masked. A line that cannot be masked is replaced by
+ * a note that it was dropped, never stored in clear. */
+void engine__mask_line(const struct redact_set *redactor, const char **line, size_t *len,
+		       struct buf *masked);
 
 /* The template's step spec for a step row, or NULL. */
 const struct step_spec *engine__step_spec(const struct template *t, const char *phase, int idx);

@@ -579,17 +579,7 @@ static int append_lines(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 			stream = "out";
 		if (len > RUN_MAX_LOG_LINE)
 			len = RUN_MAX_LOG_LINE;
-		if (redactor) {
-			struct redact_stream *rs = redact_stream_new(redactor);
-			buf_reset(&masked);
-			if (redact_write(rs, line, len, &masked) || redact_flush(rs, &masked)) {
-				buf_reset(&masked);
-				buf_adds(&masked, "vend: a line was dropped (it could not be masked)");
-			}
-			redact_stream_free(rs);
-			line = masked.data;
-			len = masked.len;
-		}
+		engine__mask_line(redactor, &line, &len, &masked);
 		rc = store_log_append(tx, job->run_id, step.name, stream,
 				      json_is_integer(t) ? json_integer_value(t) : now_ms(),
 				      line, len);

@@ -569,6 +569,24 @@ out:
 	return rc;
 }
 
+void engine__mask_line(const struct redact_set *redactor, const char **line, size_t *len,
+		       struct buf *masked)
+{
+	struct redact_stream *rs;
+
+	if (!redactor)
+		return;
+	rs = redact_stream_new(redactor);
+	buf_reset(masked);
+	if (redact_write(rs, *line, *len, masked) || redact_flush(rs, masked)) {
+		buf_reset(masked);
+		buf_adds(masked, "vend: a line was dropped (it could not be masked)");
+	}
+	redact_stream_free(rs);
+	*line = masked->data;
+	*len = masked->len;
+}
+
 struct redact_set *engine__run_redactor(struct vend_ctx *ctx, struct store_tx *tx,
 					int64_t run_id)
 {

@@ -65,14 +65,15 @@ static char *entry_line(uint64_t index, uint64_t content, const char *actor)
  * that a truncated file is noticed), then the entries with checkpoints of
  * sizes 10, 50 and 90 right after the entries they cover.
  */
-static void make_export(struct export *x)
+/* A signing key and the log of entries 0..n-1 in x. */
+static void build_log(struct export *x, uint64_t n)
 {
 	memset(x, 0, sizeof(*x));
 	CHECK_INT(note_keygen("audit.example/log", &x->key), 0);
 	note_signer_verifier(&x->key, &x->pub);
 	x->mem = merkle_mem_new();
 	CHECK_INT(merkle_tree_init(&x->tree, &merkle_mem_ops, x->mem, 0), 0);
-	for (uint64_t i = 0; i < NENT; i++) {
+	for (uint64_t i = 0; i < n; i++) {
 		struct buf b = BUF_INIT;
 		uint8_t leaf[32];
 		entry_bytes(i, "alice", &b);
@@ -80,6 +81,11 @@ static void make_export(struct export *x)
 		CHECK_INT(merkle_append(&x->tree, leaf, NULL), 0);
 		buf_release(&b);
 	}
+}
+
+static void make_export(struct export *x)
+{
+	build_log(x, NENT);
 	x->line[x->n++] = cp_line(x, NENT);
 	for (uint64_t i = 0; i < NENT; i++) {
 		x->line[x->n++] = entry_line(i, i, "alice");
@@ -191,19 +197,7 @@ static char **big_export(struct export *x, uint64_t n, uint64_t cp_a, uint64_t c
 	char **l = xmalloc((n + 3) * sizeof(char *));
 	int k = 0;
 
-	memset(x, 0, sizeof(*x));
-	CHECK_INT(note_keygen("audit.example/log", &x->key), 0);
-	note_signer_verifier(&x->key, &x->pub);
-	x->mem = merkle_mem_new();
-	CHECK_INT(merkle_tree_init(&x->tree, &merkle_mem_ops, x->mem, 0), 0);
-	for (uint64_t i = 0; i < n; i++) {
-		struct buf b = BUF_INIT;
-		uint8_t leaf[32];
-		entry_bytes(i, "alice", &b);
-		merkle_leaf_hash(b.data, b.len, leaf);
-		CHECK_INT(merkle_append(&x->tree, leaf, NULL), 0);
-		buf_release(&b);
-	}
+	build_log(x, n);
 	l[k++] = cp_line(x, n);
 	for (uint64_t i = 0; i < n; i++) {
 		l[k++] = entry_line(i, i, "alice");
