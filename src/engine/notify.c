@@ -56,22 +56,31 @@ static bool terminal_name(const char *state)
 	return run_state_parse(state, &st) == 0 && run_state_terminal(st);
 }
 
-/* The CloudEvent for run entering state to (CloudEvents 1.0, JSON format;
- * traceparent: its Distributed Tracing extension, the run's root span). */
-static char *cloudevent(const struct run_row *run, const char *to, const char *reason,
-			int64_t now)
+/* What every CloudEvent vend sends starts with: a random id and the
+ * source "vend/HOST". */
+static void event_origin(char id[33], char *source, size_t size)
 {
 	unsigned char rnd[16];
-	char id[33], host[256], source[300], type[64], subject[32], tp[56], span[17];
-	json_t *ev;
-	char *body;
+	char host[256];
 
 	randombytes_buf(rnd, sizeof(rnd));
 	hex_encode(rnd, sizeof(rnd), id);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(source, sizeof(source), "vend/%s", host);
+	snprintf(source, size, "vend/%s", host);
+}
+
+/* The CloudEvent for run entering state to (CloudEvents 1.0, JSON format;
+ * traceparent: its Distributed Tracing extension, the run's root span). */
+static char *cloudevent(const struct run_row *run, const char *to, const char *reason,
+			int64_t now)
+{
+	char id[33], source[300], type[64], subject[32], tp[56], span[17];
+	json_t *ev;
+	char *body;
+
+	event_origin(id, source, sizeof(source));
 	snprintf(type, sizeof(type), "dev.vend.run.%s", to);
 	snprintf(subject, sizeof(subject), "runs/%lld", (long long)run->id);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:{s:I, s:s, s:s, s:s?, s:s, "
@@ -173,17 +182,11 @@ int engine__notify(struct vend_ctx *ctx, struct store_tx *tx, const struct run_r
 /* The CloudEvent of a drift check that found drift. */
 static char *drift_cloudevent(const struct drift_row *d, int64_t now)
 {
-	unsigned char rnd[16];
-	char id[33], host[256], source[300], subject[160];
+	char id[33], source[300], subject[160];
 	json_t *ev;
 	char *body;
 
-	randombytes_buf(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), id);
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(source, sizeof(source), "vend/%s", host);
+	event_origin(id, source, sizeof(source));
 	snprintf(subject, sizeof(subject), "templates/%s/drift/%lld", d->template,
 		 (long long)d->id);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:{s:I, s:s, s:s, s:I, s:b, s:o, "
