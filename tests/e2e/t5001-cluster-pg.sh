@@ -70,6 +70,12 @@ bundle() {
 		jq -r .bundle
 }
 
+# b_enforces HASH: B enforces that bundle now (a function, so that
+# wait_for asks B again on every try rather than once).
+b_enforces() {
+	test "$(bundle "$B")" = "$1"
+}
+
 test_expect_success 'two servers start on one database; B takes the stored catalog' '
 	VEND_DATA=$A vend_up --catalog "$TEST_DIR/catalog" --labels a --lease 2s --concurrency 2 &&
 	A_PID=$VEND_PID &&
@@ -122,11 +128,11 @@ test_expect_success 'a catalog synced through A rules B too (B reloads its polic
 	va catalog sync "$TEST_DIR/catalog2" >/dev/null &&
 	after=$(bundle "$A") &&
 	test "$after" != "$before" &&
-	wait_for 5 test "$(bundle "$B")" = "$after" &&
+	wait_for 5 b_enforces "$after" &&
 	expect_exit 1 vb run echo -p msg=x >out 2>&1 &&
 	grep -q "echo is switched off" out &&
 	va catalog sync "$TEST_DIR/catalog" >/dev/null &&
-	wait_for 5 test "$(bundle "$B")" = "$before"
+	wait_for 5 b_enforces "$before"
 '
 
 test_expect_success 'SIGKILL of server A mid-step loses no run' '
