@@ -32,7 +32,7 @@
 #define FLUSH_MS 200                  /* a line reaches the server within this */
 /* Bytes that may begin a secret are held back until the rest arrives or
  * the step has been quiet this long. Longer than FLUSH_MS: a step that
- * writes a secret in two pieces (stdout then stderr, or two writes) may be
+ * writes a secret in two pieces (two writes, or stdout then stderr) may be
  * descheduled between them on a loaded machine, and only a possible
  * prefix of a secret ever waits. */
 #define MASK_HOLD_MS 1000
@@ -686,11 +686,14 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 	spec.how = &run->spawn;
 	spec.info_fd = run->info_fd;
 	run->info_fd = -1;
+	/* A step that sees secrets writes stdout and stderr to one pipe, so
+	 * the masker reads them in the order written (proc.h). */
+	spec.merge_stderr = j->rs != NULL;
 	rc = proc_spawn(&spec, &p, o->error, sizeof(o->error));
 	sandbox_run_free(run);
 	if (rc)
 		goto out;
-	/* Both pipes through one masking stream, before a line is formed,
+	/* The output through the masking stream, before a line is formed,
 	 * stored or sent. */
 	if (j->rs)
 		proc_set_filter(p, redact_filter, j);

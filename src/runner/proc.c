@@ -1,7 +1,8 @@
 /*
  * Step processes (see proc.h). The child gets a new session (so a step's
  * whole process tree can be signalled as one group), stdin from
- * /dev/null, stdout and stderr on pipes, every other descriptor closed,
+ * /dev/null, stdout and stderr on pipes (or both on one, merge_stderr),
+ * every other descriptor closed,
  * default signal dispositions and an empty signal mask. Its exit is seen
  * through a pidfd, so the parent never blocks in waitpid and never
  * confuses it with another child.
@@ -64,7 +65,7 @@ int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, si
 		how = (struct spawn_spec){ .path = "/bin/sh", .argv = argv, .envp = spec->envp,
 					   .cwd = spec->cwd };
 	}
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+	if (pipe2(po, O_CLOEXEC) < 0 || (!spec->merge_stderr && pipe2(pe, O_CLOEXEC) < 0)) {
 		rc = -errno;
 		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto fail;
@@ -77,11 +78,12 @@ int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, si
 	}
 	how.stdio[0] = null;
 	how.stdio[1] = po[1];
-	how.stdio[2] = pe[1];
+	how.stdio[2] = spec->merge_stderr ? po[1] : pe[1];
 	rc = spawn_start(&how, &pid, &pidfd, errbuf, errlen);
 	close(null);
 	close(po[1]);
-	close(pe[1]);
+	if (pe[1] >= 0)
+		close(pe[1]);
 	null = po[1] = pe[1] = -1;
 	if (rc)
 		goto fail;
@@ -93,7 +95,8 @@ int proc_spawn(const struct proc_spec *spec, struct proc **out, char *errbuf, si
 	p->info = info;
 	p->sandboxed = spec->how && info >= 0;
 	fs_set_nonblock(p->out);
-	fs_set_nonblock(p->err);
+	if (p->err >= 0)
+		fs_set_nonblock(p->err);
 	buf_init(&p->line[0], PROC_MAX_LINE + 1);
 	buf_init(&p->line[1], PROC_MAX_LINE + 1);
 	*out = p;

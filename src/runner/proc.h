@@ -35,6 +35,14 @@ struct proc_spec {
 	 * holds the step, so that SIGTERM reaches the step and not bwrap.
 	 */
 	int info_fd;
+	/*
+	 * stderr on the same pipe as stdout (as 2>&1 would), every line then
+	 * stream 1: the bytes arrive in the order they were written. With two
+	 * pipes that order is lost whenever both hold data when read, so a
+	 * secret printed half to stdout and half to stderr could not be
+	 * masked for certain (the runner merges for steps that see secrets).
+	 */
+	bool merge_stderr;
 };
 
 /* Called for each line (without its newline) or each PROC_MAX_LINE piece. */

@@ -89,6 +89,7 @@ test_expect_success 'a step prints its secret in every form: vend logs shows ***
 	grep -q "url: \*\*\*$" logs &&
 	grep -q "json: {\"password\": \"\*\*\*\"}$" logs &&
 	grep -q "split: \*\*\*$" logs &&
+	grep -q "cross: \*\*\*$" logs &&
 	grep -q "file mode 400" logs &&
 	test "$(grep -c "\*\*\*" logs)" -ge 14 &&
 	no_plaintext logs

@@ -20,12 +20,11 @@ static void on_line(void *ctx, int stream, const char *line, size_t len)
 	c->lines++;
 }
 
-static int run(const char *cmd, char *const *envp, struct capture *c, int *code, int *sig)
+static int run_spec(const struct proc_spec *spec, struct capture *c, int *code, int *sig)
 {
-	struct proc_spec spec = { .command = cmd, .envp = envp, .cwd = "/" };
 	struct proc *p;
 	char errbuf[256];
-	int rc = proc_spawn(&spec, &p, errbuf, sizeof(errbuf));
+	int rc = proc_spawn(spec, &p, errbuf, sizeof(errbuf));
 
 	if (rc)
 		return rc;
@@ -41,6 +40,12 @@ static int run(const char *cmd, char *const *envp, struct capture *c, int *code,
 	return 0;
 }
 
+static int run(const char *cmd, char *const *envp, struct capture *c, int *code, int *sig)
+{
+	struct proc_spec spec = { .command = cmd, .envp = envp, .cwd = "/" };
+	return run_spec(&spec, c, code, sig);
+}
+
 TEST(proc_captures_lines_and_exit_code)
 {
 	struct capture c = { BUF_INIT, BUF_INIT, 0 };
@@ -52,6 +57,25 @@ TEST(proc_captures_lines_and_exit_code)
 	CHECK_STR(c.err.data, "two|");
 	CHECK_INT(code, 3);
 	CHECK_INT(sig, 0);
+}
+
+/* Both streams written before the parent reads either: with two pipes the
+ * order between them is gone; merged, it is the order written. */
+TEST(proc_merged_stderr_keeps_the_order_written)
+{
+	struct proc_spec spec = {
+		.command = "printf 'a1'; printf 'b2' >&2; printf 'c3\\n'; echo d4 >&2; sleep 0.2",
+		.envp = (char *[]){ "PATH=/usr/bin:/bin", NULL },
+		.cwd = "/",
+		.merge_stderr = true,
+	};
+	struct capture c = { BUF_INIT, BUF_INIT, 0 };
+	int code, sig;
+
+	CHECK_INT(run_spec(&spec, &c, &code, &sig), 0);
+	CHECK_STR(c.out.data, "a1b2c3|d4|");
+	CHECK(c.err.len == 0);
+	CHECK_INT(code, 0);
 }
 
 TEST(proc_environment_is_only_what_we_pass)
