@@ -446,6 +446,10 @@ int audit_verify_finish(struct audit_verifier *v, struct audit_verify_result *re
  * could not vouch for (a checkpoint, another form, anything wrong) goes
  * through audit_verify_line itself, so every verdict and every message
  * is the one-line-at-a-time one.
+ *
+ * Two batches take turns, so that nothing waits: while the threads check
+ * one, this thread reads the next, then feeds the one checked into the
+ * tree while the threads check the next.
  */
 #define BATCH_LINES 8192
 #define BATCH_BYTES ((size_t)8 << 20)
@@ -457,16 +461,19 @@ struct prechecked {
 	bool ok;
 };
 
+struct precheck_job {
+	struct batch *b;
+	size_t from, to;
+};
+
 struct batch {
 	struct buf text;             /* the lines, one after another */
 	size_t off[BATCH_LINES + 1]; /* line i is text[off[i], off[i + 1]) */
 	size_t n;
 	struct prechecked pre[BATCH_LINES];
-};
-
-struct precheck_job {
-	struct batch *b;
-	size_t from, to;
+	pthread_t th[BATCH_THREADS_MAX];
+	struct precheck_job jobs[BATCH_THREADS_MAX];
+	int started;                 /* threads checking this batch now */
 };
 
 static void *precheck(void *arg)
@@ -489,28 +496,47 @@ static void *precheck(void *arg)
 	return NULL;
 }
 
-static void precheck_batch(struct batch *b, int threads)
+/* Starts checking b's lines on up to `threads` threads; a share whose
+ * thread cannot start is checked here and now. */
+static void precheck_start(struct batch *b, int threads)
 {
-	pthread_t th[BATCH_THREADS_MAX];
-	struct precheck_job jobs[BATCH_THREADS_MAX];
-	int started = 0;
-
+	b->started = 0;
 	if (b->n < 256)
-		threads = 1; /* not worth a thread */
+		threads = 1; /* not worth more than one */
 	for (int k = 0; k < threads; k++) {
-		jobs[k] = (struct precheck_job){ b, b->n * (size_t)k / (size_t)threads,
-						 b->n * (size_t)(k + 1) / (size_t)threads };
-		/* the last share is this thread's; a thread that cannot start
-		 * leaves its share to this one too */
-		if (k == threads - 1 || pthread_create(&th[k], NULL, precheck, &jobs[k])) {
-			jobs[k].to = b->n;
-			precheck(&jobs[k]);
-			break;
-		}
-		started++;
+		struct precheck_job *j = &b->jobs[k];
+		*j = (struct precheck_job){ b, b->n * (size_t)k / (size_t)threads,
+					    b->n * (size_t)(k + 1) / (size_t)threads };
+		if (pthread_create(&b->th[b->started], NULL, precheck, j) == 0)
+			b->started++;
+		else
+			precheck(j);
 	}
-	for (int k = 0; k < started; k++)
-		pthread_join(th[k], NULL);
+}
+
+static void precheck_wait(struct batch *b)
+{
+	for (int k = 0; k < b->started; k++)
+		pthread_join(b->th[k], NULL);
+	b->started = 0;
+}
+
+/* Fills b with up to BATCH_LINES lines; *read_rc is next()'s last answer. */
+static void read_batch(struct batch *b, audit_line_fn next, void *ctx, int *read_rc)
+{
+	const char *line;
+	size_t len;
+
+	buf_reset(&b->text);
+	b->n = 0;
+	while (*read_rc == 1 && b->n < BATCH_LINES && b->text.len < BATCH_BYTES &&
+	       (*read_rc = next(ctx, &line, &len)) == 1) {
+		/* A line over the limit is refused for its length alone: one
+		 * byte more than the limit says so. */
+		b->off[b->n++] = b->text.len;
+		buf_add(&b->text, line, len > AUDIT_LINE_MAX ? AUDIT_LINE_MAX + 1 : len);
+	}
+	b->off[b->n] = b->text.len;
 }
 
 static int feed_prechecked(struct audit_verifier *v, const char *line, size_t len,
@@ -529,11 +555,9 @@ int audit_verify_stream(audit_line_fn next, void *ctx, const struct note_verifie
 			struct vend_err *err)
 {
 	struct audit_verifier *v = NULL;
-	struct batch *b;
+	struct batch *b[2], *cur, *nxt;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads = cpus < 1 ? 1 : cpus > BATCH_THREADS_MAX ? BATCH_THREADS_MAX : (int)cpus;
-	const char *line;
-	size_t len;
 	int rc, read_rc = 1;
 
 	if (!next)
@@ -541,26 +565,31 @@ int audit_verify_stream(audit_line_fn next, void *ctx, const struct note_verifie
 	rc = audit_verify_new(key, origin, &v);
 	if (rc)
 		return err_set(err, rc, "bad verifier key or origin");
-	b = XNEW(struct batch, 1);
-	buf_init(&b->text, BATCH_BYTES + AUDIT_LINE_MAX + 1);
-	while (read_rc == 1 && !rc) {
-		buf_reset(&b->text);
-		b->n = 0;
-		while (b->n < BATCH_LINES && b->text.len < BATCH_BYTES &&
-		       (read_rc = next(ctx, &line, &len)) == 1) {
-			/* A line over the limit is refused for its length alone:
-			 * one byte more than the limit says so. */
-			b->off[b->n++] = b->text.len;
-			buf_add(&b->text, line, len > AUDIT_LINE_MAX ? AUDIT_LINE_MAX + 1 : len);
-		}
-		b->off[b->n] = b->text.len;
-		precheck_batch(b, threads);
-		for (size_t i = 0; i < b->n && !rc; i++)
-			rc = feed_prechecked(v, b->text.data + b->off[i], b->off[i + 1] - b->off[i],
-					     &b->pre[i], err);
+	for (int i = 0; i < 2; i++) {
+		b[i] = XNEW(struct batch, 1);
+		buf_init(&b[i]->text, BATCH_BYTES + AUDIT_LINE_MAX + 1);
 	}
-	buf_release(&b->text);
-	free(b);
+	cur = b[0];
+	nxt = b[1];
+	read_batch(cur, next, ctx, &read_rc);
+	precheck_start(cur, threads);
+	while (cur->n > 0 && !rc) {
+		struct batch *t;
+		read_batch(nxt, next, ctx, &read_rc); /* while cur is checked */
+		precheck_wait(cur);
+		precheck_start(nxt, threads);
+		for (size_t i = 0; i < cur->n && !rc; i++)
+			rc = feed_prechecked(v, cur->text.data + cur->off[i],
+					     cur->off[i + 1] - cur->off[i], &cur->pre[i], err);
+		t = cur;
+		cur = nxt;
+		nxt = t;
+	}
+	for (int i = 0; i < 2; i++) {
+		precheck_wait(b[i]);
+		buf_release(&b[i]->text);
+		free(b[i]);
+	}
 	if (!rc && read_rc < 0) {
 		/* the reader's own error: reading stopped, nothing was judged */
 		err_set(err, read_rc, "reading line %" PRIu64 ": %s", v->line + 1,

@@ -144,7 +144,13 @@ test_expect_success 'one byte edited in an export: verify names that entry' '
 	expect_exit 1 vend audit verify --file edited.jsonl >bad.txt &&
 	grep -q "^audit log NOT intact: entry $k:" bad.txt &&
 	expect_exit 1 vend audit verify --file edited.jsonl -o json >bad.json &&
-	jq -e ".ok == false and .bad_index == $k" bad.json
+	jq -e ".ok == false and .bad_index == $k" bad.json &&
+	# a file is mapped, a pipe read line by line: the same verdicts
+	cat ex.jsonl | vend audit verify --file - >ok-pipe.txt && cmp ok.txt ok-pipe.txt &&
+	cat edited.jsonl | expect_exit 1 vend audit verify --file - >bad-pipe.txt &&
+	cmp bad.txt bad-pipe.txt &&
+	head -c -1 ex.jsonl >no-newline.jsonl &&
+	vend audit verify --file no-newline.jsonl >ok-nonl.txt && cmp ok.txt ok-nonl.txt
 '
 
 test_expect_success 'a dropped and a swapped line are named too; offline with a pinned key' '

@@ -432,3 +432,33 @@ TEST(check_agrees_with_decode_on_the_vectors)
 		CHECK_INT(audit_entry_decode(swapped, strlen(swapped), &out, NULL), -EINVAL);
 	}
 }
+
+/* The word-at-a-time skip over plain string bytes (entry.c skip_plain):
+ * every byte value at every offset of a 20-byte value, so each lands in
+ * each lane of a word and in the byte-by-byte tail; the check must agree
+ * with what a canonical string may hold there on its own. */
+TEST(check_judges_every_byte_at_every_offset)
+{
+	const char *head = "{\"action\":\"a\",\"actor\":\"b\",\"details\":{},"
+			   "\"request_id\":null,\"result\":\"ok\",\"run_id\":null,\"target\":\"";
+	const char *tail = "\",\"time\":\"2026-11-26T09:23:15.123Z\",\"trace_id\":null}";
+	int wrong = 0;
+
+	for (int c = 0; c < 256; c++) {
+		for (int at = 0; at < 20; at++) {
+			struct buf b = BUF_INIT;
+			char val[20];
+			bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+			memset(val, 'x', sizeof(val));
+			val[at] = (char)c;
+			buf_adds(&b, head);
+			buf_add(&b, val, sizeof(val));
+			buf_adds(&b, tail);
+			if ((audit_entry_check(b.data, b.len, NULL) == 0) != plain && wrong++ < 5)
+				tap_fail(__FILE__, __LINE__, "byte 0x%02x at %d: %s", c, at,
+					 plain ? "refused" : "accepted");
+			buf_release(&b);
+		}
+	}
+	CHECK_INT(wrong, 0);
+}
