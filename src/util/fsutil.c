@@ -118,6 +118,11 @@ int fs_mkdirs(const char *dir, mode_t mode)
 
 	if (len == 0 || len >= sizeof(path))
 		return -EINVAL;
+	/* Mostly the parents exist (a runner's job directories): one call. */
+	if (mkdir(dir, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	memcpy(path, dir, len + 1);
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
