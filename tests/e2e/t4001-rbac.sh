@@ -139,9 +139,9 @@ test_expect_success 'a revoked token stops working at once' '
 '
 
 test_expect_success 'an expired token is refused' '
-	SHORT=$(vend token create shortlived --role viewer --expires 1s 2>/dev/null) &&
+	SHORT=$(vend token create shortlived --role viewer --expires 3s 2>/dev/null) &&
 	VEND_TOKEN=$SHORT vend runs -o json >/dev/null &&
-	sleep 1.5 &&
+	sleep 3.5 &&
 	expect_exit 3 env VEND_TOKEN=$SHORT "$VEND_BIN" runs 2>/dev/null
 '
 
