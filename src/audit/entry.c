@@ -380,8 +380,6 @@ static int enc_cmp(const unsigned char *a, const unsigned char *b, const unsigne
 	}
 }
 
-/* A canonical string at s->p (the opening quote); its content is
- * [*from, *to). A key must not hold U+0000 (no JSON library of ours can). */
 /*
  * Skips the bytes that stand for themselves in a canonical string (0x20
  * to 0x7f but '"' and '\\'), eight at a time while a word holds only
@@ -409,6 +407,8 @@ static const unsigned char *skip_plain(const unsigned char *p, const unsigned ch
 	return p;
 }
 
+/* A canonical string at s->p (the opening quote); its content is
+ * [*from, *to). A key must not hold U+0000 (no JSON library of ours can). */
 static int scan_string(struct scan *s, bool key, const unsigned char **from,
 		       const unsigned char **to)
 {

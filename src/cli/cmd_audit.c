@@ -1,7 +1,6 @@
 /* vend audit: export the audit log, verify the server's log or a copy. */
 #include <sodium.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "audit/checkpoint.h"
 #include "audit/merkle.h"
@@ -380,57 +379,72 @@ static int check_consistency(struct source *s, const struct note_verifier *key,
 	return rc;
 }
 
-/* An export read line by line: mapped when it is a regular file (no
- * copy; a million entries are some 700 MB), else through getline. */
+/*
+ * An export read line by line, in large reads: a line is handed out in
+ * place (the verifier copies what it keeps) until the next call, so only
+ * a line cut by the end of a read moves. A million entries are some
+ * 700 MB; getline cost a call and a copy per line. (Not mmap: a file cut
+ * short while it is read would end the process with SIGBUS.)
+ */
+#define READ_CHUNK ((size_t)1 << 20)
+
 struct file_reader {
-	FILE *f;
-	char *line;
-	size_t cap;
-	const char *map, *at, *end;
-	size_t map_len;
+	int fd;
+	char *buf;
+	size_t cap, start, len;
+	bool eof;
+	bool skip; /* dropping the rest of an overlong line */
 };
-
-static void reader_map(struct file_reader *r)
-{
-	struct stat st;
-	void *m;
-
-	if (fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0)
-		return;
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(r->f), 0);
-	if (m == MAP_FAILED)
-		return;
-	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	r->map = r->at = m;
-	r->map_len = (size_t)st.st_size;
-	r->end = r->map + r->map_len;
-}
 
 static int next_line(void *ctx, const char **line, size_t *len)
 {
 	struct file_reader *r = ctx;
+	const char *nl;
 	size_t n;
 
-	if (r->map) {
-		const char *nl;
-		if (r->at >= r->end)
+	for (;;) {
+		ssize_t got;
+		nl = memchr(r->buf + r->start, '\n', r->len);
+		if (r->skip) {
+			size_t drop = nl ? (size_t)(nl - (r->buf + r->start)) + 1 : r->len;
+			r->start += drop;
+			r->len -= drop;
+			r->skip = !nl;
+			if (nl)
+				continue;
+		} else if (nl || r->eof) {
+			break;
+		} else if (r->len > AUDIT_LINE_MAX) {
+			/* Its first bytes, one more than the limit: the verifier
+			 * names the line as too long; the rest is dropped. */
+			*line = r->buf + r->start;
+			*len = AUDIT_LINE_MAX + 1;
+			r->start += r->len;
+			r->len = 0;
+			r->skip = true;
+			return 1;
+		}
+		if (r->eof)
 			return 0;
-		nl = memchr(r->at, '\n', (size_t)(r->end - r->at));
-		*line = r->at;
-		n = (size_t)((nl ? nl : r->end) - r->at);
-		r->at = nl ? nl + 1 : r->end;
-	} else {
-		ssize_t got = getline(&r->line, &r->cap, r->f);
+		memmove(r->buf, r->buf + r->start, r->len);
+		r->start = 0;
+		do
+			got = read(r->fd, r->buf + r->len, r->cap - r->len);
+		while (got < 0 && errno == EINTR);
 		if (got < 0)
-			return ferror(r->f) ? -EIO : 0;
-		*line = r->line;
-		n = (size_t)got;
+			return -EIO;
+		r->eof = got == 0;
+		r->len += (size_t)got;
 	}
-	if (n > AUDIT_LINE_MAX)
-		return -E2BIG;
-	while (n && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+	if (!nl && r->len == 0)
+		return 0;
+	*line = r->buf + r->start;
+	n = nl ? (size_t)(nl - *line) : r->len;
+	r->start += n + (nl != NULL);
+	r->len -= n + (nl != NULL);
+	while (n && (*line)[n - 1] == '\r')
 		n--;
-	*len = n;
+	*len = n > AUDIT_LINE_MAX ? AUDIT_LINE_MAX + 1 : n;
 	return 1;
 }
 
@@ -456,19 +470,20 @@ static int do_verify(struct cli *c, const struct audit_opts *o)
 		goto out;
 	}
 	if (o->file) {
-		struct file_reader r = { .f = strcmp(o->file, "-") ? fopen(o->file, "r") : stdin };
-		if (!r.f) {
+		struct file_reader r = {
+			.fd = strcmp(o->file, "-") ? open(o->file, O_RDONLY | O_CLOEXEC) : 0,
+			.cap = AUDIT_LINE_MAX + 1 + READ_CHUNK,
+		};
+		if (r.fd < 0) {
 			err_set(&err, -EINVAL, "cannot read %s: %s", o->file, strerror(errno));
 			code = cli_fail(&err, -EINVAL);
 			goto out;
 		}
-		reader_map(&r);
+		r.buf = xmalloc(r.cap);
 		rc = audit_verify_stream(next_line, &r, &key, NULL, &res, &err);
-		if (r.map)
-			munmap((void *)r.map, r.map_len);
-		if (r.f != stdin)
-			fclose(r.f);
-		free(r.line);
+		if (r.fd > 0)
+			close(r.fd);
+		free(r.buf);
 	} else {
 		if ((code = cli_connect(c)))
 			goto out;

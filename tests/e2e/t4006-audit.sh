@@ -150,7 +150,12 @@ test_expect_success 'one byte edited in an export: verify names that entry' '
 	cat edited.jsonl | expect_exit 1 vend audit verify --file - >bad-pipe.txt &&
 	cmp bad.txt bad-pipe.txt &&
 	head -c -1 ex.jsonl >no-newline.jsonl &&
-	vend audit verify --file no-newline.jsonl >ok-nonl.txt && cmp ok.txt ok-nonl.txt
+	vend audit verify --file no-newline.jsonl >ok-nonl.txt && cmp ok.txt ok-nonl.txt &&
+	sed "s/\$/\r/" ex.jsonl >crlf.jsonl &&
+	vend audit verify --file crlf.jsonl >ok-crlf.txt && cmp ok.txt ok-crlf.txt &&
+	{ head -2 ex.jsonl; head -c 9000000 /dev/zero | tr "\0" a; echo; tail -1 ex.jsonl; } >long.jsonl &&
+	expect_exit 1 vend audit verify --file long.jsonl >long.txt &&
+	grep -q "line 3: longer than 8388608 bytes" long.txt
 '
 
 test_expect_success 'a dropped and a swapped line are named too; offline with a pinned key' '
