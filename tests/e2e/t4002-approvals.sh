@@ -98,7 +98,7 @@ test_expect_success 'an approval step whose when: is false is skipped' '
 test_expect_success 'expiry is enforced by the server timer, not by the next request' '
 	id=$(as "$OP" run gated -o json | jq .id) &&
 	wait_state "$id" awaiting_approval &&
-	wait_state "$id" expired 15 &&
+	wait_state "$id" expired 25 &&
 	run_field "$id" .reason | grep -q "approval expired" &&
 	test "$(run_field "$id" ".approvals[0].state")" = expired
 '

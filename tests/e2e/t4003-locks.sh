@@ -33,8 +33,8 @@ test_expect_success 'waiting runs show their place in line' '
 
 test_expect_success 'another key runs at the same time' '
 	: >"$LOG" &&
-	a=$(vend run locked -p key=k3 -p log="$LOG" -p seconds=1.5 -o json | jq .id) &&
-	b=$(vend run locked -p key=k4 -p log="$LOG" -p seconds=1.5 -o json | jq .id) &&
+	a=$(vend run locked -p key=k3 -p log="$LOG" -p seconds=4 -o json | jq .id) &&
+	b=$(vend run locked -p key=k4 -p log="$LOG" -p seconds=4 -o json | jq .id) &&
 	wait_state "$a" succeeded && wait_state "$b" succeeded &&
 	test "$(head -2 "$LOG" | cut -d" " -f1 | tr "\n" " ")" = "start start "
 '
