@@ -262,10 +262,21 @@ test_expect_success() {
 	fi
 }
 
+# our_child PID: PID is still a child of this script. A pid that was
+# reaped (vend_stop, vend_kill9) may since belong to any process of the
+# machine, another suite's server among them: cleanup must not kill it.
+our_child() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) } # past "pid (comm) ", whatever comm holds
+	set -- $stat      # state ppid ...
+	[ "$2" = "$$" ]
+}
+
 cleanup() {
 	local pid
 	for pid in "${VEND_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
+		our_child "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
 	if [ -n "$TEST_PG_DB" ]; then
