@@ -137,6 +137,31 @@ int fs_mkdirs(const char *dir, mode_t mode)
 	return 0;
 }
 
+static int remove_at(int parent, const char *name, int depth);
+
+/* Removes everything in the open directory fd (taken, closed here). */
+static int remove_entries(int fd, int depth)
+{
+	struct dirent *e;
+	DIR *d = fdopendir(fd);
+	int rc = 0;
+
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		int r;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		r = remove_at(dirfd(d), e->d_name, depth + 1);
+		if (r && !rc)
+			rc = r;
+	}
+	closedir(d);
+	return rc;
+}
+
 static int remove_at(int parent, const char *name, int depth)
 {
 	struct stat st;
@@ -146,8 +171,6 @@ static int remove_at(int parent, const char *name, int depth)
 		return errno == ENOENT ? 0 : -errno;
 	if (S_ISDIR(st.st_mode)) {
 		int fd;
-		DIR *d;
-		struct dirent *e;
 
 		if (depth > 256)
 			return -ELOOP;
@@ -156,20 +179,7 @@ static int remove_at(int parent, const char *name, int depth)
 			return -errno;
 		/* A step may have made its files read-only; we own them. */
 		fchmod(fd, 0700);
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return -errno;
-		}
-		while ((e = readdir(d))) {
-			int r;
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			r = remove_at(dirfd(d), e->d_name, depth + 1);
-			if (r && !rc)
-				rc = r;
-		}
-		closedir(d);
+		rc = remove_entries(fd, depth);
 		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && !rc)
 			rc = -errno;
 	} else if (unlinkat(parent, name, 0) < 0 && errno != ENOENT) {
@@ -219,30 +229,13 @@ int fs_clear_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int rc = 0;
 
 	if (fd < 0)
 		return errno == ELOOP ? -ENOTDIR : -errno;
 	/* Its owner may have made it read-only; we own it. */
 	if (fstat(fd, &st) < 0 || (st.st_mode & 0700) != 0700)
 		fchmod(fd, (st.st_mode & 07777) | 0700);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		int r;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		r = remove_at(dirfd(d), e->d_name, 1);
-		if (r && !rc)
-			rc = r;
-	}
-	closedir(d);
-	return rc;
+	return remove_entries(fd, 0);
 }
 
 int fs_remove_tree(const char *path)
