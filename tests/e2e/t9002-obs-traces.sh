@@ -24,9 +24,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-python3 receiver.py "$PORT" 2>receiver.err &
-VEND_PIDS+=($!)
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null
+serve_py receiver.py "$PORT"
 
 cp -r "$E2E/catalog" cat
 write_file cat/templates/traced.yaml <<'YAML'

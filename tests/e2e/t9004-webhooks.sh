@@ -7,32 +7,7 @@
 
 # A receiver that keeps each request (body and signature) in hooks/;
 # /flaky answers 500 twice before it takes one.
-PORT=$(free_port)
-mkdir hooks
-cat >receiver.py <<'PY'
-import http.server, sys, itertools, json
-n = itertools.count()
-flaky = itertools.count()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        code = 200
-        if self.path == "/flaky" and next(flaky) < 2:
-            code = 500
-        rec = {"path": self.path, "code": code, "body": body.decode(),
-               "sig": self.headers.get("X-Vend-Signature"),
-               "ctype": self.headers.get("Content-Type")}
-        with open("hooks/%04d.json" % next(n), "w") as f:
-            json.dump(rec, f)
-        self.send_response(code)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-python3 receiver.py "$PORT" 2>receiver.err &
-VEND_PIDS+=($!)
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null
+start_hook_receiver
 
 cp -r "$E2E/catalog" cat
 write_file cat/templates/hook-fail.yaml <<YAML

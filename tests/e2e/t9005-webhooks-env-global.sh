@@ -6,33 +6,13 @@
 # bad hooks are refused with their position when the catalog is linted.
 . "$(dirname "$0")/test-lib.sh"
 
-PORT=$(free_port)
-mkdir hooks
-cat >receiver.py <<'PY'
-import http.server, sys, itertools, json
-n = itertools.count()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        rec = {"path": self.path, "body": body.decode(),
-               "sig": self.headers.get("X-Vend-Signature")}
-        with open("hooks/%04d.json" % next(n), "w") as f:
-            json.dump(rec, f)
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
+start_hook_receiver
 cat >verify.py <<'PY'
 import hmac, hashlib, json, sys
 rec = json.loads(sys.stdin.readline())
 want = "sha256=" + hmac.new(sys.argv[1].encode(), rec["body"].encode(), hashlib.sha256).hexdigest()
 sys.exit(0 if hmac.compare_digest(want, rec["sig"] or "") else 1)
 PY
-python3 receiver.py "$PORT" 2>receiver.err &
-VEND_PIDS+=($!)
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null
 HOOK=http://127.0.0.1:$PORT
 
 mkdir -p cat/templates

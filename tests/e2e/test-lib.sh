@@ -227,6 +227,22 @@ free_port() {
 		echo $((20000 + RANDOM % 20000))
 }
 
+# serve_py SCRIPT PORT: runs a Python HTTP server on 127.0.0.1:PORT,
+# stopped at exit; returns once it accepts connections.
+serve_py() {
+	python3 "$1" "$2" 2>>receiver.err &
+	VEND_PIDS+=($!)
+	wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $2))" 2>/dev/null
+}
+
+# start_hook_receiver: a webhook receiver (hook-receiver.py) on a free
+# port, in $PORT; each request lands in hooks/ as a JSON record.
+start_hook_receiver() {
+	PORT=$(free_port)
+	mkdir -p hooks
+	serve_py "$E2E/hook-receiver.py" "$PORT"
+}
+
 # demo PORT ARGS...: a `vend demo-service` on 127.0.0.1:PORT, stopped at exit.
 demo() {
 	local port=$1
