@@ -508,22 +508,29 @@ int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
 	}
 }
 
-/* The job, if fence is the current claim. */
-static int claimed_job(struct store_tx *tx, int64_t job_id, int64_t fence,
-		       struct job_row *job, struct vend_err *err)
+/* A write transaction and the job, if fence is the current claim; on
+ * failure nothing is left open. */
+static int begin_claimed(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			 struct store_tx **tx, struct job_row *job, struct vend_err *err)
 {
-	int rc = store_job_get(tx, job_id, job);
+	int rc = store_begin(ctx->store, STORE_WRITE, tx);
 
 	if (rc)
-		return err_set(err, rc, "no job %" PRId64, job_id);
-	if (job->fence != fence || strcmp(job->state, "claimed")) {
-		err_set(err, -ESTALE, "job %" PRId64 " is %s with fence %" PRId64
-			", not claimed with fence %" PRId64 "; stop working on it",
-			job_id, job->state, job->fence, fence);
+		return err_set(err, rc, "store unavailable");
+	rc = store_job_get(*tx, job_id, job);
+	if (rc) {
+		err_set(err, rc, "no job %" PRId64, job_id);
+	} else if (job->fence != fence || strcmp(job->state, "claimed")) {
+		rc = err_set(err, -ESTALE, "job %" PRId64 " is %s with fence %" PRId64
+			     ", not claimed with fence %" PRId64 "; stop working on it",
+			     job_id, job->state, job->fence, fence);
 		job_row_free(job);
-		return -ESTALE;
 	}
-	return 0;
+	if (rc) {
+		store_rollback(*tx);
+		*tx = NULL;
+	}
+	return rc;
 }
 
 static int check_lines(json_t *lines, struct vend_err *err)
@@ -606,14 +613,9 @@ int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *
 
 	if (rc)
 		return rc;
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = begin_claimed(ctx, job_id, fence, &tx, &job, err);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = claimed_job(tx, job_id, fence, &job, err);
-	if (rc) {
-		store_rollback(tx);
 		return rc;
-	}
 	rc = append_lines(ctx, tx, &job, lines);
 	job_row_free(&job);
 	if (rc) {
@@ -633,14 +635,9 @@ int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 	bool cancel;
 	int rc;
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	rc = begin_claimed(ctx, job_id, fence, &tx, &job, err);
 	if (rc)
-		return err_set(err, rc, "store unavailable");
-	rc = claimed_job(tx, job_id, fence, &job, err);
-	if (rc) {
-		store_rollback(tx);
 		return rc;
-	}
 	rc = store_job_set_lease(tx, job_id, now_ms() + ctx->lease_ms);
 	if (!rc)
 		store_runner_seen(tx, job.runner_id, now_ms());
