@@ -104,22 +104,22 @@ static char *cloudevent(const struct run_row *run, const char *to, const char *r
 	return body;
 }
 
-/* Queues one delivery of the event to hook n. */
-static int queue(struct store_tx *tx, const struct run_row *run, const struct notify_spec *n,
-		 const char *to, const char *reason, int64_t now)
+/* Queues one delivery of event (body, taken and freed) to hook n. */
+static int queue(struct store_tx *tx, int64_t run_id, const struct notify_spec *n,
+		 const char *event, char *body, int64_t now)
 {
-	struct delivery_row d = { .run_id = run->id };
+	struct delivery_row d = { .run_id = run_id };
 	int rc;
 
 	d.url = n->url;
 	d.secret = n->secret;
 	d.allow_private = n->allow_private;
-	d.event = (char *)to;
-	d.body = cloudevent(run, to, reason, now);
+	d.event = (char *)event;
+	d.body = body;
 	d.next_at = now;
 	d.created_at = now;
-	rc = d.body ? store_delivery_insert(tx, &d) : -ENOMEM;
-	free(d.body);
+	rc = body ? store_delivery_insert(tx, &d) : -ENOMEM;
+	free(body);
 	if (!rc)
 		store_notify(tx, CHAN_RUNS);
 	return rc;
@@ -170,7 +170,7 @@ int engine__notify(struct vend_ctx *ctx, struct store_tx *tx, const struct run_r
 				continue;
 			if (n_sent < sizeof(sent) / sizeof(sent[0]))
 				sent[n_sent++] = n->url;
-			rc = queue(tx, run, n, to, reason, now);
+			rc = queue(tx, run->id, n, to, cloudevent(run, to, reason, now), now);
 		}
 	}
 	governance_release(ctx, g);
@@ -214,21 +214,10 @@ int engine__notify_drift(struct vend_ctx *ctx, struct store_tx *tx, const struct
 	(void)ctx;
 	for (size_t i = 0; i < t->n_notify && !rc; i++) {
 		const struct notify_spec *n = &t->notify[i];
-		struct delivery_row r = { .run_id = d->run_id };
 
 		if (!n->url || !notify_spec_wants(n, NOTIFY_DRIFT_EVENT, false))
 			continue;
-		r.url = n->url;
-		r.secret = n->secret;
-		r.allow_private = n->allow_private;
-		r.event = (char *)NOTIFY_DRIFT_EVENT;
-		r.body = drift_cloudevent(d, now);
-		r.next_at = now;
-		r.created_at = now;
-		rc = r.body ? store_delivery_insert(tx, &r) : -ENOMEM;
-		free(r.body);
-		if (!rc)
-			store_notify(tx, CHAN_RUNS);
+		rc = queue(tx, d->run_id, n, NOTIFY_DRIFT_EVENT, drift_cloudevent(d, now), now);
 	}
 	return rc;
 }
