@@ -11,7 +11,10 @@
  *   append       merkle_append into the in-memory node store, and batches
  *   verify 1M    leaf hashing + streaming root over 1,000,000 entries (the
  *                core of `vend audit verify`), then the whole export path
- *                (JSON lines: parse, base64, canonical check, hash)
+ *                (JSON lines: parse, base64, canonical check, hash), and
+ *                `vend audit verify --file` itself on that export written
+ *                to a file ($VEND_BIN, else ./vend; VEND_BENCH_KEEP=1
+ *                keeps the file and its key for timing by hand)
  *   proofs       inclusion and consistency proof verification at n = 1M,
  *                and generation from the store
  *   checkpoints  sign and verify one signed checkpoint
