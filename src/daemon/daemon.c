@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "daemon/daemon.h"
@@ -42,9 +41,16 @@ struct daemon {
 	int lock_fd;
 };
 
-/* One process per data directory: a second `vend up` on it says so. */
+/* One process per data directory: a second `vend up` on it says so.
+ *
+ * A POSIX record lock, not flock: it belongs to this process, so it goes
+ * when the process does, even by kill -9, while a child it was starting
+ * still holds a copy of the descriptor (between clone and execve). A flock
+ * belongs to the open file and would outlive us in that child for a
+ * moment, and a restart right after a crash would find it held. */
 static int lock_data_dir(struct daemon *d)
 {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/lock", d->o->data_dir);
@@ -53,9 +59,14 @@ static int lock_data_dir(struct daemon *d)
 		fprintf(stderr, "vend: cannot open %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "vend: %s is in use by another vend process; stop it, or use "
-				"--data to pick another directory\n", d->o->data_dir);
+	if (fcntl(d->lock_fd, F_SETLK, &fl) < 0) {
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		char pid[32] = "";
+
+		if (fcntl(d->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+			snprintf(pid, sizeof(pid), " (pid %ld)", (long)who.l_pid);
+		fprintf(stderr, "vend: %s is in use by another vend process%s; stop it, or use "
+				"--data to pick another directory\n", d->o->data_dir, pid);
 		return -EBUSY;
 	}
 	return 0;

@@ -100,7 +100,7 @@ test_expect_success 'without any server configured it says what to do' '
 
 test_expect_success 'a second vend up on the same data directory is refused' '
 	expect_exit 1 vend up --data "$VEND_DATA" --listen 127.0.0.1:0 --no-catalog 2>err &&
-	grep -q "in use by another vend" err
+	grep -q "in use by another vend process (pid $VEND_PID)" err
 '
 
 test_done
