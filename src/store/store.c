@@ -90,7 +90,8 @@ int store_open(const char *url, struct store **out, struct vend_err *err)
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&st->hub_cond, &ca);
+		for (int c = 0; c < CHAN_COUNT; c++)
+			pthread_cond_init(&st->hub_cond[c], &ca);
 		pthread_condattr_destroy(&ca);
 	}
 	rc = ops->open(target, st, &st->be, err);
@@ -112,7 +113,8 @@ void store_close(struct store *st)
 		return;
 	if (st->be)
 		st->ops->close(st->be);
-	pthread_cond_destroy(&st->hub_cond);
+	for (int c = 0; c < CHAN_COUNT; c++)
+		pthread_cond_destroy(&st->hub_cond[c]);
 	pthread_mutex_destroy(&st->hub_lock);
 	free(st);
 }
@@ -153,17 +155,13 @@ int store_commit(struct store_tx *tx)
 
 void store__wake(struct store *st, const uint64_t *chans)
 {
-	bool any = false;
-
 	pthread_mutex_lock(&st->hub_lock);
 	for (int c = 0; c < CHAN_COUNT; c++) {
 		if (!chans || (chans[c / 64] & (1ULL << (c % 64)))) {
 			st->gen[c]++;
-			any = true;
+			pthread_cond_broadcast(&st->hub_cond[c]);
 		}
 	}
-	if (any)
-		pthread_cond_broadcast(&st->hub_cond);
 	pthread_mutex_unlock(&st->hub_lock);
 }
 
@@ -197,7 +195,7 @@ uint64_t store_wait(struct store *st, int chan, uint64_t seen, int64_t deadline_
 
 	pthread_mutex_lock(&st->hub_lock);
 	while (st->gen[chan] == seen && !st->stopping && mono_ms() < deadline_ms)
-		pthread_cond_timedwait(&st->hub_cond, &st->hub_lock, &ts);
+		pthread_cond_timedwait(&st->hub_cond[chan], &st->hub_lock, &ts);
 	g = st->gen[chan];
 	pthread_mutex_unlock(&st->hub_lock);
 	return g;
@@ -207,7 +205,8 @@ void store_wake_all(struct store *st)
 {
 	pthread_mutex_lock(&st->hub_lock);
 	st->stopping = true;
-	pthread_cond_broadcast(&st->hub_cond);
+	for (int c = 0; c < CHAN_COUNT; c++)
+		pthread_cond_broadcast(&st->hub_cond[c]);
 	pthread_mutex_unlock(&st->hub_lock);
 }
 

@@ -79,7 +79,9 @@ struct store {
 	const struct store_ops *ops;
 	struct store_backend *be;
 	pthread_mutex_t hub_lock;
-	pthread_cond_t hub_cond;
+	/* One per channel: a commit wakes only who waits on what it changed
+	 * (a claim's long poll, the timer, the signer...), not every waiter. */
+	pthread_cond_t hub_cond[CHAN_COUNT];
 	uint64_t gen[CHAN_COUNT];
 	bool stopping;
 };

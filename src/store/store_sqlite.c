@@ -8,12 +8,28 @@
  * commits and someone is waiting, its changes stay in the open SQLite
  * transaction (each logical transaction is a savepoint, so a rollback
  * undoes only its own work) and the next writer goes on in the same one.
- * The last of the batch issues the one COMMIT (one fsync) and wakes every
- * member; each returns only once its work is on disk. Alone, a writer
- * commits at once, as before; under load, one fsync serves many.
+ * The last of the batch issues the one COMMIT and wakes every member once
+ * the batch is on disk; each returns only then. Alone, a writer commits at
+ * once, as before; under load, one COMMIT serves many.
+ *
+ * The fsync is ours, not SQLite's, so that it leaves the writer free: the
+ * writer connection runs with synchronous=NORMAL (a COMMIT writes the WAL
+ * and does not sync it; checkpoints still sync), and after each COMMIT the
+ * batch's last writer hands the connection to the next batch and only
+ * then calls fdatasync on the WAL, which makes every frame written before
+ * it durable. So the next batch is built while this one is synced, and one
+ * fsync serves every batch that committed while the previous one ran; with
+ * synchronous=FULL the writer stood idle for each. A transaction that
+ * starts after a COMMIT may read the batch before its fsync ends (what a
+ * crash of the process cannot lose; a power cut in that millisecond can);
+ * nothing is acknowledged before it. A failed fsync may have dropped pages
+ * that a later one would not report, so it is final: every later write
+ * fails, and the server says so until it is restarted.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 #include "util/xalloc.h"
@@ -44,26 +60,33 @@ struct sq_conn {
 	} ctl[CTL_MAX];
 };
 
-/* The writer's side: one connection, taken in turn, and the open batch. */
-struct group {
-	pthread_mutex_t m;
-	pthread_cond_t turn;      /* the writer connection is free */
-	pthread_cond_t durable;   /* a batch ended (committed or failed) */
-	struct sq_conn *conn;
-	bool busy;                /* a logical write transaction runs */
-	bool open;                /* the SQLite transaction is open */
-	int waiting;              /* writers waiting for their turn */
-	int members;              /* committed logical transactions in the batch */
-	uint64_t batch;           /* the open (or last) batch */
-	uint64_t done;            /* the last batch that ended */
-	int done_rc;              /* how it ended */
-};
-
 /* A transaction's handle (the `conn` the store passes back to us). */
 struct sq_tx {
 	struct sq_conn *conn;
 	bool write;
-	uint64_t batch;           /* writes: the batch it belongs to */
+	/* writes that wait for their batch to end: */
+	struct sq_tx *next;       /* the batch's other waiting members */
+	bool ended;
+	int rc;                   /* how it ended */
+};
+
+/* The writer's side: one connection, taken in turn, the open batch, and
+ * the WAL's fsync (see the top). */
+struct group {
+	pthread_mutex_t m;
+	pthread_cond_t turn;      /* the writer connection is free */
+	pthread_cond_t durable;   /* a batch ended, or an fsync did */
+	struct sq_conn *conn;
+	bool busy;                /* a logical write transaction, or a COMMIT, runs */
+	bool open;                /* the SQLite transaction is open */
+	int waiting;              /* writers waiting for their turn */
+	int members;              /* committed logical transactions in the batch */
+	struct sq_tx *batch;      /* the open batch's members that wait for its end */
+	uint64_t committed;       /* COMMITs so far */
+	uint64_t synced;          /* of them, known durable */
+	bool syncing;             /* an fsync of the WAL runs */
+	int wal_fd;               /* the WAL, opened at the first fsync */
+	int sync_err;             /* a failed fsync: final */
 };
 
 struct store_backend {
@@ -298,7 +321,12 @@ static int sq_open(const char *target, struct store *st, struct store_backend **
 	pthread_mutex_init(&be->w.m, NULL);
 	pthread_cond_init(&be->w.turn, NULL);
 	pthread_cond_init(&be->w.durable, NULL);
+	be->w.wal_fd = -1;
 	rc = conn_open(be, &be->w.conn);
+	/* The writer's COMMITs are synced by wal_sync (see the top). */
+	if (!rc)
+		rc = sq_err(sqlite3_exec(be->w.conn->db, "PRAGMA synchronous = NORMAL", NULL,
+					 NULL, NULL));
 	if (!rc)
 		rc = conn_open(be, &c);
 	if (rc) {
@@ -319,6 +347,8 @@ static void sq_close(struct store_backend *be)
 	for (int i = 0; i < be->n; i++)
 		conn_close(be->conns[i]);
 	conn_close(be->w.conn);
+	if (be->w.wal_fd >= 0)
+		close(be->w.wal_fd);
 	pthread_mutex_destroy(&be->lock);
 	pthread_cond_destroy(&be->freed);
 	pthread_mutex_destroy(&be->w.m);
@@ -428,12 +458,17 @@ static int write_begin(struct store_backend *be, void **conn)
 	while (g->busy)
 		pthread_cond_wait(&g->turn, &g->m);
 	g->waiting--;
+	if (g->sync_err) {
+		rc = g->sync_err;
+		pthread_cond_signal(&g->turn);
+		pthread_mutex_unlock(&g->m);
+		return rc;
+	}
 	g->busy = true;
 	if (!g->open) {
 		rc = exec(g->conn, "BEGIN IMMEDIATE");
 		if (!rc) {
 			g->open = true;
-			g->batch++;
 			g->members = 0;
 		}
 	}
@@ -448,10 +483,73 @@ static int write_begin(struct store_backend *be, void **conn)
 	h = XNEW(struct sq_tx, 1);
 	h->conn = g->conn;
 	h->write = true;
-	h->batch = g->batch;
 	pthread_mutex_unlock(&g->m);
 	*conn = h;
 	return 0;
+}
+
+/* The WAL, for our fsync: it exists once the writer has opened the
+ * database in WAL mode, and stays (same file) while any connection is
+ * open. Its directory entry is made durable once, as SQLite does for a
+ * new journal. */
+static int wal_open(struct store_backend *be)
+{
+	char *wal = xasprintf("%s-wal", be->path), *dir = xstrdup(be->path), *slash;
+	int fd = open(wal, O_RDONLY | O_CLOEXEC), dfd, rc = 0;
+
+	if (fd < 0)
+		rc = -errno;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!rc && (dfd < 0 || fsync(dfd) < 0))
+		rc = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	if (rc && fd >= 0)
+		close(fd);
+	else if (!rc)
+		be->w.wal_fd = fd;
+	free(wal);
+	free(dir);
+	return rc;
+}
+
+/*
+ * Makes COMMIT number `seq` durable: one fdatasync of the WAL covers every
+ * COMMIT made before it started, so a writer whose COMMIT came during
+ * another's fsync waits for it and then syncs for all that came since.
+ * Called and returns with g->m held.
+ */
+static int wal_sync(struct store_backend *be, uint64_t seq)
+{
+	struct group *g = &be->w;
+
+	while (g->synced < seq && !g->sync_err) {
+		uint64_t upto;
+		int rc = 0;
+
+		if (g->syncing) {
+			pthread_cond_wait(&g->durable, &g->m);
+			continue;
+		}
+		g->syncing = true;
+		upto = g->committed;
+		pthread_mutex_unlock(&g->m);
+		if (g->wal_fd < 0)
+			rc = wal_open(be);
+		if (!rc && fdatasync(g->wal_fd) < 0)
+			rc = -errno;
+		pthread_mutex_lock(&g->m);
+		g->syncing = false;
+		if (rc)
+			g->sync_err = rc;
+		else
+			g->synced = upto;
+		pthread_cond_broadcast(&g->durable);
+	}
+	return g->synced >= seq ? 0 : g->sync_err;
 }
 
 /*
@@ -460,9 +558,13 @@ static int write_begin(struct store_backend *be, void **conn)
  * Returns how the batch ended for a member, 0 for one that rolled back.
  * Called with g->m held; returns with it released.
  */
-static int write_end(struct group *g, struct sq_tx *h, bool member)
+static int write_end(struct store_backend *be, struct sq_tx *h, bool member)
 {
-	int rc = 0;
+	struct group *g = &be->w;
+	struct sq_tx *waiters;
+	uint64_t seq;
+	bool keep;
+	int rc;
 
 	if (member)
 		g->members++;
@@ -475,29 +577,38 @@ static int write_end(struct group *g, struct sq_tx *h, bool member)
 		 * on rows that are not durable, nor be missing from a read
 		 * transaction that starts after it. */
 		pthread_cond_signal(&g->turn);
-		while ((member || g->members > 0) && g->done < h->batch)
-			pthread_cond_wait(&g->durable, &g->m);
-		rc = member ? g->done_rc : 0;
+		if (member || g->members > 0) {
+			h->next = g->batch;
+			g->batch = h;
+			while (!h->ended)
+				pthread_cond_wait(&g->durable, &g->m);
+		}
+		rc = member ? h->rc : 0;
 		pthread_mutex_unlock(&g->m);
 		return rc;
 	}
 	/* The last of the batch: one COMMIT for all (or nothing to keep). */
+	waiters = g->batch;
+	g->batch = NULL;
+	keep = g->members > 0;
 	g->busy = true;
 	pthread_mutex_unlock(&g->m);
-	if (g->members > 0) {
-		rc = exec(g->conn, "COMMIT");
-		if (rc)
-			exec(g->conn, "ROLLBACK");
-	} else {
+	rc = exec(g->conn, keep ? "COMMIT" : "ROLLBACK");
+	if (rc && keep)
 		exec(g->conn, "ROLLBACK");
-	}
 	pthread_mutex_lock(&g->m);
 	g->open = false;
-	g->done = h->batch;
-	g->done_rc = rc;
+	seq = keep && !rc ? ++g->committed : 0;
+	/* The next batch goes on while this one is synced. */
 	g->busy = false;
-	pthread_cond_broadcast(&g->durable);
 	pthread_cond_signal(&g->turn);
+	if (seq)
+		rc = wal_sync(be, seq);
+	for (struct sq_tx *t = waiters; t; t = t->next) {
+		t->rc = rc;
+		t->ended = true;
+	}
+	pthread_cond_broadcast(&g->durable);
 	pthread_mutex_unlock(&g->m);
 	return member ? rc : 0;
 }
@@ -520,7 +631,7 @@ static int sq_commit(struct store_backend *be, void *conn, const uint64_t *chans
 			exec(h->conn, "RELEASE w");
 		}
 		pthread_mutex_lock(&be->w.m);
-		rc = write_end(&be->w, h, kept);
+		rc = write_end(be, h, kept);
 		free(h);
 		return kept ? rc : -EIO;
 	}
@@ -540,7 +651,7 @@ static void sq_rollback(struct store_backend *be, void *conn)
 		exec(h->conn, "ROLLBACK TO w");
 		exec(h->conn, "RELEASE w");
 		pthread_mutex_lock(&be->w.m);
-		write_end(&be->w, h, false);
+		write_end(be, h, false);
 	} else {
 		exec(h->conn, "ROLLBACK");
 		release(be, h->conn);
