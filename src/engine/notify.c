@@ -121,7 +121,7 @@ static int queue(struct store_tx *tx, int64_t run_id, const struct notify_spec *
 	rc = body ? store_delivery_insert(tx, &d) : -ENOMEM;
 	free(body);
 	if (!rc)
-		store_notify(tx, CHAN_RUNS);
+		store_notify(tx, CHAN_DELIVERIES);
 	return rc;
 }
 
@@ -459,8 +459,8 @@ static int64_t sweep(struct vend_ctx *ctx)
 	size_t n = 0;
 	int64_t next = 0, now = now_ms();
 
-	/* Woken by every run's change, mostly with nothing due: a read
-	 * says so without taking the writer's turn. */
+	/* Woken by each delivery queued, often with nothing due (another
+	 * server took it): a read says so without taking the writer's turn. */
 	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
 		int rc = store_deliveries_due(tx, now, 1, &rows, &n);
 		if (!rc && n == 0 && store_delivery_next_at(tx, &next))
@@ -511,7 +511,7 @@ static void *sender_main(void *arg)
 	struct vend_ctx *ctx = arg;
 
 	while (!atomic_load(&ctx->stopping)) {
-		uint64_t gen = store_generation(ctx->store, CHAN_RUNS);
+		uint64_t gen = store_generation(ctx->store, CHAN_DELIVERIES);
 		int64_t next = sweep(ctx), deadline = mono_ms() + 30000;
 
 		if (next > 0) {
@@ -521,7 +521,7 @@ static void *sender_main(void *arg)
 			if (mono_ms() + in < deadline)
 				deadline = mono_ms() + in;
 		}
-		store_wait(ctx->store, CHAN_RUNS, gen, deadline);
+		store_wait(ctx->store, CHAN_DELIVERIES, gen, deadline);
 	}
 	return NULL;
 }

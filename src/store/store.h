@@ -50,7 +50,8 @@ enum {
 	CHAN_CATALOG = 3, /* the catalog changed: servers sharing the database
 			   * reload what they keep of it in memory */
 	CHAN_AUDIT = 4,   /* audit entries were appended: sign a checkpoint */
-	CHAN_RUN0 = 5,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
+	CHAN_DELIVERIES = 5, /* a webhook delivery was queued */
+	CHAN_RUN0 = 6,    /* CHAN_RUN0 + run_id % CHAN_RUN_BUCKETS: one run's
 			   * state, steps or log changed */
 };
 #define CHAN_RUN_BUCKETS 61
