@@ -85,6 +85,8 @@ struct group {
 	uint64_t committed;       /* COMMITs so far */
 	uint64_t synced;          /* of them, known durable */
 	bool syncing;             /* an fsync of the WAL runs */
+	bool own_sync;            /* the WAL is ours to sync (WAL mode, as always
+				   * but where the file system cannot have it) */
 	int wal_fd;               /* the WAL, opened at the first fsync */
 	int sync_err;             /* a failed fsync: final */
 };
@@ -305,6 +307,25 @@ static void conn_close(struct sq_conn *c)
 	free(c);
 }
 
+/* In WAL mode, the writer's COMMITs are synced by wal_sync (see the top);
+ * in any other (SQLite falls back where it cannot share memory), SQLite
+ * syncs them as before. */
+static int own_sync(struct store_backend *be)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(be->w.conn->db, "PRAGMA journal_mode", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sq_err(rc);
+	be->w.own_sync = sqlite3_step(st) == SQLITE_ROW &&
+			 !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	if (!be->w.own_sync)
+		return 0;
+	return sq_err(sqlite3_exec(be->w.conn->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+				   NULL));
+}
+
 static int sq_open(const char *target, struct store *st, struct store_backend **out,
 		   struct vend_err *err)
 {
@@ -323,10 +344,8 @@ static int sq_open(const char *target, struct store *st, struct store_backend **
 	pthread_cond_init(&be->w.durable, NULL);
 	be->w.wal_fd = -1;
 	rc = conn_open(be, &be->w.conn);
-	/* The writer's COMMITs are synced by wal_sync (see the top). */
 	if (!rc)
-		rc = sq_err(sqlite3_exec(be->w.conn->db, "PRAGMA synchronous = NORMAL", NULL,
-					 NULL, NULL));
+		rc = own_sync(be);
 	if (!rc)
 		rc = conn_open(be, &c);
 	if (rc) {
@@ -602,7 +621,7 @@ static int write_end(struct store_backend *be, struct sq_tx *h, bool member)
 	/* The next batch goes on while this one is synced. */
 	g->busy = false;
 	pthread_cond_signal(&g->turn);
-	if (seq)
+	if (seq && g->own_sync)
 		rc = wal_sync(be, seq);
 	for (struct sq_tx *t = waiters; t; t = t->next) {
 		t->rc = rc;

@@ -665,6 +665,88 @@ TEST(store_writes_are_serialised_across_stores)
 	free(url);
 }
 
+/* Writers in parallel: each one's committed work is there when its
+ * commit returns (a read that starts then sees it), and what it rolled back
+ * is not, whichever batch it shared with whom. */
+#define GC_THREADS 8
+#define GC_TXS 60
+
+struct gc_writer {
+	struct store *st;
+	int index, bad;
+	int64_t kept[GC_TXS];
+};
+
+static void *gc_write(void *arg)
+{
+	struct gc_writer *w = arg;
+
+	for (int i = 0; i < GC_TXS; i++) {
+		struct store_tx *tx;
+		struct run_row r = { 0 }, got = { 0 };
+		char key[64];
+		int64_t id = 0;
+
+		snprintf(key, sizeof(key), "gc-%d-%d", w->index, i);
+		r.template = "hello";
+		r.version = "abc";
+		r.state = "pending";
+		r.params = "{}";
+		r.requester = "admin";
+		r.trace_id = "0123";
+		r.idempotency_key = key;
+		r.created_at = now_ms();
+		if (store_begin(w->st, STORE_WRITE, &tx) || store_run_insert(tx, &r, &id)) {
+			w->bad++;
+			continue;
+		}
+		if (i % 3 == 2) {
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx)) {
+			w->bad++;
+			continue;
+		}
+		w->kept[i] = id;
+		if (store_begin(w->st, STORE_READ, &tx) || store_run_get(tx, id, &got) ||
+		    strcmp(got.idempotency_key ? got.idempotency_key : "", key))
+			w->bad++;
+		run_row_free(&got);
+		store_rollback(tx);
+	}
+	return NULL;
+}
+
+TEST(store_group_commit_keeps_each_writers_own_work)
+{
+	struct store *st = open_temp();
+	struct gc_writer w[GC_THREADS] = { 0 };
+	pthread_t t[GC_THREADS];
+	struct store_tx *tx;
+	struct store_stmt *s;
+	int64_t n = -1, kept = 0;
+
+	for (int i = 0; i < GC_THREADS; i++) {
+		w[i].st = st;
+		w[i].index = i;
+		CHECK_INT(pthread_create(&t[i], NULL, gc_write, &w[i]), 0);
+	}
+	for (int i = 0; i < GC_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(w[i].bad, 0);
+		for (int j = 0; j < GC_TXS; j++)
+			kept += w[i].kept[j] > 0;
+	}
+	CHECK_INT(kept, GC_THREADS * (GC_TXS - GC_TXS / 3));
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store__stmt(tx, "SELECT COUNT(*) FROM runs", &s, ""), 0);
+	CHECK_INT(store__int1(tx, s, &n), 0);
+	store_rollback(tx);
+	CHECK_INT(n, kept);
+	store_close(st);
+}
+
 struct opener {
 	const char *url;
 	int rc;
