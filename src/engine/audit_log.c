@@ -125,18 +125,38 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
 	return rc;
 }
 
+static int audit_use(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
+		     const char *method, const char *path, const char *result)
+{
+	char target[600];
+
+	snprintf(target, sizeof(target), "%s %s", method, path);
+	return engine__audit(ctx, tx, who, "token.use", target, result, 0, NULL,
+			     json_pack("{s:I}", "token_id", (json_int_t)who->token_id));
+}
+
+int engine__audit_use(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who)
+{
+	if (!who || !who->use || who->use->recorded)
+		return 0;
+	return audit_use(ctx, tx, who, who->use->method, who->use->path, "ok");
+}
+
+void engine__audit_use_done(const struct principal *who)
+{
+	if (who && who->use)
+		who->use->recorded = true;
+}
+
 int engine_audit_token_use(struct vend_ctx *ctx, const struct principal *who,
 			   const char *method, const char *path, const char *result)
 {
 	struct store_tx *tx;
-	char target[600];
 	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
 
 	if (rc)
 		return rc;
-	snprintf(target, sizeof(target), "%s %s", method, path);
-	rc = engine__audit(ctx, tx, who, "token.use", target, result, 0, NULL,
-			   json_pack("{s:I}", "token_id", (json_int_t)who->token_id));
+	rc = audit_use(ctx, tx, who, method, path, result);
 	if (rc) {
 		store_rollback(tx);
 		return rc;

@@ -89,8 +89,10 @@ int engine_audit_checkpoints(struct vend_ctx *ctx, uint64_t after, json_t **out,
 			     struct vend_err *err);
 
 /* Records the use of who's token for a mutating request (method, path),
- * result "ok" or "forbidden", in a transaction of its own, before the
- * request runs: if it cannot be recorded the request must not run. */
+ * result "ok" or "forbidden", in a transaction of its own: before the
+ * request runs (if it cannot be recorded the request must not run), or,
+ * for a request that records it with its change (who->use), after it
+ * when it changed nothing. */
 int engine_audit_token_use(struct vend_ctx *ctx, const struct principal *who,
 			   const char *method, const char *path, const char *result);
 

@@ -32,6 +32,14 @@ enum role {
 #define AUTH_MAX_ROLES 32
 #define AUTH_MAX_TEAMS 64
 
+/* A request's use of its token, recorded in the audit log in the
+ * transaction of the change the request makes (engine__audit_use), or on
+ * its own once it has answered if it made none (http/server.c). */
+struct token_use {
+	const char *method, *path; /* borrowed */
+	bool recorded;
+};
+
 struct principal {
 	int64_t token_id;
 	char *name;
@@ -39,6 +47,7 @@ struct principal {
 	json_t *role_names; /* every role, built-in or not: array of strings; owned */
 	json_t *teams;      /* array of strings; owned */
 	const char *request_id; /* the request it acts in (audit), or NULL; borrowed */
+	struct token_use *use;  /* its token's use, still to record, or NULL; borrowed */
 };
 
 void principal_free(struct principal *p); /* frees members; NULL is fine */

@@ -478,15 +478,18 @@ static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
 
 	if (!result || store_begin(ctx->store, STORE_WRITE, &tx))
 		return;
-	if (engine__audit(ctx, tx, who, req->dry_run ? "run.dry_run" : "run.request",
+	if (engine__audit_use(ctx, tx, who) == 0 &&
+	    engine__audit(ctx, tx, who, req->dry_run ? "run.dry_run" : "run.request",
 			  req->template, result, 0, NULL,
 			  json_pack("{s:s?, s:s, s:O?, s:b}", "version", req->version, "message",
 				    err && err->msg[0] ? err->msg : strerror(-code), "errors",
 				    err ? err->fields : NULL, "break_glass",
-				    req->break_glass != NULL)) == 0)
-		store_commit(tx);
-	else
+				    req->break_glass != NULL)) == 0) {
+		if (store_commit(tx) == 0)
+			engine__audit_use_done(who);
+	} else {
 		store_rollback(tx);
+	}
 }
 
 /* The run's rows in tx: the run, its secrets, teams, steps, its first
@@ -573,17 +576,20 @@ static void audit_dry_run(struct vend_ctx *ctx, const struct principal *who,
 
 	if (store_begin(ctx->store, STORE_WRITE, &tx))
 		return;
-	if (engine__audit(ctx, tx, who, "run.dry_run", req->template,
+	if (engine__audit_use(ctx, tx, who) == 0 &&
+	    engine__audit(ctx, tx, who, "run.dry_run", req->template,
 			  outcome ? outcome : "ok", 0, NULL,
 			  json_pack("{s:O?, s:O?, s:O?, s:O?, s:b}", "version",
 				    json_object_get(preview, "version"), "environment",
 				    json_object_get(preview, "environment"), "decisions",
 				    json_object_get(preview, "decisions"), "reason",
 				    json_object_get(preview, "reason"), "break_glass",
-				    req->break_glass != NULL)) == 0)
-		store_commit(tx);
-	else
+				    req->break_glass != NULL)) == 0) {
+		if (store_commit(tx) == 0)
+			engine__audit_use_done(who);
+	} else {
 		store_rollback(tx);
+	}
 }
 
 static int submit(struct vend_ctx *ctx, const struct principal *who,
@@ -732,7 +738,10 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 			if (rc != -ENOENT)
 				goto fail;
 		}
-		rc = insert_run(ctx, tx, who, req, t, &run, pins, secret_params, &id, err);
+		/* The token's use first, in the transaction of the run it made. */
+		rc = engine__audit_use(ctx, tx, who);
+		if (!rc)
+			rc = insert_run(ctx, tx, who, req, t, &run, pins, secret_params, &id, err);
 		if (rc)
 			goto fail;
 		store_notify(tx, CHAN_RUNS);
@@ -747,6 +756,7 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		tx = NULL;
 		if (rc)
 			goto fail;
+		engine__audit_use_done(who);
 		*created = true;
 		if (pass > 0)
 			engine_advance(ctx, id);

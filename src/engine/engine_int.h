@@ -51,6 +51,11 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
 		  const char *action, const char *target, const char *result, int64_t run_id,
 		  const char *trace_id, json_t *details);
+/* The use of who's token (who->use, if still to record) as an entry in
+ * tx, before the entries of the change it allowed: one commit for both.
+ * Once tx has committed, engine__audit_use_done says so. */
+int engine__audit_use(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who);
+void engine__audit_use_done(const struct principal *who);
 #define AUDIT_SECRET_ACCESS "secret.access" /* the hook for secret reads */
 /* Webhooks (notify.c): queues a delivery in tx for each hook of the run's
  * template that wants state to (reason: why, or NULL). Store errors. */

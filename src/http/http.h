@@ -40,6 +40,7 @@ struct http_req {
 	const char *params[HTTP_MAX_PARAMS]; /* the route's {x} parts, in order */
 	char *param_buf;                     /* owns the strings above */
 	struct principal who;                /* authenticated caller */
+	struct token_use use;                /* who.use, where the route defers it */
 	struct buf body;
 	json_t *json;                        /* parsed body, or NULL */
 	char request_id[33];
@@ -80,7 +81,13 @@ struct http_route {
 	unsigned roles;           /* enum role bits allowed; 0 = no authentication */
 	size_t max_body;          /* 0 = HTTP_MAX_BODY */
 	const char *summary;      /* one line, for docs and errors */
+	unsigned flags;           /* HTTP_ROUTE_* */
 };
+
+/* The handler records the token's use in the transaction of the change
+ * it makes (engine__audit_use), not the server in one of its own before
+ * it runs; if the request changes nothing, the server records it after. */
+#define HTTP_ROUTE_USE_WITH_CHANGE 1u
 
 extern const struct http_route http_routes[];
 extern const size_t http_route_count;

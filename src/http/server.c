@@ -295,10 +295,13 @@ static int authenticate(struct http_req *req, struct vend_err *err)
 /*
  * Before a mutation: a broken audit log refuses it (503, saying why), and
  * the use of the caller's token is recorded first; if that cannot be
- * recorded, the request does not run. Runners' job reports are recorded
- * as the step changes they make, not as token uses.
+ * recorded, the request does not run. A route that records it with its
+ * change (HTTP_ROUTE_USE_WITH_CHANGE: requesting a run) gets it to record
+ * instead, and the change fails if it cannot be. Runners' job reports are
+ * recorded as the step changes they make, not as token uses.
  */
-static int guard_mutation(struct http_req *req, struct vend_err *err)
+static int guard_mutation(struct http_req *req, const struct http_route *route,
+			  struct vend_err *err)
 {
 	char why[512];
 	int rc;
@@ -308,6 +311,11 @@ static int guard_mutation(struct http_req *req, struct vend_err *err)
 			       "refused until it is repaired: %s (see docs/audit.md)", why);
 	if (req->who.roles == ROLE_RUNNER)
 		return 0;
+	if (route->flags & HTTP_ROUTE_USE_WITH_CHANGE) {
+		req->use = (struct token_use){ req->method, req->path, false };
+		req->who.use = &req->use;
+		return 0;
+	}
 	rc = engine_audit_token_use(req->ctx, &req->who, req->method, req->path, "ok");
 	return rc ? err_set(err, -EAGAIN, "cannot record the request in the audit log: %s",
 			    strerror(-rc))
@@ -396,7 +404,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		}
 	}
 	if (cs->route->roles && strcmp(method, "GET")) {
-		rc = guard_mutation(&cs->req, &err);
+		rc = guard_mutation(&cs->req, cs->route, &err);
 		if (rc) {
 			ret = send_problem(conn, &cs->req, url, rc, &err);
 			goto out;
@@ -423,6 +431,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		ret = send_resp(conn, &cs->req, &resp);
 	}
 out:
+	/* A request that was to record its token's use with its change and
+	 * made none (refused early, a replay): recorded now, on its own. */
+	if (cs->req.who.use && !cs->req.who.use->recorded &&
+	    engine_audit_token_use(srv->ctx, &cs->req.who, method, url, "ok"))
+		log_error("%s %s: cannot record the token's use in the audit log (request %s)",
+			  method, url, cs->req.request_id);
 	json_decref(resp.json);
 	free(resp.text);
 	if (resp.stream.read && resp.stream.free)

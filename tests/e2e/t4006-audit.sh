@@ -67,6 +67,31 @@ test_expect_success 'every audited action is in the log, with who did it' '
 	entry_has ".action == \"step.end\" and .run_id == $id1" ".result == \"succeeded\""
 '
 
+# Each POST /api/v1/runs that reached the engine: its token.use entry and
+# right after it the request's own entry (created, invalid, dry run), with
+# the same request id (both are written in one commit, docs/audit.md).
+cat >use-then-request.jq <<'JQ'
+[range(0; length - 1) as $i | .[$i] as $u | .[$i + 1] as $r
+ | select($u.action == "token.use" and $u.target == "POST /api/v1/runs")
+ | ($r.action == "run.request" or $r.action == "run.dry_run") and $r.request_id == $u.request_id
+   and $r.actor == $u.actor]
+| (length >= 5 and all)
+JQ
+uses() { vend audit export | jq -c 'select(.entry) | .entry' |
+	jq -s '[.[] | select(.action == "token.use" and .target == "POST /api/v1/runs")] | length'; }
+
+test_expect_success 'a run request records its token use right before what it did' '
+	jq -c "select(.entry) | .entry" ex.jsonl | jq -s -e -f use-then-request.jq
+'
+
+test_expect_success 'a run request refused before it reached the engine records its token use after' '
+	before=$(uses) &&
+	curl -sS -o /dev/null -w "%{http_code}" -X POST -H "Content-Type: application/json" \
+		-H "Authorization: Bearer $(cat "$VEND_DATA/admin.token")" -d "{not json" \
+		"$(cat "$VEND_DATA/server.url")/api/v1/runs" >code && test "$(cat code)" = 400 &&
+	test "$(uses)" = $((before + 1))
+'
+
 test_expect_success 'who may read the log: admins and viewers; the key is public' '
 	as "$VIEW" audit verify >/dev/null &&
 	expect_exit 1 as "$OP" audit export >/dev/null 2>err && grep -q "may not" err &&

@@ -139,7 +139,7 @@ TEST(an_entry_rolls_back_with_its_change)
 {
 	struct store *st = open_store();
 	struct vend_ctx *ctx = vend_ctx_new(st);
-	struct principal who = { 1, "alice", ROLE_ADMIN, NULL, NULL, "req-1" };
+	struct principal who = { 1, "alice", ROLE_ADMIN, NULL, NULL, "req-1", NULL };
 	struct store_tx *tx;
 	struct audit_row *rows;
 	uint64_t n;

@@ -27,7 +27,7 @@ static const char tpl[] =
 	"      idempotent: true\n"
 	"      env: {FROM_A: \"${{ steps.a.outputs.x }}\", N: \"${{ params.n }}\"}\n";
 
-static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL };
+static struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL, NULL };
 
 static struct vend_ctx *setup(void)
 {
