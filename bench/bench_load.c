@@ -7,7 +7,13 @@
  * CLI, whose runner sandboxes steps (VEND_DATA), and optionally a second one
  * started with --sandbox none (VEND_BENCH_NOSANDBOX_DATA); scripts/bench.sh
  * starts both with bench/catalog.
+ *
+ * Beside the rates, what a run costs in CPU, which a loaded machine
+ * disturbs less than the rates: the server's own (its process, found as the
+ * holder of its data directory's lock) and its steps' (its reaped
+ * children), in ms per run.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -128,9 +134,49 @@ static double spawn_rate(char *const *argv, int n)
 	return (double)n / ((double)(mono_ns() - t0) / 1e9);
 }
 
+/* CPU time (ms) the server of data dir `data` has used so far, its own
+ * and its reaped children's (the steps); false if it cannot be read. */
+static bool server_cpu(const char *data, double *self_ms, double *children_ms)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4096], stat[1024], *p;
+	unsigned long long ut, st;
+	long long cut, cst;
+	size_t n;
+	FILE *f;
+	int fd;
+
+	if (!data)
+		return false;
+	snprintf(path, sizeof(path), "%s/lock", data);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	if (!n)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)fl.l_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = 0;
+	p = strrchr(stat, ')'); /* past "pid (comm)", whatever comm holds */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+			 &ut, &st, &cut, &cst) != 4)
+		return false;
+	*self_ms = (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	*children_ms = (double)(cut + cst) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	return true;
+}
+
 /* Runs per second through the server of data dir `data` (NULL: the
- * environment's), RUNS runs from CLIENTS clients; -1 if unreachable. */
-static double run_rate(const char *data, int *ok)
+ * environment's), RUNS runs from CLIENTS clients; -1 if unreachable.
+ * cpu[0], cpu[1]: the server's own CPU and its steps', ms per run (-1 if
+ * not known). */
+static double run_rate(const char *data, int *ok, double cpu[2])
 {
 	struct vend_err err = VEND_ERR_INIT;
 	char *server, *token;
@@ -141,11 +187,16 @@ static double run_rate(const char *data, int *ok)
 
 	if (data)
 		setenv("VEND_DATA", data, 1);
+	double self0 = 0, child0 = 0, self1, child1;
+	bool cpu_known;
+
+	cpu[0] = cpu[1] = -1;
 	if (client_resolve(NULL, NULL, &server, &token, &err)) {
 		fprintf(stderr, "bench: %s\n", err.msg);
 		err_free(&err);
 		return -1;
 	}
+	cpu_known = server_cpu(getenv("VEND_DATA"), &self0, &child0);
 	t0 = mono_ns();
 	for (int i = 0; i < CLIENTS; i++) {
 		w[i] = (struct worker){ server, token, i * (RUNS / CLIENTS), RUNS / CLIENTS, ids, 0 };
@@ -154,9 +205,14 @@ static double run_rate(const char *data, int *ok)
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_join(th[i], NULL);
 	*ok = wait_all(server, token, ids, RUNS);
+	t0 = mono_ns() - t0;
+	if (cpu_known && server_cpu(getenv("VEND_DATA"), &self1, &child1)) {
+		cpu[0] = (self1 - self0) / RUNS;
+		cpu[1] = (child1 - child0) / RUNS;
+	}
 	free(server);
 	free(token);
-	return RUNS / ((double)(mono_ns() - t0) / 1e9);
+	return RUNS / ((double)t0 / 1e9);
 }
 
 /* TRIALS rounds, each measuring all four side by side (the machine is
@@ -170,15 +226,23 @@ int main(void)
 	char *sandboxed = getenv("VEND_DATA") ? strdup(getenv("VEND_DATA")) : NULL;
 	int ok_sb = 0, ok_none = 0;
 	double sb[TRIALS], none[TRIALS], bare[TRIALS], bw[TRIALS];
+	/* [mode][own, steps][round]: CPU ms per run, sandboxed and not */
+	double cpu[2][2][TRIALS];
 	double msb, mnone = -1, mbare, mbw;
 
 	for (int t = 0; t < TRIALS; t++) {
+		double c[2];
 		int ok;
-		sb[t] = run_rate(sandboxed, &ok);
+		sb[t] = run_rate(sandboxed, &ok, c);
+		cpu[0][0][t] = c[0];
+		cpu[0][1][t] = c[1];
 		ok_sb += ok;
 		none[t] = -1;
+		cpu[1][0][t] = cpu[1][1][t] = -1;
 		if (plain) {
-			none[t] = run_rate(plain, &ok);
+			none[t] = run_rate(plain, &ok, c);
+			cpu[1][0][t] = c[0];
+			cpu[1][1][t] = c[1];
 			ok_none += ok;
 		}
 		bare[t] = spawn_rate(sh_argv, RUNS);
@@ -204,6 +268,12 @@ int main(void)
 	printf("  ratio vend in bwrap / bwrap floor         %7.2f\n", msb / mbw);
 	if (mnone > 0)
 		printf("  ratio vend unsandboxed / bare floor       %7.2f\n", mnone / mbare);
+	for (int m = 0; m < 2; m++) {
+		double own = bench_median(cpu[m][0], TRIALS), steps = bench_median(cpu[m][1], TRIALS);
+		if (own >= 0)
+			printf("  CPU per run, %-9s server %5.2f ms, its steps %5.2f ms\n",
+			       m ? "unsandboxed" : "bubblewrap", own, steps);
+	}
 	free(sandboxed);
 	return 0;
 }
