@@ -221,19 +221,6 @@ int engine_approvals_list(struct vend_ctx *ctx, const struct principal *who, jso
 	return 0;
 }
 
-/* The soonest expiry of a pending gate (wall ms), or 0. */
-static int64_t next_expiry(struct vend_ctx *ctx)
-{
-	struct store_tx *tx;
-	int64_t at = 0;
-
-	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
-		store_gate_next_expiry(tx, &at);
-		store_rollback(tx);
-	}
-	return at;
-}
-
 int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms)
 {
 	struct store_tx *tx;
@@ -244,7 +231,7 @@ int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms)
 
 	/* The timer calls this after every new deadline of any kind, mostly
 	 * with nothing due: a read says so without taking the writer's turn. */
-	*next_ms = next_expiry(ctx);
+	*next_ms = engine__read_time(ctx, store_gate_next_expiry);
 	if (!*next_ms || *next_ms > now)
 		return 0;
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);
@@ -267,6 +254,6 @@ int engine_expire_gates(struct vend_ctx *ctx, int64_t *next_ms)
 		store_rollback(tx);
 	}
 	gate_rows_free(gates, n);
-	*next_ms = next_expiry(ctx);
+	*next_ms = engine__read_time(ctx, store_gate_next_expiry);
 	return rc;
 }

@@ -116,6 +116,19 @@ static const char *const event_names[] = {
 	[EV_VERIFIED] = "verified",
 };
 
+int64_t engine__read_time(struct vend_ctx *ctx, int (*read)(struct store_tx *tx, int64_t *at))
+{
+	struct store_tx *tx;
+	int64_t at = 0;
+
+	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
+		if (read(tx, &at))
+			at = 0;
+		store_rollback(tx);
+	}
+	return at;
+}
+
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
 {
 	char *text = json_dumps(detail, JSON_COMPACT);

@@ -55,6 +55,9 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
  * tx, before the entries of the change it allowed: one commit for both.
  * Once tx has committed, engine__audit_use_done says so. */
 int engine__audit_use(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who);
+/* The time (wall ms) that read gives in a read transaction of its own
+ * (the soonest deadline of something), or 0 if none or on error. */
+int64_t engine__read_time(struct vend_ctx *ctx, int (*read)(struct store_tx *tx, int64_t *at));
 void engine__audit_use_done(const struct principal *who);
 #define AUDIT_SECRET_ACCESS "secret.access" /* the hook for secret reads */
 /* Webhooks (notify.c): queues a delivery in tx for each hook of the run's

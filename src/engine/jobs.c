@@ -1028,19 +1028,6 @@ int engine__recover_runner(struct vend_ctx *ctx, const char *name)
 	return name ? resolve_all(ctx, 0, name, "interrupted") : 0;
 }
 
-/* The soonest end of a lease (wall ms), or 0. */
-static int64_t next_lease_end(struct vend_ctx *ctx)
-{
-	struct store_tx *tx;
-	int64_t at = 0;
-
-	if (store_begin(ctx->store, STORE_READ, &tx) == 0) {
-		store_job_next_lease_end(tx, &at);
-		store_rollback(tx);
-	}
-	return at;
-}
-
 int engine_expire_leases(struct vend_ctx *ctx, int64_t *next_ms)
 {
 	int64_t now = now_ms();
@@ -1048,10 +1035,10 @@ int engine_expire_leases(struct vend_ctx *ctx, int64_t *next_ms)
 
 	/* Called on every new lease, mostly with none lapsed: a read says
 	 * so without taking the writer's turn. */
-	*next_ms = next_lease_end(ctx);
+	*next_ms = engine__read_time(ctx, store_job_next_lease_end);
 	if (*next_ms && *next_ms < now) {
 		rc = resolve_all(ctx, now, NULL, "runner lost");
-		*next_ms = next_lease_end(ctx);
+		*next_ms = engine__read_time(ctx, store_job_next_lease_end);
 	}
 	return rc;
 }

@@ -34,11 +34,10 @@ static struct store *open_temp(void)
 	return st;
 }
 
-static int64_t new_run(struct store *st, const char *key)
+/* A pending run of "hello" by admin, with idempotency key key. */
+static struct run_row run_with_key(const char *key)
 {
-	struct store_tx *tx;
 	struct run_row r = { 0 };
-	int64_t id = 0;
 
 	r.template = "hello";
 	r.version = "abc";
@@ -48,6 +47,15 @@ static int64_t new_run(struct store *st, const char *key)
 	r.trace_id = "0123";
 	r.idempotency_key = (char *)key;
 	r.created_at = now_ms();
+	return r;
+}
+
+static int64_t new_run(struct store *st, const char *key)
+{
+	struct store_tx *tx;
+	struct run_row r = run_with_key(key);
+	int64_t id = 0;
+
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
 	CHECK_INT(store_run_insert(tx, &r, &id), 0);
 	CHECK_INT(store_commit(tx), 0);
@@ -683,19 +691,12 @@ static void *gc_write(void *arg)
 
 	for (int i = 0; i < GC_TXS; i++) {
 		struct store_tx *tx;
-		struct run_row r = { 0 }, got = { 0 };
+		struct run_row r, got = { 0 };
 		char key[64];
 		int64_t id = 0;
 
 		snprintf(key, sizeof(key), "gc-%d-%d", w->index, i);
-		r.template = "hello";
-		r.version = "abc";
-		r.state = "pending";
-		r.params = "{}";
-		r.requester = "admin";
-		r.trace_id = "0123";
-		r.idempotency_key = key;
-		r.created_at = now_ms();
+		r = run_with_key(key);
 		if (store_begin(w->st, STORE_WRITE, &tx) || store_run_insert(tx, &r, &id)) {
 			w->bad++;
 			continue;
