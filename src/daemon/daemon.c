@@ -148,15 +148,16 @@ static int ensure_admin_token(struct daemon *d, char *token, size_t size)
 	return rc;
 }
 
-/* Timers: lapsed leases, expired approvals, template schedules, scheduled
- * drift checks and retention. It sleeps until the next deadline the store
- * knows of, or until a new deadline is stored (a catalog sync notifies
- * CHAN_TIMERS). */
 /* A new deadline comes with every claim (its lease): under load, a pass
  * for each would cost more than the runs do. So a pass at most this often;
  * no deadline is that close when it is made (the shortest lease is 1s),
  * and one that falls due meanwhile is late by this much at most. */
 #define TIMER_SETTLE_MS 100
+
+/* Timers: lapsed leases, expired approvals, template schedules, scheduled
+ * drift checks and retention. It sleeps until the next deadline the store
+ * knows of, or until a new deadline is stored (a catalog sync notifies
+ * CHAN_TIMERS). */
 
 static void *timer_main(void *arg)
 {
