@@ -929,6 +929,30 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 	return rc;
 }
 
+int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			     json_t *report, json_t **next, struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	int rc = engine_job_complete(ctx, job_id, fence, report, err);
+
+	*next = NULL;
+	if (rc)
+		return rc;
+	/* The report is recorded: a failure to claim only means the runner
+	 * claims as usual. */
+	if (store_begin(ctx->store, STORE_READ, &tx))
+		return 0;
+	rc = store_job_get(tx, job_id, &job);
+	store_rollback(tx);
+	if (rc)
+		return 0;
+	if (job.runner_id > 0 && claim_once(ctx, job.runner_id, next))
+		*next = NULL;
+	job_row_free(&job);
+	return 0;
+}
+
 /* ---- lost jobs ------------------------------------------------------- */
 
 /* A claimed job whose runner is gone: re-run an idempotent step, fail the

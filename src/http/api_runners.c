@@ -103,16 +103,24 @@ int api_jobs_heartbeat(struct http_req *req, struct http_resp *resp, struct vend
 	return rc;
 }
 
+/* With "next": true, the answer also carries the runner's next job if
+ * one is queued for it ({"ok": true, "next": {...}}): one request where a
+ * report and a claim were two. */
 int api_jobs_complete(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
 	int64_t id = 0, fence = 0;
+	json_t *next = NULL;
+	bool want_next = json_is_true(json_object_get(req->json, "next"));
 	int rc = http_param_id(req, 0, &id, err);
 
 	if (!rc)
 		rc = fence_of(req, &fence, err);
+	if (!rc) {
+		json_object_del(req->json, "next");
+		rc = want_next ? engine_job_complete_next(req->ctx, id, fence, req->json, &next, err)
+			       : engine_job_complete(req->ctx, id, fence, req->json, err);
+	}
 	if (!rc)
-		rc = engine_job_complete(req->ctx, id, fence, req->json, err);
-	if (!rc)
-		resp->json = json_pack("{s:b}", "ok", 1);
+		resp->json = json_pack("{s:b, s:o*}", "ok", 1, "next", next);
 	return rc;
 }

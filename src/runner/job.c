@@ -861,9 +861,10 @@ out:
 
 /* Reports how the job ended, with the last log lines if the server takes
  * them there (one request and one transaction fewer than a log batch
- * then the report); retries while the server is away. */
+ * then the report); retries while the server is away. With next, asks for
+ * this worker's next job in the same request: *next is it (new) or NULL. */
 static void report(struct job *j, const struct outcome *o, json_t *outputs, json_t *analysis,
-		   bool with_lines)
+		   bool with_lines, json_t **next)
 {
 	char path[128];
 	json_t *body;
@@ -880,9 +881,16 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 		json_object_set(body, "analysis", analysis);
 	if (with_lines && json_array_size(j->lines))
 		json_object_set(body, "lines", j->lines);
+	if (next)
+		json_object_set_new(body, "next", json_true());
 	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
 		struct vend_err err = VEND_ERR_INIT;
-		int rc = client_call(j->api, "POST", path, body, NULL, NULL, NULL, &err);
+		json_t *resp = NULL;
+		int rc = client_call(j->api, "POST", path, body, NULL, NULL, next ? &resp : NULL,
+				     &err);
+		if (rc == 0 && next && json_is_object(json_object_get(resp, "next")))
+			*next = json_incref(json_object_get(resp, "next"));
+		json_decref(resp);
 		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO)) {
 			if (rc == -ESTALE || rc == -ENOENT)
 				j->lost = true; /* as a log batch would have found */
@@ -899,12 +907,12 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 	json_decref(body);
 }
 
-void runner__execute(struct runner *r, struct client *api, int slot, json_t *jobj)
+json_t *runner__execute(struct runner *r, struct client *api, int slot, json_t *jobj)
 {
 	struct job j = { 0 };
 	struct outcome o = { .exit_code = -1 };
 	struct vend_err err = VEND_ERR_INIT;
-	json_t *outputs = NULL, *analysis = NULL;
+	json_t *outputs = NULL, *analysis = NULL, *next = NULL;
 	json_t *spec = json_object_get(json_object_get(jobj, "step"), "analysis");
 	bool with_lines;
 
@@ -967,7 +975,7 @@ void runner__execute(struct runner *r, struct client *api, int slot, json_t *job
 	if (!with_lines)
 		flush(&j);
 	if (!j.lost && !atomic_load(&r->stop))
-		report(&j, &o, outputs ? outputs : json_object(), analysis, with_lines);
+		report(&j, &o, outputs ? outputs : json_object(), analysis, with_lines, &next);
 	log_run(LOG_INFO, j.run_id, j.trace_id, "job %" PRId64 ": step %s %s%s%s%s", j.id, j.step,
 		o.error[0] && o.exit_code < 0 ? "could not run" : o.timed_out ? "timed out"
 		: o.canceled ? "canceled" : o.exit_code == 0 ? "succeeded" : "failed",
@@ -982,4 +990,5 @@ void runner__execute(struct runner *r, struct client *api, int slot, json_t *job
 	redact_stream_free(j.rs);
 	redact_set_free(j.redact);
 	err_free(&err);
+	return next;
 }

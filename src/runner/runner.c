@@ -85,8 +85,12 @@ static void *worker(void *arg)
 			continue;
 		}
 		delay = 250;
-		if (status == 200 && json_is_object(job))
-			runner__execute(r, &api, slot, job);
+		/* Each report brings the next job while there is one. */
+		while (status == 200 && json_is_object(job) && !atomic_load(&r->stop)) {
+			json_t *next = runner__execute(r, &api, slot, job);
+			json_decref(job);
+			job = next;
+		}
 		json_decref(job);
 	}
 	client_cleanup(&api);

@@ -130,6 +130,42 @@ TEST(engine_runs_steps_in_order_with_outputs_and_env)
 	vend_ctx_free(ctx);
 }
 
+/* A report that asks for the next job gets it in its answer, claimed for
+ * the same runner, its step running; with nothing queued, none. */
+TEST(engine_report_brings_the_next_job)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner, id = submit(ctx);
+	json_t *job, *next = NULL, *rep;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	rep = json_pack("{s:i, s:{s:s}}", "exit_code", 0, "outputs", "x", "from-a");
+	CHECK_INT(engine_job_complete_next(ctx, json_integer_value(json_object_get(job, "job_id")),
+					   json_integer_value(json_object_get(job, "fence")), rep,
+					   &next, &err), 0);
+	json_decref(rep);
+	CHECK(next != NULL);
+	CHECK(json_integer_value(json_object_get(next, "job_id")) !=
+	      json_integer_value(json_object_get(job, "job_id")));
+	CHECK_STR(json_string_value(json_object_get(json_object_get(next, "step"), "name")), "b");
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "running");
+	json_decref(job);
+	job = next;
+	next = NULL;
+	rep = json_pack("{s:i, s:{}}", "exit_code", 0, "outputs");
+	CHECK_INT(engine_job_complete_next(ctx, json_integer_value(json_object_get(job, "job_id")),
+					   json_integer_value(json_object_get(job, "fence")), rep,
+					   &next, &err), 0);
+	json_decref(rep);
+	CHECK(next == NULL);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "succeeded");
+	json_decref(job);
+	vend_ctx_free(ctx);
+}
+
 /* How many of the run's log lines say exactly text. */
 static int lines_saying(struct vend_ctx *ctx, int64_t id, const char *text)
 {
