@@ -34,7 +34,7 @@
 static double seconds = 2.0;
 static int trials = 3;
 
-static struct principal who = { 1, "bench", ROLE_ADMIN, NULL, NULL, "0123456789abcdef" };
+static struct principal who = { 1, "bench", ROLE_ADMIN, NULL, NULL, "0123456789abcdef", NULL };
 
 static void append_one(struct vend_ctx *ctx, int64_t run)
 {

@@ -127,7 +127,7 @@ int main(void)
 	struct store *st;
 	struct shared sh = { 0 };
 	struct run_request rr = { .template = "b" };
-	struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL };
+	struct principal admin = { 1, "admin", ROLE_ADMIN, NULL, NULL, NULL, NULL };
 	char token[AUTH_TOKEN_LEN + 8];
 	json_t *run = NULL, *roles = json_pack("[s]", "runner");
 	struct token_spec spec = { .name = "bench-runner", .roles = roles };
