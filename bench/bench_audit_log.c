@@ -1,6 +1,6 @@
 /*
  * bench_audit_log: the audit log as the server runs it, on SQLite (a
- * temporary file, synchronous=FULL, WAL, group commit):
+ * temporary file, WAL fsynced after each group commit):
  *
  *  1. durable appends per second: each append is engine__audit in a write
  *     transaction of its own (entry bytes, leaf and completed nodes) and
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	if ((rc = engine_audit_open(ctx, dir, &err)))
 		bench_die(err.msg, rc);
 
-	printf("durable appends (engine__audit + commit, SQLite synchronous=FULL, group commit;\n"
+	printf("durable appends (engine__audit + commit, SQLite WAL fsynced, group commit;\n"
 	       "median of %d x %.1fs):\n", trials, seconds);
 	for (size_t k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
 		for (int t = 0; t < trials; t++)
