@@ -40,10 +40,14 @@ spec:
 EOT
 head -c 5000 /dev/urandom >"$T/dist/app-1.0.tgz"
 minisign -S -s release.key -m "$T/dist/app-1.0.tgz" -t "app 1.0 by ci" >/dev/null
-# 1.1: signed, then one byte changed
+# 1.1: signed, then one byte changed (its bits flipped: writing a fixed
+# byte left the file as it was when the random byte was that one already)
 head -c 5000 /dev/urandom >"$T/dist/app-1.1.tgz"
 minisign -S -s release.key -m "$T/dist/app-1.1.tgz" >/dev/null
-printf 'X' | dd of="$T/dist/app-1.1.tgz" bs=1 seek=100 conv=notrunc 2>/dev/null
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1)[0]
+f.seek(100); f.write(bytes([b ^ 0xff]))' "$T/dist/app-1.1.tgz"
+! minisign -V -q -p release.pub -m "$T/dist/app-1.1.tgz" 2>/dev/null ||
+	{ echo "the changed file still verifies" >&2; exit 1; }
 # 1.2: no signature at all; 1.3: signed by a key the catalog does not trust
 echo unsigned >"$T/dist/app-1.2.tgz"
 echo other >"$T/dist/app-1.3.tgz"
