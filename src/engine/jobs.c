@@ -831,8 +831,8 @@ out:
  * fine but advancing the run failed (nothing was committed).
  */
 static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
-			 json_t *lines, bool all, int64_t *run_id, bool *advance_failed,
-			 struct vend_err *err)
+			 json_t *lines, bool all, int64_t *run_id, int64_t *runner_id,
+			 bool *advance_failed, struct vend_err *err)
 {
 	struct store_tx *tx;
 	struct job_row job;
@@ -848,6 +848,7 @@ static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, js
 		store_rollback(tx);
 		return err_set(err, rc, "no job %" PRId64, job_id);
 	}
+	*runner_id = job.runner_id;
 	/* A repeated report of the claim that already completed: done. */
 	if (!strcmp(job.state, "done") && job.fence == fence) {
 		store_rollback(tx);
@@ -895,14 +896,16 @@ static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, js
 	return 0;
 }
 
-int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
-			json_t *report, struct vend_err *err)
+/* engine_job_complete; *runner_id: the runner that held the job. */
+static int complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
+		    int64_t *runner_id, struct vend_err *err)
 {
 	json_t *lines;
 	int64_t run_id;
 	bool advance_failed;
 	int rc;
 
+	*runner_id = 0;
 	if (!json_is_object(report))
 		return err_set(err, -EINVAL, "the report must be an object");
 	/* The step's last lines may come with its report: stored with it,
@@ -913,14 +916,14 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 		return rc;
 	}
 	json_object_del(report, "lines");
-	rc = complete_once(ctx, job_id, fence, report, lines, true, &run_id, &advance_failed,
-			   err);
+	rc = complete_once(ctx, job_id, fence, report, lines, true, &run_id, runner_id,
+			   &advance_failed, err);
 	if (advance_failed) {
 		/* Advancing the run failed at some step: record the end of
 		 * this one with the first step it leads to, and take the rest
 		 * one by one. */
 		err_free(err);
-		rc = complete_once(ctx, job_id, fence, report, lines, false, &run_id,
+		rc = complete_once(ctx, job_id, fence, report, lines, false, &run_id, runner_id,
 				   &advance_failed, err);
 		if (!rc && run_id)
 			engine_advance(ctx, run_id);
@@ -929,28 +932,26 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 	return rc;
 }
 
+int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+			json_t *report, struct vend_err *err)
+{
+	int64_t runner_id;
+
+	return complete(ctx, job_id, fence, report, &runner_id, err);
+}
+
 int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 			     json_t *report, json_t **next, struct vend_err *err)
 {
-	struct store_tx *tx;
-	struct job_row job;
-	int rc = engine_job_complete(ctx, job_id, fence, report, err);
+	int64_t runner_id;
+	int rc = complete(ctx, job_id, fence, report, &runner_id, err);
 
 	*next = NULL;
-	if (rc)
-		return rc;
-	/* The report is recorded: a failure to claim only means the runner
-	 * claims as usual. */
-	if (store_begin(ctx->store, STORE_READ, &tx))
-		return 0;
-	rc = store_job_get(tx, job_id, &job);
-	store_rollback(tx);
-	if (rc)
-		return 0;
-	if (job.runner_id > 0 && claim_once(ctx, job.runner_id, next))
+	/* Once the report is recorded, a failure to claim only means the
+	 * runner claims as usual. */
+	if (!rc && runner_id > 0 && claim_once(ctx, runner_id, next))
 		*next = NULL;
-	job_row_free(&job);
-	return 0;
+	return rc;
 }
 
 /* ---- lost jobs ------------------------------------------------------- */
