@@ -861,8 +861,8 @@ out:
 
 /* Reports how the job ended, with the last log lines if the server takes
  * them there (one request and one transaction fewer than a log batch
- * then the report); retries while the server is away. With next, asks for
- * this worker's next job in the same request: *next is it (new) or NULL. */
+ * then the report); retries while the server is away. It asks for this
+ * worker's next job in the same request: *next is it (new) or NULL. */
 static void report(struct job *j, const struct outcome *o, json_t *outputs, json_t *analysis,
 		   bool with_lines, json_t **next)
 {
@@ -881,14 +881,12 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 		json_object_set(body, "analysis", analysis);
 	if (with_lines && json_array_size(j->lines))
 		json_object_set(body, "lines", j->lines);
-	if (next)
-		json_object_set_new(body, "next", json_true());
+	json_object_set_new(body, "next", json_true());
 	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *resp = NULL;
-		int rc = client_call(j->api, "POST", path, body, NULL, NULL, next ? &resp : NULL,
-				     &err);
-		if (rc == 0 && next && json_is_object(json_object_get(resp, "next")))
+		int rc = client_call(j->api, "POST", path, body, NULL, NULL, &resp, &err);
+		if (rc == 0 && json_is_object(json_object_get(resp, "next")))
 			*next = json_incref(json_object_get(resp, "next"));
 		json_decref(resp);
 		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO)) {

@@ -23,9 +23,8 @@ struct runner {
 
 /* Runs one claimed job to the end and reports it (unless stopping or
  * the claim was lost). api is the worker's client; slot its number, which
- * names its job directory (jobs/w<slot>). */
-/* Runs a claimed job and reports how it ended; returns the worker's next
- * job if the server gave it with the answer to the report (new), or NULL. */
+ * names its job directory (jobs/w<slot>). Returns the worker's next job if
+ * the server gave it with the answer to the report (new), or NULL. */
 json_t *runner__execute(struct runner *r, struct client *api, int slot, json_t *job);
 
 #endif
