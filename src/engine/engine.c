@@ -480,6 +480,26 @@ static int add_teams(struct store_tx *tx, int64_t id, const struct principal *wh
 	return rc;
 }
 
+/* A request that made no run (refused, or a dry run), as an entry of
+ * its own transaction after its token's use; details are taken. */
+static void audit_request(struct vend_ctx *ctx, const struct principal *who, const char *action,
+			  const char *target, const char *result, json_t *details)
+{
+	struct store_tx *tx = NULL;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (!rc)
+		rc = engine__audit_use(ctx, tx, who);
+	if (rc) {
+		json_decref(details);
+	} else if (engine__audit(ctx, tx, who, action, target, result, 0, NULL, details) == 0) {
+		if (store_commit(tx) == 0)
+			engine__audit_use_done(who);
+		return;
+	}
+	store_rollback(tx);
+}
+
 /* A request refused before a run exists is recorded too (its own
  * transaction: there is no change to fail with it). */
 static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
@@ -487,22 +507,13 @@ static void audit_refused(struct vend_ctx *ctx, const struct principal *who,
 {
 	const char *result = code == -EACCES ? "forbidden" : code == -EINVAL ? "invalid"
 			     : code == -ENOENT ? "not_found" : code == -EEXIST ? "conflict" : NULL;
-	struct store_tx *tx;
 
-	if (!result || store_begin(ctx->store, STORE_WRITE, &tx))
+	if (!result)
 		return;
-	if (engine__audit_use(ctx, tx, who) == 0 &&
-	    engine__audit(ctx, tx, who, req->dry_run ? "run.dry_run" : "run.request",
-			  req->template, result, 0, NULL,
-			  json_pack("{s:s?, s:s, s:O?, s:b}", "version", req->version, "message",
-				    err && err->msg[0] ? err->msg : strerror(-code), "errors",
-				    err ? err->fields : NULL, "break_glass",
-				    req->break_glass != NULL)) == 0) {
-		if (store_commit(tx) == 0)
-			engine__audit_use_done(who);
-	} else {
-		store_rollback(tx);
-	}
+	audit_request(ctx, who, req->dry_run ? "run.dry_run" : "run.request", req->template, result,
+		      json_pack("{s:s?, s:s, s:O?, s:b}", "version", req->version, "message",
+				err && err->msg[0] ? err->msg : strerror(-code), "errors",
+				err ? err->fields : NULL, "break_glass", req->break_glass != NULL));
 }
 
 /* The run's rows in tx: the run, its secrets, teams, steps, its first
@@ -585,24 +596,14 @@ static void audit_dry_run(struct vend_ctx *ctx, const struct principal *who,
 			  const struct run_request *req, const json_t *preview)
 {
 	const char *outcome = json_string_value(json_object_get(preview, "outcome"));
-	struct store_tx *tx;
 
-	if (store_begin(ctx->store, STORE_WRITE, &tx))
-		return;
-	if (engine__audit_use(ctx, tx, who) == 0 &&
-	    engine__audit(ctx, tx, who, "run.dry_run", req->template,
-			  outcome ? outcome : "ok", 0, NULL,
-			  json_pack("{s:O?, s:O?, s:O?, s:O?, s:b}", "version",
-				    json_object_get(preview, "version"), "environment",
-				    json_object_get(preview, "environment"), "decisions",
-				    json_object_get(preview, "decisions"), "reason",
-				    json_object_get(preview, "reason"), "break_glass",
-				    req->break_glass != NULL)) == 0) {
-		if (store_commit(tx) == 0)
-			engine__audit_use_done(who);
-	} else {
-		store_rollback(tx);
-	}
+	audit_request(ctx, who, "run.dry_run", req->template, outcome ? outcome : "ok",
+		      json_pack("{s:O?, s:O?, s:O?, s:O?, s:b}", "version",
+				json_object_get(preview, "version"), "environment",
+				json_object_get(preview, "environment"), "decisions",
+				json_object_get(preview, "decisions"), "reason",
+				json_object_get(preview, "reason"), "break_glass",
+				req->break_glass != NULL));
 }
 
 static int submit(struct vend_ctx *ctx, const struct principal *who,
