@@ -952,7 +952,8 @@ TEST(policytest_runs_and_says_what_differed)
 		"        now: '2026-03-11T10:00:00Z'\n"
 		"      expect: {deny: 'too few replicas: 1', approval: 'al deploys 2.0.0', warn: false}\n"
 		"    - name: fails\n"
-		"      input: {run: {environment: prod}, params: {replicas: 1}}\n"
+		"      input: {run: {environment: prod}, params: {replicas: 1},\n"
+		"              now: '2026-03-11T10:00:00Z'}\n" /* a Wednesday: not today */
 		"      expect: {deny: false, approval: true, warn: 'Friday'}\n"
 		"    - name: staging\n"
 		"      input: {run: {environment: staging}}\n"
