@@ -326,6 +326,20 @@ static int own_sync(struct store_backend *be)
 				   NULL));
 }
 
+/*
+ * SQLite's allocator keeps global statistics by default, under a mutex that
+ * every allocation of every connection takes; vend never reads them. Off,
+ * the server executes about 7% fewer instructions per run (callgrind,
+ * 200 runs). Only possible before the library initialises: a program that
+ * used SQLite first keeps the default (the call then fails, harmlessly).
+ */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void library_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *target, struct store *st, struct store_backend **out,
 		   struct vend_err *err)
 {
@@ -335,6 +349,7 @@ static int sq_open(const char *target, struct store *st, struct store_backend **
 
 	if (!*target)
 		return err_set(err, -EINVAL, "empty SQLite path in VEND_DB");
+	pthread_once(&library_once, library_config);
 	be = XNEW(struct store_backend, 1);
 	be->path = xstrdup(target);
 	pthread_mutex_init(&be->lock, NULL);
