@@ -82,14 +82,75 @@ bool engine_audit_broken(struct vend_ctx *ctx, char *why, size_t size)
 	return broken;
 }
 
+/*
+ * A transaction's entries, appended to the tree as one batch just before
+ * it commits: the tree's size is read once and each left sibling at most
+ * once per transaction, not per entry (a run's submission appends four).
+ * The entries keep the order they were recorded in.
+ */
+struct audit_batch {
+	size_t n, cap;
+	struct buf *entries;
+	uint8_t (*leaves)[MERKLE_HASH_LEN];
+};
+
+static void batch_free(void *arg)
+{
+	struct audit_batch *b = arg;
+
+	for (size_t i = 0; i < b->n; i++)
+		buf_release(&b->entries[i]);
+	free(b->entries);
+	free(b->leaves);
+	free(b);
+}
+
+static int batch_append(struct store_tx *tx, void *arg)
+{
+	struct audit_batch *b = arg;
+	struct merkle_tree t;
+	uint64_t first;
+	int rc = engine_audit_tree(tx, &t);
+
+	if (!rc)
+		rc = merkle_append_batch(&t, (const uint8_t (*)[MERKLE_HASH_LEN])b->leaves, b->n,
+					 &first);
+	for (size_t i = 0; !rc && i < b->n; i++)
+		rc = store_audit_entry_put(tx, first + i, b->entries[i].data, b->entries[i].len);
+	if (!rc)
+		store_notify(tx, CHAN_AUDIT);
+	return rc;
+}
+
+/* The transaction's batch, made on its first entry. */
+static int tx_batch(struct store_tx *tx, struct audit_batch **out)
+{
+	struct audit_batch *b = store_tx_deferred(tx, batch_append);
+	int rc;
+
+	if (!b) {
+		b = XNEW(struct audit_batch, 1);
+		rc = store_tx_defer(tx, batch_append, batch_free, b);
+		if (rc) {
+			free(b);
+			return rc;
+		}
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 8;
+		b->entries = xrealloc(b->entries, b->cap * sizeof(*b->entries));
+		b->leaves = xrealloc(b->leaves, b->cap * sizeof(*b->leaves));
+	}
+	*out = b;
+	return 0;
+}
+
 int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,
 		  const char *action, const char *target, const char *result, int64_t run_id,
 		  const char *trace_id, json_t *details)
 {
+	struct audit_batch *b;
 	struct buf bytes = BUF_INIT;
-	struct merkle_tree t;
-	uint8_t leaf[MERKLE_HASH_LEN];
-	uint64_t index;
 	char at[40];
 	json_t *e;
 	int rc;
@@ -112,17 +173,14 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
 	rc = audit_entry_encode(e, &bytes, NULL);
 	json_decref(e);
 	if (!rc)
-		rc = engine_audit_tree(tx, &t);
-	if (!rc) {
-		merkle_leaf_hash(bytes.data, bytes.len, leaf);
-		rc = merkle_append(&t, leaf, &index);
+		rc = tx_batch(tx, &b);
+	if (rc) {
+		buf_release(&bytes);
+		return rc;
 	}
-	if (!rc)
-		rc = store_audit_entry_put(tx, index, bytes.data, bytes.len);
-	if (!rc)
-		store_notify(tx, CHAN_AUDIT);
-	buf_release(&bytes);
-	return rc;
+	merkle_leaf_hash(bytes.data, bytes.len, b->leaves[b->n]);
+	b->entries[b->n++] = bytes;
+	return 0;
 }
 
 static int audit_use(struct vend_ctx *ctx, struct store_tx *tx, const struct principal *who,

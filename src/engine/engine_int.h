@@ -31,8 +31,10 @@ enum run_event {
 int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		 enum run_event ev, const char *reason);
 /*
- * Appends an audit entry (audit/entry.h) and its tree nodes inside tx, the
- * transaction of the change it records: if this fails, the caller fails
+ * Records an audit entry (audit/entry.h) in tx, the transaction of the
+ * change it records; the entry and its tree nodes are written when tx
+ * commits, with the transaction's other entries (in the order recorded),
+ * and the commit fails if they cannot be. If this fails, the caller fails
  * the transaction (fail closed). who NULL: vend itself (actor "vend");
  * its request_id goes into the entry. target may be NULL (""), run_id 0
  * (null), trace_id NULL. Takes details (NULL: {}); never secret values.

@@ -140,17 +140,57 @@ int store_begin(struct store *st, enum store_mode mode, struct store_tx **out)
 	return 0;
 }
 
+/* Runs the deferred work (all of it, in order, unless one fails) and
+ * frees each piece's argument. */
+static int run_deferred(struct store_tx *tx, bool run)
+{
+	int rc = 0;
+
+	for (int i = 0; i < tx->ndefer; i++) {
+		if (run && !rc)
+			rc = tx->defer[i].run(tx, tx->defer[i].arg);
+		if (tx->defer[i].drop)
+			tx->defer[i].drop(tx->defer[i].arg);
+	}
+	tx->ndefer = 0;
+	return rc;
+}
+
 int store_commit(struct store_tx *tx)
 {
 	struct store *st = tx->st;
-	int rc = st->ops->commit(st->be, tx->conn, tx->notify);
+	int rc = run_deferred(tx, true);
 
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = st->ops->commit(st->be, tx->conn, tx->notify);
 	/* This process's waiters at once; other processes' through the
 	 * backend (PostgreSQL: NOTIFY, delivered with the commit). */
 	if (rc == 0)
 		store__wake(st, tx->notify);
 	free(tx);
 	return rc;
+}
+
+int store_tx_defer(struct store_tx *tx, store_defer_fn run, void (*drop)(void *), void *arg)
+{
+	if (tx->ndefer == STORE_DEFER_MAX)
+		return -ENOSPC;
+	tx->defer[tx->ndefer].run = run;
+	tx->defer[tx->ndefer].drop = drop;
+	tx->defer[tx->ndefer].arg = arg;
+	tx->ndefer++;
+	return 0;
+}
+
+void *store_tx_deferred(struct store_tx *tx, store_defer_fn run)
+{
+	for (int i = 0; i < tx->ndefer; i++)
+		if (tx->defer[i].run == run)
+			return tx->defer[i].arg;
+	return NULL;
 }
 
 void store__wake(struct store *st, const uint64_t *chans)
@@ -169,6 +209,7 @@ void store_rollback(struct store_tx *tx)
 {
 	if (!tx)
 		return;
+	run_deferred(tx, false);
 	tx->st->ops->rollback(tx->st->be, tx->conn);
 	free(tx);
 }

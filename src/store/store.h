@@ -42,6 +42,19 @@ int store_begin(struct store *st, enum store_mode mode, struct store_tx **out);
 int store_commit(struct store_tx *tx);
 void store_rollback(struct store_tx *tx); /* frees tx; NULL is fine */
 
+/*
+ * Work a transaction keeps for its end (the audit log appends the entries
+ * of a transaction as one batch): run(tx, arg) runs inside the transaction
+ * just before it commits, and its error fails the commit; drop(arg) frees
+ * arg after run or when the transaction is rolled back instead. At most
+ * one piece of work per run function; store_tx_deferred finds its arg.
+ * -ENOSPC past STORE_DEFER_MAX pieces (drop is not called).
+ */
+typedef int (*store_defer_fn)(struct store_tx *tx, void *arg);
+#define STORE_DEFER_MAX 2
+int store_tx_defer(struct store_tx *tx, store_defer_fn run, void (*drop)(void *), void *arg);
+void *store_tx_deferred(struct store_tx *tx, store_defer_fn run); /* NULL if none */
+
 /* Wake-up channels. */
 enum {
 	CHAN_JOBS = 0,    /* a job was queued, or a lease/cancel changed */

@@ -91,6 +91,12 @@ struct store_tx {
 	void *conn;
 	enum store_mode mode;
 	uint64_t notify[STORE_CHAN_WORDS];
+	struct {
+		store_defer_fn run;
+		void (*drop)(void *);
+		void *arg;
+	} defer[STORE_DEFER_MAX];
+	int ndefer;
 };
 
 /* Bumps the generation of every channel in chans (every channel when

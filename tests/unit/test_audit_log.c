@@ -170,6 +170,63 @@ TEST(an_entry_rolls_back_with_its_change)
 	vend_ctx_free(ctx);
 }
 
+/* A transaction's entries are written at its commit as one batch: in the
+ * order recorded, each leaf the hash of its stored bytes, the tree's root
+ * that of appending them one by one; transactions of 1, 5 and 11 entries
+ * so that batches start and end at every kind of tree position. */
+TEST(a_transactions_entries_are_appended_in_order_at_commit)
+{
+	struct store *st = open_store();
+	struct vend_ctx *ctx = vend_ctx_new(st);
+	struct merkle_mem *mem = merkle_mem_new();
+	struct merkle_tree m, t;
+	struct store_tx *tx;
+	struct audit_row *rows;
+	const int sizes[] = { 1, 5, 11 };
+	uint8_t a[32], b[32];
+	uint64_t n;
+	size_t k;
+	int seq = 0;
+
+	merkle_tree_init(&m, &merkle_mem_ops, mem, 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+		for (int j = 0; j < sizes[i]; j++) {
+			char target[16];
+			snprintf(target, sizeof(target), "t%d", seq++);
+			CHECK_INT(engine__audit(ctx, tx, NULL, "test.batch", target, "ok", 0, NULL,
+						NULL), 0);
+		}
+		/* Nothing is in the tree before the commit. */
+		CHECK_INT(store_audit_size(tx, &n), 0);
+		CHECK(n == (uint64_t)(seq - sizes[i]));
+		CHECK_INT(store_commit(tx), 0);
+	}
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(store_audit_entries(tx, 0, (uint64_t)seq, seq, &rows, &k), 0);
+	CHECK(k == (size_t)seq);
+	for (size_t i = 0; i < k; i++) {
+		char want[40];
+		uint8_t leaf[32];
+		snprintf(want, sizeof(want), "\"target\":\"t%zu\"", i);
+		CHECK_CONTAINS(rows[i].data.data, want);
+		merkle_leaf_hash(rows[i].data.data, rows[i].data.len, leaf);
+		CHECK(rows[i].has_leaf && !memcmp(leaf, rows[i].leaf, 32));
+		CHECK_INT(merkle_append(&m, leaf, NULL), 0);
+	}
+	CHECK_INT(engine_audit_tree(tx, &t), 0);
+	CHECK(t.size == (uint64_t)seq);
+	for (uint64_t size = 1; size <= t.size; size++) {
+		CHECK_INT(merkle_root(&t, size, a), 0);
+		CHECK_INT(merkle_root(&m, size, b), 0);
+		CHECK(!memcmp(a, b, 32));
+	}
+	audit_rows_free(rows, k);
+	store_rollback(tx);
+	merkle_mem_free(mem);
+	vend_ctx_free(ctx);
+}
+
 static char *temp_dir(void)
 {
 	char tmpl[] = "/tmp/vend-audit-test.XXXXXX";

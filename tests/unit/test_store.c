@@ -1152,6 +1152,91 @@ static int count_rows(struct store *st, int64_t run)
 	return n + (int)ns + (int)nl;
 }
 
+/* Deferred work for the test below: appends its tag to a log, writes a
+ * blob named by it, and fails when the tag says so. */
+struct deferred_probe {
+	char log[32];
+	int dropped;
+};
+
+static struct deferred_probe probe;
+
+static int probe_run(struct store_tx *tx, void *arg)
+{
+	const char *tag = arg;
+
+	size_t at = strlen(probe.log);
+
+	snprintf(probe.log + at, sizeof(probe.log) - at, "%s", tag);
+	if (!strcmp(tag, "F"))
+		return -EIO;
+	return store_blob_put(tx, tag, tag, 1);
+}
+
+static int probe_other(struct store_tx *tx, void *arg)
+{
+	return probe_run(tx, arg);
+}
+
+static void probe_drop(void *arg)
+{
+	(void)arg;
+	probe.dropped++;
+}
+
+static bool blob_there(struct store *st, const char *hash)
+{
+	struct store_tx *tx;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	rc = store_blob_get(tx, hash, &b);
+	store_rollback(tx);
+	buf_release(&b);
+	return rc == 0;
+}
+
+/* Work kept for the commit runs in the transaction, in order, before it
+ * commits; its error fails the commit and takes the transaction's own
+ * writes back; a rollback only frees it. */
+TEST(store_deferred_work_runs_before_the_commit_and_fails_it)
+{
+	struct store *st = open_temp();
+	struct store_tx *tx;
+
+	memset(&probe, 0, sizeof(probe));
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_tx_defer(tx, probe_run, probe_drop, "a"), 0);
+	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "b"), 0);
+	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "c"), -ENOSPC);
+	CHECK(!strcmp(store_tx_deferred(tx, probe_other), "b"));
+	CHECK_INT(store_commit(tx), 0);
+	CHECK_STR(probe.log, "ab");
+	CHECK_INT(probe.dropped, 2);
+	CHECK(blob_there(st, "a") && blob_there(st, "b"));
+
+	memset(&probe, 0, sizeof(probe));
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_blob_put(tx, "mine", "m", 1), 0);
+	CHECK_INT(store_tx_defer(tx, probe_run, probe_drop, "F"), 0);
+	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "d"), 0);
+	CHECK_INT(store_commit(tx), -EIO);
+	CHECK_STR(probe.log, "F"); /* what follows a failure does not run */
+	CHECK_INT(probe.dropped, 2);
+	CHECK(!blob_there(st, "mine") && !blob_there(st, "d"));
+
+	memset(&probe, 0, sizeof(probe));
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK(store_tx_deferred(tx, probe_run) == NULL);
+	CHECK_INT(store_tx_defer(tx, probe_run, probe_drop, "e"), 0);
+	store_rollback(tx);
+	CHECK_STR(probe.log, "");
+	CHECK_INT(probe.dropped, 1);
+	CHECK(!blob_there(st, "e"));
+	store_close(st);
+}
+
 TEST(store_prune_removes_old_finished_runs_only)
 {
 	struct store *st = open_temp();
