@@ -176,8 +176,12 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		rc = engine__gates_json(tx, run_id, &gates);
 	if (!rc && run.lock_key && (!strcmp(run.state, "queued") || !strcmp(run.state, "rolling_back")))
 		rc = lock_position(tx, &run, &position);
-	if (!rc)
+	/* A run that rolled back is in the rollback phase from then on
+	 * (start_rollback); the others need not read their events. */
+	if (!rc && run.phase && !strcmp(run.phase, "rollback"))
 		rc = rollback_json(tx, run_id, &rollback);
+	else if (!rc)
+		rollback = json_null();
 	if (!rc)
 		rc = engine__notifications_json(tx, run_id, &notes);
 	store_rollback(tx);
