@@ -267,9 +267,17 @@ static int sq_err(int rc)
 	}
 }
 
+/*
+ * A new database gets 1 KiB pages (page_size does nothing to one that has
+ * tables): a commit writes every page it changed to the WAL, and a run's
+ * commits change a row or two in each of about twenty tables and indexes.
+ * With 4 KiB pages the server wrote 150 KB per run, with 1 KiB 65 KB, and
+ * ran 3% fewer instructions.
+ */
 static int conn_open(struct store_backend *be, struct sq_conn **out)
 {
 	static const char *pragmas =
+		"PRAGMA page_size = 1024;"
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA foreign_keys = ON;"
