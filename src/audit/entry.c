@@ -291,6 +291,86 @@ int audit_entry_encode(const json_t *entry, struct buf *out, struct vend_err *er
 	return rc;
 }
 
+/* A member's string value: UTF-8 checked, escaped as put_string does. */
+static int put_member_string(struct buf *out, const char *name, const char *s,
+			     struct vend_err *err)
+{
+	size_t len = strlen(s);
+
+	if (!utf8_valid(s, len))
+		return err_field(err, name, "is not UTF-8");
+	return put_string(out, s, len);
+}
+
+static int put_member_name(struct buf *out, const char *name, const char *s,
+			   struct vend_err *err)
+{
+	if (!s || !*s)
+		return err_field(err, name, "must be a non-empty string");
+	return put_member_string(out, name, s, err);
+}
+
+int audit_entry_write(const struct audit_fields *f, const json_t *details, struct buf *out,
+		      struct vend_err *err)
+{
+	size_t len0 = out->len;
+	int err0 = out->err, rc;
+	char at[40];
+
+	if (!json_is_object(details))
+		return err_field(err, "details", "must be an object");
+	time_format(f->time_ms, at, sizeof(at));
+	out->err = 0;
+	/* The members in the order JCS sorts their names. */
+	buf_adds(out, "{\"action\":");
+	rc = put_member_name(out, "action", f->action, err);
+	if (!rc) {
+		buf_adds(out, ",\"actor\":");
+		rc = put_member_name(out, "actor", f->actor, err);
+	}
+	if (!rc) {
+		buf_adds(out, ",\"details\":");
+		rc = jcs(details, out, 1, err);
+	}
+	if (!rc) {
+		buf_adds(out, ",\"request_id\":");
+		rc = f->request_id ? put_member_string(out, "request_id", f->request_id, err)
+				   : buf_adds(out, "null");
+	}
+	if (!rc) {
+		buf_adds(out, ",\"result\":");
+		rc = put_member_name(out, "result", f->result, err);
+	}
+	if (!rc) {
+		if (f->run_id > AUDIT_JSON_INT_MAX)
+			rc = err_field(err, "run_id", "is outside 2^53-1");
+		else if (f->run_id >= 0)
+			buf_printf(out, ",\"run_id\":%" PRId64, f->run_id);
+		else
+			buf_adds(out, ",\"run_id\":null");
+	}
+	if (!rc) {
+		buf_adds(out, ",\"target\":");
+		rc = put_member_string(out, "target", f->target ? f->target : "", err);
+	}
+	if (!rc) {
+		buf_printf(out, ",\"time\":\"%s\",\"trace_id\":", at);
+		rc = f->trace_id ? put_member_string(out, "trace_id", f->trace_id, err)
+				 : buf_adds(out, "null");
+	}
+	if (!rc)
+		buf_addc(out, '}');
+	if (out->err && (rc == 0 || rc == -E2BIG))
+		rc = err_set(err, -E2BIG, "an entry is larger than %zu bytes",
+			     out->max ? out->max : BUF_DEFAULT_MAX);
+	if (!rc && out->len - len0 > AUDIT_ENTRY_MAX)
+		rc = err_set(err, -E2BIG, "an entry is larger than %zu bytes", AUDIT_ENTRY_MAX);
+	if (rc)
+		buf_truncate(out, len0);
+	out->err = err0;
+	return rc;
+}
+
 int audit_entry_decode(const void *data, size_t len, json_t **out, struct vend_err *err)
 {
 	json_error_t jerr;

@@ -55,6 +55,23 @@ int audit_jcs(const json_t *v, struct buf *out, struct vend_err *err);
  * -E2BIG; on error out is unchanged. */
 int audit_entry_encode(const json_t *entry, struct buf *out, struct vend_err *err);
 
+/* An entry's members for audit_entry_write. */
+struct audit_fields {
+	int64_t time_ms;                   /* written as "time" (UTC, ms) */
+	const char *actor, *action, *result; /* non-empty */
+	const char *target;                /* NULL: "" */
+	int64_t run_id;                    /* < 0: null */
+	const char *trace_id, *request_id; /* NULL: null */
+};
+
+/* Appends the canonical bytes of the entry of f and details (an object;
+ * borrowed) to out: what audit_entry_encode gives for the same entry, at
+ * a fraction of its cost (no JSON tree for the entry, no sort of its
+ * members). Returns 0, -EINVAL (with the member) or -E2BIG; on error out
+ * is unchanged. */
+int audit_entry_write(const struct audit_fields *f, const json_t *details, struct buf *out,
+		      struct vend_err *err);
+
 /* Parses data (len bytes) as an audit entry that must be in canonical form
  * byte for byte. On success *out is a new reference (caller decrefs).
  * Returns 0, -EINVAL (not JSON, not an entry, or not canonical) or -E2BIG. */

@@ -149,29 +149,29 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
 		  const char *action, const char *target, const char *result, int64_t run_id,
 		  const char *trace_id, json_t *details)
 {
+	struct audit_fields f = {
+		.time_ms = now_ms(),
+		.actor = who && who->name ? who->name : "vend",
+		.action = action,
+		.result = result,
+		.target = target,
+		.run_id = run_id > 0 ? run_id : -1,
+		.trace_id = trace_id,
+		.request_id = who ? who->request_id : NULL,
+	};
 	struct audit_batch *b;
 	struct buf bytes = BUF_INIT;
-	char at[40];
-	json_t *e;
 	int rc;
 
 	if (ctx && engine_audit_broken(ctx, NULL, 0)) {
 		json_decref(details);
 		return -EAGAIN; /* fail closed: nothing is added to a broken log */
 	}
-	time_format(now_ms(), at, sizeof(at));
-	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "time", at, "actor",
-		      who && who->name ? who->name : "vend", "action", action, "target",
-		      target ? target : "", "result", result, "run_id",
-		      run_id > 0 ? json_integer(run_id) : json_null(), "trace_id",
-		      trace_id ? json_string(trace_id) : json_null(), "request_id",
-		      who && who->request_id ? json_string(who->request_id) : json_null(),
-		      "details", details ? details : json_object());
-	if (!e)
-		return -EINVAL; /* not UTF-8: a caller's bug */
+	if (!details)
+		details = json_object();
 	buf_init(&bytes, AUDIT_ENTRY_MAX);
-	rc = audit_entry_encode(e, &bytes, NULL);
-	json_decref(e);
+	rc = audit_entry_write(&f, details, &bytes, NULL);
+	json_decref(details);
 	if (!rc)
 		rc = tx_batch(tx, &b);
 	if (rc) {

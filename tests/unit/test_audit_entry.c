@@ -12,6 +12,7 @@
  */
 #include "audit/entry.h"
 #include "tap.h"
+#include "util/timeutil.h"
 
 /* JCS of the JSON text in, or NULL with *rc set. New string. */
 static char *jcs_of(const char *in, int *rc)
@@ -213,6 +214,80 @@ TEST(entry_canonical_bytes)
 	json_decref(back);
 	json_decref(e);
 	buf_release(&b);
+}
+
+/* The fields of a decoded entry, as audit_entry_write takes them. */
+static struct audit_fields fields_of(const json_t *e)
+{
+	int64_t ms = 0;
+	json_t *run = json_object_get(e, "run_id");
+
+	CHECK_INT(time_parse(json_string_value(json_object_get(e, "time")), &ms), 0);
+	return (struct audit_fields){
+		.time_ms = ms,
+		.actor = json_string_value(json_object_get(e, "actor")),
+		.action = json_string_value(json_object_get(e, "action")),
+		.result = json_string_value(json_object_get(e, "result")),
+		.target = json_string_value(json_object_get(e, "target")),
+		.run_id = json_is_null(run) ? -1 : json_integer_value(run),
+		.trace_id = json_string_value(json_object_get(e, "trace_id")),
+		.request_id = json_string_value(json_object_get(e, "request_id")),
+	};
+}
+
+/* The direct writer gives the bytes the encoder gives, for every kind of
+ * member value: escapes, non-ASCII, nulls, an empty target, run 0, and
+ * details nested and unsorted. */
+TEST(write_gives_the_bytes_of_encode)
+{
+	json_t *cases[] = {
+		good_entry(),
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:n, s:s, s:{s:{s:[i,s,b,n]}, s:s}}",
+			  "time", "1970-01-01T00:00:00.000Z", "actor", "b\"ob\\\u00e9\u2028",
+			  "action", "x.\x7f", "target", "", "result", "denied", "run_id",
+			  (json_int_t)0, "trace_id", "request_id", "r\n\t\x01",
+			  "details", "z", "a", -5, "\U0001F600", true, "b", "\u00e9"),
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:{}}", "time",
+			  "2099-12-31T23:59:59.999Z", "actor", "vend", "action", "token.use",
+			  "target", "POST /api/v1/runs", "result", "ok", "run_id", "trace_id",
+			  "request_id", "details"),
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf a = BUF_INIT, b = BUF_INIT;
+		struct audit_fields f;
+
+		CHECK(cases[i] != NULL);
+		f = fields_of(cases[i]);
+		CHECK_INT(audit_entry_encode(cases[i], &a, NULL), 0);
+		buf_adds(&b, "kept:");
+		CHECK_INT(audit_entry_write(&f, json_object_get(cases[i], "details"), &b, NULL), 0);
+		CHECK_INT(b.len, a.len + 5);
+		CHECK(!memcmp(b.data + 5, a.data, a.len));
+		/* Refused: out as it was, the member named. */
+		{
+			struct vend_err err = VEND_ERR_INIT;
+			struct audit_fields bad = f;
+			size_t len = b.len;
+			bad.actor = "";
+			CHECK_INT(audit_entry_write(&bad, json_object_get(cases[i], "details"), &b,
+						    &err), -EINVAL);
+			CHECK_INT(b.len, len);
+			CHECK_CONTAINS(err.msg, "actor");
+			err_free(&err);
+			bad = f;
+			bad.target = "\xff";
+			CHECK_INT(audit_entry_write(&bad, json_object_get(cases[i], "details"), &b,
+						    NULL), -EINVAL);
+			bad = f;
+			CHECK_INT(audit_entry_write(&bad, json_object_get(cases[i], "time"), &b,
+						    NULL), -EINVAL);
+			CHECK_INT(b.len, len);
+		}
+		buf_release(&a);
+		buf_release(&b);
+		json_decref(cases[i]);
+	}
 }
 
 static void expect_bad_entry(json_t *e, const char *field_or_msg)
