@@ -175,9 +175,10 @@ int engine_job_heartbeat(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 /* Records how the job ended; repeating the same report is harmless. */
 int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 			json_t *report, struct vend_err *err);
-/* The same, then claims the next job for the runner that held this one,
- * without waiting: *next is its payload (new), or NULL if none is queued
- * for that runner. A runner's report and its next claim in one request;
+/* The same, and claims the next job for the runner that held this one,
+ * without waiting, in the same transaction (one commit for both): *next
+ * is its payload (new), or NULL if none is queued for that runner. A
+ * runner's report and its next claim in one request;
  * an answer lost on the way strands the next job until its lease lapses,
  * as a lost answer to a claim does. */
 int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,

@@ -360,9 +360,12 @@ static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
 	return j;
 }
 
-static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
+/*
+ * Claims the next job runner_id may run, inside tx (no commit): the job's
+ * payload in *out. -ENOENT when there is none, with nothing written.
+ */
+static int claim_in(struct vend_ctx *ctx, struct store_tx *tx, int64_t runner_id, json_t **out)
 {
-	struct store_tx *tx;
 	struct job_row job;
 	struct step_row step;
 	struct run_row run;
@@ -371,19 +374,14 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	int64_t now = now_ms();
 	int rc;
 
-	rc = store_begin(ctx->store, STORE_WRITE, &tx);
-	if (rc)
-		return rc;
 	rc = store_runner_labels(tx, runner_id, &labels);
 	if (rc == -ENOENT)
 		rc = -ENXIO; /* not "no job": this runner is unknown */
 	if (!rc)
 		rc = store_job_claim(tx, runner_id, labels, now, now + ctx->lease_ms, &job);
 	free(labels);
-	if (rc) {
-		store_rollback(tx);
+	if (rc)
 		return rc;
-	}
 	if (!strcmp(job.phase, "drift")) {
 		/* A drift check's job (drift.c): no step row, no run state. */
 		/* A finished run's secret parameters are gone (secrets.c): a
@@ -391,18 +389,7 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 		payload = job_payload(&job, ctx->lease_ms);
 		json_object_del(payload, "secret_params");
 		rc = engine__drift_claimed(ctx, tx, &job, runner_id);
-		if (!rc) {
-			store_runner_seen(tx, runner_id, now);
-			store_notify(tx, CHAN_TIMERS);
-			rc = store_commit(tx);
-			tx = NULL;
-		}
-		if (!rc) {
-			*out = payload;
-			payload = NULL;
-		}
-		json_decref(payload);
-		goto fail_job;
+		goto done;
 	}
 	rc = store_step_get(tx, job.run_id, job.phase, job.step_idx, &step);
 	if (rc)
@@ -448,24 +435,44 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 			json_object_set_new(payload, "fail", json_string(serr.msg));
 		err_free(&serr);
 	}
+	run_row_free(&run);
+fail_step:
+	step_row_free(&step);
+done:
 	if (!rc) {
 		store_runner_seen(tx, runner_id, now);
 		store_notify(tx, CHAN_TIMERS); /* a new lease to watch */
-		rc = store_commit(tx);
-		tx = NULL;
-	}
-	if (!rc) {
 		*out = payload;
 		payload = NULL;
 	}
 	json_decref(payload);
-	run_row_free(&run);
-fail_step:
-	step_row_free(&step);
 fail_job:
 	job_row_free(&job);
-	store_rollback(tx);
-	return rc;
+	/* Past the claim, a missing row is not "no job": the job was taken,
+	 * and the caller must not commit that. */
+	return rc == -ENOENT ? -EIO : rc;
+}
+
+static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
+{
+	struct store_tx *tx;
+	json_t *payload = NULL;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (rc)
+		return rc;
+	rc = claim_in(ctx, tx, runner_id, &payload);
+	if (rc) {
+		store_rollback(tx);
+		return rc;
+	}
+	rc = store_commit(tx);
+	if (rc) {
+		json_decref(payload);
+		return rc;
+	}
+	*out = payload;
+	return 0;
 }
 
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out)
@@ -830,9 +837,20 @@ out:
  * rest in transactions of their own. *advance_failed: the step's end was
  * fine but advancing the run failed (nothing was committed).
  */
+/*
+ * The reporting runner's next job, claimed in the completion's own
+ * transaction when want is set: one commit per job where there were two.
+ * tried: the claim ran there (job NULL: there was none); failed: it
+ * failed, and the completion is to be recorded again without it.
+ */
+struct next_claim {
+	bool want, tried, failed;
+	json_t *job;
+};
+
 static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
-			 json_t *lines, bool all, int64_t *run_id, int64_t *runner_id,
-			 bool *advance_failed, struct vend_err *err)
+			 json_t *lines, bool all, struct next_claim *next, int64_t *run_id,
+			 int64_t *runner_id, bool *advance_failed, struct vend_err *err)
 {
 	struct store_tx *tx;
 	struct job_row job;
@@ -886,19 +904,35 @@ static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, js
 	}
 	if (rc > 0)
 		rc = 0;
+	if (!rc && next && next->want && *runner_id > 0) {
+		int crc = claim_in(ctx, tx, *runner_id, &next->job);
+		next->tried = true;
+		if (crc && crc != -ENOENT) {
+			/* What the claim wrote before it failed is not to be
+			 * told from the completion's: both go. */
+			next->failed = true;
+			store_rollback(tx);
+			return 0;
+		}
+	}
 	if (rc) {
 		store_rollback(tx);
 		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
 	}
 	rc = store_commit(tx);
-	if (rc)
+	if (rc) {
+		if (next) {
+			json_decref(next->job);
+			next->job = NULL;
+		}
 		return err_set(err, rc, "cannot record the result: %s", strerror(-rc));
+	}
 	return 0;
 }
 
-/* engine_job_complete; *runner_id: the runner that held the job. */
+/* engine_job_complete; next: as complete_once (NULL: no claim). */
 static int complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
-		    int64_t *runner_id, struct vend_err *err)
+		    struct next_claim *next, int64_t *runner_id, struct vend_err *err)
 {
 	json_t *lines;
 	int64_t run_id;
@@ -916,15 +950,18 @@ static int complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t 
 		return rc;
 	}
 	json_object_del(report, "lines");
-	rc = complete_once(ctx, job_id, fence, report, lines, true, &run_id, runner_id,
+	rc = complete_once(ctx, job_id, fence, report, lines, true, next, &run_id, runner_id,
 			   &advance_failed, err);
+	if (next && next->failed)
+		rc = complete_once(ctx, job_id, fence, report, lines, true, NULL, &run_id,
+				   runner_id, &advance_failed, err);
 	if (advance_failed) {
 		/* Advancing the run failed at some step: record the end of
 		 * this one with the first step it leads to, and take the rest
 		 * one by one. */
 		err_free(err);
-		rc = complete_once(ctx, job_id, fence, report, lines, false, &run_id, runner_id,
-				   &advance_failed, err);
+		rc = complete_once(ctx, job_id, fence, report, lines, false, NULL, &run_id,
+				   runner_id, &advance_failed, err);
 		if (!rc && run_id)
 			engine_advance(ctx, run_id);
 	}
@@ -937,21 +974,28 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 {
 	int64_t runner_id;
 
-	return complete(ctx, job_id, fence, report, &runner_id, err);
+	return complete(ctx, job_id, fence, report, NULL, &runner_id, err);
 }
 
 int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 			     json_t *report, json_t **next, struct vend_err *err)
 {
+	struct next_claim nc = { .want = true };
 	int64_t runner_id;
-	int rc = complete(ctx, job_id, fence, report, &runner_id, err);
+	int rc = complete(ctx, job_id, fence, report, &nc, &runner_id, err);
 
 	*next = NULL;
-	/* Once the report is recorded, a failure to claim only means the
-	 * runner claims as usual. */
-	if (!rc && runner_id > 0 && claim_once(ctx, runner_id, next))
-		*next = NULL;
-	return rc;
+	if (rc) {
+		json_decref(nc.job);
+		return rc;
+	}
+	/* The claim did not run with the completion (a repeated report, a
+	 * drift check's, or it failed there): on its own. Its failure only
+	 * means the runner claims as usual. */
+	if (!nc.tried && runner_id > 0 && claim_once(ctx, runner_id, &nc.job))
+		nc.job = NULL;
+	*next = nc.job;
+	return 0;
 }
 
 /* ---- lost jobs ------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include "engine/catalog_apply.h"
 #include "engine/engine.h"
 #include "engine/ops.h"
+#include "store/store_int.h"
 #include "tap.h"
 #include "testdb.h"
 #include "util/timeutil.h"
@@ -162,6 +163,45 @@ TEST(engine_report_brings_the_next_job)
 	json_decref(rep);
 	CHECK(next == NULL);
 	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "succeeded");
+	json_decref(job);
+	vend_ctx_free(ctx);
+}
+
+/* The next job is claimed in the completion's own transaction; when that
+ * claim fails (here: the runner's row is gone, so it has no labels), the
+ * completion is recorded on its own all the same and no job is left
+ * claimed by nobody. A repeated report brings no second job. */
+TEST(engine_report_stands_when_its_next_claim_fails)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner, id = submit(ctx), job_id, fence;
+	json_t *job, *next = NULL, *rep;
+	struct store_tx *tx;
+	char s[32];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);
+	job_id = json_integer_value(json_object_get(job, "job_id"));
+	fence = json_integer_value(json_object_get(job, "fence"));
+	CHECK_INT(store_begin(ctx->store, STORE_WRITE, &tx), 0);
+	CHECK_INT(store__exec(tx, "DELETE FROM runners WHERE id = ?", "i", runner), 1);
+	CHECK_INT(store_commit(tx), 0);
+	rep = json_pack("{s:i, s:{s:s}}", "exit_code", 0, "outputs", "x", "from-a");
+	CHECK_INT(engine_job_complete_next(ctx, job_id, fence, rep, &next, &err), 0);
+	CHECK(next == NULL);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 0), "succeeded");
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), 1), "queued");
+	/* Step b's job waits, unclaimed, for a runner that exists. */
+	CHECK_INT(engine_runner_register(ctx, "r2", NULL, &runner), 0);
+	json_decref(job);
+	job = claim(ctx, runner);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(job, "step"), "name")), "b");
+	/* The first report again (its answer was lost): still fine, and it
+	 * claims nothing more (r1 is gone; b is r2's). */
+	CHECK_INT(engine_job_complete_next(ctx, job_id, fence, rep, &next, &err), 0);
+	CHECK(next == NULL);
+	json_decref(rep);
 	json_decref(job);
 	vend_ctx_free(ctx);
 }
