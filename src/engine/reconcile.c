@@ -431,21 +431,23 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 		rc = 0;
 		goto out;
 	}
-	rc = store_steps_get(tx, run_id, &steps, &n);
-	if (rc)
+	if (state == RUN_PENDING) {
+		rc = engine__fire(ctx, tx, &run, EV_CHECK, NULL) ?: 1;
 		goto out;
+	}
 	rc = template_acquire(ctx, tx, run.template, run.version, &t);
 	if (rc)
 		goto out;
+	if (state == RUN_CHECKING && !run.decisions) {
+		rc = govern(ctx, tx, &run, t);
+		goto out;
+	}
+	/* Every other state looks at the steps. */
+	rc = store_steps_get(tx, run_id, &steps, &n);
+	if (rc)
+		goto out;
 	switch (state) {
-	case RUN_PENDING:
-		rc = engine__fire(ctx, tx, &run, EV_CHECK, NULL) ?: 1;
-		break;
 	case RUN_CHECKING:
-		if (!run.decisions) {
-			rc = govern(ctx, tx, &run, t);
-			break;
-		}
 		rc = progress(ctx, tx, &run, t, steps, n, "preflight");
 		if (rc == 2) {
 			/* Preflight passed: open gates wait for approvers. */
