@@ -6,6 +6,7 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -134,4 +135,65 @@ TEST(fs_write_file_from_many_threads_at_once)
 	CHECK_STR(b.data, "same bytes");
 	buf_release(&b);
 	fs_remove_tree(dir);
+}
+
+static void *log_lines(void *arg)
+{
+	long k = (long)arg;
+
+	for (int i = 0; i < 200; i++)
+		log_run(LOG_INFO, k + 1, "0123456789abcdef0123456789abcdef", "thread %ld line %d %s",
+			k, i, "................................................................");
+	return NULL;
+}
+
+/* Every line is whole, one line per call, from 4 threads at once, in
+ * both formats; below the level nothing is written. */
+TEST(log_lines_are_whole_under_threads)
+{
+	char path[] = "/tmp/vend-log-test.XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	enum log_format fmts[] = { LOG_TEXT, LOG_JSON };
+
+	CHECK(fd >= 0 && saved >= 0);
+	for (size_t f = 0; f < 2; f++) {
+		pthread_t th[4];
+		struct buf b = BUF_INIT;
+		int lines = 0, bad = 0;
+
+		CHECK_INT(ftruncate(fd, 0), 0);
+		CHECK(lseek(fd, 0, SEEK_SET) == 0);
+		fflush(stderr);
+		dup2(fd, STDERR_FILENO);
+		log_setup(fmts[f], LOG_INFO);
+		log_run(LOG_DEBUG, 0, NULL, "not shown");
+		for (long k = 0; k < 4; k++)
+			pthread_create(&th[k], NULL, log_lines, (void *)k);
+		for (int k = 0; k < 4; k++)
+			pthread_join(th[k], NULL);
+		fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		CHECK_INT(fs_read_file(path, 1 << 22, &b), 0);
+		for (char *line = b.data, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			lines++;
+			if (f == 0)
+				bad += !(strstr(line, " info  run=") && strstr(line, " trace=0123") &&
+					 strstr(line, "................................................................") &&
+					 !strstr(line, "not shown"));
+			else {
+				json_t *j = json_loads(line, 0, NULL);
+				bad += !j || !json_is_integer(json_object_get(j, "run_id")) ||
+				       !strstr(json_string_value(json_object_get(j, "msg")), "line ");
+				json_decref(j);
+			}
+		}
+		CHECK_INT(lines, 800);
+		CHECK_INT(bad, 0);
+		buf_release(&b);
+	}
+	log_setup(LOG_JSON, LOG_INFO);
+	close(saved);
+	close(fd);
+	unlink(path);
 }
