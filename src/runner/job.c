@@ -105,13 +105,42 @@ static int cache_blob(struct job *j, const char *hash, char *path, size_t size,
 	return rc;
 }
 
+/* Whether path is a file kept from an earlier job (slot_reset) that holds
+ * data already: a regular file, no other link, same bytes. Its mode is
+ * made mode. */
+static bool kept_same(const char *path, const struct buf *data, mode_t mode)
+{
+	struct buf now = BUF_INIT;
+	struct stat st;
+	bool same;
+
+	/* No step runs in the directory now: nothing changes between these. */
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (size_t)st.st_size != data->len)
+		return false;
+	buf_init(&now, data->len + 1);
+	same = fs_read_file_nofollow(path, data->len + 1, &now) == 0 && now.len == data->len &&
+	       !memcmp(now.data, data->data, data->len) &&
+	       ((st.st_mode & 07777) == mode || chmod(path, mode) == 0);
+	buf_release(&now);
+	return same;
+}
+
+/* Places a template file. One kept from the last job with the same bytes
+ * stays as it is; any other is replaced by a new file, not written
+ * through (rewriting a file in place costs ext4 more than making one). */
 static int copy_file(const char *from, const char *to, unsigned mode)
 {
 	struct buf b = BUF_INIT;
+	mode_t want = (mode & 0111) ? 0755 : 0644;
 	int rc = fs_read_file(from, 64 * 1024 * 1024, &b);
 
-	if (!rc)
-		rc = fs_write_scratch(to, b.data, b.len, (mode & 0111) ? 0755 : 0644);
+	if (!rc && !kept_same(to, &b, want)) {
+		if (unlink(to) < 0 && errno != ENOENT)
+			rc = -errno;
+		if (!rc)
+			rc = fs_write_scratch(to, b.data, b.len, want);
+	}
 	buf_release(&b);
 	return rc;
 }
@@ -185,8 +214,31 @@ static int secret_files(struct job *j, json_t *files, json_t *env, struct vend_e
  * the step changed (work/ made a symlink, output a FIFO) is removed and
  * made afresh. In the sandbox a step's processes all end with it (its own
  * PID namespace), so none is left to write into the next job's directory.
+ *
+ * One exception in work/, for the same reason: a file the template places
+ * at the top of work/ (files: the job's or the next job's list) is kept
+ * if it is still a regular file, writable by its owner, with no other
+ * link. The next job that places it keeps it only if its bytes are the
+ * template's (copy_file), and replaces it otherwise; the job's end keeps
+ * only what the next job's start checks or removes. What the step wrote
+ * into it is never seen.
  */
-static int slot_reset(const char *dir)
+static bool placed_file(const char *name, const struct stat *st, void *arg)
+{
+	json_t *files = arg, *f;
+	size_t i;
+
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || !(st->st_mode & 0200))
+		return false;
+	json_array_foreach(files, i, f) {
+		const char *path = json_string_value(json_object_get(f, "path"));
+		if (path && !strcmp(path, name))
+			return true;
+	}
+	return false;
+}
+
+static int slot_reset(const char *dir, json_t *files)
 {
 	struct dirent *e;
 	DIR *d = opendir(dir);
@@ -203,8 +255,10 @@ static int slot_reset(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if ((!strcmp(e->d_name, "work") || !strcmp(e->d_name, "tmp")) &&
-		    S_ISDIR(st.st_mode))
+		if (!strcmp(e->d_name, "work") && S_ISDIR(st.st_mode))
+			r = fs_clear_dir_except(path, json_is_array(files) ? placed_file : NULL,
+						files);
+		else if (!strcmp(e->d_name, "tmp") && S_ISDIR(st.st_mode))
 			r = fs_clear_dir(path);
 		else if (!strcmp(e->d_name, "output") && S_ISREG(st.st_mode))
 			r = st.st_size ? (truncate(path, 0) < 0 ? -errno : 0) : 0;
@@ -271,7 +325,7 @@ static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_e
 			   sizeof(j->env_work));
 	/* What is left can only be empty (the last job's end emptied it):
 	 * emptied again in case that failed, or it is of a previous life. */
-	if (slot_reset(j->dir))
+	if (slot_reset(j->dir, files))
 		fs_remove_tree(j->dir);
 	if ((rc = fs_mkdirs(j->work, 0700)) || (rc = fs_mkdirs(tmp, 0700)) ||
 	    (rc = dir_mode(j->dir, 0700)) || (rc = dir_mode(j->work, 0700)) ||
@@ -980,7 +1034,7 @@ json_t *runner__execute(struct runner *r, struct client *api, int slot, json_t *
 		o.error[0] ? ": " : "", o.error, j.lost ? " (lease lost)" : "");
 	/* Emptied now, not at the next job: a secret file or what the step
 	 * wrote does not wait on disk for the worker's next job. */
-	if (j.dir[0] && slot_reset(j.dir))
+	if (j.dir[0] && slot_reset(j.dir, json_object_get(jobj, "files")))
 		fs_remove_tree(j.dir);
 	json_decref(outputs);
 	json_decref(analysis);

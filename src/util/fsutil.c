@@ -139,8 +139,11 @@ int fs_mkdirs(const char *dir, mode_t mode)
 
 static int remove_at(int parent, const char *name, int depth);
 
-/* Removes everything in the open directory fd (taken, closed here). */
-static int remove_entries(int fd, int depth)
+/* Removes everything in the open directory fd (taken, closed here) but
+ * what keep (if any) keeps. */
+static int remove_entries(int fd, int depth,
+			  bool (*keep)(const char *name, const struct stat *st, void *arg),
+			  void *arg)
 {
 	struct dirent *e;
 	DIR *d = fdopendir(fd);
@@ -151,8 +154,12 @@ static int remove_entries(int fd, int depth)
 		return -errno;
 	}
 	while ((e = readdir(d))) {
+		struct stat st;
 		int r;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (keep && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    keep(e->d_name, &st, arg))
 			continue;
 		r = remove_at(dirfd(d), e->d_name, depth + 1);
 		if (r && !rc)
@@ -179,7 +186,7 @@ static int remove_at(int parent, const char *name, int depth)
 			return -errno;
 		/* A step may have made its files read-only; we own them. */
 		fchmod(fd, 0700);
-		rc = remove_entries(fd, depth);
+		rc = remove_entries(fd, depth, NULL, NULL);
 		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && !rc)
 			rc = -errno;
 	} else if (unlinkat(parent, name, 0) < 0 && errno != ENOENT) {
@@ -225,7 +232,8 @@ int fs_chown_tree(const char *path, uid_t uid, gid_t gid)
 	return chown_at(AT_FDCWD, path, uid, gid, 0);
 }
 
-int fs_clear_dir(const char *path)
+int fs_clear_dir_except(const char *path,
+			bool (*keep)(const char *name, const struct stat *st, void *arg), void *arg)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -235,7 +243,12 @@ int fs_clear_dir(const char *path)
 	/* Its owner may have made it read-only; we own it. */
 	if (fstat(fd, &st) < 0 || (st.st_mode & 0700) != 0700)
 		fchmod(fd, (st.st_mode & 07777) | 0700);
-	return remove_entries(fd, 0);
+	return remove_entries(fd, 0, keep, arg);
+}
+
+int fs_clear_dir(const char *path)
+{
+	return fs_clear_dir_except(path, NULL, NULL);
 }
 
 int fs_remove_tree(const char *path)

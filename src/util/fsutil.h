@@ -2,7 +2,9 @@
 #ifndef VEND_UTIL_FSUTIL_H
 #define VEND_UTIL_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "util/buf.h"
@@ -21,6 +23,10 @@ int fs_mkdirs(const char *dir, mode_t mode);
  * leaves path itself (made writable by its owner if it was not). -ENOTDIR
  * if path is not a directory (a symlink is not one). */
 int fs_clear_dir(const char *path);
+/* The same, but leaves the entries directly in path for which keep(name,
+ * its lstat, arg) says true. */
+int fs_clear_dir_except(const char *path,
+			bool (*keep)(const char *name, const struct stat *st, void *arg), void *arg);
 /* Removes path recursively without following symlinks. Missing is fine. */
 int fs_remove_tree(const char *path);
 /* Gives path and everything under it to uid:gid, without following

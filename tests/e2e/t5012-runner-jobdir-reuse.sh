@@ -46,6 +46,44 @@ spec:
         echo clean
 EOF
 
+write_file "$TEST_DIR/catalog/templates/scribble/scribble.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: scribble}
+spec:
+  steps:
+    - name: scribble
+      run: |
+        if grep -q -x "# scribbled" scribble.yaml; then echo "saw the last run's change"; exit 1; fi
+        test "$(stat -c %a scribble.yaml)" = 644 || { echo "mode $(stat -c %a scribble.yaml)"; exit 1; }
+        echo "# scribbled" >>scribble.yaml
+        chmod 0600 scribble.yaml
+        echo "inode $(stat -c %i scribble.yaml)"
+EOF
+write_file "$TEST_DIR/catalog/templates/keeper/keeper.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: keeper}
+spec:
+  steps:
+    - name: keeper
+      run: echo "inode $(stat -c %i keeper.yaml)"
+EOF
+write_file "$TEST_DIR/catalog/templates/linker/linker.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: linker}
+spec:
+  parameters:
+    share: {type: string}
+  steps:
+    - name: linker
+      run: |
+        echo "links $(stat -c %h linker.yaml)"
+        rm -f "$PARAM_SHARE/linker-link"
+        ln linker.yaml "$PARAM_SHARE/linker-link" 2>/dev/null || ln linker.yaml ../extra-link
+EOF
+
 # Each template in a directory of its own: its working directory holds
 # only its own document. One worker: every job goes through the same directory.
 vend_up --catalog "$TEST_DIR/catalog" --concurrency 1
@@ -69,11 +107,43 @@ test_expect_success 'what the symlink pointed to is untouched' '
 	test "$(ls -A "$SHARE/victim")" = sentinel
 '
 
-test_expect_success 'one directory for the one worker, empty between jobs' '
+test_expect_success 'one directory for the one worker, empty between jobs but for the template file' '
 	ls "$VEND_DATA/work/jobs" >dirs &&
 	grep -x -q w0 dirs &&
 	test "$(grep -c -v -x probe dirs)" = 1 &&
-	test -z "$(ls -A "$VEND_DATA/work/jobs/w0/work")"
+	test "$(ls -A "$VEND_DATA/work/jobs/w0/work")" = look.yaml &&
+	test -z "$(ls -A "$VEND_DATA/work/jobs/w0/tmp")"
+'
+
+# An unchanged template file is kept between jobs (no new inode for each
+# step); one a step changed is replaced, so the next run sees the
+# template's bytes and mode again.
+test_expect_success 'a template file a step changed is the template again for the next run' '
+	a=$(vend run scribble -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run scribble -o json | jq .id) &&
+	wait_state "$b" succeeded 60 &&
+	vend logs "$b" --raw | grep -q "^inode "
+'
+
+test_expect_success 'an unchanged template file is kept for the next run of its template' '
+	a=$(vend run keeper -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run keeper -o json | jq .id) &&
+	wait_state "$b" succeeded 60 &&
+	ia=$(vend logs "$a" --raw | sed -n "s/^inode //p") &&
+	ib=$(vend logs "$b" --raw | sed -n "s/^inode //p") &&
+	test -n "$ia" && test "$ia" = "$ib"
+'
+
+# A file with a second link (here, or where the step could make one) is
+# not written through: the next job gets a new inode of its own.
+test_expect_success 'a template file with a second link is not kept' '
+	a=$(vend run linker -p share="$SHARE" -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run linker -p share="$SHARE" -o json | jq .id) &&
+	wait_state "$b" succeeded 60 &&
+	vend logs "$b" --raw | grep -x -q "links 1"
 '
 
 test_done
