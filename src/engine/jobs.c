@@ -830,14 +830,6 @@ out:
 }
 
 /*
- * The step's end and what it leads to (the next step queued, or the run's
- * end) commit together: one fsync, and no moment where the run is between
- * steps in the store. all: every step the run can take now (a run whose
- * last step ended is finished in the same transaction); else one, the
- * rest in transactions of their own. *advance_failed: the step's end was
- * fine but advancing the run failed (nothing was committed).
- */
-/*
  * The reporting runner's next job, claimed in the completion's own
  * transaction when want is set: one commit per job where there were two.
  * tried: the claim ran there (job NULL: there was none); failed: it
@@ -848,6 +840,15 @@ struct next_claim {
 	json_t *job;
 };
 
+/*
+ * The step's end and what it leads to (the next step queued, or the run's
+ * end) commit together: one fsync, and no moment where the run is between
+ * steps in the store. all: every step the run can take now (a run whose
+ * last step ended is finished in the same transaction); else one, the
+ * rest in transactions of their own. *advance_failed: the step's end was
+ * fine but advancing the run failed (nothing was committed). next: the
+ * runner's next job is claimed in the same transaction (NULL: not).
+ */
 static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *report,
 			 json_t *lines, bool all, struct next_claim *next, int64_t *run_id,
 			 int64_t *runner_id, bool *advance_failed, struct vend_err *err)
@@ -952,9 +953,11 @@ static int complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t 
 	json_object_del(report, "lines");
 	rc = complete_once(ctx, job_id, fence, report, lines, true, next, &run_id, runner_id,
 			   &advance_failed, err);
-	if (next && next->failed)
+	if (next && next->failed) {
+		next->tried = false; /* the caller claims on its own */
 		rc = complete_once(ctx, job_id, fence, report, lines, true, NULL, &run_id,
 				   runner_id, &advance_failed, err);
+	}
 	if (advance_failed) {
 		/* Advancing the run failed at some step: record the end of
 		 * this one with the first step it leads to, and take the rest

@@ -217,8 +217,7 @@ static int secret_files(struct job *j, json_t *files, json_t *env, struct vend_e
  *
  * One exception in work/, for the same reason: a file the template places
  * at the top of work/ (files: the job's or the next job's list) is kept
- * if it is still a regular file, writable by its owner, with no other
- * link. The next job that places it keeps it only if its bytes are the
+ * if it is still a regular file with no other link. The next job that places it keeps it only if its bytes are the
  * template's (copy_file), and replaces it otherwise; the job's end keeps
  * only what the next job's start checks or removes. What the step wrote
  * into it is never seen.
@@ -228,7 +227,7 @@ static bool placed_file(const char *name, const struct stat *st, void *arg)
 	json_t *files = arg, *f;
 	size_t i;
 
-	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || !(st->st_mode & 0200))
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1)
 		return false;
 	json_array_foreach(files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));

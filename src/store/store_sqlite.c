@@ -337,7 +337,7 @@ static int own_sync(struct store_backend *be)
 /*
  * SQLite's allocator keeps global statistics by default, under a mutex that
  * every allocation of every connection takes; vend never reads them. Off,
- * the server executes about 7% fewer instructions per run (callgrind,
+ * the server executes about 8% fewer instructions per run (callgrind,
  * 200 runs). Only possible before the library initialises: a program that
  * used SQLite first keeps the default (the call then fails, harmlessly).
  */
