@@ -244,18 +244,22 @@ int engine__fire(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row
 	}
 	if (to == RUN_STATE_COUNT)
 		return -EBUSY; /* not allowed from this state */
-	rc = store_run_set_state(tx, run->id, run->state, run_state_name(to), reason,
-				 run_state_terminal(to) ? now_ms() : 0);
+	{
+		struct run_move m = { run->state, run_state_name(to), reason, NULL, 0, 0 };
+		if (run_state_terminal(to))
+			m.finished_at = now_ms();
+		if (to == RUN_CHECKING)
+			m.phase = "preflight";
+		if (to == RUN_QUEUED) {
+			/* Joining the queue: FIFO order for the lock starts now. */
+			m.phase = "main";
+			m.queued_at = now_ms();
+		}
+		rc = store_run_set_state(tx, run->id, &m);
+	}
 	if (rc)
 		return rc;
-	if (to == RUN_CHECKING) {
-		rc = store_run_set_phase(tx, run->id, "preflight");
-	} else if (to == RUN_QUEUED) {
-		/* Joining the queue: FIFO order for the lock starts now. */
-		rc = store_run_set_phase(tx, run->id, "main");
-		if (!rc)
-			rc = store_run_set_queued_at(tx, run->id, now_ms());
-	} else if (to == RUN_ROLLING_BACK) {
+	if (to == RUN_ROLLING_BACK) {
 		rc = start_rollback(tx, run, run_state_terminal(from));
 	} else if (run_state_terminal(to)) {
 		rc = finish_run(ctx, tx, run, to);

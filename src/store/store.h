@@ -149,9 +149,13 @@ int store_run_get(struct store_tx *tx, int64_t id, struct run_row *out);
 int store_run_find_idempotent(struct store_tx *tx, const char *requester,
 			      const char *key, int64_t *id);
 /* Compare-and-set: changes state only if it is `from`; -ESTALE if not.
- * finished_at 0 leaves it unset. reason NULL leaves it unchanged. */
-int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
-			const char *to, const char *reason, int64_t finished_at);
+ * With it, in the same statement, what the new state sets: finished_at,
+ * phase, queued_at (0 or NULL: unchanged), and reason (NULL: unchanged). */
+struct run_move {
+	const char *from, *to, *reason, *phase;
+	int64_t finished_at, queued_at;
+};
+int store_run_set_state(struct store_tx *tx, int64_t id, const struct run_move *m);
 int store_run_set_phase(struct store_tx *tx, int64_t id, const char *phase);
 int store_run_set_decisions(struct store_tx *tx, int64_t id, const char *decisions_json);
 /* The latest analysis step's result (verify/analysis.h), JSON. */

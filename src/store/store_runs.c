@@ -112,15 +112,17 @@ int store_run_find_idempotent(struct store_tx *tx, const char *requester,
 	return rc ? rc : store__int1(tx, s, id);
 }
 
-int store_run_set_state(struct store_tx *tx, int64_t id, const char *from,
-			const char *to, const char *reason, int64_t finished_at)
+int store_run_set_state(struct store_tx *tx, int64_t id, const struct run_move *m)
 {
 	int64_t now = now_ms();
 	int rc = store__exec(tx,
 			     "UPDATE runs SET state = ?, reason = COALESCE(?, reason), "
 			     "finished_at = CASE WHEN ? > 0 THEN ? ELSE finished_at END, "
+			     "phase = COALESCE(?, phase), "
+			     "queued_at = CASE WHEN ? > 0 THEN ? ELSE queued_at END, "
 			     "updated_at = ? WHERE id = ? AND state = ?",
-			     "ssiiiis", to, reason, finished_at, finished_at, now, id, from);
+			     "ssiisiiiis", m->to, m->reason, m->finished_at, m->finished_at,
+			     m->phase, m->queued_at, m->queued_at, now, id, m->from);
 	if (rc < 0)
 		return rc;
 	return rc == 1 ? 0 : -ESTALE;

@@ -80,18 +80,27 @@ TEST(store_run_state_is_compare_and_set)
 	int64_t id = new_run(st, NULL);
 	struct store_tx *tx;
 	struct run_row r;
+	struct run_move check = { "pending", "checking", NULL, "preflight", 0, 0 };
+	struct run_move queue = { "pending", "queued", NULL, "main", 0, 77 };
+	struct run_move fail = { "checking", "failed", "boom", NULL, 123, 0 };
 
 	CHECK(id > 0);
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
-	CHECK_INT(store_run_set_state(tx, id, "pending", "checking", NULL, 0), 0);
-	CHECK_INT(store_run_set_state(tx, id, "pending", "queued", NULL, 0), -ESTALE);
-	CHECK_INT(store_run_set_state(tx, id, "checking", "failed", "boom", 123), 0);
+	CHECK_INT(store_run_set_state(tx, id, &check), 0);
+	CHECK_INT(store_run_set_state(tx, id, &queue), -ESTALE);
+	CHECK_INT(store_run_get(tx, id, &r), 0);
+	/* What the move sets comes with it, and only with it. */
+	CHECK_STR(r.phase, "preflight");
+	CHECK_INT(r.queued_at, 0);
+	run_row_free(&r);
+	CHECK_INT(store_run_set_state(tx, id, &fail), 0);
 	CHECK_INT(store_commit(tx), 0);
 	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
 	CHECK_INT(store_run_get(tx, id, &r), 0);
 	CHECK_STR(r.state, "failed");
 	CHECK_STR(r.reason, "boom");
 	CHECK_INT(r.finished_at, 123);
+	CHECK_STR(r.phase, "preflight"); /* NULL: unchanged */
 	run_row_free(&r);
 	CHECK_INT(store_run_get(tx, id + 100, &r), -ENOENT);
 	store_rollback(tx);
@@ -410,7 +419,8 @@ TEST(store_drift_checks_and_alert_links)
 	size_t n;
 
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
-	CHECK_INT(store_run_set_state(tx, run, "pending", "succeeded", NULL, 5), 0);
+	CHECK_INT(store_run_set_state(tx, run, &(struct run_move){ "pending", "succeeded", NULL,
+									 NULL, 5, 0 }), 0);
 	CHECK_INT(store_run_last_succeeded(tx, "hello", &last), 0);
 	CHECK_INT(last, run);
 	CHECK_INT(store_run_last_succeeded(tx, "other", &last), -ENOENT);
@@ -1099,7 +1109,8 @@ static int64_t aged_run(struct store *st, const char *state, int64_t finished,
 	r.cost_micros = cost_micros;
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
 	CHECK_INT(store_run_insert(tx, &r, &id), 0);
-	CHECK_INT(store_run_set_state(tx, id, "pending", state, NULL, finished), 0);
+	CHECK_INT(store_run_set_state(tx, id, &(struct run_move){ "pending", state, NULL, NULL,
+								 finished, 0 }), 0);
 	s.run_id = id;
 	s.phase = "main";
 	s.name = "s";
