@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "runner/outputs.h"
 #include "runner/proc.h"
@@ -106,17 +107,21 @@ static int cache_blob(struct job *j, const char *hash, char *path, size_t size,
 }
 
 /* Whether path is a file kept from an earlier job (slot_reset) that holds
- * data already: a regular file, no other link, same bytes. Its mode is
- * made mode. */
+ * data already: a regular file, no other link, no extended attribute (nor
+ * ACL) a step may have set on it, same bytes. Its mode is made mode. */
 static bool kept_same(const char *path, const struct buf *data, mode_t mode)
 {
 	struct buf now = BUF_INIT;
 	struct stat st;
+	ssize_t xattrs;
 	bool same;
 
 	/* No step runs in the directory now: nothing changes between these. */
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 	    (size_t)st.st_size != data->len)
+		return false;
+	xattrs = llistxattr(path, NULL, 0);
+	if (xattrs != 0 && !(xattrs < 0 && errno == ENOTSUP))
 		return false;
 	buf_init(&now, data->len + 1);
 	same = fs_read_file_nofollow(path, data->len + 1, &now) == 0 && now.len == data->len &&

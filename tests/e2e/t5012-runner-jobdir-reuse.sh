@@ -69,6 +69,19 @@ spec:
     - name: keeper
       run: echo "inode $(stat -c %i keeper.yaml)"
 EOF
+write_file "$TEST_DIR/catalog/templates/tagger/tagger.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: tagger}
+spec:
+  steps:
+    - name: tagger
+      run: |
+        python3 -c 'import os; print("xattrs", os.listxattr("tagger.yaml"))'
+        python3 -c 'import os; os.setxattr("tagger.yaml", "user.note", b"left")' 2>/dev/null &&
+          echo tagged
+        true
+EOF
 write_file "$TEST_DIR/catalog/templates/linker/linker.yaml" <<'EOF'
 apiVersion: vend/v1
 kind: Template
@@ -134,6 +147,17 @@ test_expect_success 'an unchanged template file is kept for the next run of its 
 	ia=$(vend logs "$a" --raw | sed -n "s/^inode //p") &&
 	ib=$(vend logs "$b" --raw | sed -n "s/^inode //p") &&
 	test -n "$ia" && test "$ia" = "$ib"
+'
+
+# An extended attribute a step sets (where the file system has them) is
+# not left for the next step: that file is replaced.
+test_expect_success 'a template file with an extended attribute is not kept' '
+	a=$(vend run tagger -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run tagger -o json | jq .id) &&
+	wait_state "$b" succeeded 60 &&
+	vend logs "$a" --raw | grep -x -q "xattrs \[\]" &&
+	vend logs "$b" --raw | grep -x -q "xattrs \[\]"
 '
 
 # A file with a second link (here, or where the step could make one) is
