@@ -222,10 +222,11 @@ static int secret_files(struct job *j, json_t *files, json_t *env, struct vend_e
  *
  * One exception in work/, for the same reason: a file the template places
  * at the top of work/ (files: the job's or the next job's list) is kept
- * if it is still a regular file with no other link. The next job that places it keeps it only if its bytes are the
- * template's (copy_file), and replaces it otherwise; the job's end keeps
- * only what the next job's start checks or removes. What the step wrote
- * into it is never seen.
+ * if it is still a regular file with no other link. The next job that
+ * places it keeps it only if its bytes are the template's and nothing was
+ * attached to it (kept_same), and replaces it otherwise; the job's end
+ * keeps only what the next job's start checks or removes. What the step
+ * wrote into it, or on it, is never seen.
  */
 static bool placed_file(const char *name, const struct stat *st, void *arg)
 {
