@@ -91,7 +91,6 @@ bool engine_audit_broken(struct vend_ctx *ctx, char *why, size_t size)
 struct audit_batch {
 	size_t n, cap;
 	struct buf *entries;
-	uint8_t (*leaves)[MERKLE_HASH_LEN];
 };
 
 static void batch_free(void *arg)
@@ -101,24 +100,28 @@ static void batch_free(void *arg)
 	for (size_t i = 0; i < b->n; i++)
 		buf_release(&b->entries[i]);
 	free(b->entries);
-	free(b->leaves);
 	free(b);
 }
 
 static int batch_append(struct store_tx *tx, void *arg)
 {
 	struct audit_batch *b = arg;
+	uint8_t (*leaves)[MERKLE_HASH_LEN] = xcalloc(b->n, MERKLE_HASH_LEN);
 	struct merkle_tree t;
 	uint64_t first;
-	int rc = engine_audit_tree(tx, &t);
+	int rc;
 
+	for (size_t i = 0; i < b->n; i++)
+		merkle_leaf_hash(b->entries[i].data, b->entries[i].len, leaves[i]);
+	rc = engine_audit_tree(tx, &t);
 	if (!rc)
-		rc = merkle_append_batch(&t, (const uint8_t (*)[MERKLE_HASH_LEN])b->leaves, b->n,
+		rc = merkle_append_batch(&t, (const uint8_t (*)[MERKLE_HASH_LEN])leaves, b->n,
 					 &first);
 	for (size_t i = 0; !rc && i < b->n; i++)
 		rc = store_audit_entry_put(tx, first + i, b->entries[i].data, b->entries[i].len);
 	if (!rc)
 		store_notify(tx, CHAN_AUDIT);
+	free(leaves);
 	return rc;
 }
 
@@ -135,11 +138,6 @@ static int tx_batch(struct store_tx *tx, struct audit_batch **out)
 			free(b);
 			return rc;
 		}
-	}
-	if (b->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 8;
-		b->entries = xrealloc(b->entries, b->cap * sizeof(*b->entries));
-		b->leaves = xrealloc(b->leaves, b->cap * sizeof(*b->leaves));
 	}
 	*out = b;
 	return 0;
@@ -178,7 +176,7 @@ int engine__audit(struct vend_ctx *ctx, struct store_tx *tx, const struct princi
 		buf_release(&bytes);
 		return rc;
 	}
-	merkle_leaf_hash(bytes.data, bytes.len, b->leaves[b->n]);
+	XGROW(b->entries, b->n + 1, b->cap);
 	b->entries[b->n++] = bytes;
 	return 0;
 }
