@@ -831,12 +831,12 @@ out:
 
 /*
  * The reporting runner's next job, claimed in the completion's own
- * transaction when want is set: one commit per job where there were two.
- * tried: the claim ran there (job NULL: there was none); failed: it
- * failed, and the completion is to be recorded again without it.
+ * transaction: one commit per job where there were two. tried: the claim
+ * ran there (job NULL: there was none); failed: it failed, and the
+ * completion is to be recorded again without it.
  */
 struct next_claim {
-	bool want, tried, failed;
+	bool tried, failed;
 	json_t *job;
 };
 
@@ -905,7 +905,7 @@ static int complete_once(struct vend_ctx *ctx, int64_t job_id, int64_t fence, js
 	}
 	if (rc > 0)
 		rc = 0;
-	if (!rc && next && next->want && *runner_id > 0) {
+	if (!rc && next && *runner_id > 0) {
 		int crc = claim_in(ctx, tx, *runner_id, &next->job);
 		next->tried = true;
 		if (crc && crc != -ENOENT) {
@@ -983,7 +983,7 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 			     json_t *report, json_t **next, struct vend_err *err)
 {
-	struct next_claim nc = { .want = true };
+	struct next_claim nc = { 0 };
 	int64_t runner_id;
 	int rc = complete(ctx, job_id, fence, report, &nc, &runner_id, err);
 
