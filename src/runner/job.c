@@ -261,8 +261,7 @@ static int slot_reset(const char *dir, json_t *files)
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (!strcmp(e->d_name, "work") && S_ISDIR(st.st_mode))
-			r = fs_clear_dir_except(path, json_is_array(files) ? placed_file : NULL,
-						files);
+			r = fs_clear_dir_except(path, placed_file, files);
 		else if (!strcmp(e->d_name, "tmp") && S_ISDIR(st.st_mode))
 			r = fs_clear_dir(path);
 		else if (!strcmp(e->d_name, "output") && S_ISREG(st.st_mode))

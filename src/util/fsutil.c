@@ -56,8 +56,10 @@ int fs_read_file_nofollow(const char *path, size_t max, struct buf *out)
 	return read_fd(fd, max, out);
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
@@ -86,7 +88,7 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	if (fchmod(fd, mode) < 0)
 		rc = -errno;
 	if (!rc)
-		rc = write_all(fd, data, len);
+		rc = fs_write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -105,7 +107,7 @@ int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode
 
 	if (fd < 0)
 		return -errno;
-	rc = fchmod(fd, mode) < 0 ? -errno : write_all(fd, data, len);
+	rc = fchmod(fd, mode) < 0 ? -errno : fs_write_all(fd, data, len);
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
 	return rc;
@@ -137,7 +139,7 @@ int fs_mkdirs(const char *dir, mode_t mode)
 	return 0;
 }
 
-static int remove_at(int parent, const char *name, int depth);
+static int remove_stat(int parent, const char *name, const struct stat *st, int depth);
 
 /* Removes everything in the open directory fd (taken, closed here) but
  * what keep (if any) keeps. */
@@ -155,13 +157,13 @@ static int remove_entries(int fd, int depth,
 	}
 	while ((e = readdir(d))) {
 		struct stat st;
-		int r;
+		int r = 0;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (keep && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    keep(e->d_name, &st, arg))
-			continue;
-		r = remove_at(dirfd(d), e->d_name, depth + 1);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = errno == ENOENT ? 0 : -errno;
+		else if (!keep || !keep(e->d_name, &st, arg))
+			r = remove_stat(dirfd(d), e->d_name, &st, depth + 1);
 		if (r && !rc)
 			rc = r;
 	}
@@ -169,14 +171,12 @@ static int remove_entries(int fd, int depth,
 	return rc;
 }
 
-static int remove_at(int parent, const char *name, int depth)
+/* Removes name in parent, whose lstat is st. */
+static int remove_stat(int parent, const char *name, const struct stat *st, int depth)
 {
-	struct stat st;
 	int rc = 0;
 
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		int fd;
 
 		if (depth > 256)
@@ -193,6 +193,15 @@ static int remove_at(int parent, const char *name, int depth)
 		rc = -errno;
 	}
 	return rc;
+}
+
+static int remove_at(int parent, const char *name, int depth)
+{
+	struct stat st;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return remove_stat(parent, name, &st, depth);
 }
 
 static int chown_at(int parent, const char *name, uid_t uid, gid_t gid, int depth)

@@ -17,6 +17,8 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
  * step's working directory) that a crash may lose. Not through a symlink
  * at path, and not waiting on a FIFO there (-ENXIO). */
 int fs_write_scratch(const char *path, const void *data, size_t len, mode_t mode);
+/* Writes all of data to fd, going on after short writes and EINTR. */
+int fs_write_all(int fd, const void *data, size_t len);
 /* Creates dir and its parents with mode; existing directories are fine. */
 int fs_mkdirs(const char *dir, mode_t mode);
 /* Removes everything in directory path, not following symlinks, and

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "util/fsutil.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -34,18 +35,9 @@ int log_format_parse(const char *s, enum log_format *out)
  * four fprintf calls to unbuffered stderr made four. */
 static void put_line(const char *line)
 {
-	size_t len = strlen(line), off = 0;
-
 	pthread_mutex_lock(&lock);
 	fflush(stderr); /* whatever else went to stderr comes first */
-	while (off < len) {
-		ssize_t w = write(STDERR_FILENO, line + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	fs_write_all(STDERR_FILENO, line, strlen(line));
 	pthread_mutex_unlock(&lock);
 }
 
