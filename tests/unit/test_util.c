@@ -137,13 +137,15 @@ TEST(fs_write_file_from_many_threads_at_once)
 	fs_remove_tree(dir);
 }
 
+#define LOG_PAD "................................................................"
+
 static void *log_lines(void *arg)
 {
 	long k = (long)arg;
 
 	for (int i = 0; i < 200; i++)
 		log_run(LOG_INFO, k + 1, "0123456789abcdef0123456789abcdef", "thread %ld line %d %s",
-			k, i, "................................................................");
+			k, i, LOG_PAD);
 	return NULL;
 }
 
@@ -179,7 +181,7 @@ TEST(log_lines_are_whole_under_threads)
 			lines++;
 			if (f == 0)
 				bad += !(strstr(line, " info  run=") && strstr(line, " trace=0123") &&
-					 strstr(line, "................................................................") &&
+					 strstr(line, LOG_PAD) &&
 					 !strstr(line, "not shown"));
 			else {
 				json_t *j = json_loads(line, 0, NULL);
