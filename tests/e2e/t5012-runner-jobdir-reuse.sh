@@ -161,7 +161,7 @@ test_expect_success 'a template file with an extended attribute is not kept' '
 '
 
 # A file with a second link (here, or where the step could make one) is
-# not written through: the next job gets a new inode of its own.
+# not kept: the next job gets a new inode of its own.
 test_expect_success 'a template file with a second link is not kept' '
 	a=$(vend run linker -p share="$SHARE" -o json | jq .id) &&
 	wait_state "$a" succeeded 60 &&
