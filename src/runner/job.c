@@ -45,7 +45,7 @@
 struct job {
 	struct runner *r;
 	struct client *api;
-	int slot;             /* the worker's: its job directory */
+	struct worker_slot *slot; /* the worker's: its job directory, heartbeats */
 	int64_t id, fence, run_id, lease_ms;
 	const char *step, *trace_id;
 	char dir[4096];       /* the job's directory: work/, tmp/, output */
@@ -312,32 +312,71 @@ static int empty_file(const char *path, mode_t mode)
 	return rc;
 }
 
-static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_err *err)
+/* A slot's directory as a step finds it: work/ and tmp/ (sticky, like
+ * /tmp), an empty $VEND_OUTPUT, each of its own mode. *what says which
+ * failed. */
+static int slot_layout(struct job *j, const char **what)
 {
 	char tmp[4200];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", j->dir);
+	*what = "the working directory";
+	if ((rc = fs_mkdirs(j->work, 0700)) || (rc = fs_mkdirs(tmp, 0700)) ||
+	    (rc = dir_mode(j->dir, 0700)) || (rc = dir_mode(j->work, 0700)) ||
+	    (rc = dir_mode(tmp, 01777)))
+		return rc;
+	*what = "$VEND_OUTPUT";
+	return empty_file(j->out_file, 0600);
+}
+
+static bool same_files(json_t *a, json_t *b)
+{
+	return a == b || (a && b && json_equal(a, b));
+}
+
+/* At a job's end: emptied now, not at the next job, so that a secret
+ * file or what the step wrote does not wait on disk for the worker's
+ * next job; and laid out for that job, which then has nothing to do if
+ * it places the same files. Removed whole if that fails. */
+static void slot_settle(struct job *j, json_t *files)
+{
+	const char *what;
+
+	json_decref(j->slot->kept);
+	j->slot->kept = NULL;
+	j->slot->clean = slot_reset(j->dir, files) == 0 && slot_layout(j, &what) == 0;
+	if (j->slot->clean)
+		j->slot->kept = json_incref(files);
+	else
+		fs_remove_tree(j->dir);
+}
+
+static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_err *err)
+{
+	const char *what;
 	size_t i;
 	json_t *f;
 	uid_t uid;
 	gid_t gid;
 	int rc;
 
-	snprintf(j->dir, sizeof(j->dir), "%s/jobs/w%d", j->r->work_dir, j->slot);
+	snprintf(j->dir, sizeof(j->dir), "%s/jobs/w%d", j->r->work_dir, j->slot->n);
 	snprintf(j->work, sizeof(j->work), "%s/work", j->dir);
 	snprintf(j->out_file, sizeof(j->out_file), "%s/output", j->dir);
-	snprintf(tmp, sizeof(tmp), "%s/tmp", j->dir);
 	sandbox_step_paths(j->r->sb, j->dir, j->env_work, j->env_tmp, j->env_out,
 			   sizeof(j->env_work));
-	/* What is left can only be empty (the last job's end emptied it):
-	 * emptied again in case that failed, or it is of a previous life. */
-	if (slot_reset(j->dir, files))
-		fs_remove_tree(j->dir);
-	if ((rc = fs_mkdirs(j->work, 0700)) || (rc = fs_mkdirs(tmp, 0700)) ||
-	    (rc = dir_mode(j->dir, 0700)) || (rc = dir_mode(j->work, 0700)) ||
-	    (rc = dir_mode(tmp, 01777)))
-		return err_set(err, rc, "cannot create the working directory: %s", strerror(-rc));
-	rc = empty_file(j->out_file, 0600);
-	if (rc)
-		return err_set(err, rc, "cannot create $VEND_OUTPUT: %s", strerror(-rc));
+	/* The last job's end left the directory ready for a job with its
+	 * files (slot_settle); anything else is emptied and laid out again:
+	 * another template's job, a failed reset, a previous life. */
+	if (!j->slot->clean || !same_files(j->slot->kept, files)) {
+		if (slot_reset(j->dir, files))
+			fs_remove_tree(j->dir);
+		rc = slot_layout(j, &what);
+		if (rc)
+			return err_set(err, rc, "cannot create %s: %s", what, strerror(-rc));
+	}
+	j->slot->clean = false;
 	json_array_foreach(files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));
 		const char *hash = json_string_value(json_object_get(f, "hash"));
@@ -638,16 +677,42 @@ static void beat_done(struct job *j, struct beat *b)
 	}
 }
 
-static void beat_free(struct beat *b)
+/* The slot's multi handle, kept from step to step while no heartbeat
+ * went through it (a new one is a socketpair and its closing; short steps
+ * send none). */
+static void beat_init(struct job *j, struct beat *b)
+{
+	if (!j->slot->multi)
+		j->slot->multi = curl_multi_init();
+	b->multi = j->slot->multi;
+	buf_init(&b->resp, 64 * 1024);
+	/* The claim just granted a lease; the first heartbeat (which also
+	 * brings a cancel) can wait a moment, so short steps need none. */
+	b->next = mono_ms() + FIRST_BEAT_MS;
+}
+
+/* One that carried heartbeats is closed with the step, and with it the
+ * connection it keeps: no idle connection holds a server thread (one per
+ * connection) between a worker's jobs. */
+static void beat_free(struct job *j, struct beat *b)
 {
 	if (b->easy) {
 		if (b->busy)
 			curl_multi_remove_handle(b->multi, b->easy);
 		curl_easy_cleanup(b->easy);
+		curl_multi_cleanup(b->multi);
+		j->slot->multi = NULL;
 	}
 	curl_slist_free_all(b->headers);
-	curl_multi_cleanup(b->multi);
 	buf_release(&b->resp);
+}
+
+void runner__slot_release(struct worker_slot *slot)
+{
+	if (slot->multi)
+		curl_multi_cleanup(slot->multi);
+	json_decref(slot->kept);
+	*slot = (struct worker_slot){ 0 };
 }
 
 /* ---- the step --------------------------------------------------------- */
@@ -757,11 +822,7 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 		proc_set_filter(p, redact_filter, j);
 	log_run(LOG_DEBUG, j->run_id, j->trace_id, "job %" PRId64 ": step %s started (pid %d)",
 		j->id, j->step, (int)proc_pid(p));
-	b.multi = curl_multi_init();
-	buf_init(&b.resp, 64 * 1024);
-	/* The claim just granted a lease; the first heartbeat (which also
-	 * brings a cancel) can wait a moment, so short steps need none. */
-	b.next = mono_ms() + FIRST_BEAT_MS;
+	beat_init(j, &b);
 
 	while (!done) {
 		struct pollfd pfds[3];
@@ -825,7 +886,7 @@ static void run_step(struct job *j, json_t *jobj, struct outcome *o)
 out:
 	proc_free(p);
 	if (b.multi)
-		beat_free(&b);
+		beat_free(j, &b);
 	free_env(envp);
 	err_free(&err);
 }
@@ -897,9 +958,7 @@ static void run_analysis(struct job *j, json_t *spec_json, struct outcome *o, js
 		snprintf(o->error, sizeof(o->error), "analysis: %s", err.msg);
 		goto out;
 	}
-	a.b.multi = curl_multi_init();
-	buf_init(&a.b.resp, 64 * 1024);
-	a.b.next = mono_ms() + FIRST_BEAT_MS;
+	beat_init(j, &a.b);
 	rc = analysis_run(&spec, &h, &v, result, &err);
 	if (rc == -ECANCELED) {
 		o->canceled = j->cancel;
@@ -911,7 +970,7 @@ static void run_analysis(struct job *j, json_t *spec_json, struct outcome *o, js
 		if (v.outcome != JUDGE_PASS)
 			explain_failure(*result, &v, o->error, sizeof(o->error));
 	}
-	beat_free(&a.b);
+	beat_free(j, &a.b);
 out:
 	analysis_spec_free(&spec);
 	err_free(&err);
@@ -963,7 +1022,8 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 	json_decref(body);
 }
 
-json_t *runner__execute(struct runner *r, struct client *api, int slot, json_t *jobj)
+json_t *runner__execute(struct runner *r, struct client *api, struct worker_slot *slot,
+			json_t *jobj)
 {
 	struct job j = { 0 };
 	struct outcome o = { .exit_code = -1 };
@@ -1036,10 +1096,8 @@ json_t *runner__execute(struct runner *r, struct client *api, int slot, json_t *
 		o.error[0] && o.exit_code < 0 ? "could not run" : o.timed_out ? "timed out"
 		: o.canceled ? "canceled" : o.exit_code == 0 ? "succeeded" : "failed",
 		o.error[0] ? ": " : "", o.error, j.lost ? " (lease lost)" : "");
-	/* Emptied now, not at the next job: a secret file or what the step
-	 * wrote does not wait on disk for the worker's next job. */
-	if (j.dir[0] && slot_reset(j.dir, json_object_get(jobj, "files")))
-		fs_remove_tree(j.dir);
+	if (j.dir[0])
+		slot_settle(&j, json_object_get(jobj, "files"));
 	json_decref(outputs);
 	json_decref(analysis);
 	json_decref(j.lines);

@@ -51,7 +51,7 @@ static void *worker(void *arg)
 	struct client api;
 	char path[128];
 	int64_t delay = 250;
-	int slot = atomic_fetch_add(&r->next_slot, 1);
+	struct worker_slot slot = { .n = atomic_fetch_add(&r->next_slot, 1) };
 
 	client_init(&api, r->server, r->token);
 	api.abort = &r->stop;
@@ -87,12 +87,13 @@ static void *worker(void *arg)
 		delay = 250;
 		/* Each report brings the next job while there is one. */
 		while (status == 200 && json_is_object(job) && !atomic_load(&r->stop)) {
-			json_t *next = runner__execute(r, &api, slot, job);
+			json_t *next = runner__execute(r, &api, &slot, job);
 			json_decref(job);
 			job = next;
 		}
 		json_decref(job);
 	}
+	runner__slot_release(&slot);
 	client_cleanup(&api);
 	return NULL;
 }

@@ -96,6 +96,24 @@ spec:
         rm -f "$PARAM_SHARE/linker-link"
         ln linker.yaml "$PARAM_SHARE/linker-link" 2>/dev/null || ln linker.yaml ../extra-link
 EOF
+write_file "$TEST_DIR/catalog/templates/again/again.yaml" <<'EOF'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: again}
+spec:
+  steps:
+    - name: again
+      run: |
+        test "$(ls -A)" = again.yaml || { echo "in work: $(ls -A)"; exit 1; }
+        test ! -e "$TMPDIR/left" || { echo "left in tmp: $(ls -A "$TMPDIR")"; exit 1; }
+        test -f "$VEND_OUTPUT" && ! test -s "$VEND_OUTPUT" || { echo "output not empty"; exit 1; }
+        test "$(stat -c %a .)" = 700 || { echo "work mode $(stat -c %a .)"; exit 1; }
+        test "$(stat -c %a "$VEND_OUTPUT")" = 600 || { echo "output mode $(stat -c %a "$VEND_OUTPUT")"; exit 1; }
+        echo left >leftover && mkdir sub && echo left >"$TMPDIR/left"
+        echo k=v >"$VEND_OUTPUT" && chmod 0644 "$VEND_OUTPUT"
+        chmod 0755 .
+        echo "found it new"
+EOF
 
 # Each template in a directory of its own: its working directory holds
 # only its own document. One worker: every job goes through the same directory.
@@ -126,6 +144,16 @@ test_expect_success 'one directory for the one worker, empty between jobs but fo
 	test "$(grep -c -v -x probe dirs)" = 1 &&
 	test "$(ls -A "$VEND_DATA/work/jobs/w0/work")" = look.yaml &&
 	test -z "$(ls -A "$VEND_DATA/work/jobs/w0/tmp")"
+'
+
+# The last job's end lays the directory out for the next; a job of the
+# same template then finds it as new without setting it up again.
+test_expect_success 'the next job of the same template finds its directory as new' '
+	a=$(vend run again -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run again -o json | jq .id) &&
+	wait_state "$b" succeeded 60 &&
+	vend logs "$b" --raw | grep -q "found it new"
 '
 
 # An unchanged template file is kept between jobs (no new inode for each
