@@ -189,16 +189,33 @@ static int problem(long status, struct buf *body, struct vend_err *err)
 	return code;
 }
 
+static int call_local(struct client *c, const char *method, const char *path, json_t *body,
+		      long *status, json_t **out, struct vend_err *err)
+{
+	json_t *answer = NULL;
+	int rc = c->local->call(c->local->cls, method, path, c->token, body, c->abort, status,
+				&answer, err);
+
+	if (out)
+		*out = answer;
+	else
+		json_decref(answer);
+	return rc;
+}
+
 int client_call(struct client *c, const char *method, const char *path, json_t *body,
 		const char *const *headers, long *status, json_t **out, struct vend_err *err)
 {
 	struct buf resp = BUF_INIT;
-	struct curl_slist *h = base_headers(c, headers, body != NULL);
+	struct curl_slist *h;
 	char *text = NULL;
 	long code = 0;
 	CURLcode cc;
 	int rc = 0;
 
+	if (c->local && !headers)
+		return call_local(c, method, path, body, status, out, err);
+	h = base_headers(c, headers, body != NULL);
 	buf_init(&resp, MAX_RESPONSE);
 	setup(c, method, path, &resp, h);
 	if (body) {

@@ -13,12 +13,26 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/*
+ * A transport inside the process instead of HTTP: `vend up` gives its own
+ * runner one (http_call_local), so the runner's requests skip the socket
+ * and the JSON text but meet the same routes, authorization and handlers.
+ * call has client_call's contract, with the client's token and abort.
+ */
+struct client_local {
+	int (*call)(void *cls, const char *method, const char *path, const char *token,
+		    json_t *body, atomic_bool *abort, long *status, json_t **out,
+		    struct vend_err *err);
+	void *cls;
+};
+
 struct client {
 	void *curl;            /* CURL * */
 	char *server;          /* "http://127.0.0.1:8700", no trailing '/' */
 	char *token;
 	long timeout_ms;       /* per request; 0 = none */
 	atomic_bool *abort;    /* if set and true, requests stop (shutdown) */
+	const struct client_local *local; /* if set, client_call goes through it */
 };
 
 /*
@@ -38,7 +52,8 @@ void client_cleanup(struct client *c);
  * 0, *status and *out (new; NULL for an empty body). Otherwise the
  * problem's detail and field errors in err and the code for the status
  * (-EINVAL, -EACCES, ...), or -ECONNREFUSED when the server cannot be
- * reached. headers: extra "Name: value" lines or NULL.
+ * reached. headers: extra "Name: value" lines or NULL (a call with
+ * headers goes over HTTP even with a local transport).
  */
 int client_call(struct client *c, const char *method, const char *path, json_t *body,
 		const char *const *headers, long *status, json_t **out, struct vend_err *err);

@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include "client/client.h"
 #include "daemon/daemon.h"
 #include "engine/secrets.h"
 #include "engine/auth.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct vend_ctx *ctx;
 	struct http_server *http;
 	struct runner *runner;
+	struct client_local local; /* the runner's way to the routes (runner.h) */
 	pthread_t timer, watcher;
 	bool timer_started, watcher_started;
 	int lock_fd;
@@ -347,6 +349,7 @@ int daemon_run(const struct daemon_opts *o)
 	if (o->runner.concurrency > 0 && !broken) {
 		struct runner_config rc_cfg = {
 			.server = http_url(d.http),
+			.local = &d.local,
 			.token = runner_token,
 			.name = runner_name,
 			.work_dir = work,
@@ -358,6 +361,7 @@ int daemon_run(const struct daemon_opts *o)
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
 		struct token_spec spec = { .name = runner_name, .roles = roles };
+		d.local = (struct client_local){ http_call_local, d.http };
 		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
 		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);

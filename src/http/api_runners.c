@@ -1,7 +1,4 @@
 /* Routes for runners: register, claim (long poll), and job reports. */
-#include <microhttpd.h>
-#include <poll.h>
-
 #include "engine/engine.h"
 #include "http/http.h"
 
@@ -29,18 +26,10 @@ int api_runners_register(struct http_req *req, struct http_resp *resp, struct ve
 	return 0;
 }
 
-/* Whether the runner is still there: a runner that stops ends its claim's
- * connection, which the socket shows as a hang-up. */
+/* Whether the runner is still there (a runner that stops ends its claim). */
 static bool peer_alive(void *arg)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(arg, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct pollfd p;
-
-	if (!ci)
-		return true;
-	p = (struct pollfd){ .fd = ci->connect_fd, .events = POLLRDHUP };
-	return poll(&p, 1, 0) <= 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	return http_peer_alive(arg);
 }
 
 int api_runners_claim(struct http_req *req, struct http_resp *resp, struct vend_err *err)
@@ -53,7 +42,7 @@ int api_runners_claim(struct http_req *req, struct http_resp *resp, struct vend_
 		rc = http_query_int(req, "wait", 25000, 0, MAX_CLAIM_WAIT_MS, &wait, err);
 	if (rc)
 		return rc;
-	rc = engine_claim_while(req->ctx, id, wait, peer_alive, req->conn, &job);
+	rc = engine_claim_while(req->ctx, id, wait, peer_alive, req, &job);
 	if (rc == -ENXIO)
 		return err_set(err, -ENOENT, "no runner %" PRId64 "; register again", id);
 	if (rc)

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "engine/auth.h"
@@ -34,7 +35,10 @@ void http_stop(struct http_server *srv);
 
 struct http_req {
 	struct vend_ctx *ctx;
-	struct MHD_Connection *conn;
+	struct MHD_Connection *conn;         /* NULL for a call from this process */
+	atomic_bool *abort;                  /* such a call's: it is given up */
+	char *query;                         /* such a call's: "name\0value\0" pairs, owned */
+	size_t query_len;
 	const char *method;
 	const char *path;
 	const char *params[HTTP_MAX_PARAMS]; /* the route's {x} parts, in order */
@@ -98,7 +102,24 @@ extern const size_t http_route_count;
 const struct http_route *http_route_match(const char *method, const char *path,
 					  const char **params, char **buf, int *path_known);
 
+/*
+ * A request from this process (vend up's own runner, through the client's
+ * local transport, client.h): the same route, authentication,
+ * authorization and handler as over HTTP, without a socket and the JSON
+ * text either way. path may have a query. body is borrowed (the handler
+ * gets a copy of its top level); abort, once true, ends a long poll
+ * (http_peer_alive). As client_call: 0 with *status and *out (new, NULL
+ * for 204), or the code the problem answer would have brought, with its
+ * detail and field errors in err. srv is the struct http_server.
+ */
+int http_call_local(void *srv, const char *method, const char *path, const char *token,
+		    json_t *body, atomic_bool *abort, long *status, json_t **out,
+		    struct vend_err *err);
+
 /* Helpers for handlers. */
+/* Whether the caller still waits for the answer: its connection is not
+ * hung up (over HTTP), it has not given up (from this process). */
+bool http_peer_alive(struct http_req *req);
 const char *http_query(struct http_req *req, const char *name); /* borrowed or NULL */
 const char *http_header(struct http_req *req, const char *name);
 /* Parses a decimal id path parameter; -EINVAL if malformed. */

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sodium.h>
 #include <sys/socket.h>
 
@@ -274,9 +275,8 @@ static void request_id(struct MHD_Connection *conn, char out[33])
 	hex_encode(raw, sizeof(raw), out);
 }
 
-static int authenticate(struct http_req *req, struct vend_err *err)
+static int authenticate(struct http_req *req, const char *h, struct vend_err *err)
 {
-	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
 	int rc;
 
 	if (!h || strncasecmp(h, "Bearer ", 7))
@@ -320,6 +320,66 @@ static int guard_mutation(struct http_req *req, const struct http_route *route,
 	return rc ? err_set(err, -EAGAIN, "cannot record the request in the audit log: %s",
 			    strerror(-rc))
 		  : 0;
+}
+
+/*
+ * A request once it is in, over HTTP or from this process: authenticate
+ * (authorization: the header's value), authorize from the route table,
+ * guard a mutation, parse the body (unless it came as JSON), and run the
+ * handler. Returns 0 with resp, or the error for a problem answer.
+ */
+static int serve(struct http_req *req, const struct http_route *route,
+		 const char *authorization, struct http_resp *resp, struct vend_err *err)
+{
+	int rc;
+
+	if (route->roles) {
+		rc = authenticate(req, authorization, err);
+		if (rc)
+			return rc;
+		if (!(req->who.roles & route->roles)) {
+			json_t *need = roles_to_json(route->roles);
+			char *names = json_dumps(need, JSON_COMPACT);
+			err_set(err, -EACCES, "%s may not %s (%s %s needs one of the roles %s)",
+				req->who.name, route->summary, req->method, route->pattern,
+				names ? names : "?");
+			if (strcmp(req->method, "GET"))
+				engine_audit_token_use(req->ctx, &req->who, req->method, req->path,
+						       "forbidden");
+			free(names);
+			json_decref(need);
+			return -EACCES;
+		}
+	}
+	if (route->roles && strcmp(req->method, "GET")) {
+		rc = guard_mutation(req, route, err);
+		if (rc)
+			return rc;
+	}
+	if (!req->json && req->body.len) {
+		json_error_t je;
+		req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &je);
+		if (!req->json)
+			return err_set(err, -EINVAL, "the body is not valid JSON: %s (line %d, "
+				       "column %d)", je.text, je.line, je.column);
+	}
+	rc = route->handler(req, resp, err);
+	/* (a stale fence is answered 409: a runner's lost claim, not ours) */
+	if (rc && err_http_status(rc) >= 500 && rc != -EAGAIN && rc != -ESTALE)
+		log_error("%s %s: %s (request %s)", req->method, req->path,
+			  err->msg[0] ? err->msg : strerror(-rc), req->request_id);
+	return rc;
+}
+
+/* After the answer: a request that was to record its token's use with
+ * its change and made none (refused early, a replay) records it now, on
+ * its own. */
+static void record_unused(struct http_req *req)
+{
+	if (req->who.use && !req->who.use->recorded &&
+	    engine_audit_token_use(req->ctx, &req->who, req->method, req->path, "ok"))
+		log_error("%s %s: cannot record the token's use in the audit log (request %s)",
+			  req->method, req->path, req->request_id);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -383,60 +443,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		ret = send_problem(conn, &cs->req, url, -E2BIG, &err);
 		goto out;
 	}
-	if (cs->route->roles) {
-		rc = authenticate(&cs->req, &err);
-		if (rc) {
-			ret = send_problem(conn, &cs->req, url, rc, &err);
-			goto out;
-		}
-		if (!(cs->req.who.roles & cs->route->roles)) {
-			json_t *need = roles_to_json(cs->route->roles);
-			char *names = json_dumps(need, JSON_COMPACT);
-			err_set(&err, -EACCES, "%s may not %s (%s %s needs one of the roles %s)",
-				cs->req.who.name, cs->route->summary, method, cs->route->pattern,
-				names ? names : "?");
-			if (strcmp(method, "GET"))
-				engine_audit_token_use(srv->ctx, &cs->req.who, method, url, "forbidden");
-			free(names);
-			json_decref(need);
-			ret = send_problem(conn, &cs->req, url, -EACCES, &err);
-			goto out;
-		}
-	}
-	if (cs->route->roles && strcmp(method, "GET")) {
-		rc = guard_mutation(&cs->req, cs->route, &err);
-		if (rc) {
-			ret = send_problem(conn, &cs->req, url, rc, &err);
-			goto out;
-		}
-	}
-	if (cs->req.body.len) {
-		json_error_t je;
-		cs->req.json = json_loadb(cs->req.body.data, cs->req.body.len,
-					  JSON_REJECT_DUPLICATES, &je);
-		if (!cs->req.json) {
-			err_set(&err, -EINVAL, "the body is not valid JSON: %s (line %d, column %d)",
-				je.text, je.line, je.column);
-			ret = send_problem(conn, &cs->req, url, -EINVAL, &err);
-			goto out;
-		}
-	}
-	rc = cs->route->handler(&cs->req, &resp, &err);
-	if (rc) {
-		if (err_http_status(rc) >= 500 && rc != -EAGAIN)
-			log_error("%s %s: %s (request %s)", method, url,
-				  err.msg[0] ? err.msg : strerror(-rc), cs->req.request_id);
-		ret = send_problem(conn, &cs->req, url, rc, &err);
-	} else {
-		ret = send_resp(conn, &cs->req, &resp);
-	}
+	rc = serve(&cs->req, cs->route,
+		   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"), &resp,
+		   &err);
+	ret = rc ? send_problem(conn, &cs->req, url, rc, &err) : send_resp(conn, &cs->req, &resp);
 out:
-	/* A request that was to record its token's use with its change and
-	 * made none (refused early, a replay): recorded now, on its own. */
-	if (cs->req.who.use && !cs->req.who.use->recorded &&
-	    engine_audit_token_use(srv->ctx, &cs->req.who, method, url, "ok"))
-		log_error("%s %s: cannot record the token's use in the audit log (request %s)",
-			  method, url, cs->req.request_id);
+	record_unused(&cs->req);
 	json_decref(resp.json);
 	free(resp.text);
 	if (resp.stream.read && resp.stream.free)
@@ -511,16 +523,146 @@ void http_stop(struct http_server *srv)
 	free(srv);
 }
 
+/* ---- requests from this process ------------------------------------ */
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The query "a=1&b=x%20y" as the pairs "a\0" "1\0" "b\0" "x y\0", decoded
+ * as libmicrohttpd decodes GET arguments ('+' a space; a "%00" is left
+ * as it is, so that no name or value holds a NUL). */
+static void split_query(struct http_req *req, const char *q)
+{
+	size_t n = strlen(q), o = 0;
+	char *out = xmalloc(2 * n + 2);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t start = o;
+		bool in_value = false;
+
+		for (; i < n && q[i] != '&'; i++) {
+			int hi, lo;
+			if (q[i] == '=' && !in_value) {
+				out[o++] = '\0';
+				in_value = true;
+			} else if (q[i] == '%' && i + 2 < n && (hi = hex_digit(q[i + 1])) >= 0 &&
+				   (lo = hex_digit(q[i + 2])) >= 0 && (hi || lo)) {
+				out[o++] = (char)(hi * 16 + lo);
+				i += 2;
+			} else {
+				out[o++] = q[i] == '+' ? ' ' : q[i];
+			}
+		}
+		if (o == start)
+			continue; /* an empty pair: "a=1&&b=2" */
+		out[o++] = '\0';
+		if (!in_value)
+			out[o++] = '\0'; /* "flag" has an empty value */
+	}
+	req->query = out;
+	req->query_len = o;
+}
+
+int http_call_local(void *server, const char *method, const char *path, const char *token,
+		    json_t *body, atomic_bool *abort, long *status, json_t **out,
+		    struct vend_err *err)
+{
+	struct http_server *srv = server;
+	struct http_req req = { .ctx = srv->ctx, .method = method, .abort = abort };
+	struct http_resp resp = { 0 };
+	const struct http_route *route;
+	const char *q = strchr(path, '?');
+	char *bare = q ? xstrndup(path, (size_t)(q - path)) : NULL;
+	char *authorization = xasprintf("Bearer %s", token ? token : "");
+	unsigned char raw[16];
+	int known = 0, rc;
+
+	*out = NULL;
+	req.path = bare ? bare : path;
+	if (q)
+		split_query(&req, q + 1);
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), req.request_id);
+	route = http_route_match(method, req.path, req.params, &req.param_buf, &known);
+	if (!route) {
+		rc = err_set(err, known ? -ENOTSUP : -ENOENT, known ? "%s is not allowed on %s"
+			     : "no route for %s %s", method, req.path);
+		goto out;
+	}
+	/* The handler may change the body's top level (a report drops its
+	 * "next"); the caller sends the same body again if it retries. */
+	req.json = body ? json_copy(body) : NULL;
+	rc = serve(&req, route, authorization, &resp, err);
+	if (!rc && (resp.text || resp.stream.read || resp.portal))
+		rc = err_set(err, -EPROTO, "%s %s answers with no JSON", method, req.path);
+out:
+	record_unused(&req);
+	if (rc) {
+		/* As the problem answer would have brought it back (client.c). */
+		int sent = rc == -ESTALE ? rc : err_from_http_status(err_http_status(rc));
+		if (status)
+			*status = rc == -ESTALE ? 409 : err_http_status(rc);
+		if (!err || !err->msg[0])
+			err_set(err, sent, "%s", strerror(-rc));
+		rc = sent;
+	} else {
+		int st = resp.status ? resp.status : 200;
+		if (status)
+			*status = st;
+		if (st != 204)
+			*out = resp.json ? json_incref(resp.json) : json_object();
+	}
+	json_decref(resp.json);
+	free(resp.text);
+	if (resp.stream.read && resp.stream.free)
+		resp.stream.free(resp.stream.cls);
+	json_decref(req.json);
+	principal_free(&req.who);
+	free(req.param_buf);
+	free(req.query);
+	free(bare);
+	sodium_memzero(authorization, strlen(authorization));
+	free(authorization);
+	return rc;
+}
+
 /* ---- helpers for handlers ------------------------------------------- */
 
 const char *http_query(struct http_req *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (req->conn)
+		return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	for (size_t i = 0; i < req->query_len;) {
+		const char *k = req->query + i, *v = k + strlen(k) + 1;
+		if (!strcmp(k, name))
+			return v;
+		i = (size_t)(v - req->query) + strlen(v) + 1;
+	}
+	return NULL;
 }
 
 const char *http_header(struct http_req *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+	/* A call from this process carries no header but its token. */
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+bool http_peer_alive(struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd p;
+
+	if (!req->conn)
+		return !req->abort || !atomic_load(req->abort);
+	/* A hang-up shows on the socket. */
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return true;
+	p = (struct pollfd){ .fd = ci->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) <= 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static int parse_int(const char *s, int64_t *out)

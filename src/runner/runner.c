@@ -55,6 +55,7 @@ static void *worker(void *arg)
 
 	client_init(&api, r->server, r->token);
 	api.abort = &r->stop;
+	api.local = r->cfg.local;
 	while (!atomic_load(&r->stop)) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *job = NULL;
@@ -107,6 +108,7 @@ static int do_register(struct runner *r, struct vend_err *err)
 
 	client_init(&api, r->server, r->token);
 	api.abort = r->cfg.stop ? r->cfg.stop : &r->stop;
+	api.local = r->cfg.local;
 	api.timeout_ms = 15000;
 	body = json_pack("{s:s, s:O, s:i}", "name", r->name, "labels", r->labels, "concurrency",
 			 r->cfg.concurrency);

@@ -1,7 +1,8 @@
 /*
  * The runner: claims jobs from a server over the HTTP API and runs each
  * step as a local process. `vend runner` runs one on any machine; `vend
- * up` runs one inside its own process, through the same API, so both
+ * up` runs one inside its own process, through the same API (its requests
+ * reach the same routes without a socket: struct client_local), so both
  * take the same code path.
  */
 #ifndef VEND_RUNNER_RUNNER_H
@@ -24,9 +25,13 @@ struct runner_config {
 	int64_t kill_grace_ms;  /* SIGTERM .. SIGKILL on timeout or cancel */
 	struct sandbox_config sandbox; /* how steps run; binds borrowed for runner_start */
 	atomic_bool *stop;      /* or NULL: when it becomes true, runner_start gives up */
+	/* or NULL: the server is in this process (vend up); its requests go
+	 * through this, but for heartbeats and files, which go over HTTP */
+	const struct client_local *local;
 };
 
 struct runner;
+struct client_local;
 
 /*
  * Creates the work directories, sets up the sandbox, registers with the
