@@ -5,10 +5,12 @@
  *
  * Storage. The caller owns the storage and lends it through struct
  * merkle_store_ops: one map from (level, index) to a 32-byte hash, which is
- * one table of rows in a database:
+ * one table of rows in a database (vend's store keys each row by the last
+ * leaf under the node and its level, so that the rows an append writes
+ * follow every row before them: store_audit.c):
  *
- *     CREATE TABLE audit_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,
- *                               hash BLOB NOT NULL, PRIMARY KEY (level, idx));
+ *     CREATE TABLE audit_tree (key INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+ *     -- key = (((index + 1) << level) - 1) * 64 + level
  *
  * Node (level, index) is the root of the complete subtree of 2^level leaves
  * that starts at leaf index * 2^level; level 0 holds the leaf hashes. A node

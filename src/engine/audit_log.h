@@ -37,7 +37,7 @@
 #define AUDIT_SIGN_INTERVAL_MS 50   /* the signer signs at most this often */
 #define AUDIT_THIN_INTERVAL_MS 60000 /* and thins old checkpoints this often */
 
-/* The tree over the store's audit_nodes, inside tx (the adapter from
+/* The tree over the store's audit_tree, inside tx (the adapter from
  * struct merkle_store_ops to the store transaction). */
 extern const struct merkle_store_ops engine_audit_tree_ops;
 /* Points t at the tree stored in tx (reads its size). Borrows tx. */

@@ -1,6 +1,7 @@
 /*
  * The audit log's rows: entries (the exact leaf bytes), the Merkle tree's
- * complete subtrees (audit/merkle.h says which rows exist), signed
+ * complete subtrees (audit/merkle.h says which exist; node_key how they
+ * are keyed), signed
  * checkpoints and the checkpoint key. Entries and nodes are only ever
  * inserted, by the engine, in the transaction of the change they record;
  * old checkpoints are thinned (store_audit_checkpoints_thin).
@@ -14,6 +15,25 @@
 static int check_index(uint64_t v)
 {
 	return v > (uint64_t)INT64_MAX ? -EINVAL : 0;
+}
+
+/*
+ * A node's row in audit_tree: its key is the index of the last leaf under
+ * it, times 64, plus its level. The nodes an append completes all end at
+ * the new leaf, so their keys follow every key written before: each
+ * transaction's nodes go to the end of one b-tree (a page or two of the
+ * commit), where keyed by (level, idx) they went to the end of each
+ * level's range, a page each. -EOVERFLOW past 2^57 leaves, which no log
+ * reaches (10,000 entries a second would take 450,000 years).
+ */
+static int node_key(unsigned level, uint64_t idx, int64_t *key)
+{
+	const uint64_t max_leaves = (uint64_t)1 << 57;
+
+	if (level > 56 || idx >= (max_leaves >> level))
+		return -EOVERFLOW;
+	*key = (int64_t)((((idx + 1) << level) - 1) * 64 + level);
+	return 0;
 }
 
 int store_audit_size(struct store_tx *tx, uint64_t *n)
@@ -61,8 +81,8 @@ int store_audit_entries(struct store_tx *tx, uint64_t start, uint64_t end, int l
 		return -EINVAL;
 	/* LEFT JOIN: a missing leaf node is a finding, not an absent entry. */
 	rc = store__stmt(tx,
-			 "SELECT e.idx, e.data, n.hash FROM audit_entries e LEFT JOIN audit_nodes n "
-			 "ON n.level = 0 AND n.idx = e.idx WHERE e.idx >= ? AND e.idx < ? "
+			 "SELECT e.idx, e.data, n.hash FROM audit_entries e LEFT JOIN audit_tree n "
+			 "ON n.key = e.idx * 64 WHERE e.idx >= ? AND e.idx < ? "
 			 "ORDER BY e.idx LIMIT ?",
 			 &s, "iii", (int64_t)start, (int64_t)end, (int64_t)limit);
 	if (rc)
@@ -103,11 +123,13 @@ int store_audit_entries(struct store_tx *tx, uint64_t start, uint64_t end, int l
 int store_audit_node_get(struct store_tx *tx, unsigned level, uint64_t idx, uint8_t out[32])
 {
 	struct store_stmt *s;
-	int rc = check_index(idx);
+	int64_t key;
+	int rc = node_key(level, idx, &key);
 
+	if (rc == -EOVERFLOW)
+		return -ENOENT; /* never written */
 	if (!rc)
-		rc = store__stmt(tx, "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?", &s,
-				 "ii", (int64_t)level, (int64_t)idx);
+		rc = store__stmt(tx, "SELECT hash FROM audit_tree WHERE key = ?", &s, "i", key);
 	if (rc)
 		return rc;
 	rc = store__step(tx, s);
@@ -130,11 +152,12 @@ int store_audit_node_get(struct store_tx *tx, unsigned level, uint64_t idx, uint
 int store_audit_node_put(struct store_tx *tx, unsigned level, uint64_t idx,
 			 const uint8_t hash[32])
 {
-	int rc = check_index(idx);
+	int64_t key;
+	int rc = node_key(level, idx, &key);
 
 	if (!rc)
-		rc = store__exec(tx, "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
-				 "iib", (int64_t)level, (int64_t)idx, hash, (size_t)HASH_LEN);
+		rc = store__exec(tx, "INSERT INTO audit_tree (key, hash) VALUES (?, ?)", "ib", key,
+				 hash, (size_t)HASH_LEN);
 	return rc < 0 ? rc : 0;
 }
 

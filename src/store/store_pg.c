@@ -250,6 +250,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE api_keys (name TEXT PRIMARY KEY, key_line TEXT NOT NULL,"
 	"  key_id TEXT NOT NULL UNIQUE, comment TEXT, created_by TEXT NOT NULL,"
 	"  created_at BIGINT NOT NULL);",
+	/* 11: the Merkle tree's nodes keyed by where they end (see
+	 * store_sqlite.c) */
+	"CREATE TABLE audit_tree (key BIGINT PRIMARY KEY, hash BYTEA NOT NULL);"
+	"INSERT INTO audit_tree (key, hash)"
+	"  SELECT (((idx + 1) << level::int) - 1) * 64 + level, hash FROM audit_nodes ORDER BY 1;"
+	"DROP TABLE audit_nodes;",
 	NULL,
 };
 

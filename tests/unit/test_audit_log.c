@@ -56,6 +56,83 @@ static void append_range(struct store *st, uint64_t from, uint64_t to)
 	CHECK_INT(store_commit(tx), 0);
 }
 
+/*
+ * A database of schema 10 kept the nodes in audit_nodes (level, idx, hash);
+ * migration 11 moves them to audit_tree, keyed by where each ends. Here a
+ * tree is written, put back in the old table as an older server left it,
+ * and the store opened again: the same roots, proofs and rows.
+ */
+TEST(migration_11_keeps_the_tree)
+{
+	char *url = testdb_url();
+	struct vend_err err = VEND_ERR_INIT;
+	struct merkle_mem *mem = merkle_mem_new();
+	struct merkle_tree m, t;
+	struct store *st;
+	struct store_tx *tx;
+	const uint64_t n = 45;
+	bool pg = testdb_pg();
+
+	CHECK_INT(store_open(url, &st, &err), 0);
+	merkle_tree_init(&m, &merkle_mem_ops, mem, 0);
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t leaf[32];
+		leaf_of(i, leaf);
+		CHECK_INT(merkle_append(&m, leaf, NULL), 0);
+	}
+	append_range(st, 0, 20);
+	append_range(st, 20, n);
+	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
+	CHECK(store__exec(tx, pg ? "CREATE TABLE audit_nodes (level BIGINT NOT NULL, "
+				       "idx BIGINT NOT NULL, hash BYTEA NOT NULL, "
+				       "PRIMARY KEY (level, idx))"
+				     : "CREATE TABLE audit_nodes (level INTEGER NOT NULL, "
+				       "idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+				       "PRIMARY KEY (level, idx))", "") >= 0);
+	CHECK(store__exec(tx, pg ? "INSERT INTO audit_nodes SELECT key % 64, "
+				   "((key / 64 + 1) >> (key % 64)::int) - 1, hash FROM audit_tree"
+				 : "INSERT INTO audit_nodes SELECT key % 64, "
+				   "((key / 64 + 1) >> (key % 64)) - 1, hash FROM audit_tree", "") ==
+	      (int)(2 * n - (uint64_t)__builtin_popcountll(n)));
+	CHECK(store__exec(tx, "DROP TABLE audit_tree", "") >= 0);
+	CHECK_INT(store__exec(tx, "UPDATE meta SET value = '10' WHERE key = 'schema_version'", ""),
+		  1);
+	CHECK_INT(store_commit(tx), 0);
+	store_close(st);
+
+	CHECK_INT(store_open(url, &st, &err), 0);
+	free(url);
+	append_range(st, n, n + 1); /* and it grows as before */
+	{
+		uint8_t leaf[32];
+		leaf_of(n, leaf);
+		CHECK_INT(merkle_append(&m, leaf, NULL), 0);
+	}
+	CHECK_INT(store_begin(st, STORE_READ, &tx), 0);
+	CHECK_INT(engine_audit_tree(tx, &t), 0);
+	CHECK(t.size == n + 1);
+	for (uint64_t size = 1; size <= n + 1; size++) {
+		uint8_t a[32], b[32], p1[MERKLE_MAX_PROOF][32], p2[MERKLE_MAX_PROOF][32];
+		size_t l1, l2;
+		CHECK_INT(merkle_root(&t, size, a), 0);
+		CHECK_INT(merkle_root(&m, size, b), 0);
+		CHECK(!memcmp(a, b, 32));
+		CHECK_INT(merkle_inclusion_proof(&t, size / 2, size, p1, &l1), 0);
+		CHECK_INT(merkle_inclusion_proof(&m, size / 2, size, p2, &l2), 0);
+		CHECK(l1 == l2 && !memcmp(p1, p2, l1 * 32));
+	}
+	{
+		struct store_stmt *s;
+		int64_t rows = 0;
+		CHECK_INT(store__stmt(tx, "SELECT COUNT(*) FROM audit_tree", &s, ""), 0);
+		CHECK_INT(store__int1(tx, s, &rows), 0);
+		CHECK(rows == (int64_t)(2 * (n + 1) - (uint64_t)__builtin_popcountll(n + 1)));
+	}
+	store_rollback(tx);
+	merkle_mem_free(mem);
+	store_close(st);
+}
+
 TEST(adapter_roots_and_proofs_match_the_memory_store)
 {
 	struct store *st = open_store();
@@ -106,7 +183,7 @@ TEST(adapter_roots_and_proofs_match_the_memory_store)
 	{
 		struct store_stmt *s;
 		int64_t rows = 0;
-		CHECK_INT(store__stmt(tx, "SELECT COUNT(*) FROM audit_nodes", &s, ""), 0);
+		CHECK_INT(store__stmt(tx, "SELECT COUNT(*) FROM audit_tree", &s, ""), 0);
 		CHECK_INT(store__int1(tx, s, &rows), 0);
 		CHECK(rows == (int64_t)(2 * n - (uint64_t)__builtin_popcountll(n)));
 	}
