@@ -115,6 +115,14 @@ spec:
         echo "found it new"
 EOF
 
+# Two runs of a template, one after the other: their ids in $a and $b.
+twice() {
+	a=$(vend run "$@" -o json | jq .id) &&
+	wait_state "$a" succeeded 60 &&
+	b=$(vend run "$@" -o json | jq .id) &&
+	wait_state "$b" succeeded 60
+}
+
 # Each template in a directory of its own: its working directory holds
 # only its own document. One worker: every job goes through the same directory.
 vend_up --catalog "$TEST_DIR/catalog" --concurrency 1
@@ -149,10 +157,7 @@ test_expect_success 'one directory for the one worker, empty between jobs but fo
 # The last job's end lays the directory out for the next; a job of the
 # same template then finds it as new without setting it up again.
 test_expect_success 'the next job of the same template finds its directory as new' '
-	a=$(vend run again -o json | jq .id) &&
-	wait_state "$a" succeeded 60 &&
-	b=$(vend run again -o json | jq .id) &&
-	wait_state "$b" succeeded 60 &&
+	twice again &&
 	vend logs "$b" --raw | grep -q "found it new"
 '
 
@@ -160,18 +165,12 @@ test_expect_success 'the next job of the same template finds its directory as ne
 # step); one a step changed is replaced, so the next run sees the
 # template's bytes and mode again.
 test_expect_success 'a template file a step changed is the template again for the next run' '
-	a=$(vend run scribble -o json | jq .id) &&
-	wait_state "$a" succeeded 60 &&
-	b=$(vend run scribble -o json | jq .id) &&
-	wait_state "$b" succeeded 60 &&
+	twice scribble &&
 	vend logs "$b" --raw | grep -q "^inode "
 '
 
 test_expect_success 'an unchanged template file is kept for the next run of its template' '
-	a=$(vend run keeper -o json | jq .id) &&
-	wait_state "$a" succeeded 60 &&
-	b=$(vend run keeper -o json | jq .id) &&
-	wait_state "$b" succeeded 60 &&
+	twice keeper &&
 	ia=$(vend logs "$a" --raw | sed -n "s/^inode //p") &&
 	ib=$(vend logs "$b" --raw | sed -n "s/^inode //p") &&
 	test -n "$ia" && test "$ia" = "$ib"
@@ -180,10 +179,7 @@ test_expect_success 'an unchanged template file is kept for the next run of its 
 # An extended attribute a step sets (where the file system has them) is
 # not left for the next step: that file is replaced.
 test_expect_success 'a template file with an extended attribute is not kept' '
-	a=$(vend run tagger -o json | jq .id) &&
-	wait_state "$a" succeeded 60 &&
-	b=$(vend run tagger -o json | jq .id) &&
-	wait_state "$b" succeeded 60 &&
+	twice tagger &&
 	vend logs "$a" --raw | grep -x -q "xattrs \[\]" &&
 	vend logs "$b" --raw | grep -x -q "xattrs \[\]"
 '
@@ -191,10 +187,7 @@ test_expect_success 'a template file with an extended attribute is not kept' '
 # A file with a second link (here, or where the step could make one) is
 # not kept: the next job gets a new inode of its own.
 test_expect_success 'a template file with a second link is not kept' '
-	a=$(vend run linker -p share="$SHARE" -o json | jq .id) &&
-	wait_state "$a" succeeded 60 &&
-	b=$(vend run linker -p share="$SHARE" -o json | jq .id) &&
-	wait_state "$b" succeeded 60 &&
+	twice linker -p share="$SHARE" &&
 	vend logs "$b" --raw | grep -x -q "links 1"
 '
 

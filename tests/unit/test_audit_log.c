@@ -35,6 +35,17 @@ static void leaf_of(uint64_t i, uint8_t out[32])
 	merkle_leaf_hash(s, (size_t)n, out);
 }
 
+/* The tree of leaves [0, n) in memory, to compare the store's with. */
+static void memory_tree(struct merkle_mem *mem, struct merkle_tree *m, uint64_t n)
+{
+	merkle_tree_init(m, &merkle_mem_ops, mem, 0);
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t leaf[32];
+		leaf_of(i, leaf);
+		CHECK_INT(merkle_append(m, leaf, NULL), 0);
+	}
+}
+
 /* Appends leaves [from, to) in one write transaction, through the adapter. */
 static void append_range(struct store *st, uint64_t from, uint64_t to)
 {
@@ -74,12 +85,7 @@ TEST(migration_11_keeps_the_tree)
 	bool pg = testdb_pg();
 
 	CHECK_INT(store_open(url, &st, &err), 0);
-	merkle_tree_init(&m, &merkle_mem_ops, mem, 0);
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t leaf[32];
-		leaf_of(i, leaf);
-		CHECK_INT(merkle_append(&m, leaf, NULL), 0);
-	}
+	memory_tree(mem, &m, n);
 	append_range(st, 0, 20);
 	append_range(st, 20, n);
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
@@ -141,12 +147,7 @@ TEST(adapter_roots_and_proofs_match_the_memory_store)
 	struct store_tx *tx;
 	const uint64_t n = 70;
 
-	merkle_tree_init(&m, &merkle_mem_ops, mem, 0);
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t leaf[32];
-		leaf_of(i, leaf);
-		CHECK_INT(merkle_append(&m, leaf, NULL), 0);
-	}
+	memory_tree(mem, &m, n);
 	/* In three transactions of different sizes, as a server appends. */
 	append_range(st, 0, 1);
 	append_range(st, 1, 33);
