@@ -17,6 +17,7 @@
 #include "engine/ctx.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/query.h"
 
 #define HTTP_MAX_BODY   (1024 * 1024)        /* bytes, most routes */
 #define HTTP_MAX_CATALOG (100 * 1024 * 1024) /* bytes, POST /catalog */
@@ -37,8 +38,7 @@ struct http_req {
 	struct vend_ctx *ctx;
 	struct MHD_Connection *conn;         /* NULL for a call from this process */
 	atomic_bool *abort;                  /* such a call's: it is given up */
-	char *query;                         /* such a call's: "name\0value\0" pairs, owned */
-	size_t query_len;
+	struct query query;                  /* such a call's query */
 	const char *method;
 	const char *path;
 	const char *params[HTTP_MAX_PARAMS]; /* the route's {x} parts, in order */

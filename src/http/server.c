@@ -14,6 +14,7 @@
 #include "http/http.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/query.h"
 #include "util/xalloc.h"
 
 struct http_server {
@@ -525,47 +526,6 @@ void http_stop(struct http_server *srv)
 
 /* ---- requests from this process ------------------------------------ */
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The query "a=1&b=x%20y" as the pairs "a\0" "1\0" "b\0" "x y\0", decoded
- * as libmicrohttpd decodes GET arguments ('+' a space; a "%00" is left
- * as it is, so that no name or value holds a NUL). */
-static void split_query(struct http_req *req, const char *q)
-{
-	size_t n = strlen(q), o = 0;
-	char *out = xmalloc(2 * n + 2);
-
-	for (size_t i = 0; i < n; i++) {
-		size_t start = o;
-		bool in_value = false;
-
-		for (; i < n && q[i] != '&'; i++) {
-			int hi, lo;
-			if (q[i] == '=' && !in_value) {
-				out[o++] = '\0';
-				in_value = true;
-			} else if (q[i] == '%' && i + 2 < n && (hi = hex_digit(q[i + 1])) >= 0 &&
-				   (lo = hex_digit(q[i + 2])) >= 0 && (hi || lo)) {
-				out[o++] = (char)(hi * 16 + lo);
-				i += 2;
-			} else {
-				out[o++] = q[i] == '+' ? ' ' : q[i];
-			}
-		}
-		if (o == start)
-			continue; /* an empty pair: "a=1&&b=2" */
-		out[o++] = '\0';
-		if (!in_value)
-			out[o++] = '\0'; /* "flag" has an empty value */
-	}
-	req->query = out;
-	req->query_len = o;
-}
-
 int http_call_local(void *server, const char *method, const char *path, const char *token,
 		    json_t *body, atomic_bool *abort, long *status, json_t **out,
 		    struct vend_err *err)
@@ -583,7 +543,7 @@ int http_call_local(void *server, const char *method, const char *path, const ch
 	*out = NULL;
 	req.path = bare ? bare : path;
 	if (q)
-		split_query(&req, q + 1);
+		query_parse(q + 1, strlen(q + 1), &req.query);
 	randombytes_buf(raw, sizeof(raw));
 	hex_encode(raw, sizeof(raw), req.request_id);
 	route = http_route_match(method, req.path, req.params, &req.param_buf, &known);
@@ -622,7 +582,7 @@ out:
 	json_decref(req.json);
 	principal_free(&req.who);
 	free(req.param_buf);
-	free(req.query);
+	query_free(&req.query);
 	free(bare);
 	sodium_memzero(authorization, strlen(authorization));
 	free(authorization);
@@ -633,15 +593,8 @@ out:
 
 const char *http_query(struct http_req *req, const char *name)
 {
-	if (req->conn)
-		return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-	for (size_t i = 0; i < req->query_len;) {
-		const char *k = req->query + i, *v = k + strlen(k) + 1;
-		if (!strcmp(k, name))
-			return v;
-		i = (size_t)(v - req->query) + strlen(v) + 1;
-	}
-	return NULL;
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name)
+			 : query_get(&req->query, name);
 }
 
 const char *http_header(struct http_req *req, const char *name)
