@@ -305,7 +305,7 @@ static int advance_once(struct vend_ctx *ctx, int64_t run_id)
 	if (rc)
 		return rc;
 	rc = engine__advance_tx(ctx, tx, run_id);
-	if (rc == 1) {
+	if (rc > 0) {
 		rc = store_commit(tx);
 		return rc ? rc : 1;
 	}
@@ -328,6 +328,8 @@ int engine__advance_all_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t ru
 		if (rc == 0)
 			break;
 		changed = 1;
+		if (rc == ADVANCE_AT_REST)
+			break;
 	}
 	return changed;
 }

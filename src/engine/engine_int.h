@@ -75,14 +75,17 @@ int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* One step of the reconciler inside tx (see engine_advance): 1 if it
- * changed something, 0 if the run waits, or a negative errno. */
+ * changed something, ADVANCE_AT_REST if it did and the run now waits for
+ * something outside the transaction (its step's job), 0 if the run waits,
+ * or a negative errno. */
+#define ADVANCE_AT_REST 2
 int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id);
 /* Every step of the reconciler the run can take now, inside tx: 1 if
  * any changed something, 0 if none did, or a negative errno (tx is then
  * the caller's to roll back). */
 int engine__advance_all_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id);
-/* Starts step `next` (evaluating its when:): a job is queued, or the
- * step is marked skipped or failed. */
+/* Starts step `next` (evaluating its when:): 1 if a job is queued, 0 if
+ * the step is marked skipped or failed instead, or a negative errno. */
 int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		    const struct template *t, const struct step_row *steps, size_t n,
 		    const struct step_row *next);

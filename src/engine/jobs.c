@@ -280,6 +280,8 @@ int engine__enqueue(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 	rc = insert_job(ctx, tx, run, t, next, sp, env, analysis, next->attempts + 1, 0);
 	if (!rc)
 		rc = set_step(tx, next, "queued", NULL);
+	if (!rc)
+		rc = 1;
 out:
 	err_free(&err);
 	json_decref(analysis);

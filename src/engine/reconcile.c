@@ -228,13 +228,17 @@ static int step_failed(struct vend_ctx *ctx, struct store_tx *tx, const struct r
  * One step forward for a run in `phase`: end or roll back the run if a
  * step failed, wait if a step is active, start the next pending step.
  * Returns 1 if it changed something, 0 if the run waits, 2 if every step
- * of the phase is done (the caller decides what follows).
+ * of the phase is done (the caller decides what follows), PROGRESS_QUEUED
+ * if it queued a step's job (the run then waits for it).
  */
+#define PROGRESS_QUEUED 3
+
 static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_row *run,
 		    const struct template *t, struct step_row *steps, size_t n, const char *phase)
 {
 	struct step_row *next = NULL;
 	const struct step_spec *sp;
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		struct step_row *s = &steps[i];
@@ -256,7 +260,7 @@ static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 			json_t *params = json_loads(run->params, 0, NULL);
 			json_t *scope = engine__scope(t, params, steps, n, run);
 			struct vend_err err = VEND_ERR_INIT;
-			int rc = expr_condition(sp->when, scope, &go, &err);
+			rc = expr_condition(sp->when, scope, &go, &err);
 			json_decref(scope);
 			json_decref(params);
 			if (rc) {
@@ -272,7 +276,8 @@ static int progress(struct vend_ctx *ctx, struct store_tx *tx, const struct run_
 		if (go)
 			return wait_for_approval(ctx, tx, run, t, steps, n, next);
 	}
-	return engine__enqueue(ctx, tx, run, t, steps, n, next) ?: 1;
+	rc = engine__enqueue(ctx, tx, run, t, steps, n, next);
+	return rc < 0 ? rc : rc == 1 ? PROGRESS_QUEUED : 1;
 }
 
 /* ---- approvals -------------------------------------------------------- */
@@ -497,6 +502,10 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 		rc = 0;
 		break;
 	}
+	/* A queued job is all a run can do until it ends: no pass after this
+	 * one in the transaction would change anything. */
+	if (rc == PROGRESS_QUEUED)
+		rc = ADVANCE_AT_REST;
 out:
 	template_release(ctx, t);
 	for (size_t i = 0; i < n; i++)
