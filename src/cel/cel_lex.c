@@ -6,6 +6,7 @@
  * the program's arena.
  */
 #include "cel/cel_int.h"
+#include "util/hash.h"
 
 static const char *const reserved[] = {
 	"as", "break", "const", "continue", "else", "for", "function", "if",
@@ -13,16 +14,6 @@ static const char *const reserved[] = {
 	"void", "while",
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool is_ident_start(int c)
 {
@@ -135,7 +126,7 @@ static void lex_string(struct cel__lexer *lx, struct cel__token *t, size_t q,
 				return;
 			}
 			for (int k = 0; k < digits; k++) {
-				int h = i < n ? hexval((unsigned char)s[i]) : -1;
+				int h = i < n ? hex_digit((unsigned char)s[i]) : -1;
 				if (h < 0) {
 					tok_err(t, esc, "invalid hex escape sequence");
 					return;
@@ -200,14 +191,14 @@ static void lex_number(struct cel__lexer *lx, struct cel__token *t)
 		uint64_t v = 0;
 		bool over = false;
 		i += 2;
-		if (i >= n || hexval((unsigned char)s[i]) < 0) {
+		if (i >= n || hex_digit((unsigned char)s[i]) < 0) {
 			tok_err(t, start, "invalid hex literal");
 			return;
 		}
-		while (i < n && hexval((unsigned char)s[i]) >= 0) {
+		while (i < n && hex_digit((unsigned char)s[i]) >= 0) {
 			if (v > UINT64_MAX / 16)
 				over = true;
-			v = v * 16 + (uint64_t)hexval((unsigned char)s[i]);
+			v = v * 16 + (uint64_t)hex_digit((unsigned char)s[i]);
 			i++;
 		}
 		if (over) {

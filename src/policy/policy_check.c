@@ -9,6 +9,7 @@
 #include "template/interp.h"
 #include "util/spell.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 /* --- reporting ---------------------------------------------------------------- */
@@ -223,16 +224,6 @@ static size_t utf8_width(unsigned char c)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* A double-quoted escape at s (s[0] == '\\', n bytes left): how many
  * source bytes it spans and how many value bytes it gives (0 for an
@@ -274,7 +265,7 @@ static bool escape_width(const char *s, size_t n, size_t *src, size_t *val)
 	if (n < 2 + digits)
 		return false;
 	for (size_t i = 0; i < digits; i++) {
-		int h = hexval(s[2 + i]);
+		int h = hex_digit(s[2 + i]);
 		if (h < 0)
 			return false;
 		cp = cp * 16 + (unsigned long)h;

@@ -29,4 +29,11 @@ void sha256v(const struct sha256_part *parts, size_t n, uint8_t out[SHA256_LEN])
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 void hex_encode(const uint8_t *in, size_t len, char *out); /* out: 2*len+1 */
 
+/* The value of one hex digit (either case), or -1. */
+static inline int hex_digit(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 #endif

@@ -1,12 +1,7 @@
 /* A URL query's pairs (see query.h). */
+#include "util/hash.h"
 #include "util/query.h"
 #include "util/xalloc.h"
-
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 void query_parse(const char *q, size_t n, struct query *out)
 {
@@ -25,8 +20,8 @@ void query_parse(const char *q, size_t n, struct query *out)
 			if (q[i] == '=' && !in_value) {
 				p[o++] = '\0';
 				in_value = true;
-			} else if (q[i] == '%' && i + 2 < n && (hi = hex_digit(q[i + 1])) >= 0 &&
-				   (lo = hex_digit(q[i + 2])) >= 0 && (hi || lo)) {
+			} else if (q[i] == '%' && i + 2 < n && (hi = hex_digit((unsigned char)q[i + 1])) >= 0 &&
+				   (lo = hex_digit((unsigned char)q[i + 2])) >= 0 && (hi || lo)) {
 				p[o++] = (char)(hi * 16 + lo);
 				i += 2;
 			} else {
