@@ -251,20 +251,38 @@ struct conn_state {
 	bool too_big;
 };
 
+/* What a request owns, over HTTP or from this process. */
+static void req_release(struct http_req *req)
+{
+	free(req->param_buf);
+	principal_free(&req->who);
+	buf_release(&req->body);
+	json_decref(req->json);
+	query_free(&req->query);
+}
+
+static void resp_release(struct http_resp *resp)
+{
+	json_decref(resp->json);
+	free(resp->text);
+	if (resp->stream.read && resp->stream.free)
+		resp->stream.free(resp->stream.cls);
+}
+
 static void conn_state_free(struct conn_state *cs)
 {
 	if (!cs)
 		return;
-	free(cs->req.param_buf);
-	principal_free(&cs->req.who);
-	buf_release(&cs->req.body);
-	json_decref(cs->req.json);
+	req_release(&cs->req);
 	free(cs);
 }
 
+/* The caller's X-Request-Id if it is a sane one, else a new one (always
+ * for a call from this process: conn NULL). */
 static void request_id(struct MHD_Connection *conn, char out[33])
 {
-	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	const char *given = conn ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							       "X-Request-Id") : NULL;
 	unsigned char raw[16];
 
 	if (given && strlen(given) <= 32 && strlen(given) > 0 &&
@@ -450,10 +468,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	ret = rc ? send_problem(conn, &cs->req, url, rc, &err) : send_resp(conn, &cs->req, &resp);
 out:
 	record_unused(&cs->req);
-	json_decref(resp.json);
-	free(resp.text);
-	if (resp.stream.read && resp.stream.free)
-		resp.stream.free(resp.stream.cls);
+	resp_release(&resp);
 	err_free(&err);
 	(void)version;
 	return ret;
@@ -537,15 +552,13 @@ int http_call_local(void *server, const char *method, const char *path, const ch
 	const char *q = strchr(path, '?');
 	char *bare = q ? xstrndup(path, (size_t)(q - path)) : NULL;
 	char *authorization = xasprintf("Bearer %s", token ? token : "");
-	unsigned char raw[16];
 	int known = 0, rc;
 
 	*out = NULL;
 	req.path = bare ? bare : path;
 	if (q)
 		query_parse(q + 1, strlen(q + 1), &req.query);
-	randombytes_buf(raw, sizeof(raw));
-	hex_encode(raw, sizeof(raw), req.request_id);
+	request_id(NULL, req.request_id);
 	route = http_route_match(method, req.path, req.params, &req.param_buf, &known);
 	if (!route) {
 		rc = err_set(err, known ? -ENOTSUP : -ENOENT, known ? "%s is not allowed on %s"
@@ -575,14 +588,8 @@ out:
 		if (st != 204)
 			*out = resp.json ? json_incref(resp.json) : json_object();
 	}
-	json_decref(resp.json);
-	free(resp.text);
-	if (resp.stream.read && resp.stream.free)
-		resp.stream.free(resp.stream.cls);
-	json_decref(req.json);
-	principal_free(&req.who);
-	free(req.param_buf);
-	query_free(&req.query);
+	resp_release(&resp);
+	req_release(&req);
 	free(bare);
 	sodium_memzero(authorization, strlen(authorization));
 	free(authorization);
