@@ -330,6 +330,15 @@ static int slot_layout(struct job *j, const char **what)
 	return empty_file(j->out_file, 0600);
 }
 
+/* Empties the directory but for the template files of files, removing
+ * what cannot be emptied, and lays it out again. */
+static int slot_renew(struct job *j, json_t *files, const char **what)
+{
+	if (slot_reset(j->dir, files))
+		fs_remove_tree(j->dir);
+	return slot_layout(j, what);
+}
+
 static bool same_files(json_t *a, json_t *b)
 {
 	return a == b || (a && b && json_equal(a, b));
@@ -345,7 +354,7 @@ static void slot_settle(struct job *j, json_t *files)
 
 	json_decref(j->slot->kept);
 	j->slot->kept = NULL;
-	j->slot->clean = slot_reset(j->dir, files) == 0 && slot_layout(j, &what) == 0;
+	j->slot->clean = slot_renew(j, files, &what) == 0;
 	if (j->slot->clean)
 		j->slot->kept = json_incref(files);
 	else
@@ -370,9 +379,7 @@ static int prepare_dir(struct job *j, json_t *files, json_t *jobj, struct vend_e
 	 * files (slot_settle); anything else is emptied and laid out again:
 	 * another template's job, a failed reset, a previous life. */
 	if (!j->slot->clean || !same_files(j->slot->kept, files)) {
-		if (slot_reset(j->dir, files))
-			fs_remove_tree(j->dir);
-		rc = slot_layout(j, &what);
+		rc = slot_renew(j, files, &what);
 		if (rc)
 			return err_set(err, rc, "cannot create %s: %s", what, strerror(-rc));
 	}

@@ -1,10 +1,10 @@
 /*
  * The audit log's rows: entries (the exact leaf bytes), the Merkle tree's
  * complete subtrees (audit/merkle.h says which exist; node_key how they
- * are keyed), signed
- * checkpoints and the checkpoint key. Entries and nodes are only ever
- * inserted, by the engine, in the transaction of the change they record;
- * old checkpoints are thinned (store_audit_checkpoints_thin).
+ * are keyed), signed checkpoints and the checkpoint key. Entries and
+ * nodes are only ever inserted, by the engine, in the transaction of the
+ * change they record; old checkpoints are thinned
+ * (store_audit_checkpoints_thin).
  */
 #include "store/store_int.h"
 #include "util/timeutil.h"
