@@ -69,4 +69,13 @@ test_expect_success 'runs survive a restart' '
 	test "$(run_field "$id" .state)" = succeeded
 '
 
+# Its runner waits for work in a long poll of 25 s that it makes inside
+# the process: SIGTERM ends that wait too (normally in milliseconds).
+test_expect_success 'an idle vend up stops at once on SIGTERM' '
+	sleep 1 &&
+	start=$(date +%s) &&
+	vend_stop &&
+	test $(( $(date +%s) - start )) -lt 10
+'
+
 test_done
