@@ -276,6 +276,9 @@ static int sq_err(int rc)
 	}
 }
 
+/* How long a statement waits for another connection's lock. */
+enum { BUSY_TIMEOUT_MS = 10000 };
+
 /*
  * A new database gets 1 KiB pages (page_size does nothing to one that has
  * tables): a commit writes every page it changed to the WAL, and a run's
@@ -298,8 +301,19 @@ static int conn_open(struct store_backend *be, struct sq_conn **out)
 				 NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	sqlite3_busy_timeout(c->db, 10000);
-	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	/* Switching a new database to WAL upgrades the pragma's read
+	 * transaction to a write one, and SQLite returns SQLITE_BUSY at once
+	 * rather than wait there (waiting could deadlock): two processes, or
+	 * two stores of one, opening a new database together would see one of
+	 * them fail. The pragmas can be repeated, so they are, for as long as
+	 * a busy lock is waited for anywhere else. */
+	for (int waited = 0;; waited += 10) {
+		rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_sleep(10);
+	}
 	if (rc != SQLITE_OK)
 		goto fail;
 	*out = c;
