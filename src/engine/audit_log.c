@@ -25,6 +25,11 @@ struct audit_log {
 	int64_t thinned_at;          /* when old checkpoints were last thinned */
 	struct note_signer signer;   /* secret: wiped on close */
 	struct note_verifier verifier;
+	/* The last checkpoint this process signed or verified, as stored,
+	 * and what it says (under sign_lock): the same bytes need no second
+	 * verification. */
+	char *known_note;
+	struct checkpoint known;
 	char origin[NOTE_NAME_MAX + 1];
 	struct vend_ctx *ctx;
 	pthread_t thread;
@@ -613,6 +618,17 @@ int engine_audit_open(struct vend_ctx *ctx, const char *data_dir, struct vend_er
 
 /* ---- signing --------------------------------------------------------------- */
 
+/* Verifying a checkpoint's signature costs more than signing one (about
+ * 0.65 M instructions): the signer, which checks the last stored
+ * checkpoint before it signs the next, verifies each stored note once. */
+static void remember_checkpoint(struct audit_log *a, const char *note,
+				const struct checkpoint *cp)
+{
+	free(a->known_note);
+	a->known_note = xstrdup(note);
+	a->known = *cp;
+}
+
 int engine_audit_sign(struct vend_ctx *ctx)
 {
 	struct audit_log *a = ctx->audit;
@@ -647,8 +663,14 @@ int engine_audit_sign(struct vend_ctx *ctx)
 	/* Before signing a root, the stored tree must still give the last
 	 * signed one: a changed row is never signed over. */
 	if (have_last) {
-		rc = checkpoint_open(last_note, strlen(last_note), &a->verifier, a->origin, &cp,
-				     NULL);
+		if (a->known_note && !strcmp(a->known_note, last_note)) {
+			cp = a->known;
+		} else {
+			rc = checkpoint_open(last_note, strlen(last_note), &a->verifier,
+					     a->origin, &cp, NULL);
+			if (!rc)
+				remember_checkpoint(a, last_note, &cp);
+		}
 		if (!rc)
 			rc = merkle_root(&t, cp.size, old);
 		if (!rc && memcmp(old, cp.root, sizeof(old)))
@@ -679,6 +701,14 @@ int engine_audit_sign(struct vend_ctx *ctx)
 	if (!rc) {
 		rc = store_commit(tx);
 		tx = NULL;
+	}
+	if (!rc) {
+		/* Another server may have stored its own for this size: then
+		 * the stored bytes differ and are verified next time. */
+		cp = (struct checkpoint){ .size = t.size };
+		memcpy(cp.origin, a->origin, sizeof(cp.origin));
+		memcpy(cp.root, root, sizeof(cp.root));
+		remember_checkpoint(a, note.data, &cp);
 	}
 out:
 	store_rollback(tx);
@@ -735,6 +765,7 @@ void engine_audit_close(struct vend_ctx *ctx)
 		pthread_join(a->thread, NULL);
 	}
 	note_signer_wipe(&a->signer);
+	free(a->known_note);
 	pthread_mutex_destroy(&a->lock);
 	pthread_mutex_destroy(&a->sign_lock);
 	free(a);

@@ -397,6 +397,45 @@ TEST(key_file_checkpoints_and_a_changed_row)
 	err_free(&err);
 }
 
+/* The signer checks the last stored checkpoint before it signs the next,
+ * and remembers the bytes it signed: a note changed since is verified
+ * again, and its bad signature stops the log. */
+TEST(a_changed_checkpoint_is_caught_at_the_next_signing)
+{
+	char *url = testdb_url(), *dir = temp_dir(), *note, why[512];
+	struct vend_ctx *ctx = start(url, dir);
+	struct store_tx *tx;
+	uint64_t size;
+	size_t len;
+	int rc;
+
+	CHECK_INT(append_entry(ctx), 0);
+	CHECK_INT(engine_audit_sign(ctx), 0);
+	CHECK_INT(append_entry(ctx), 0);
+	CHECK_INT(engine_audit_sign(ctx), 0); /* the remembered note, unchanged */
+	CHECK(!engine_audit_broken(ctx, NULL, 0));
+	/* One character of the signature changed behind vend's back. */
+	CHECK_INT(store_begin(ctx->store, STORE_WRITE, &tx), 0);
+	CHECK_INT(store_audit_checkpoint_latest(tx, &size, &note), 0);
+	len = strlen(note);
+	CHECK(len > 20);
+	note[len - 10] = note[len - 10] == 'A' ? 'B' : 'A';
+	CHECK_INT(store__exec(tx, "UPDATE audit_checkpoints SET note = ? WHERE size = ?", "si",
+			      note, (int64_t)size), 1);
+	CHECK_INT(store_commit(tx), 0);
+	free(note);
+	CHECK_INT(append_entry(ctx), 0);
+	rc = engine_audit_sign(ctx);
+	CHECK_INT(rc, -EBADMSG);
+	CHECK(engine_audit_broken(ctx, why, sizeof(why)));
+	CHECK_CONTAINS(why, "checkpoint of size");
+	CHECK_INT(append_entry(ctx), -EAGAIN);
+	vend_ctx_free(ctx);
+	fs_remove_tree(dir);
+	free(dir);
+	free(url);
+}
+
 TEST(a_missing_key_file_breaks_a_sqlite_log)
 {
 	char *dir, *url, path[512], why[512];
