@@ -137,6 +137,18 @@ export async function runView(root, [id], ctx) {
   ctx.onStop(() => { logStop(); evStop(); clearTimeout(pending); });
 }
 
+// A queued step no connected runner can take, said as vend show says it.
+function runnerWait(r) {
+  const lines = (r.steps || []).filter((s) => s.runner_wait).map((s) => {
+    const w = s.runner_wait;
+    const labels = (w.labels || []).join(',');
+    if (!w.connected) return `step ${s.name}: no runner is connected`;
+    if (!w.fitting) return `step ${s.name}: a runner with labels ${labels} (none of ${w.connected} connected has them all)`;
+    return `step ${s.name}: a free runner (${w.fitting} of ${w.connected} connected can take it)`;
+  });
+  return lines.length ? lines.join('; ') : null;
+}
+
 function renderHead(el, r) {
   replace(el,
     h('h1', {}, `Run #${r.id} · ${r.template} `, badge(r.state)),
@@ -147,6 +159,7 @@ function renderHead(el, r) {
       ['Environment', r.environment], ['Lock', r.lock],
       ['Monthly cost', r.cost ? `$${Number(r.cost.monthly_usd).toFixed(2)} (estimate)` : null],
       ['Place in line', r.lock_position > 0 ? String(r.lock_position) : null],
+      ['Waiting for', runnerWait(r)],
       ['Version', h('code', { title: r.version }, String(r.version).slice(0, 12))], ['Trace', r.trace_id]]));
 }
 

@@ -44,6 +44,41 @@ void render_run_summary(FILE *f, json_t *run, bool color)
 		reason ? reason : "");
 }
 
+/* A queued step that no connected runner can take says so, as GitHub
+ * Actions does: otherwise a run waits in silence for a runner that has
+ * the wrong labels or is not running at all. */
+static void render_runner_wait(FILE *f, json_t *run)
+{
+	json_t *s, *w, *l;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(run, "steps"), i, s) {
+		json_int_t connected, fitting;
+		struct buf labels = BUF_INIT;
+
+		if (!json_is_object(w = json_object_get(s, "runner_wait")))
+			continue;
+		connected = json_integer_value(json_object_get(w, "connected"));
+		fitting = json_integer_value(json_object_get(w, "fitting"));
+		buf_init(&labels, 4096);
+		json_array_foreach(json_object_get(w, "labels"), k, l)
+			buf_printf(&labels, "%s%s", k ? "," : "", json_string_value(l) ?: "");
+		if (!connected)
+			fprintf(f, "  waiting:     step %s: no runner is connected; start one "
+				   "(vend runner%s%s)\n", str(s, "name"),
+				labels.len ? " --labels " : "", labels.len ? labels.data : "");
+		else if (!fitting)
+			fprintf(f, "  waiting:     step %s needs a runner with labels %s; no "
+				   "connected runner has them all (%" JSON_INTEGER_FORMAT
+				   " connected)\n", str(s, "name"), labels.data, connected);
+		else
+			fprintf(f, "  waiting:     step %s: for a free runner (%" JSON_INTEGER_FORMAT
+				   " of %" JSON_INTEGER_FORMAT " connected can take it)\n",
+				str(s, "name"), fitting, connected);
+		buf_release(&labels);
+	}
+}
+
 /* Why a run is where it is: break-glass, its lock, decisions, gates. */
 static void render_governance(FILE *f, json_t *run, bool color)
 {
@@ -57,6 +92,7 @@ static void render_governance(FILE *f, json_t *run, bool color)
 	if (pos > 0)
 		fprintf(f, "  waiting:     for lock %s, position %" PRId64 " in line\n",
 			str(run, "lock"), pos);
+	render_runner_wait(f, run);
 	if (json_is_object(art = json_object_get(run, "artifact"))) {
 		if (json_is_true(json_object_get(art, "signed")))
 			fprintf(f, "  artifact:    signed by %s (key %s), %s\n", str(art, "signer"),

@@ -330,6 +330,10 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 	return rc;
 }
 
+/* How stale a runner's last_seen may get before an empty poll updates it
+ * (ms): well inside the 90 s a runner counts as connected for (obs.h). */
+#define RUNNER_SEEN_GRAIN_MS 10000
+
 /* What the runner gets: the stored spec plus the claim's identity. */
 static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
 {
@@ -464,6 +468,16 @@ static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 	if (rc)
 		return rc;
 	rc = claim_in(ctx, tx, runner_id, &payload);
+	if (rc == -ENOENT) {
+		/* An idle runner is heard from too (its polls), noted once
+		 * per RUNNER_SEEN_GRAIN_MS: a busy queue's empty polls write
+		 * nothing. */
+		int64_t now = now_ms();
+		if (store_runner_touch(tx, runner_id, now, now - RUNNER_SEEN_GRAIN_MS) == 1) {
+			store_commit(tx); /* a note only: the poll goes on either way */
+			return -ENOENT;
+		}
+	}
 	if (rc) {
 		store_rollback(tx);
 		return rc;

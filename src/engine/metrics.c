@@ -340,7 +340,7 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 	bool *drift_v = NULL;
 	size_t nd = 0;
 	int64_t *counts = NULL, depth = 0, now = now_ms();
-	int64_t fresh = now - (3 * ctx->lease_ms > 90000 ? 3 * ctx->lease_ms : 90000);
+	int64_t fresh = obs_runners_seen_since(now, ctx->lease_ms);
 	size_t nr = 0, ns = 0, nt = 0, ng = 0, nu = 0, na = 0, connected = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 

@@ -24,6 +24,14 @@
 /* Runners not heard from for this long leave /metrics. */
 #define OBS_RUNNER_FORGET_MS (24LL * 3600 * 1000)
 
+/* A runner counts as connected when heard from (a claim, a heartbeat, an
+ * idle poll: one every 25 s at most) since this time: max(90 s, 3 leases)
+ * ago. */
+static inline int64_t obs_runners_seen_since(int64_t now, int64_t lease_ms)
+{
+	return now - (3 * lease_ms > 90000 ? 3 * lease_ms : 90000);
+}
+
 /* Appends the Prometheus text exposition (format 0.0.4) of the cluster's
  * metrics to out. Errors: a negative errno from the store. */
 int engine_metrics(struct vend_ctx *ctx, struct buf *out);

@@ -4,6 +4,7 @@
  */
 #include "engine/engine_int.h"
 #include "engine/expr.h"
+#include "engine/obs.h"
 #include "util/timeutil.h"
 
 static json_t *time_or_null(int64_t ms)
@@ -24,9 +25,23 @@ static json_t *parsed_or(const char *text, json_t *fallback)
 	return j;
 }
 
-static json_t *step_json(const struct step_row *s)
+/* What a queued step's job waits for, when it waits for a runner: the
+ * labels it needs, the runners connected and how many of them have every
+ * label (none: nothing will take it until one comes). Else null. */
+static json_t *runner_wait_json(const struct step_row *s, const struct job_wait *w, size_t n)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+	for (size_t i = 0; i < n; i++)
+		if (w[i].step_idx == s->idx && !strcmp(w[i].phase, s->phase))
+			return json_pack("{s:o, s:I, s:I}", "labels",
+					 parsed_or(w[i].labels, json_array()), "connected",
+					 (json_int_t)w[i].connected, "fitting",
+					 (json_int_t)w[i].fitting);
+	return json_null();
+}
+
+static json_t *step_json(const struct step_row *s, const struct job_wait *w, size_t nw)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "name", s->name, "phase", s->phase, "state", s->state,
 			 "attempts", s->attempts,
 			 "exit_code", s->has_exit ? json_integer(s->exit_code) : json_null(),
@@ -34,7 +49,8 @@ static json_t *step_json(const struct step_row *s)
 			 "finished_at", time_or_null(s->finished_at),
 			 "runner", s->runner ? json_string(s->runner) : json_null(),
 			 "outputs", parsed_or(s->outputs, json_object()),
-			 "error", s->error ? json_string(s->error) : json_null());
+			 "error", s->error ? json_string(s->error) : json_null(),
+			 "runner_wait", runner_wait_json(s, w, nw));
 }
 
 /* The artifact check is kept with the decisions (judge.c) and shown on
@@ -159,7 +175,8 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	struct store_tx *tx;
 	struct run_row run;
 	struct step_row *steps = NULL;
-	size_t n = 0;
+	struct job_wait *waits = NULL;
+	size_t n = 0, nw = 0;
 	json_t *sj, *gates = NULL, *rollback = NULL, *notes = NULL;
 	int64_t position = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
@@ -172,6 +189,14 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		return rc;
 	}
 	rc = store_steps_get(tx, run_id, &steps, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (!strcmp(steps[i].state, "queued")) {
+			int64_t now = now_ms();
+			rc = store_jobs_waiting(tx, run_id, now,
+						obs_runners_seen_since(now, ctx->lease_ms), &waits, &nw);
+			break;
+		}
+	}
 	if (!rc)
 		rc = engine__gates_json(tx, run_id, &gates);
 	if (!rc && run.lock_key && (!strcmp(run.state, "queued") || !strcmp(run.state, "rolling_back")))
@@ -188,15 +213,20 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 	if (rc) {
 		json_decref(gates);
 		json_decref(rollback);
+		for (size_t i = 0; i < n; i++)
+			step_row_free(&steps[i]);
+		free(steps);
+		job_waits_free(waits, nw);
 		run_row_free(&run);
 		return rc;
 	}
 	sj = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(sj, step_json(&steps[i]));
+		json_array_append_new(sj, step_json(&steps[i], waits, nw));
 		step_row_free(&steps[i]);
 	}
 	free(steps);
+	job_waits_free(waits, nw);
 	*out = run_json(&run, sj);
 	json_object_set_new(*out, "approvals", gates);
 	json_object_set_new(*out, "lock_position", json_integer(position));

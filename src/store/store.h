@@ -425,9 +425,26 @@ int store_token_revoke(struct store_tx *tx, const char *name, int64_t at);
 int store_runner_register(struct store_tx *tx, const char *name, const char *labels,
 			  int64_t now, int64_t *id);
 int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now);
+/* store_runner_seen only if the runner was last seen before before:
+ * 1 if it was (and is now), 0 if not. */
+int store_runner_touch(struct store_tx *tx, int64_t id, int64_t now, int64_t before);
 int store_runner_name(struct store_tx *tx, int64_t id, char **name);
 /* The labels a runner registered with (JSON array). */
 int store_runner_labels(struct store_tx *tx, int64_t id, char **labels);
+
+/* A run's jobs that wait for a runner now (queued, available by now),
+ * oldest first: the labels each needs, and how many runners (by name)
+ * seen at or after since there are, and how many of them have every
+ * label. */
+struct job_wait {
+	char *phase;
+	int step_idx;
+	char *labels;       /* JSON array */
+	int64_t connected, fitting;
+};
+int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t since,
+		       struct job_wait **out, size_t *n);
+void job_waits_free(struct job_wait *v, size_t n);
 
 /* ---- the audit log (see audit/merkle.h for what the nodes are) -------- */
 

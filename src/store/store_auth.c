@@ -106,6 +106,13 @@ int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now)
 	return rc < 0 ? rc : 0;
 }
 
+int store_runner_touch(struct store_tx *tx, int64_t id, int64_t now, int64_t before)
+{
+	int rc = store__exec(tx, "UPDATE runners SET last_seen = ? WHERE id = ? AND last_seen < ?",
+			     "iii", now, id, before);
+	return rc < 0 ? rc : rc > 0;
+}
+
 static void read_text(struct store_tx *tx, struct store_stmt *s, void *out)
 {
 	*(char **)out = store__str(tx, s, 0);

@@ -99,6 +99,49 @@ int store_job_claim(struct store_tx *tx, int64_t runner_id, const char *runner_l
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
+void job_waits_free(struct job_wait *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].phase);
+		free(v[i].labels);
+	}
+	free(v);
+}
+
+static void free_wait(void *p)
+{
+	struct job_wait *w = p;
+	free(w->phase);
+	free(w->labels);
+}
+
+static void read_wait(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct job_wait *w = out;
+	w->phase = store__str(tx, s, 0);
+	w->step_idx = (int)store__int(tx, s, 1);
+	w->labels = store__str(tx, s, 2);
+	w->connected = store__int(tx, s, 3);
+	w->fitting = store__int(tx, s, 4);
+}
+
+/* "Fits" as the claim decides it (CLAIM_SQL below); a runner that
+ * registered again under its name counts once. */
+int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t since,
+		       struct job_wait **out, size_t *n)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT j.phase, j.step_idx, j.labels, "
+				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ?), "
+				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
+				 " AND NOT EXISTS (SELECT 1 FROM json_each(j.labels) l WHERE l.value "
+				 " NOT IN (SELECT value FROM json_each(r.labels)))) "
+				 "FROM jobs j WHERE j.run_id = ? AND j.state = 'queued' "
+				 "AND j.available_at <= ? ORDER BY j.id",
+			     &s, "iiii", since, since, run_id, now);
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_wait, free_wait, (void **)out, n);
+}
+
 /* MIN() of no rows is NULL, read as 0: "none". */
 static int min_value(struct store_tx *tx, struct store_stmt *s, int64_t *at)
 {

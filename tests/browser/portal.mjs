@@ -125,6 +125,16 @@ const phases = {
     check(true, 'the approved run leaves the inbox');
   },
 
+  // A queued step whose labels no connected runner has: the run's page
+  // says what it waits for, as vend show does.
+  async waiting(page) {
+    await signIn(page);
+    await page.goto(`${VEND_URL}/#/runs/${process.env.RUN_ID}`);
+    await page.getByText('Waiting for').waitFor({ timeout: T });
+    check(await page.getByText('step train: a runner with labels gpu (none of 1 connected has them all)').count() === 1,
+      'the run page names the labels no connected runner has');
+  },
+
   // The audit log: the tree head, and one entry's proof checked in the browser.
   async audit(page) {
     await signIn(page);

@@ -49,6 +49,16 @@ spec:
     - name: ship
       run: echo shipped
 YAML
+write_file catalog/templates/gpu.yaml <<'YAML'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: gpu}
+spec:
+  labels: [gpu]
+  steps:
+    - name: train
+      run: echo trained
+YAML
 write_file catalog/environments/prod.yaml <<'YAML'
 apiVersion: vend/v1
 kind: Environment
@@ -113,6 +123,12 @@ if [ -n "$have_browser" ]; then
 		TOKEN=$SRE RUN_ID=$pending browse approve &&
 		wait_state "$pending" succeeded &&
 		run_json "$pending" | jq -e ".approvals[0].votes[0] | .by == \"sam\" and .comment == \"ship it\""
+	'
+
+	stuck=$(vend run gpu -o json | jq .id)
+	test_expect_success 'a run whose step no connected runner can take says what it waits for' '
+		TOKEN=$ADMIN RUN_ID=$stuck browse waiting &&
+		vend cancel "$stuck" >/dev/null
 	'
 
 	test_expect_success 'Audit: the signed tree head, filters, an entry verified in the browser' '

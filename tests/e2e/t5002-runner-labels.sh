@@ -12,11 +12,38 @@ test_expect_success 'a job labelled gpu waits while a runner without the label w
 	test "$(run_field "$id" ".steps[0].state")" = queued
 '
 
+test_expect_success 'vend show and the API say which labels no connected runner has' '
+	run_json "$id" | jq -e ".steps[0].runner_wait == {\"labels\": [\"gpu\"], \"connected\": 1, \"fitting\": 0}" &&
+	vend show "$id" >show.out &&
+	grep -q "waiting: *step train needs a runner with labels gpu; no connected runner has them all (1 connected)" show.out
+'
+
+test_expect_success 'an idle runner counts as connected: a poll that finds nothing is noted too' '
+	db_query "UPDATE runners SET last_seen = 1" &&
+	other=$(vend run gpu -o json | jq .id) &&
+	for i in $(seq 50); do
+		test "$(run_json "$id" | jq .steps[0].runner_wait.connected)" = 1 && break
+		sleep 0.1
+	done &&
+	run_json "$id" | jq -e ".steps[0].runner_wait.connected == 1" &&
+	vend cancel "$other" >/dev/null
+'
+
 test_expect_success 'a runner with the label takes it' '
 	vend_stop &&
 	vend_up --labels gpu,linux &&
 	wait_state "$id" succeeded &&
-	vend logs "$id" --raw | grep -q trained
+	vend logs "$id" --raw | grep -q trained &&
+	run_json "$id" | jq -e ".steps[0].runner_wait == null"
+'
+
+test_expect_success 'with no runner at all, vend show says to start one' '
+	vend_stop &&
+	db_query "UPDATE runners SET last_seen = 1" &&
+	vend_start server &&
+	lone=$(vend run gpu -o json | jq .id) &&
+	run_json "$lone" | jq -e ".steps[0].runner_wait.connected == 0" &&
+	vend show "$lone" | grep -q "waiting: *step train: no runner is connected; start one (vend runner --labels gpu)"
 '
 
 test_expect_success 'labels are part of the template as the API shows it' '
