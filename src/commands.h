@@ -35,5 +35,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_insights(int argc, char **argv);
+int cmd_runners(int argc, char **argv);
 
 #endif

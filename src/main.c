@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "up", cmd_up, "run server, embedded runner and SQLite in one process" },
 	{ "server", cmd_server, "run the control plane (steps run on runners)" },
 	{ "runner", cmd_runner, "run steps for a server, in a sandbox, on this machine" },
+	{ "runners", cmd_runners, "runners: status, busy jobs, last seen, labels" },
 	{ "run", cmd_run, "request a run of a template" },
 	{ "runs", cmd_runs, "list runs" },
 	{ "show", cmd_show, "show one run: state, steps, outputs" },

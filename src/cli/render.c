@@ -49,24 +49,25 @@ void render_run_summary(FILE *f, json_t *run, bool color)
  * the wrong labels or is not running at all. */
 static void render_runner_wait(FILE *f, json_t *run)
 {
-	json_t *s, *w, *l;
-	size_t i, k;
+	json_t *s, *w;
+	size_t i;
 
 	json_array_foreach(json_object_get(run, "steps"), i, s) {
 		json_int_t connected, fitting;
+		bool any;
 		struct buf labels = BUF_INIT;
 
 		if (!json_is_object(w = json_object_get(s, "runner_wait")))
 			continue;
 		connected = json_integer_value(json_object_get(w, "connected"));
 		fitting = json_integer_value(json_object_get(w, "fitting"));
+		any = json_array_size(json_object_get(w, "labels")) > 0;
 		buf_init(&labels, 4096);
-		json_array_foreach(json_object_get(w, "labels"), k, l)
-			buf_printf(&labels, "%s%s", k ? "," : "", json_string_value(l) ?: "");
+		cli_join(json_object_get(w, "labels"), &labels);
 		if (!connected)
 			fprintf(f, "  waiting:     step %s: no runner is connected; start one "
 				   "(vend runner%s%s)\n", str(s, "name"),
-				labels.len ? " --labels " : "", labels.len ? labels.data : "");
+				any ? " --labels " : "", any ? labels.data : "");
 		else if (!fitting)
 			fprintf(f, "  waiting:     step %s needs a runner with labels %s; no "
 				   "connected runner has them all (%" JSON_INTEGER_FORMAT

@@ -157,6 +157,10 @@ int engine_recover(struct vend_ctx *ctx, const char *runner_name);
 
 int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *labels,
 			   int64_t *id);
+/* The runners heard from in the last day, by name, as a new JSON object
+ * {"runners": [{name, status, labels, connected, busy_jobs, last_seen,
+ * registered_at}]} (docs/sandbox.md). Store errors. */
+int engine_runners_list(struct vend_ctx *ctx, json_t **out);
 /* Waits up to wait_ms for a job and claims it: *out is the job payload
  * (new), or NULL when none came. */
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out);

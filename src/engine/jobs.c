@@ -10,6 +10,7 @@
 #include "engine/obs.h"
 #include "engine/expr.h"
 #include "secrets/redact.h"
+#include "store/store_obs.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -310,6 +311,47 @@ static int follow_step(struct vend_ctx *ctx, struct store_tx *tx, struct run_row
 	else if (!rc && !analysis && !strcmp(run->state, "verifying"))
 		rc = engine__fire(ctx, tx, run, EV_VERIFIED, NULL);
 	return rc;
+}
+
+static json_t *time_json(int64_t ms)
+{
+	char ts[40];
+	time_format(ms, ts, sizeof(ts));
+	return json_string(ts);
+}
+
+int engine_runners_list(struct vend_ctx *ctx, json_t **out)
+{
+	struct store_tx *tx;
+	struct obs_runner *v = NULL;
+	size_t n = 0;
+	int64_t now = now_ms(), fresh = obs_runners_seen_since(now, ctx->lease_ms);
+	json_t *list;
+	int rc = store_begin(ctx->store, STORE_READ, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_obs_runners(tx, now - OBS_RUNNER_FORGET_MS, &v, &n);
+	store_rollback(tx);
+	if (rc)
+		return rc;
+	list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *labels = v[i].labels ? json_loads(v[i].labels, 0, NULL) : NULL;
+		bool up = v[i].last_seen >= fresh;
+		/* As GitHub names a runner's status: idle, active or offline. */
+		const char *status = !up ? "offline" : v[i].busy ? "active" : "idle";
+		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:b, s:I, s:o, s:o}",
+						      "name", v[i].name, "status", status,
+						      "labels", labels ? labels : json_array(),
+						      "connected", up,
+						      "busy_jobs", (json_int_t)v[i].busy,
+						      "last_seen", time_json(v[i].last_seen),
+						      "registered_at", time_json(v[i].registered_at)));
+	}
+	obs_runners_free(v, n);
+	*out = json_pack("{s:o}", "runners", list);
+	return 0;
 }
 
 int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *labels,

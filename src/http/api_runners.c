@@ -1,4 +1,5 @@
-/* Routes for runners: register, claim (long poll), and job reports. */
+/* Routes for runners: register, claim (long poll), and job reports; and
+ * the list of runners for people. */
 #include "engine/engine.h"
 #include "http/http.h"
 
@@ -24,6 +25,12 @@ int api_runners_register(struct http_req *req, struct http_resp *resp, struct ve
 	resp->json = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)id, "name", name, "lease_ms",
 			       (json_int_t)req->ctx->lease_ms);
 	return 0;
+}
+
+int api_runners_list(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	int rc = engine_runners_list(req->ctx, &resp->json);
+	return rc ? err_set(err, rc, "cannot list runners") : 0;
 }
 
 /* Whether the runner is still there (a runner that stops ends its claim). */

@@ -147,6 +147,7 @@ int api_templates_version(struct http_req *, struct http_resp *, struct vend_err
 int api_catalog_sync(struct http_req *, struct http_resp *, struct vend_err *);
 int api_blobs_get(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runners_register(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runners_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_runners_claim(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_log(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_heartbeat(struct http_req *, struct http_resp *, struct vend_err *);

@@ -28,6 +28,8 @@ const struct http_route http_routes[] = {
 	/* Observability (api_obs.c): /metrics needs no token, as Prometheus
 	 * scrapes; see docs/observability.md. */
 	{ "GET", "/metrics", api_metrics, 0, 0, "Prometheus metrics of the cluster", 0 },
+	{ "GET", "/api/v1/runners", api_runners_list, USERS, 0,
+	  "runners heard from in the last day: labels, connected, busy jobs", 0 },
 	{ "GET", "/api/v1/insights", api_insights, USERS, 0,
 	  "delivery insights: success rate, time to deploy, change failure rate", 0 },
 

@@ -186,16 +186,18 @@ int store_obs_gates(struct store_tx *tx, int64_t since, const char *template,
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_gate, free_gate, (void **)out, n);
 }
 
+static void free_runner(void *p)
+{
+	struct obs_runner *e = p;
+	free(e->name);
+	free(e->labels);
+}
+
 void obs_runners_free(struct obs_runner *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
-		free(v[i].name);
+		free_runner(&v[i]);
 	free(v);
-}
-
-static void free_runner(void *p)
-{
-	free(((struct obs_runner *)p)->name);
 }
 
 static void read_runner(struct store_tx *tx, struct store_stmt *s, void *out)
@@ -204,6 +206,8 @@ static void read_runner(struct store_tx *tx, struct store_stmt *s, void *out)
 	e->name = store__str(tx, s, 0);
 	e->last_seen = store__int(tx, s, 1);
 	e->busy = store__int(tx, s, 2);
+	e->labels = store__str(tx, s, 3);
+	e->registered_at = store__int(tx, s, 4);
 }
 
 int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **out, size_t *n)
@@ -211,7 +215,9 @@ int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **ou
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT u.name, MAX(u.last_seen), "
 				 "(SELECT COUNT(*) FROM jobs j JOIN runners v ON v.id = j.runner_id "
-				 " WHERE v.name = u.name AND j.state = 'claimed') "
+				 " WHERE v.name = u.name AND j.state = 'claimed'), "
+				 "(SELECT l.labels FROM runners l WHERE l.name = u.name "
+				 " ORDER BY l.id DESC LIMIT 1), MAX(u.registered_at) "
 				 "FROM runners u WHERE u.last_seen >= ? GROUP BY u.name ORDER BY u.name",
 			     &s, "i", since);
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_runner, free_runner, (void **)out, n);

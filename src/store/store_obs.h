@@ -61,10 +61,13 @@ int store_obs_gates(struct store_tx *tx, int64_t since, const char *template,
 		    struct obs_gate **out, size_t *n);
 
 /* Runners by name, seen at or after since: the last time any of them
- * was heard from and how many jobs they hold. */
+ * was heard from, how many jobs they hold, and the labels and time of
+ * the newest registration under the name. */
 struct obs_runner {
 	char *name;
 	int64_t last_seen, busy;
+	char *labels;          /* JSON array */
+	int64_t registered_at;
 };
 void obs_runners_free(struct obs_runner *v, size_t n);
 int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **out, size_t *n);

@@ -29,20 +29,31 @@ test_expect_success 'an idle runner counts as connected: a poll that finds nothi
 	vend cancel "$other" >/dev/null
 '
 
+test_expect_success 'vend runners lists the runner: idle, no jobs, its labels' '
+	vend runners -o json >runners.json &&
+	jq -e ".runners | length == 1" runners.json &&
+	jq -e ".runners[0] | .status == \"idle\" and .connected and .busy_jobs == 0 and .labels == []" runners.json &&
+	vend runners >runners.out &&
+	head -1 runners.out | grep -q "^NAME *STATUS *BUSY *LAST SEEN *LABELS" &&
+	grep -q "^embedded-[0-9a-f]* *idle *0 " runners.out
+'
+
 test_expect_success 'a runner with the label takes it' '
 	vend_stop &&
 	vend_up --labels gpu,linux &&
 	wait_state "$id" succeeded &&
 	vend logs "$id" --raw | grep -q trained &&
-	run_json "$id" | jq -e ".steps[0].runner_wait == null"
+	run_json "$id" | jq -e ".steps[0].runner_wait == null" &&
+	vend runners -o json | jq -e "[.runners[] | select(.labels == [\"gpu\", \"linux\"])] | length == 1"
 '
 
 test_expect_success 'with no runner at all, vend show says to start one' '
 	vend_stop &&
-	db_query "UPDATE runners SET last_seen = 1" &&
+	db_query "UPDATE runners SET last_seen = $(( ($(date +%s) - 120) * 1000 ))" &&
 	vend_start server &&
 	lone=$(vend run gpu -o json | jq .id) &&
 	run_json "$lone" | jq -e ".steps[0].runner_wait.connected == 0" &&
+	vend runners -o json | jq -e "[.runners[].status] | unique == [\"offline\"]" &&
 	vend show "$lone" | grep -q "waiting: *step train: no runner is connected; start one (vend runner --labels gpu)"
 '
 
