@@ -74,6 +74,10 @@ int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t 
 int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* engine_run_json; runner_wait false leaves each step's runner_wait null
+ * without asking the store. */
+int engine__run_json(struct vend_ctx *ctx, int64_t run_id, bool runner_wait, json_t **out);
+
 /* One step of the reconciler inside tx (see engine_advance): 1 if it
  * changed something, ADVANCE_AT_REST if it did and the run now waits for
  * something outside the transaction (its step's job), 0 if the run waits,

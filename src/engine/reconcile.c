@@ -486,8 +486,9 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 	case RUN_RUNNING:
 	case RUN_VERIFYING:
 		rc = progress(ctx, tx, &run, t, steps, n, "main");
+		/* An ended run has no next pass to take. */
 		if (rc == 2)
-			rc = engine__fire(ctx, tx, &run, EV_FINISH, NULL) ?: 1;
+			rc = engine__fire(ctx, tx, &run, EV_FINISH, NULL) ?: ADVANCE_AT_REST;
 		break;
 	case RUN_ROLLING_BACK:
 		/* A run rolled back after it ended waits for its lock first. */
@@ -496,7 +497,7 @@ int engine__advance_tx(struct vend_ctx *ctx, struct store_tx *tx, int64_t run_id
 			break;
 		rc = progress(ctx, tx, &run, t, steps, n, "rollback");
 		if (rc == 2)
-			rc = engine__fire(ctx, tx, &run, EV_ROLLED_BACK, NULL) ?: 1;
+			rc = engine__fire(ctx, tx, &run, EV_ROLLED_BACK, NULL) ?: ADVANCE_AT_REST;
 		break;
 	default:
 		rc = 0;

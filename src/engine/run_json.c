@@ -172,6 +172,11 @@ static int rollback_json(struct store_tx *tx, int64_t run_id, json_t **out)
 
 int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 {
+	return engine__run_json(ctx, run_id, true, out);
+}
+
+int engine__run_json(struct vend_ctx *ctx, int64_t run_id, bool runner_wait, json_t **out)
+{
 	struct store_tx *tx;
 	struct run_row run;
 	struct step_row *steps = NULL;
@@ -189,7 +194,7 @@ int engine_run_json(struct vend_ctx *ctx, int64_t run_id, json_t **out)
 		return rc;
 	}
 	rc = store_steps_get(tx, run_id, &steps, &n);
-	for (size_t i = 0; !rc && i < n; i++) {
+	for (size_t i = 0; !rc && runner_wait && i < n; i++) {
 		if (!strcmp(steps[i].state, "queued")) {
 			int64_t now = now_ms();
 			rc = store_jobs_waiting(tx, run_id, now,
