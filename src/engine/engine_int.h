@@ -74,6 +74,9 @@ int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t 
 int engine__syslog(struct store_tx *tx, int64_t run_id, const char *step,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A time as the API shows it (RFC 3339, UTC, milliseconds): null for 0
+ * (never) and INT64_MAX (no end). */
+json_t *engine__time_json(int64_t ms);
 /* engine_run_json; runner_wait false leaves each step's runner_wait null
  * without asking the store. */
 int engine__run_json(struct vend_ctx *ctx, int64_t run_id, bool runner_wait, json_t **out);

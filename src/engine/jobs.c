@@ -313,13 +313,6 @@ static int follow_step(struct vend_ctx *ctx, struct store_tx *tx, struct run_row
 	return rc;
 }
 
-static json_t *time_json(int64_t ms)
-{
-	char ts[40];
-	time_format(ms, ts, sizeof(ts));
-	return json_string(ts);
-}
-
 int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 {
 	struct store_tx *tx;
@@ -341,13 +334,13 @@ int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 		bool up = v[i].last_seen >= fresh;
 		/* As GitHub names a runner's status: idle, active or offline. */
 		const char *status = !up ? "offline" : v[i].busy ? "active" : "idle";
-		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:b, s:I, s:o, s:o}",
-						      "name", v[i].name, "status", status,
-						      "labels", labels ? labels : json_array(),
-						      "connected", up,
-						      "busy_jobs", (json_int_t)v[i].busy,
-						      "last_seen", time_json(v[i].last_seen),
-						      "registered_at", time_json(v[i].registered_at)));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:o, s:b, s:I, s:o, s:o}", "name",
+						v[i].name, "status", status, "labels",
+						labels ? labels : json_array(), "connected", up,
+						"busy_jobs", (json_int_t)v[i].busy, "last_seen",
+						engine__time_json(v[i].last_seen), "registered_at",
+						engine__time_json(v[i].registered_at)));
 	}
 	obs_runners_free(v, n);
 	*out = json_pack("{s:o}", "runners", list);
@@ -371,10 +364,6 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 	free(text);
 	return rc;
 }
-
-/* How stale a runner's last_seen may get before an empty poll updates it
- * (ms): well inside the 90 s a runner counts as connected for (obs.h). */
-#define RUNNER_SEEN_GRAIN_MS 10000
 
 /* What the runner gets: the stored spec plus the claim's identity. */
 static json_t *job_payload(const struct job_row *job, int64_t lease_ms)
@@ -500,6 +489,10 @@ fail_job:
 	 * and the caller must not commit that. */
 	return rc == -ENOENT ? -EIO : rc;
 }
+
+/* How stale a runner's last_seen may get before an empty poll updates it
+ * (ms): well inside the 90 s a runner counts as connected for (obs.h). */
+#define RUNNER_SEEN_GRAIN_MS 10000
 
 static int claim_once(struct vend_ctx *ctx, int64_t runner_id, json_t **out)
 {

@@ -223,16 +223,6 @@ int engine_fire_schedules(struct vend_ctx *ctx, int64_t *next_ms)
 	return rc;
 }
 
-static json_t *time_or_null(int64_t ms)
-{
-	char at[40];
-
-	if (ms <= 0 || ms == INT64_MAX)
-		return json_null();
-	time_format(ms, at, sizeof(at));
-	return json_string(at);
-}
-
 static int by_idx(const void *a, const void *b)
 {
 	return ((const struct schedule_row *)a)->idx - ((const struct schedule_row *)b)->idx;
@@ -257,8 +247,8 @@ json_t *engine_template_schedules(struct vend_ctx *ctx, const char *name)
 			if (json_is_null(json_object_get(spec, "timezone")))
 				json_object_set_new(spec, "timezone", json_string("UTC"));
 			json_object_set_new(spec, "index", json_integer(rows[i].idx));
-			json_object_set_new(spec, "next_run_at", time_or_null(rows[i].next_fire_at));
-			json_object_set_new(spec, "last_run_at", time_or_null(rows[i].last_fire_at));
+			json_object_set_new(spec, "next_run_at", engine__time_json(rows[i].next_fire_at));
+			json_object_set_new(spec, "last_run_at", engine__time_json(rows[i].last_fire_at));
 			json_object_set_new(spec, "last_run_id", rows[i].last_run_id > 0
 					    ? json_integer(rows[i].last_run_id) : json_null());
 			json_array_append_new(a, spec);

@@ -7,10 +7,11 @@
 #include "engine/obs.h"
 #include "util/timeutil.h"
 
-static json_t *time_or_null(int64_t ms)
+json_t *engine__time_json(int64_t ms)
 {
 	char ts[40];
-	if (ms <= 0)
+
+	if (ms <= 0 || ms == INT64_MAX)
 		return json_null();
 	time_format(ms, ts, sizeof(ts));
 	return json_string(ts);
@@ -45,8 +46,8 @@ static json_t *step_json(const struct step_row *s, const struct job_wait *w, siz
 			 "name", s->name, "phase", s->phase, "state", s->state,
 			 "attempts", s->attempts,
 			 "exit_code", s->has_exit ? json_integer(s->exit_code) : json_null(),
-			 "started_at", time_or_null(s->started_at),
-			 "finished_at", time_or_null(s->finished_at),
+			 "started_at", engine__time_json(s->started_at),
+			 "finished_at", engine__time_json(s->finished_at),
 			 "runner", s->runner ? json_string(s->runner) : json_null(),
 			 "outputs", parsed_or(s->outputs, json_object()),
 			 "error", s->error ? json_string(s->error) : json_null(),
@@ -82,9 +83,9 @@ static json_t *run_json(const struct run_row *r, json_t *steps)
 			 "reason", r->reason ? json_string(r->reason) : json_null(),
 			 "params", parsed_or(r->params, json_object()),
 			 "requester", r->requester,
-			 "created_at", time_or_null(r->created_at),
-			 "updated_at", time_or_null(r->updated_at),
-			 "finished_at", time_or_null(r->finished_at),
+			 "created_at", engine__time_json(r->created_at),
+			 "updated_at", engine__time_json(r->updated_at),
+			 "finished_at", engine__time_json(r->finished_at),
 			 "environment", r->environment ? json_string(r->environment) : json_null(),
 			 "lock", r->lock_key ? json_string(r->lock_key) : json_null(),
 			 "trace_id", r->trace_id,
@@ -160,8 +161,8 @@ static int rollback_json(struct store_tx *tx, int64_t run_id, json_t **out)
 		}
 		json_decref(d);
 	}
-	*out = began ? json_pack("{s:o, s:o, s:o, s:s?, s:o}", "started_at", time_or_null(began),
-				 "finished_at", time_or_null(ended), "seconds",
+	*out = began ? json_pack("{s:o, s:o, s:o, s:s?, s:o}", "started_at", engine__time_json(began),
+				 "finished_at", engine__time_json(ended), "seconds",
 				 ended ? json_real((double)(ended - began) / 1000.0) : json_null(),
 				 "state", end_state, "reason", reason ? json_incref(reason) : json_null())
 		     : json_null();
