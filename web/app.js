@@ -10,6 +10,7 @@ import { runsView, runView } from './runs.js';
 import { approvalsView } from './approvals.js';
 import { auditView } from './audit.js';
 import { insightsView } from './insights.js';
+import { runnersView } from './runners.js';
 
 const routes = [
   [/^#\/catalog$/, catalogView, 'Catalog'],
@@ -19,9 +20,10 @@ const routes = [
   [/^#\/approvals$/, approvalsView, 'Approvals'],
   [/^#\/audit$/, auditView, 'Audit'],
   [/^#\/insights$/, insightsView, 'Insights'],
+  [/^#\/runners$/, runnersView, 'Runners'],
 ];
 const NAV = [['Catalog', '#/catalog'], ['Runs', '#/runs'], ['Approvals', '#/approvals'],
-  ['Audit', '#/audit'], ['Insights', '#/insights']];
+  ['Audit', '#/audit'], ['Insights', '#/insights'], ['Runners', '#/runners']];
 
 let me = null;
 let current = null; // the context of the view on screen

@@ -135,6 +135,17 @@ const phases = {
       'the run page names the labels no connected runner has');
   },
 
+  // Runners, as vend runners lists them: vend up's own, idle, no labels.
+  async runners(page) {
+    await signIn(page);
+    await page.locator('#nav').getByRole('link', { name: 'Runners' }).click();
+    const row = page.locator('tr', { hasText: /^embedded-/ });
+    await row.waitFor({ timeout: T });
+    check(await row.locator('td').nth(1).textContent() === 'idle', 'the embedded runner is idle');
+    check(await row.locator('td').nth(4).textContent() === '–', 'it has no labels');
+    await page.screenshot({ path: `${OUT}/portal-runners.png`, fullPage: true });
+  },
+
   // The audit log: the tree head, and one entry's proof checked in the browser.
   async audit(page) {
     await signIn(page);
@@ -181,7 +192,7 @@ const phases = {
   // A phone, in the dark: nothing wider than the screen.
   async mobile(page) {
     await signIn(page);
-    for (const [name, hash] of [['catalog', '#/catalog'], ['template', '#/catalog/greet'], ['runs', '#/runs'], ['run', `#/runs/${process.env.RUN_ID}`]]) {
+    for (const [name, hash] of [['catalog', '#/catalog'], ['template', '#/catalog/greet'], ['runs', '#/runs'], ['run', `#/runs/${process.env.RUN_ID}`], ['runners', '#/runners']]) {
       await page.goto(`${VEND_URL}/${hash}`);
       await page.locator('main h1').first().waitFor({ timeout: T });
       await page.waitForTimeout(500);

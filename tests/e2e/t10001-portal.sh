@@ -3,8 +3,9 @@
 # playwright-core (npm, installed here into tests/browser/node_modules).
 # Signs in, submits a form with a client-side error, then a server-side
 # one, then a valid run followed to succeeded with its log; approves a
-# pending run as a second user; opens Audit (an entry's proof checked in
-# the browser) and Insights; looks at it on a 360 px phone in the dark.
+# pending run as a second user; a queued run says which runner labels it
+# waits for; opens Runners, Audit (an entry's proof checked in the
+# browser) and Insights; looks at it on a 360 px phone in the dark.
 # `<img src=x onerror=alert(1)>` in a parameter and in a log line must stay
 # text. Screenshots go to tests/out/portal/ (portal@pg/ on PostgreSQL).
 . "$(dirname "$0")/test-lib.sh"
@@ -129,6 +130,10 @@ if [ -n "$have_browser" ]; then
 	test_expect_success 'a run whose step no connected runner can take says what it waits for' '
 		TOKEN=$ADMIN RUN_ID=$stuck browse waiting &&
 		vend cancel "$stuck" >/dev/null
+	'
+
+	test_expect_success 'Runners: the embedded runner, idle, with its labels' '
+		TOKEN=$ADMIN browse runners
 	'
 
 	test_expect_success 'Audit: the signed tree head, filters, an entry verified in the browser' '
