@@ -159,7 +159,7 @@ static void family_free(struct family *f)
 
 enum {
 	F_BUILD, F_RUNS, F_ACTIVE, F_RUN_DUR, F_DEPLOY, F_ROLLBACK, F_STEP_DUR, F_APPROVAL,
-	F_DECISIONS, F_PREFLIGHT, F_BREAK_GLASS, F_QUEUE, F_RUNNERS, F_RUNNER_UP,
+	F_DECISIONS, F_PREFLIGHT, F_BREAK_GLASS, F_QUEUE, F_UNSCHEDULABLE, F_RUNNERS, F_RUNNER_UP,
 	F_RUNNER_BUSY, F_RUNNER_SEEN, F_DRIFT, F_COUNT
 };
 
@@ -208,6 +208,9 @@ static void families_init(struct family *f)
 					    "Break-glass runs, by template", NULL, 0);
 	fam(&f[F_QUEUE], "vend_queue_depth", "gauge",
 				      "Jobs (step attempts) waiting for a runner", NULL, 0);
+	fam(&f[F_UNSCHEDULABLE], "vend_queue_unschedulable", "gauge",
+					      "Jobs waiting that no connected runner can take (it lacks "
+					      "their labels, or no runner is connected)", NULL, 0);
 	fam(&f[F_RUNNERS], "vend_runners_connected", "gauge",
 					"Runners heard from within their lease", NULL, 0);
 	fam(&f[F_RUNNER_UP], "vend_runner_connected", "gauge",
@@ -339,7 +342,7 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 	char **active = NULL, **drift_t = NULL;
 	bool *drift_v = NULL;
 	size_t nd = 0;
-	int64_t *counts = NULL, depth = 0, now = now_ms();
+	int64_t *counts = NULL, depth = 0, unschedulable = 0, now = now_ms();
 	int64_t fresh = obs_runners_seen_since(now, ctx->lease_ms);
 	size_t nr = 0, ns = 0, nt = 0, ng = 0, nu = 0, na = 0, connected = 0;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
@@ -358,6 +361,8 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 	if (!rc)
 		rc = store_obs_queue_depth(tx, &depth);
 	if (!rc)
+		rc = store_obs_queue_unschedulable(tx, now, fresh, &unschedulable);
+	if (!rc)
 		rc = store_obs_active(tx, &active, &counts, &na);
 	if (!rc)
 		rc = store_drift_latest(tx, &drift_t, &drift_v, &nd);
@@ -375,6 +380,7 @@ static int compute(struct vend_ctx *ctx, struct buf *out)
 	for (size_t i = 0; i < na; i++)
 		set(&f[F_ACTIVE], labels("state", active[i], NULL), (double)counts[i]);
 	set(&f[F_QUEUE], xstrdup(""), (double)depth);
+	set(&f[F_UNSCHEDULABLE], xstrdup(""), (double)unschedulable);
 	for (size_t i = 0; i < nu; i++) {
 		bool up = runners[i].last_seen >= fresh;
 		connected += up;

@@ -74,6 +74,10 @@ int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **ou
 
 /* Jobs waiting for a runner (queued, available now or later). */
 int store_obs_queue_depth(struct store_tx *tx, int64_t *out);
+/* Jobs available by now that no runner seen since since can take (none
+ * has every label they need; or there is no runner at all). */
+int store_obs_queue_unschedulable(struct store_tx *tx, int64_t now, int64_t since,
+				  int64_t *out);
 
 /* Runs not yet finished, by state: counts[i] for states[i] (new strings). */
 int store_obs_active(struct store_tx *tx, char ***states, int64_t **counts, size_t *n);

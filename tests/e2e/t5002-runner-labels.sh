@@ -18,6 +18,12 @@ test_expect_success 'vend show and the API say which labels no connected runner 
 	grep -q "waiting: *step train needs a runner with labels gpu; no connected runner has them all (1 connected)" show.out
 '
 
+test_expect_success '/metrics counts the job no connected runner can take' '
+	curl -sf "$(cat "$VEND_DATA/server.url")/metrics" >metrics &&
+	grep -q "^vend_queue_depth 1$" metrics &&
+	grep -q "^vend_queue_unschedulable 1$" metrics
+'
+
 test_expect_success 'an idle runner counts as connected: a poll that finds nothing is noted too' '
 	db_query "UPDATE runners SET last_seen = 1" &&
 	other=$(vend run gpu -o json | jq .id) &&
