@@ -27,7 +27,7 @@ static const char usage[] =
 	"                   [--labels a,b] [--concurrency N] [--work DIR]\n"
 	"                   [--bind HOST:PATH[:rw|:ro]]... [--sandbox bwrap|none]\n"
 	"                   [--limits cpu=D,memory=S,files=N,processes=N] [--step-uid UID[:GID]]\n"
-	"                   [--kill-grace DURATION] [--log-format json|text]\n"
+	"                   [--kill-grace DURATION] [--drain DURATION] [--log-format json|text]\n"
 	"\n"
 	"Runs steps for a vend server, on this machine, until SIGINT or SIGTERM.\n"
 	"\n"
@@ -38,9 +38,16 @@ static const char usage[] =
 	"working directory holding its template's files, inside a bubblewrap\n"
 	"sandbox, with an environment built from scratch; its output goes to the\n"
 	"server line by line; heartbeats keep its lease and bring a cancel at once.\n"
-	"On SIGINT or SIGTERM the running steps are stopped (SIGTERM, SIGKILL a\n"
-	"second later) and not reported: the server resolves them when their\n"
-	"lease lapses (an idempotent step runs again, others fail the run).\n"
+	"\n"
+	"Stopping: SIGINT or SIGTERM drains the runner. It takes no more jobs and\n"
+	"lets the running steps finish and report, for at most --drain (default\n"
+	"1m), then exits. A second SIGINT or SIGTERM, or the end of --drain, stops\n"
+	"the steps still running (SIGTERM, SIGKILL a second later) without a\n"
+	"report: the server resolves them when their lease lapses (an idempotent\n"
+	"step runs again, others fail their run with reason \"runner lost\"). So a\n"
+	"planned restart loses no run; give a service manager a stop timeout\n"
+	"longer than --drain (systemd's TimeoutStopSec, Kubernetes'\n"
+	"terminationGracePeriodSeconds).\n"
 	"\n"
 	"Server and identity:\n"
 	"  --server URL        the server (default $VEND_SERVER), e.g.\n"
@@ -53,6 +60,9 @@ static const char usage[] =
 	"                      Without either: $VEND_TOKEN, wiped after it is read.\n"
 	"  --name NAME         how the server and logs name this runner (default: the\n"
 	"                      host name)\n"
+	"  --drain D           on SIGINT or SIGTERM, how long running steps may take\n"
+	"                      to finish before they are stopped (default 1m; 0:\n"
+	"                      stop them at once)\n"
 	"\n"
 	"Steps:\n"
 	"  --work DIR          where job directories and the file cache live\n"
@@ -77,14 +87,55 @@ static const char usage[] =
 	"      --labels linux,x86 --concurrency 8 --work /var/lib/vend-runner \\\n"
 	"      --bind /srv/artifacts:/artifacts:rw\n";
 
-static atomic_bool stopping;
+#define DRAIN_DEFAULT_MS 60000
 
-/* Takes SIGINT and SIGTERM (blocked in every thread) and says stop. */
+/*
+ * Signals (SIGINT, SIGTERM; blocked in every thread) go to one thread. The
+ * first drains the runner (or, while it starts, gives up starting); the
+ * second stops it. The main thread waits for the first in `signalled`.
+ */
+static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t signalled = PTHREAD_COND_INITIALIZER;
+static atomic_bool stopping;      /* a signal came: runner_start gives up */
+static struct runner *running;    /* once started, until freed (sig_lock) */
+
 static void *signals(void *arg)
 {
-	log_info("received %s; stopping", sig_stop_name(sig_wait_stop(arg)));
+	int sig = sig_wait_stop(arg);
+
+	pthread_mutex_lock(&sig_lock);
 	atomic_store(&stopping, true);
+	pthread_cond_broadcast(&signalled);
+	pthread_mutex_unlock(&sig_lock);
+	sig = sig_wait_stop(arg);
+	pthread_mutex_lock(&sig_lock);
+	if (running) {
+		log_info("received %s again; stopping the running steps", sig_stop_name(sig));
+		runner_stop(running);
+	}
+	pthread_mutex_unlock(&sig_lock);
 	return NULL;
+}
+
+/* After the first signal: no new jobs, the running ones finish within
+ * drain_ms (or a second signal), then whatever still runs is stopped. */
+static void drain(struct runner *r, const char *name, int64_t drain_ms)
+{
+	int rc;
+
+	log_info("runner %s: draining: taking no more jobs; running steps have %lld s to "
+		 "finish (a second SIGINT or SIGTERM stops them now)", name,
+		 (long long)(drain_ms / 1000));
+	runner_drain(r);
+	rc = runner_wait(r, drain_ms);
+	if (rc == -ETIMEDOUT)
+		log_warn("runner %s: the drain time is up; stopping what still runs", name);
+	else if (rc == 0)
+		log_info("runner %s: drained", name);
+	pthread_mutex_lock(&sig_lock);
+	running = NULL;
+	pthread_mutex_unlock(&sig_lock);
+	runner_stop(r);
 }
 
 /* Overwrites s in place: what /proc/PID/cmdline and environ show is this
@@ -141,6 +192,7 @@ int cmd_runner(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "work", required_argument, NULL, 'w' },
+		{ "drain", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		RUNNER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -150,6 +202,7 @@ int cmd_runner(int argc, char **argv)
 	struct vend_err err = VEND_ERR_INIT;
 	const char *server = getenv("VEND_SERVER"), *token_file = NULL, *name = NULL;
 	char *token_flag = NULL, *token = NULL, host[256];
+	long long drain_ms = DRAIN_DEFAULT_MS;
 	struct runner *r = NULL;
 	pthread_t sig_thread;
 	sigset_t sigs;
@@ -169,6 +222,13 @@ int cmd_runner(int argc, char **argv)
 		case 'T': token_file = optarg; break;
 		case 'N': name = optarg; break;
 		case 'w': cfg.work_dir = optarg; break;
+		case 'D':
+			if (duration_parse_ms(optarg, &drain_ms) || drain_ms > 24LL * 3600 * 1000) {
+				fprintf(stderr, "vend runner: --drain takes a duration up to 24h, "
+						"e.g. 10m or 0\n");
+				goto out;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			code = 0;
@@ -230,9 +290,12 @@ int cmd_runner(int argc, char **argv)
 		fprintf(stderr, "vend runner: %s\n", err.msg[0] ? err.msg : strerror(-rc));
 		goto out;
 	}
-	pthread_join(sig_thread, NULL);
-	log_info("runner %s: stopping the running steps", name);
-	runner_stop(r);
+	pthread_mutex_lock(&sig_lock);
+	running = r;
+	while (!atomic_load(&stopping))
+		pthread_cond_wait(&signalled, &sig_lock);
+	pthread_mutex_unlock(&sig_lock);
+	drain(r, name, drain_ms);
 	runner_free(r);
 	r = NULL;
 	code = 0;

@@ -1005,7 +1005,8 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 		json_object_set(body, "analysis", analysis);
 	if (with_lines && json_array_size(j->lines))
 		json_object_set(body, "lines", j->lines);
-	json_object_set_new(body, "next", json_true());
+	/* A draining runner takes no more jobs (runner_drain). */
+	json_object_set_new(body, "next", json_boolean(!atomic_load(&j->r->no_claims)));
 	for (int i = 0; i < REPORT_TRIES && !atomic_load(&j->r->stop); i++) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *resp = NULL;

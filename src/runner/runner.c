@@ -13,9 +13,11 @@
 
 #define CLAIM_WAIT_MS 25000
 
+/* Whether waiting for the server (a backoff, registering) is pointless:
+ * the runner stops, or takes no more jobs. */
 static bool stopping(struct runner *r)
 {
-	return atomic_load(&r->stop) || (r->cfg.stop && atomic_load(r->cfg.stop));
+	return atomic_load(&r->no_claims) || (r->cfg.stop && atomic_load(r->cfg.stop));
 }
 
 static void backoff(struct runner *r, int64_t *delay)
@@ -38,7 +40,7 @@ static void reregister(struct runner *r, int64_t id)
 	if (r->id == id) {
 		log_warn("runner %s: the server does not know runner %" PRId64 "; registering "
 			 "again", r->name, id);
-		if (do_register(r, &err) && !atomic_load(&r->stop))
+		if (do_register(r, &err) && !atomic_load(&r->no_claims))
 			log_warn("runner %s: cannot register again: %s", r->name, err.msg);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -54,9 +56,8 @@ static void *worker(void *arg)
 	struct worker_slot slot = { .n = atomic_fetch_add(&r->next_slot, 1) };
 
 	client_init(&api, r->server, r->token);
-	api.abort = &r->stop;
 	api.local = r->cfg.local;
-	while (!atomic_load(&r->stop)) {
+	while (!atomic_load(&r->no_claims)) {
 		struct vend_err err = VEND_ERR_INIT;
 		json_t *job = NULL;
 		long status = 0;
@@ -68,17 +69,20 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		snprintf(path, sizeof(path), "/api/v1/runners/%" PRId64 "/claim?wait=%d", id,
 			 CLAIM_WAIT_MS);
+		/* A drain ends the long poll; only a stop ends a job's calls. */
+		api.abort = &r->no_claims;
 		api.timeout_ms = CLAIM_WAIT_MS + 15000;
 		rc = client_call(&api, "POST", path, NULL, NULL, &status, &job, &err);
 		api.timeout_ms = 0;
-		if (rc == -ENOENT && !atomic_load(&r->stop)) {
+		api.abort = &r->stop;
+		if (rc == -ENOENT && !atomic_load(&r->no_claims)) {
 			reregister(r, id);
 			backoff(r, &delay);
 			err_free(&err);
 			continue;
 		}
 		if (rc) {
-			if (!atomic_load(&r->stop) && rc != -ECANCELED) {
+			if (!atomic_load(&r->no_claims) && rc != -ECANCELED) {
 				log_warn("runner %s: claim failed: %s; retrying", r->name, err.msg);
 				backoff(r, &delay);
 			}
@@ -86,7 +90,8 @@ static void *worker(void *arg)
 			continue;
 		}
 		delay = 250;
-		/* Each report brings the next job while there is one. */
+		/* Each report brings the next job while there is one (none is
+		 * asked for once draining; one given is run all the same). */
 		while (status == 200 && json_is_object(job) && !atomic_load(&r->stop)) {
 			json_t *next = runner__execute(r, &api, &slot, job);
 			json_decref(job);
@@ -96,6 +101,10 @@ static void *worker(void *arg)
 	}
 	runner__slot_release(&slot);
 	client_cleanup(&api);
+	pthread_mutex_lock(&r->lock);
+	r->live--;
+	pthread_cond_broadcast(&r->ended);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
@@ -157,7 +166,16 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 	if (r->cfg.kill_grace_ms <= 0)
 		r->cfg.kill_grace_ms = 5000;
 	atomic_init(&r->stop, false);
+	atomic_init(&r->no_claims, false);
 	pthread_mutex_init(&r->lock, NULL);
+	{
+		/* runner_wait's deadline must not move with the wall clock. */
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&r->ended, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->work_dir, i ? "cache" : "jobs");
@@ -195,9 +213,15 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, 1024 * 1024);
+		pthread_mutex_lock(&r->lock);
+		r->live++;
+		pthread_mutex_unlock(&r->lock);
 		rc = -pthread_create(&r->threads[i], &attr, worker, r);
 		pthread_attr_destroy(&attr);
 		if (rc) {
+			pthread_mutex_lock(&r->lock);
+			r->live--;
+			pthread_mutex_unlock(&r->lock);
 			err_set(err, rc, "cannot start a runner thread");
 			runner_stop(r);
 			runner_free(r);
@@ -214,10 +238,43 @@ fail:
 	return rc;
 }
 
-void runner_stop(struct runner *r)
+void runner_drain(struct runner *r)
 {
 	if (r)
-		atomic_store(&r->stop, true);
+		atomic_store(&r->no_claims, true);
+}
+
+int runner_wait(struct runner *r, int64_t timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (r->live > 0 && !atomic_load(&r->stop) && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&r->ended, &r->lock, &until);
+	rc = r->live == 0 ? 0 : atomic_load(&r->stop) ? -ECANCELED : -ETIMEDOUT;
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+void runner_stop(struct runner *r)
+{
+	if (!r)
+		return;
+	/* Set before taking the lock: a worker registering again holds it
+	 * until it sees them. */
+	atomic_store(&r->no_claims, true);
+	atomic_store(&r->stop, true);
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_broadcast(&r->ended);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void runner_free(struct runner *r)
@@ -233,6 +290,7 @@ void runner_free(struct runner *r)
 	free(r->name);
 	free(r->work_dir);
 	json_decref(r->labels);
+	pthread_cond_destroy(&r->ended);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

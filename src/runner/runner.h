@@ -42,6 +42,13 @@ struct client_local;
  * client's codes (-EPROTO: the token is refused; -ECANCELED: stopped).
  */
 int runner_start(const struct runner_config *cfg, struct runner **out, struct vend_err *err);
+/* Asks the workers to take no more jobs: claims end, running steps go on
+ * and are reported, and each worker ends after its job. */
+void runner_drain(struct runner *r);
+/* Waits up to timeout_ms for every worker to end (after runner_drain):
+ * 0 once they have, -ETIMEDOUT if some have not, -ECANCELED if
+ * runner_stop came first. */
+int runner_wait(struct runner *r, int64_t timeout_ms);
 /* Asks the workers to stop: claims end, running steps are killed and not
  * reported (the server resolves them as interrupted). */
 void runner_stop(struct runner *r);

@@ -16,7 +16,10 @@ struct runner {
 	pthread_mutex_t lock;   /* guards id */
 	int64_t id;             /* as registered */
 	struct sandbox *sb;
-	atomic_bool stop;
+	atomic_bool stop;       /* end now: running steps are killed */
+	atomic_bool no_claims;  /* take no more jobs (runner_drain, runner_stop) */
+	pthread_cond_t ended;   /* a worker ended, or stop (with lock) */
+	int live;               /* workers not ended (guarded by lock) */
 	pthread_t *threads;
 	int nthreads;
 	atomic_int next_slot;   /* the number the next worker takes */
