@@ -93,15 +93,6 @@ static int wait_all(const char *server, const char *token, int64_t *ids, int n)
 	return ok;
 }
 
-/* A bubblewrap sandbox as bare as a step's: namespaces, a read-only /usr,
- * /proc, /dev, a private /tmp. */
-static char *const bwrap_argv[] = {
-	"bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-	"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-	"--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-	"--", "/bin/sh", "-c", "true", NULL
-};
-static char *const sh_argv[] = { "/bin/sh", "-c", "true", NULL };
 
 struct spawn_job {
 	int n;
@@ -245,8 +236,8 @@ int main(void)
 			cpu[1][1][t] = c[1];
 			ok_none += ok;
 		}
-		bare[t] = spawn_rate(sh_argv, RUNS);
-		bw[t] = spawn_rate(bwrap_argv, RUNS);
+		bare[t] = spawn_rate(bench_sh_true, RUNS);
+		bw[t] = spawn_rate(bench_bwrap_true, RUNS);
 		fprintf(stderr, "  round %d: bwrap %.1f, none %.1f runs/s; floors %.1f, %.1f "
 			"processes/s\n", t + 1, sb[t], none[t], bare[t], bw[t]);
 	}

@@ -2,6 +2,14 @@
 #include "benchutil.h"
 #include "util/timeutil.h"
 
+char *const bench_sh_true[] = { "/bin/sh", "-c", "true", NULL };
+char *const bench_bwrap_true[] = {
+	"bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+	"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+	"--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+	"--", "/bin/sh", "-c", "true", NULL
+};
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

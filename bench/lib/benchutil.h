@@ -12,6 +12,11 @@ double bench_median(double *v, int n);
 double bench_pct(double *v, int n, double p);
 /* The monotonic clock in microseconds (util/timeutil.h's mono_ns). */
 double bench_now_us(void);
+/* The floors a step is measured against: `sh -c true` bare, and in a
+ * bubblewrap sandbox as bare as a step's (namespaces, a read-only /usr,
+ * /proc, /dev, a private /tmp). argv for posix_spawnp. */
+extern char *const bench_sh_true[];
+extern char *const bench_bwrap_true[];
 /* Prints "PROG: WHAT: strerror(-rc)" and exits 1. */
 void bench_die(const char *what, int rc) __attribute__((noreturn));
 
