@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "runner/etc_copy.h"
 #include "runner/proc.h"
 #include "runner/sandbox.h"
 #include "util/buf.h"
@@ -32,6 +33,7 @@
 
 #define STAGE_DIR "/tmp"
 #define STAGE_JOB "/tmp/.vend-job"
+#define STAGE_ETC "/tmp/.vend-etc"
 #define PROBE_TIMEOUT_MS 15000
 #define SHM_MAX (1LL << 30) /* /dev/shm: the memory limit, at most this */
 /* bwrap's own processes in the step's user namespace: itself and its
@@ -69,6 +71,7 @@ struct sandbox {
 	struct sandbox_top top[6];
 	char *top_links[6];
 	size_t n_top;
+	struct etc_copy *etc;           /* the steps' /etc */
 	char describe[512];
 	char warning[512];
 };
@@ -317,10 +320,9 @@ char **sandbox_bwrap_args(const struct sandbox_argv_in *in)
 		else
 			add3(&a, "--ro-bind", in->top[i].path, in->top[i].path);
 	}
-	add2(&a, "--dir", "/etc");
-	add2(&a, "--dir", "/etc/ssl");
-	for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++)
-		add3(&a, "--ro-bind-try", etc_files[i], etc_files[i]);
+	/* A copy of the host's files a program may need from /etc, in one
+	 * mount (etc_copy.h). */
+	add3(&a, "--ro-bind", in->etc_dir, "/etc");
 	/* Who the step is: itself, root and nobody; not the host's users. */
 	snprintf(num, sizeof(num), "%d", in->fd_passwd);
 	add2(&a, "--perms", "0644");
@@ -605,6 +607,7 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 		int info[2];
 
 		sandbox_step_owner(sb, &uid, &gid);
+		r->etc_dir = etc_copy_current(sb->etc);
 		snprintf(passwd, sizeof(passwd),
 			 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 			 "vend:x:%u:%u:vend step:%s:/bin/sh\n"
@@ -639,14 +642,19 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 				binds[i] = sb->binds[i];
 				binds[i].host = r->stage_paths[i + 1];
 			}
+			r->stage_paths[sb->n_binds + 1] = xstrdup(STAGE_ETC);
+			r->stage[sb->n_binds + 1] = (struct spawn_stage){
+				r->etc_dir, r->stage_paths[sb->n_binds + 1], true };
+			in.etc_dir = r->stage_paths[sb->n_binds + 1];
 			s->stage_dir = STAGE_DIR;
 			s->stage = r->stage;
-			s->n_stage = (int)sb->n_binds + 1;
+			s->n_stage = (int)sb->n_binds + 2;
 			s->set_ids = true;
 			s->uid = uid;
 			s->gid = gid;
 		} else {
 			job = (char *)st->job_dir;
+			in.etc_dir = r->etc_dir;
 			for (size_t i = 0; i < sb->n_binds; i++)
 				binds[i] = sb->binds[i];
 		}
@@ -709,6 +717,7 @@ void sandbox_run_free(struct sandbox_run *r)
 	for (int i = 0; i < SPAWN_MAX_STAGE; i++)
 		free(r->stage_paths[i]);
 	free(r->cwd);
+	free(r->etc_dir);
 	free(r);
 }
 
@@ -849,6 +858,13 @@ int sandbox_open(const struct sandbox_config *cfg, const char *jobs_dir,
 		sb->n_binds++;
 	}
 	read_top(sb);
+	{
+		static const char *const stubs[] = { "passwd", "group" };
+		rc = etc_copy_open("", jobs_dir, etc_files, sizeof(etc_files) / sizeof(etc_files[0]),
+				   stubs, 2, &sb->etc, err);
+		if (rc)
+			goto fail;
+	}
 	rc = probe(sb, jobs_dir, err);
 	if (rc)
 		goto fail;
@@ -875,6 +891,7 @@ void sandbox_free(struct sandbox *sb)
 	free(sb->binds);
 	for (size_t i = 0; i < sb->n_top; i++)
 		free(sb->top_links[i]);
+	etc_copy_free(sb->etc);
 	free(sb);
 }
 

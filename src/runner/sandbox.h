@@ -131,6 +131,7 @@ struct sandbox_run {
 	struct spawn_stage stage[SPAWN_MAX_STAGE];
 	char *stage_paths[SPAWN_MAX_STAGE];
 	char *cwd;
+	char *etc_dir;                /* the copy of /etc this step binds */
 };
 
 int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
@@ -148,6 +149,7 @@ struct sandbox_top {
 };
 struct sandbox_argv_in {
 	const char *job_dir;               /* the job's directory as bwrap finds it */
+	const char *etc_dir;               /* the step's /etc (etc_copy.h), likewise */
 	const struct sandbox_bind *binds;  /* host: as bwrap finds it */
 	size_t n_binds;
 	const struct sandbox_top *top;     /* /bin, /lib... of the host */

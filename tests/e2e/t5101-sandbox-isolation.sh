@@ -67,6 +67,18 @@ test_expect_success '/tmp is private to each step, and not the host'"'"'s' '
 	grep -qx clean log
 '
 
+test_expect_success 'a step sees the host'"'"'s /etc/hosts and CA certificates, read-only, and its own /etc/passwd' '
+	probe probe "
+		cat /etc/hosts
+		test -e /etc/ssl/certs && echo certs-there
+		(: >>/etc/hosts) 2>/dev/null && echo hosts-writable
+		grep -c . /etc/passwd" &&
+	grep -qxF "$(head -1 /etc/hosts)" log &&
+	{ test ! -e /etc/ssl/certs || grep -qx certs-there log; } &&
+	! grep -q hosts-writable log &&
+	grep -qx 3 log
+'
+
 test_expect_success 'a step writes only its directory, /tmp and :rw binds' '
 	probe probe "
 		for p in /usr/probe-x /etc/probe-x /probe-x /dev/probe-x /proc/probe-x \"\$PARAM_ARG\"; do

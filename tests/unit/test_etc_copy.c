@@ -1,0 +1,159 @@
+/* Unit tests for runner/etc_copy: the copy of /etc a step binds. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner/etc_copy.h"
+#include "tap.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "util/xalloc.h"
+
+/* root/etc with a file, a symlink, a directory holding a file and a
+ * symlink, and a file nested under a directory the copy must make. */
+static char *fake_root(void)
+{
+	char tmpl[] = "/tmp/vend-etc-test.XXXXXX", path[512];
+	char *root;
+
+	CHECK(mkdtemp(tmpl) != NULL);
+	root = xstrdup(tmpl);
+	snprintf(path, sizeof(path), "%s/etc/ssl/certs", root);
+	CHECK_INT(fs_mkdirs(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/hosts", root);
+	CHECK_INT(fs_write_scratch(path, "127.0.0.1 a\n", 12, 0644), 0);
+	snprintf(path, sizeof(path), "%s/etc/localtime", root);
+	CHECK_INT(symlink("/usr/share/zoneinfo/Etc/UTC", path), 0);
+	snprintf(path, sizeof(path), "%s/etc/ssl/certs/ca.pem", root);
+	CHECK_INT(fs_write_scratch(path, "PEM", 3, 0600), 0);
+	snprintf(path, sizeof(path), "%s/etc/ssl/certs/abcd.0", root);
+	CHECK_INT(symlink("ca.pem", path), 0);
+	return root;
+}
+
+static const char *const paths[] = { "/etc/hosts", "/etc/localtime", "/etc/ssl/certs",
+				     "/etc/missing" };
+static const char *const stubs[] = { "passwd" };
+
+static char *read_text(const char *dir, const char *rel)
+{
+	char path[512];
+	struct buf b = BUF_INIT;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (fs_read_file(path, 4096, &b)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static char *link_of(const char *dir, const char *rel)
+{
+	char path[512], target[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	return xstrdup(target);
+}
+
+static mode_t mode_of(const char *dir, const char *rel)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &st) ? 0 : st.st_mode & 07777;
+}
+
+TEST(etc_copy_keeps_files_links_directories_and_modes)
+{
+	char *root = fake_root(), parent[512], *dir, *t;
+	struct etc_copy *c;
+	struct vend_err err = VEND_ERR_INIT;
+
+	snprintf(parent, sizeof(parent), "%s/jobs", root);
+	CHECK_INT(fs_mkdirs(parent, 0700), 0);
+	CHECK_INT(etc_copy_open(root, parent, paths, 4, stubs, 1, &c, &err), 0);
+	dir = etc_copy_current(c);
+	CHECK_STR(t = read_text(dir, "hosts"), "127.0.0.1 a\n");
+	free(t);
+	CHECK_INT(mode_of(dir, "hosts"), 0644);
+	CHECK_STR(t = link_of(dir, "localtime"), "/usr/share/zoneinfo/Etc/UTC");
+	free(t);
+	CHECK_STR(t = read_text(dir, "ssl/certs/ca.pem"), "PEM");
+	free(t);
+	CHECK_INT(mode_of(dir, "ssl/certs/ca.pem"), 0600);
+	CHECK_INT(mode_of(dir, "ssl/certs"), 0755);
+	CHECK_STR(t = link_of(dir, "ssl/certs/abcd.0"), "ca.pem");
+	free(t);
+	CHECK(mode_of(dir, "missing") == 0);
+	CHECK_STR(t = read_text(dir, "passwd"), "");
+	free(t);
+	free(dir);
+	etc_copy_free(c);
+	fs_remove_tree(root);
+	free(root);
+}
+
+TEST(etc_copy_copies_again_only_after_a_source_changes)
+{
+	char *root = fake_root(), parent[512], path[512], *one, *same, *two, *t;
+	struct etc_copy *c;
+	struct vend_err err = VEND_ERR_INIT;
+
+	snprintf(parent, sizeof(parent), "%s/jobs", root);
+	CHECK_INT(fs_mkdirs(parent, 0700), 0);
+	CHECK_INT(etc_copy_open(root, parent, paths, 4, stubs, 1, &c, &err), 0);
+	one = etc_copy_current(c);
+	same = etc_copy_current(c);
+	CHECK_STR(same, one);
+	/* A resolver rewrites a file by renaming a new one over it. */
+	snprintf(path, sizeof(path), "%s/etc/hosts", root);
+	CHECK_INT(fs_write_file(path, "10.0.0.1 b\n", 11, 0644), 0);
+	two = etc_copy_current(c);
+	CHECK(strcmp(two, one) != 0);
+	CHECK_STR(t = read_text(two, "hosts"), "10.0.0.1 b\n");
+	free(t);
+	/* The copy a running step was given stays as it was. */
+	CHECK_STR(t = read_text(one, "hosts"), "127.0.0.1 a\n");
+	free(t);
+	free(two);
+	/* A file that appears (a new certificate) changes its directory (in
+	 * a later tick of the kernel's clock than the copy: see etc_copy.c). */
+	usleep(30000);
+	snprintf(path, sizeof(path), "%s/etc/ssl/certs/new.pem", root);
+	CHECK_INT(fs_write_scratch(path, "NEW", 3, 0644), 0);
+	two = etc_copy_current(c);
+	CHECK_STR(t = read_text(two, "ssl/certs/new.pem"), "NEW");
+	free(t);
+	/* So does a source that comes into being. */
+	free(one);
+	one = two;
+	snprintf(path, sizeof(path), "%s/etc/missing", root);
+	CHECK_INT(fs_write_scratch(path, "here", 4, 0644), 0);
+	two = etc_copy_current(c);
+	CHECK(strcmp(two, one) != 0);
+	CHECK_STR(t = read_text(two, "missing"), "here");
+	free(t);
+	free(one);
+	free(two);
+	free(same);
+	etc_copy_free(c);
+	fs_remove_tree(root);
+	free(root);
+}
+
+TEST(etc_copy_takes_only_paths_under_etc)
+{
+	static const char *const bad[] = { "/var/secret" };
+	struct etc_copy *c = NULL;
+	struct vend_err err = VEND_ERR_INIT;
+
+	CHECK_INT(etc_copy_open("", "/tmp", bad, 1, NULL, 0, &c, &err), -EINVAL);
+	CHECK(c == NULL);
+	CHECK_CONTAINS(err.msg, "not under /etc");
+}
