@@ -13,8 +13,8 @@
  * paths behind directories that only root may enter (the data directory is
  * 0700), so the runner first stages the job directory and the --bind paths
  * in a private mount namespace of the step's own, under a fresh tmpfs on
- * /tmp, where bwrap finds them (spawn.h). Nothing of that is visible on
- * the host, and it ends with the step.
+ * /tmp, where bwrap finds them (spawn.h), with the copy of /etc. Nothing
+ * of that is visible on the host, and it ends with the step.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -40,9 +40,10 @@
  * init (spawn.h says why the limit is set there). */
 #define BWRAP_PROCESSES 2
 
-/* Read-only from the host's /etc: what a shell and common tools need to
- * find libraries, names, time zones and certificates. Not the rest
- * (shadow, ssh host keys, sudoers, machine-id, credentials, vend's own). */
+/* Read-only from the host's /etc, as a copy in one mount (etc_copy.h):
+ * what a shell and common tools need to find libraries, names, time zones
+ * and certificates. Not the rest (shadow, ssh host keys, sudoers,
+ * machine-id, credentials, vend's own). */
 static const char *const etc_files[] = {
 	"/etc/alternatives", "/etc/ld.so.cache",  "/etc/ld.so.conf",  "/etc/ld.so.conf.d",
 	"/etc/localtime",    "/etc/timezone",     "/etc/hosts",       "/etc/host.conf",
