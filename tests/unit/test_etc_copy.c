@@ -69,15 +69,24 @@ static mode_t mode_of(const char *dir, const char *rel)
 	return lstat(path, &st) ? 0 : st.st_mode & 07777;
 }
 
-TEST(etc_copy_keeps_files_links_directories_and_modes)
+/* A copy of paths from root, made under root/jobs. */
+static struct etc_copy *open_copy(const char *root)
 {
-	char *root = fake_root(), parent[512], *dir, *t;
-	struct etc_copy *c;
+	char parent[512];
+	struct etc_copy *c = NULL;
 	struct vend_err err = VEND_ERR_INIT;
 
 	snprintf(parent, sizeof(parent), "%s/jobs", root);
 	CHECK_INT(fs_mkdirs(parent, 0700), 0);
 	CHECK_INT(etc_copy_open(root, parent, paths, 4, stubs, 1, &c, &err), 0);
+	return c;
+}
+
+TEST(etc_copy_keeps_files_links_directories_and_modes)
+{
+	char *root = fake_root(), *dir, *t;
+	struct etc_copy *c = open_copy(root);
+
 	dir = etc_copy_current(c);
 	CHECK_STR(t = read_text(dir, "hosts"), "127.0.0.1 a\n");
 	free(t);
@@ -101,13 +110,9 @@ TEST(etc_copy_keeps_files_links_directories_and_modes)
 
 TEST(etc_copy_copies_again_only_after_a_source_changes)
 {
-	char *root = fake_root(), parent[512], path[512], *one, *same, *two, *t;
-	struct etc_copy *c;
-	struct vend_err err = VEND_ERR_INIT;
+	char *root = fake_root(), path[512], *one, *same, *two, *t;
+	struct etc_copy *c = open_copy(root);
 
-	snprintf(parent, sizeof(parent), "%s/jobs", root);
-	CHECK_INT(fs_mkdirs(parent, 0700), 0);
-	CHECK_INT(etc_copy_open(root, parent, paths, 4, stubs, 1, &c, &err), 0);
 	one = etc_copy_current(c);
 	same = etc_copy_current(c);
 	CHECK_STR(same, one);
