@@ -108,44 +108,49 @@ TEST(etc_copy_keeps_files_links_directories_and_modes)
 	free(root);
 }
 
+/* Writes text to root's /etc/rel (renamed over the old file, or written
+ * in place); the current copy must then be a new one, other than prev,
+ * holding it. Returns its directory. */
+static char *after_writing(struct etc_copy *c, const char *root, const char *rel,
+			   const char *text, bool rename_over, const char *prev)
+{
+	char path[512], *dir, *t;
+
+	snprintf(path, sizeof(path), "%s/etc/%s", root, rel);
+	if (rename_over)
+		CHECK_INT(fs_write_file(path, text, strlen(text), 0644), 0);
+	else
+		CHECK_INT(fs_write_scratch(path, text, strlen(text), 0644), 0);
+	dir = etc_copy_current(c);
+	CHECK(strcmp(dir, prev) != 0);
+	CHECK_STR(t = read_text(dir, rel), text);
+	free(t);
+	return dir;
+}
+
 TEST(etc_copy_copies_again_only_after_a_source_changes)
 {
-	char *root = fake_root(), path[512], *one, *same, *two, *t;
+	char *root = fake_root(), *one, *same, *two, *three, *t;
 	struct etc_copy *c = open_copy(root);
 
 	one = etc_copy_current(c);
 	same = etc_copy_current(c);
 	CHECK_STR(same, one);
 	/* A resolver rewrites a file by renaming a new one over it. */
-	snprintf(path, sizeof(path), "%s/etc/hosts", root);
-	CHECK_INT(fs_write_file(path, "10.0.0.1 b\n", 11, 0644), 0);
-	two = etc_copy_current(c);
-	CHECK(strcmp(two, one) != 0);
-	CHECK_STR(t = read_text(two, "hosts"), "10.0.0.1 b\n");
-	free(t);
+	two = after_writing(c, root, "hosts", "10.0.0.1 b\n", true, one);
 	/* The copy a running step was given stays as it was. */
 	CHECK_STR(t = read_text(one, "hosts"), "127.0.0.1 a\n");
 	free(t);
-	free(two);
 	/* A file that appears (a new certificate) changes its directory (in
 	 * a later tick of the kernel's clock than the copy: see etc_copy.c). */
 	usleep(30000);
-	snprintf(path, sizeof(path), "%s/etc/ssl/certs/new.pem", root);
-	CHECK_INT(fs_write_scratch(path, "NEW", 3, 0644), 0);
-	two = etc_copy_current(c);
-	CHECK_STR(t = read_text(two, "ssl/certs/new.pem"), "NEW");
-	free(t);
+	three = after_writing(c, root, "ssl/certs/new.pem", "NEW", false, two);
+	free(two);
 	/* So does a source that comes into being. */
-	free(one);
-	one = two;
-	snprintf(path, sizeof(path), "%s/etc/missing", root);
-	CHECK_INT(fs_write_scratch(path, "here", 4, 0644), 0);
-	two = etc_copy_current(c);
-	CHECK(strcmp(two, one) != 0);
-	CHECK_STR(t = read_text(two, "missing"), "here");
-	free(t);
+	two = after_writing(c, root, "missing", "here", false, three);
 	free(one);
 	free(two);
+	free(three);
 	free(same);
 	etc_copy_free(c);
 	fs_remove_tree(root);
