@@ -19,6 +19,13 @@
 struct store_stmt;
 struct store_backend;
 
+/* SQL: a job (its labels, a JSON array) fits a runner (its labels) when
+ * none of the job's labels is missing from the runner's. The claim, the
+ * runs' "waiting for a runner" and /metrics decide it alike. */
+#define STORE_LABELS_FIT(JOB_LABELS, RUNNER_LABELS)                              \
+	"NOT EXISTS (SELECT 1 FROM json_each(" JOB_LABELS ") l WHERE l.value "   \
+	"NOT IN (SELECT value FROM json_each(" RUNNER_LABELS ")))"
+
 /* Channels as a bit set (store_notify's marks). */
 #define STORE_CHAN_WORDS ((CHAN_COUNT + 63) / 64)
 

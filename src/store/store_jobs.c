@@ -73,17 +73,15 @@ int store_job_get(struct store_tx *tx, int64_t id, struct job_row *out)
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
-/* A job fits a runner when none of its labels is missing from the
- * runner's. ROW_LOCK is the backend's: PostgreSQL locks the row it picks
- * and passes over rows that another transaction holds (DESIGN §6), so
- * claimers never wait on each other; SQLite has one writer at a time and
- * no such clause. */
+/* The oldest job that fits the runner (STORE_LABELS_FIT). ROW_LOCK is
+ * the backend's: PostgreSQL locks the row it picks and passes over rows
+ * that another transaction holds (DESIGN §6), so claimers never wait on
+ * each other; SQLite has one writer at a time and no such clause. */
 #define CLAIM_SQL(ROW_LOCK) \
 	"UPDATE jobs SET state = 'claimed', runner_id = ?, fence = fence + 1, " \
 	"lease_until = ? WHERE id = (SELECT j.id FROM jobs j WHERE " \
-	"j.state = 'queued' AND j.available_at <= ? AND NOT EXISTS " \
-	"(SELECT 1 FROM json_each(j.labels) l WHERE l.value NOT IN " \
-	"(SELECT value FROM json_each(?))) ORDER BY j.available_at, j.id LIMIT 1" \
+	"j.state = 'queued' AND j.available_at <= ? AND " \
+	STORE_LABELS_FIT("j.labels", "?") " ORDER BY j.available_at, j.id LIMIT 1" \
 	ROW_LOCK ") RETURNING " JOB_COLS
 
 static const char claim_sql[] = CLAIM_SQL("");
@@ -99,20 +97,18 @@ int store_job_claim(struct store_tx *tx, int64_t runner_id, const char *runner_l
 	return rc ? rc : store__one(tx, s, read_job, out);
 }
 
-void job_waits_free(struct job_wait *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].phase);
-		free(v[i].labels);
-	}
-	free(v);
-}
-
 static void free_wait(void *p)
 {
 	struct job_wait *w = p;
 	free(w->phase);
 	free(w->labels);
+}
+
+void job_waits_free(struct job_wait *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_wait(&v[i]);
+	free(v);
 }
 
 static void read_wait(struct store_tx *tx, struct store_stmt *s, void *out)
@@ -125,8 +121,7 @@ static void read_wait(struct store_tx *tx, struct store_stmt *s, void *out)
 	w->fitting = store__int(tx, s, 4);
 }
 
-/* "Fits" as the claim decides it (CLAIM_SQL below); a runner that
- * registered again under its name counts once. */
+/* A runner that registered again under its name counts once. */
 int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t since,
 		       struct job_wait **out, size_t *n)
 {
@@ -134,8 +129,7 @@ int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t
 	int rc = store__stmt(tx, "SELECT j.phase, j.step_idx, j.labels, "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ?), "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
-				 " AND NOT EXISTS (SELECT 1 FROM json_each(j.labels) l WHERE l.value "
-				 " NOT IN (SELECT value FROM json_each(r.labels)))) "
+				 " AND " STORE_LABELS_FIT("j.labels", "r.labels") ") "
 				 "FROM jobs j WHERE j.run_id = ? AND j.state = 'queued' "
 				 "AND j.available_at <= ? ORDER BY j.id",
 			     &s, "iiii", since, since, run_id, now);

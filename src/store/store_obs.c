@@ -236,9 +236,7 @@ int store_obs_queue_unschedulable(struct store_tx *tx, int64_t now, int64_t sinc
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT COUNT(*) FROM jobs j WHERE j.state = 'queued' "
 				 "AND j.available_at <= ? AND NOT EXISTS (SELECT 1 FROM runners r "
-				 "WHERE r.last_seen >= ? AND NOT EXISTS (SELECT 1 FROM "
-				 "json_each(j.labels) l WHERE l.value NOT IN "
-				 "(SELECT value FROM json_each(r.labels))))",
+				 "WHERE r.last_seen >= ? AND " STORE_LABELS_FIT("j.labels", "r.labels") ")",
 			     &s, "ii", now, since);
 	return rc ? rc : store__int1(tx, s, out);
 }
