@@ -213,15 +213,13 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, 1024 * 1024);
+		/* Counted under the lock a worker takes to count itself out. */
 		pthread_mutex_lock(&r->lock);
-		r->live++;
-		pthread_mutex_unlock(&r->lock);
 		rc = -pthread_create(&r->threads[i], &attr, worker, r);
+		r->live += !rc;
+		pthread_mutex_unlock(&r->lock);
 		pthread_attr_destroy(&attr);
 		if (rc) {
-			pthread_mutex_lock(&r->lock);
-			r->live--;
-			pthread_mutex_unlock(&r->lock);
 			err_set(err, rc, "cannot start a runner thread");
 			runner_stop(r);
 			runner_free(r);
