@@ -14,7 +14,6 @@ static const char *const reserved[] = {
 	"void", "while",
 };
 
-
 static bool is_ident_start(int c)
 {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

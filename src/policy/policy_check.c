@@ -224,7 +224,6 @@ static size_t utf8_width(unsigned char c)
 	return 1;
 }
 
-
 /* A double-quoted escape at s (s[0] == '\\', n bytes left): how many
  * source bytes it spans and how many value bytes it gives (0 for an
  * escaped line break). False if it is not one (YAML 1.2 §5.7). */
