@@ -24,6 +24,9 @@ struct client_local {
 		    json_t *body, atomic_bool *abort, long *status, json_t **out,
 		    struct vend_err *err);
 	void *cls;
+	/* Wakes this process's waiting calls (long polls), which then see
+	 * their abort flag; or NULL. */
+	void (*wake)(void *cls);
 };
 
 struct client {

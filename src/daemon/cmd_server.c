@@ -7,7 +7,7 @@ static const char usage[] =
 	"                   [--retention-runs DURATION]\n"
 	"                   [--runner [--concurrency N] [--labels a,b] [--bind HOST:PATH[:rw]]...\n"
 	"                    [--sandbox bwrap|none] [--limits L] [--step-uid UID[:GID]]\n"
-	"                    [--kill-grace D]] [--log-format json|text]\n"
+	"                    [--kill-grace D] [--drain D]] [--log-format json|text]\n"
 	"\n"
 	"Runs vend's control plane: the API, the scheduler of runs, policies,\n"
 	"approvals and timers. Steps run on runners (`vend runner`, on any\n"

@@ -2,8 +2,9 @@
  * Starting and stopping the control plane (see daemon.h). Signals are
  * blocked in every thread and taken by sigwait() in the main one, so that
  * no thread is interrupted at a bad moment and shutdown runs in order:
- * stop taking work, stop the runner (its steps are killed; the next start
- * resolves them as interrupted), stop serving, close the store.
+ * drain the runner (its running steps finish and report; a second signal
+ * or the end of --drain kills them, and the next start resolves them as
+ * interrupted), stop taking work, stop serving, close the store.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include "engine/ops.h"
 #include "http/http.h"
 #include "runner/runner.h"
+#include "runner/shutdown.h"
 #include "template/catalog.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -361,7 +363,7 @@ int daemon_run(const struct daemon_opts *o)
 		/* A fresh runner token every start, held only in memory. */
 		json_t *roles = json_pack("[s]", "runner");
 		struct token_spec spec = { .name = runner_name, .roles = roles };
-		d.local = (struct client_local){ http_call_local, d.http };
+		d.local = (struct client_local){ http_call_local, d.http, http_wake_local };
 		rc = auth_token_create(d.ctx, &spec, true, runner_token, NULL);
 		json_decref(roles);
 		snprintf(work, sizeof(work), "%s/work", o->data_dir);
@@ -395,6 +397,8 @@ int daemon_run(const struct daemon_opts *o)
 
 	sig = sig_wait_stop(&sigs);
 	log_info("received %s; shutting down", sig_stop_name(sig));
+	/* Its runner first, while the server still takes its reports. */
+	runner_shutdown(d.runner, &sigs, o->runner.drain_ms);
 	exit_code = 0;
 out:
 	if (d.ctx) {

@@ -168,6 +168,9 @@ int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_
  * runner hung up) it returns 0 with *out NULL, and claims nothing. */
 int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
 		       bool (*alive)(void *arg), void *arg, json_t **out);
+/* Wakes the claims waiting in this process, which ask alive() again
+ * (a runner of this process draining: runner_drain). */
+void engine_claims_wake(struct vend_ctx *ctx);
 /* Appends log lines ({"lines": [{"time","stream","line"}]}). -ESTALE on
  * a stale fence, -ENOENT unknown job. */
 int engine_job_log(struct vend_ctx *ctx, int64_t job_id, int64_t fence, json_t *lines,

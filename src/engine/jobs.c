@@ -566,6 +566,11 @@ int engine_claim_while(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms,
 	}
 }
 
+void engine_claims_wake(struct vend_ctx *ctx)
+{
+	store_wake(ctx->store, CHAN_JOBS);
+}
+
 /* A write transaction and the job, if fence is the current claim; on
  * failure nothing is left open. */
 static int begin_claimed(struct vend_ctx *ctx, int64_t job_id, int64_t fence,

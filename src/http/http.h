@@ -116,6 +116,10 @@ int http_call_local(void *srv, const char *method, const char *path, const char 
 		    json_t *body, atomic_bool *abort, long *status, json_t **out,
 		    struct vend_err *err);
 
+/* Wakes the requests from this process that wait (a runner's long poll),
+ * which then look at their abort flag again: client_local's wake. */
+void http_wake_local(void *srv);
+
 /* Helpers for handlers. */
 /* Whether the caller still waits for the answer: its connection is not
  * hung up (over HTTP), it has not given up (from this process). */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "engine/audit_log.h"
+#include "engine/engine.h"
 #include "http/http.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -594,6 +595,12 @@ out:
 	sodium_memzero(authorization, strlen(authorization));
 	free(authorization);
 	return rc;
+}
+
+void http_wake_local(void *server)
+{
+	struct http_server *srv = server;
+	engine_claims_wake(srv->ctx);
 }
 
 /* ---- helpers for handlers ------------------------------------------- */

@@ -14,12 +14,11 @@
 #include "commands.h"
 #include "runner/runner.h"
 #include "runner/runner_opts.h"
+#include "runner/shutdown.h"
 #include "util/buf.h"
-#include "util/duration.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/sig.h"
-#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -60,9 +59,6 @@ static const char usage[] =
 	"                      Without either: $VEND_TOKEN, wiped after it is read.\n"
 	"  --name NAME         how the server and logs name this runner (default: the\n"
 	"                      host name)\n"
-	"  --drain D           on SIGINT or SIGTERM, how long running steps may take\n"
-	"                      to finish before they are stopped (default 1m; 0:\n"
-	"                      stop them at once)\n"
 	"\n"
 	"Steps:\n"
 	"  --work DIR          where job directories and the file cache live\n"
@@ -87,55 +83,24 @@ static const char usage[] =
 	"      --labels linux,x86 --concurrency 8 --work /var/lib/vend-runner \\\n"
 	"      --bind /srv/artifacts:/artifacts:rw\n";
 
-#define DRAIN_DEFAULT_MS 60000
-
 /*
- * Signals (SIGINT, SIGTERM; blocked in every thread) go to one thread. The
- * first drains the runner (or, while it starts, gives up starting); the
- * second stops it. The main thread waits for the first in `signalled`.
+ * Signals (SIGINT, SIGTERM; blocked in every thread) go to one thread
+ * while the runner starts, so that the first ends a start that waits for
+ * the server; the main thread waits for it in `signalled`, then drains
+ * (runner_shutdown, which takes the second).
  */
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t signalled = PTHREAD_COND_INITIALIZER;
 static atomic_bool stopping;      /* a signal came: runner_start gives up */
-static struct runner *running;    /* once started, until freed (sig_lock) */
 
-static void *signals(void *arg)
+static void *first_signal(void *arg)
 {
-	int sig = sig_wait_stop(arg);
-
+	sig_wait_stop(arg);
 	pthread_mutex_lock(&sig_lock);
 	atomic_store(&stopping, true);
 	pthread_cond_broadcast(&signalled);
 	pthread_mutex_unlock(&sig_lock);
-	sig = sig_wait_stop(arg);
-	pthread_mutex_lock(&sig_lock);
-	if (running) {
-		log_info("received %s again; stopping the running steps", sig_stop_name(sig));
-		runner_stop(running);
-	}
-	pthread_mutex_unlock(&sig_lock);
 	return NULL;
-}
-
-/* After the first signal: no new jobs, the running ones finish within
- * drain_ms (or a second signal), then whatever still runs is stopped. */
-static void drain(struct runner *r, const char *name, int64_t drain_ms)
-{
-	int rc;
-
-	log_info("runner %s: draining: taking no more jobs; running steps have %lld s to "
-		 "finish (a second SIGINT or SIGTERM stops them now)", name,
-		 (long long)(drain_ms / 1000));
-	runner_drain(r);
-	rc = runner_wait(r, drain_ms);
-	if (rc == -ETIMEDOUT)
-		log_warn("runner %s: the drain time is up; stopping what still runs", name);
-	else if (rc == 0)
-		log_info("runner %s: drained", name);
-	pthread_mutex_lock(&sig_lock);
-	running = NULL;
-	pthread_mutex_unlock(&sig_lock);
-	runner_stop(r);
 }
 
 /* Overwrites s in place: what /proc/PID/cmdline and environ show is this
@@ -192,7 +157,6 @@ int cmd_runner(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "work", required_argument, NULL, 'w' },
-		{ "drain", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		RUNNER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -202,7 +166,6 @@ int cmd_runner(int argc, char **argv)
 	struct vend_err err = VEND_ERR_INIT;
 	const char *server = getenv("VEND_SERVER"), *token_file = NULL, *name = NULL;
 	char *token_flag = NULL, *token = NULL, host[256];
-	long long drain_ms = DRAIN_DEFAULT_MS;
 	struct runner *r = NULL;
 	pthread_t sig_thread;
 	sigset_t sigs;
@@ -222,13 +185,6 @@ int cmd_runner(int argc, char **argv)
 		case 'T': token_file = optarg; break;
 		case 'N': name = optarg; break;
 		case 'w': cfg.work_dir = optarg; break;
-		case 'D':
-			if (duration_parse_ms(optarg, &drain_ms) || drain_ms > 24LL * 3600 * 1000) {
-				fprintf(stderr, "vend runner: --drain takes a duration up to 24h, "
-						"e.g. 10m or 0\n");
-				goto out;
-			}
-			break;
 		case 'h':
 			fputs(usage, stdout);
 			code = 0;
@@ -273,7 +229,7 @@ int cmd_runner(int argc, char **argv)
 
 	/* Signals go to one thread; the others never see them. */
 	sig_block_stop(&sigs);
-	if (pthread_create(&sig_thread, NULL, signals, &sigs)) {
+	if (pthread_create(&sig_thread, NULL, first_signal, &sigs)) {
 		fprintf(stderr, "vend runner: cannot start a thread\n");
 		code = 1;
 		goto out;
@@ -291,11 +247,11 @@ int cmd_runner(int argc, char **argv)
 		goto out;
 	}
 	pthread_mutex_lock(&sig_lock);
-	running = r;
 	while (!atomic_load(&stopping))
 		pthread_cond_wait(&signalled, &sig_lock);
 	pthread_mutex_unlock(&sig_lock);
-	drain(r, name, drain_ms);
+	pthread_join(sig_thread, NULL);
+	runner_shutdown(r, &sigs, ro.drain_ms);
 	runner_free(r);
 	r = NULL;
 	code = 0;

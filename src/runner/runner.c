@@ -92,11 +92,13 @@ static void *worker(void *arg)
 		delay = 250;
 		/* Each report brings the next job while there is one (none is
 		 * asked for once draining; one given is run all the same). */
+		atomic_fetch_add(&r->busy, 1);
 		while (status == 200 && json_is_object(job) && !atomic_load(&r->stop)) {
 			json_t *next = runner__execute(r, &api, &slot, job);
 			json_decref(job);
 			job = next;
 		}
+		atomic_fetch_sub(&r->busy, 1);
 		json_decref(job);
 	}
 	runner__slot_release(&slot);
@@ -236,10 +238,24 @@ fail:
 	return rc;
 }
 
+/* A long poll served in this process (vend up) sees no_claims only when
+ * woken; one over HTTP ends as the client sees the flag. */
+static void end_claims(struct runner *r)
+{
+	atomic_store(&r->no_claims, true);
+	if (r->cfg.local && r->cfg.local->wake)
+		r->cfg.local->wake(r->cfg.local->cls);
+}
+
 void runner_drain(struct runner *r)
 {
 	if (r)
-		atomic_store(&r->no_claims, true);
+		end_claims(r);
+}
+
+int runner_busy(struct runner *r)
+{
+	return r ? atomic_load(&r->busy) : 0;
 }
 
 int runner_wait(struct runner *r, int64_t timeout_ms)
@@ -268,8 +284,8 @@ void runner_stop(struct runner *r)
 		return;
 	/* Set before taking the lock: a worker registering again holds it
 	 * until it sees them. */
-	atomic_store(&r->no_claims, true);
 	atomic_store(&r->stop, true);
+	end_claims(r);
 	pthread_mutex_lock(&r->lock);
 	pthread_cond_broadcast(&r->ended);
 	pthread_mutex_unlock(&r->lock);

@@ -45,6 +45,8 @@ int runner_start(const struct runner_config *cfg, struct runner **out, struct ve
 /* Asks the workers to take no more jobs: claims end, running steps go on
  * and are reported, and each worker ends after its job. */
 void runner_drain(struct runner *r);
+/* How many jobs its workers are running now. */
+int runner_busy(struct runner *r);
 /* Waits up to timeout_ms for every worker to end (after runner_drain):
  * 0 once they have, -ETIMEDOUT if some have not, -ECANCELED if
  * runner_stop came first. */

@@ -20,6 +20,7 @@ struct runner {
 	atomic_bool no_claims;  /* take no more jobs (runner_drain, runner_stop) */
 	pthread_cond_t ended;   /* a worker ended, or stop (with lock) */
 	int live;               /* workers not ended (guarded by lock) */
+	atomic_int busy;        /* workers running a job */
 	pthread_t *threads;
 	int nthreads;
 	atomic_int next_slot;   /* the number the next worker takes */

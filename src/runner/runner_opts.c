@@ -12,6 +12,7 @@ void runner_opts_init(struct runner_opts *o)
 	*o = (struct runner_opts){
 		.concurrency = 4,
 		.kill_grace_ms = 5000,
+		.drain_ms = 60000,
 		.sandbox = { .mode = SANDBOX_BWRAP, .limits = SANDBOX_DEFAULT_LIMITS },
 		/* People at a terminal get text; services and pipes JSON lines. */
 		.log_format = isatty(2) ? LOG_TEXT : LOG_JSON,
@@ -110,6 +111,12 @@ int runner_opts_parse(struct runner_opts *o, const char *cmd, int c, const char 
 			why = "--kill-grace takes a duration up to 1h";
 		else
 			o->kill_grace_ms = ms ? ms : 1;
+		break;
+	case RUNNER_OPT_DRAIN:
+		if (duration_parse_ms(arg, &ms) || ms > 24LL * 3600 * 1000)
+			why = "--drain takes a duration up to 24h, e.g. 10m or 0";
+		else
+			o->drain_ms = ms;
 		break;
 	case RUNNER_OPT_LOG_FORMAT:
 		if (log_format_parse(arg, &o->log_format))

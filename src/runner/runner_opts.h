@@ -23,6 +23,7 @@ enum {
 	RUNNER_OPT_STEP_UID,
 	RUNNER_OPT_KILL_GRACE,
 	RUNNER_OPT_LOG_FORMAT,
+	RUNNER_OPT_DRAIN,
 };
 
 /* Entries for a getopt_long table. */
@@ -34,7 +35,8 @@ enum {
 	{ "limits", required_argument, NULL, RUNNER_OPT_LIMITS },                   \
 	{ "step-uid", required_argument, NULL, RUNNER_OPT_STEP_UID },               \
 	{ "kill-grace", required_argument, NULL, RUNNER_OPT_KILL_GRACE },           \
-	{ "log-format", required_argument, NULL, RUNNER_OPT_LOG_FORMAT }
+	{ "log-format", required_argument, NULL, RUNNER_OPT_LOG_FORMAT },           \
+	{ "drain", required_argument, NULL, RUNNER_OPT_DRAIN }
 
 #define RUNNER_OPTS_HELP                                                                  \
 	"  --concurrency N     steps at once, 1 to 256 (default 4)\n"                         \
@@ -56,6 +58,9 @@ enum {
 	"                      gid) steps run as (default 65536); pick one no\n"              \
 	"                      account uses. A :rw bind must be writable by it\n"             \
 	"  --kill-grace D      SIGTERM to SIGKILL on a timeout or cancel (default 5s)\n"      \
+	"  --drain D           on SIGINT or SIGTERM, how long the running steps may\n"        \
+	"                      take to finish and report before they are stopped\n"          \
+	"                      (default 1m; 0: stop them at once)\n"                         \
 	"  --log-format F      json or text lines on stderr (default: text on a\n"            \
 	"                      terminal, json otherwise)\n"
 
@@ -63,14 +68,15 @@ struct runner_opts {
 	int concurrency;
 	json_t *labels;                 /* owned; NULL: none */
 	int64_t kill_grace_ms;
+	int64_t drain_ms;               /* runner_shutdown's */
 	struct sandbox_config sandbox;  /* .binds point into binds below */
 	struct sandbox_bind *binds;     /* owned */
 	size_t n_binds;
 	enum log_format log_format;
 };
 
-/* The defaults: 4 at once, bwrap, SANDBOX_DEFAULT_LIMITS, 5s grace, text
- * logs on a terminal and JSON lines otherwise. */
+/* The defaults: 4 at once, bwrap, SANDBOX_DEFAULT_LIMITS, 5s grace, a
+ * 1m drain, text logs on a terminal and JSON lines otherwise. */
 void runner_opts_init(struct runner_opts *o);
 /*
  * If c is one of RUNNER_OPTIONS, parses arg into o: returns 1, or, for a

@@ -242,6 +242,16 @@ uint64_t store_wait(struct store *st, int chan, uint64_t seen, int64_t deadline_
 	return g;
 }
 
+void store_wake(struct store *st, int chan)
+{
+	uint64_t chans[STORE_CHAN_WORDS] = { 0 };
+
+	if (chan < 0 || chan >= CHAN_COUNT)
+		return;
+	chans[chan / 64] = 1ULL << (chan % 64);
+	store__wake(st, chans);
+}
+
 void store_wake_all(struct store *st)
 {
 	pthread_mutex_lock(&st->hub_lock);

@@ -82,6 +82,9 @@ uint64_t store_generation(struct store *st, int chan);
  * (mono_ms), or until store_wake_all. Returns the new generation. */
 uint64_t store_wait(struct store *st, int chan, uint64_t seen, int64_t deadline_ms);
 void store_wake_all(struct store *st); /* shutdown: release every waiter */
+/* Wakes chan's waiters in this process, as a commit that notified it
+ * would: they look again at what they wait for. */
+void store_wake(struct store *st, int chan);
 
 /* ---- templates and their files ------------------------------------- */
 

@@ -17,23 +17,13 @@ step_running() {
 	test "$(run_field "$1" .steps[0].state)" = running
 }
 
-# ended PID SECS: the process has exited within SECS seconds.
-ended() {
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 test_expect_success 'SIGTERM: the running step finishes and reports; no new job is taken' '
 	runner --drain 30s &&
 	a=$(vend run slow -p seconds=3 -o json | jq .id) &&
 	wait_for 20 step_running "$a" &&
 	b=$(vend run echo -p msg=later -o json | jq .id) &&
 	kill -TERM "$RUNNER_PID" &&
-	ended "$RUNNER_PID" 20 &&
+	exited "$RUNNER_PID" 20 &&
 	wait "$RUNNER_PID" &&
 	run_json "$a" | jq -e ".steps[0] | .state == \"succeeded\" and .exit_code == 0" &&
 	run_json "$a" | jq -e ".state == \"running\" and .steps[1].state == \"queued\"" &&
@@ -58,7 +48,7 @@ test_expect_success 'a second SIGTERM stops the running step at once' '
 	kill -TERM "$RUNNER_PID" &&
 	wait_for 10 grep -q "draining" "$TEST_DIR/runner.log" &&
 	kill -TERM "$RUNNER_PID" &&
-	ended "$RUNNER_PID" 10 &&
+	exited "$RUNNER_PID" 10 &&
 	grep -q "again; stopping the running steps" "$TEST_DIR/runner.log"
 '
 
@@ -69,7 +59,7 @@ test_expect_success 'the end of --drain stops what still runs' '
 	d=$(vend run slow -p seconds=60 -o json | jq .id) &&
 	wait_for 20 step_running "$d" &&
 	kill -TERM "$RUNNER_PID" &&
-	ended "$RUNNER_PID" 10 &&
+	exited "$RUNNER_PID" 10 &&
 	grep -q "the drain time is up; stopping what still runs" "$TEST_DIR/runner.log" &&
 	vend cancel "$d" >/dev/null
 '

@@ -208,6 +208,18 @@ wait_for() {
 	return 1
 }
 
+# exited PID SECS: the process PID (a child of this script) ends within
+# SECS seconds.
+exited() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	say "process $1 still runs after $2s"
+	return 1
+}
+
 # expect_exit CODE COMMAND...: runs COMMAND; its status must be CODE.
 expect_exit() {
 	local want=$1 got
