@@ -4,6 +4,7 @@
  * twice, over HTTP (client_call through curl) and locally, and both must
  * end the same way: status, error code, message, answer.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "client/client.h"
@@ -13,6 +14,7 @@
 #include "http/http.h"
 #include "tap.h"
 #include "testdb.h"
+#include "util/timeutil.h"
 
 static const char tpl[] =
 	"apiVersion: vend/v1\n"
@@ -56,7 +58,7 @@ static void setup(struct fixture *f)
 	CHECK_INT(engine_catalog_apply(f->ctx, NULL, &fs, &d, NULL, &err), 0);
 	catalog_files_free(&fs);
 	CHECK_INT(http_start(f->ctx, "127.0.0.1:0", &f->srv, &err), 0);
-	f->local = (struct client_local){ http_call_local, f->srv };
+	f->local = (struct client_local){ http_call_local, f->srv, http_wake_local };
 	token(f, "r1", "runner", f->runner_token);
 	token(f, "boss", "admin", f->admin_token);
 }
@@ -186,5 +188,60 @@ TEST(local_calls_end_as_http_calls_do)
 	}
 	json_decref(body);
 	json_decref(copy);
+	teardown(&f);
+}
+
+struct poll_arg {
+	struct fixture *f;
+	const char *path;
+	atomic_bool abort;
+	struct outcome o;
+};
+
+static void *long_poll(void *arg)
+{
+	struct poll_arg *p = arg;
+	struct client c;
+	struct vend_err err = VEND_ERR_INIT;
+
+	client_init(&c, http_url(p->f->srv), p->f->runner_token);
+	c.local = &p->f->local;
+	c.abort = &p->abort;
+	p->o.rc = client_call(&c, "POST", p->path, NULL, NULL, &p->o.status, &p->o.out, &err);
+	err_free(&err);
+	client_cleanup(&c);
+	return NULL;
+}
+
+/* A runner of this process draining (runner_drain) sets its abort flag
+ * and wakes its long polls: a claim waiting for work ends then, not when
+ * its wait is over. */
+TEST(a_woken_local_long_poll_ends_once_its_caller_gives_up)
+{
+	struct fixture f;
+	struct poll_arg p = { .f = &f };
+	json_t *body, *r;
+	char path[128];
+	pthread_t th;
+	int64_t t0;
+
+	setup(&f);
+	body = json_pack("{s:s, s:[], s:i}", "name", "r1", "labels", "concurrency", 1);
+	r = both(&f, f.runner_token, "POST", "/api/v1/runners/register", body, 0, 201);
+	snprintf(path, sizeof(path), "/api/v1/runners/%lld/claim?wait=20000",
+		 (long long)json_integer_value(json_object_get(r, "id")));
+	json_decref(r);
+	json_decref(body);
+	p.path = path;
+	CHECK_INT(pthread_create(&th, NULL, long_poll, &p), 0);
+	sleep_ms(300); /* waiting by now */
+	t0 = mono_ms();
+	atomic_store(&p.abort, true);
+	f.local.wake(f.local.cls);
+	pthread_join(th, NULL);
+	CHECK(mono_ms() - t0 < 5000);
+	CHECK_INT(p.o.rc, 0);
+	CHECK_INT((int)p.o.status, 204);
+	CHECK(p.o.out == NULL);
 	teardown(&f);
 }
