@@ -31,8 +31,10 @@ struct source_sig {
 struct etc_copy {
 	pthread_mutex_t lock;
 	char *root, *parent;
-	char **paths, **stubs;
-	size_t n, n_stubs;
+	char **paths;
+	size_t n;
+	struct etc_file *own;    /* strings owned */
+	size_t n_own;
 	struct source_sig *sig;
 	int generation;
 	char *dir; /* the current copy */
@@ -139,10 +141,11 @@ static int make_copy(struct etc_copy *c, struct source_sig *sig)
 		if (!rc)
 			rc = copy_tree(src, dst, 0, &entries);
 	}
-	for (size_t i = 0; !rc && i < c->n_stubs; i++) {
+	for (size_t i = 0; !rc && i < c->n_own; i++) {
 		char dst[4096];
-		snprintf(dst, sizeof(dst), "%s/%s", dir, c->stubs[i]);
-		rc = fs_write_scratch(dst, "", 0, 0644);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, c->own[i].name);
+		unlink(dst); /* the host's, if it was copied */
+		rc = fs_write_scratch(dst, c->own[i].text, strlen(c->own[i].text), 0644);
 	}
 	if (rc) {
 		fs_remove_tree(dir);
@@ -164,7 +167,7 @@ static char **copy_strings(const char *const *v, size_t n)
 }
 
 int etc_copy_open(const char *root, const char *parent, const char *const *paths, size_t n,
-		  const char *const *stubs, size_t n_stubs, struct etc_copy **out,
+		  const struct etc_file *own, size_t n_own, struct etc_copy **out,
 		  struct vend_err *err)
 {
 	struct etc_copy *c;
@@ -179,8 +182,10 @@ int etc_copy_open(const char *root, const char *parent, const char *const *paths
 	c->parent = xstrdup(parent);
 	c->paths = copy_strings(paths, n);
 	c->n = n;
-	c->stubs = copy_strings(stubs, n_stubs);
-	c->n_stubs = n_stubs;
+	c->own = XNEW(struct etc_file, n_own + 1);
+	for (size_t i = 0; i < n_own; i++)
+		c->own[i] = (struct etc_file){ xstrdup(own[i].name), xstrdup(own[i].text) };
+	c->n_own = n_own;
 	c->sig = XNEW(struct source_sig, n + 1);
 	rc = make_copy(c, c->sig);
 	if (rc) {
@@ -228,10 +233,12 @@ void etc_copy_free(struct etc_copy *c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		free(c->paths[i]);
-	for (size_t i = 0; i < c->n_stubs; i++)
-		free(c->stubs[i]);
+	for (size_t i = 0; i < c->n_own; i++) {
+		free((char *)c->own[i].name);
+		free((char *)c->own[i].text);
+	}
 	free(c->paths);
-	free(c->stubs);
+	free(c->own);
 	free(c->sig);
 	free(c->root);
 	free(c->parent);

@@ -20,15 +20,21 @@
 
 struct etc_copy;
 
+/* A file of the copy's own, not the host's (the step's /etc/passwd). */
+struct etc_file {
+	const char *name;  /* in the copy */
+	const char *text;
+};
+
 /*
  * Copies each of paths (absolute, under /etc; those missing are left
  * out) found under root ("" for the host's) into a new directory under
  * parent, keeping files, symlinks and directories (recursively; other
- * kinds are left out) with their modes, and adds an empty file for each
- * of stubs (names in it, for bwrap to mount over). *out on success.
+ * kinds are left out) with their modes, and writes each of own (mode
+ * 0644, in place of the host's). *out on success.
  */
 int etc_copy_open(const char *root, const char *parent, const char *const *paths, size_t n,
-		  const char *const *stubs, size_t n_stubs, struct etc_copy **out,
+		  const struct etc_file *own, size_t n_own, struct etc_copy **out,
 		  struct vend_err *err);
 /* The directory of the current copy (new string), copied again first if
  * a source changed since; if copying fails, the last good copy. */

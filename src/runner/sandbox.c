@@ -322,15 +322,9 @@ char **sandbox_bwrap_args(const struct sandbox_argv_in *in)
 			add3(&a, "--ro-bind", in->top[i].path, in->top[i].path);
 	}
 	/* A copy of the host's files a program may need from /etc, in one
-	 * mount (etc_copy.h). */
+	 * mount (etc_copy.h), with the step's own passwd and group in it
+	 * (users_text). */
 	add3(&a, "--ro-bind", in->etc_dir, "/etc");
-	/* Who the step is: itself, root and nobody; not the host's users. */
-	snprintf(num, sizeof(num), "%d", in->fd_passwd);
-	add2(&a, "--perms", "0644");
-	add3(&a, "--ro-bind-data", num, "/etc/passwd");
-	snprintf(num, sizeof(num), "%d", in->fd_group);
-	add2(&a, "--perms", "0644");
-	add3(&a, "--ro-bind-data", num, "/etc/group");
 	add2(&a, "--proc", "/proc");
 	add2(&a, "--dev", "/dev");
 	/* Shared memory for the programs that need it, with a size: a tmpfs
@@ -517,30 +511,6 @@ void sandbox_step_paths(const struct sandbox *sb, const char *job_dir, char *wor
 	}
 }
 
-static int memfd_with(const char *name, const char *data)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t len = strlen(data), off = 0;
-
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The --args memfd: the arguments, each followed by a NUL. */
 static int args_memfd(char **args)
 {
@@ -577,7 +547,7 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 	struct spawn_spec *s = &r->spawn;
 	int rc = 0;
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		r->fds[i] = -1;
 	r->info_fd = -1;
 	effective_limits(sb, &st->ask, &r->limits, r->note, sizeof(r->note));
@@ -602,27 +572,18 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 	{
 		struct sandbox_argv_in in = { 0 };
 		struct sandbox_bind *binds = XNEW(struct sandbox_bind, sb->n_binds + 1);
-		char passwd[512], group[256], *job = NULL, **args = NULL;
+		char *job = NULL, **args = NULL;
 		uid_t uid = getuid();
 		gid_t gid = getgid();
 		int info[2];
 
 		sandbox_step_owner(sb, &uid, &gid);
 		r->etc_dir = etc_copy_current(sb->etc);
-		snprintf(passwd, sizeof(passwd),
-			 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-			 "vend:x:%u:%u:vend step:%s:/bin/sh\n"
-			 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-			 (unsigned)uid, (unsigned)gid, SANDBOX_WORK);
-		snprintf(group, sizeof(group), "root:x:0:\nvend:x:%u:\nnogroup:x:65534:\n",
-			 (unsigned)gid);
-		r->fds[1] = memfd_with("vend-passwd", passwd);
-		r->fds[2] = memfd_with("vend-group", group);
 		if (pipe2(info, O_CLOEXEC) == 0) {
 			r->info_fd = info[0];
-			r->fds[3] = info[1];
+			r->fds[1] = info[1];
 		}
-		if (r->fds[1] < 0 || r->fds[2] < 0 || r->fds[3] < 0) {
+		if (r->fds[1] < 0) {
 			rc = err_set(err, -EMFILE, "sandbox: cannot make its descriptors: %s",
 				     strerror(errno));
 			free(binds);
@@ -669,9 +630,7 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 		in.shm_size = r->limits.memory && r->limits.memory < SHM_MAX ? r->limits.memory
 									       : SHM_MAX;
 		in.env = st->env;
-		in.fd_passwd = 4;
-		in.fd_group = 5;
-		in.fd_info = 6;
+		in.fd_info = 4;
 		args = sandbox_bwrap_args(&in);
 		free(binds);
 		r->fds[0] = args_memfd(args);
@@ -680,7 +639,7 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 			rc = err_set(err, -EIO, "sandbox: cannot pass bwrap its arguments");
 			goto fail;
 		}
-		/* In the child: 3 the arguments, 4 passwd, 5 group, 6 info. */
+		/* In the child: 3 the arguments, 4 info. */
 		r->argv = XNEW(char *, 8);
 		r->argv[0] = xstrdup("bwrap");
 		r->argv[1] = xstrdup("--args");
@@ -695,7 +654,7 @@ int sandbox_prepare(const struct sandbox *sb, const struct sandbox_step *st,
 		s->envp = r->envp; /* bwrap's own: nothing a template set */
 		s->cwd = "/";
 		s->fds = r->fds;
-		s->n_fds = 4;
+		s->n_fds = 2;
 	}
 	*out = r;
 	return 0;
@@ -708,7 +667,7 @@ void sandbox_run_free(struct sandbox_run *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		if (r->fds[i] >= 0)
 			close(r->fds[i]);
 	if (r->info_fd >= 0)
@@ -817,6 +776,23 @@ out:
 	return rc;
 }
 
+/* Who a step is: itself (`vend`, at its working directory), root and
+ * nobody; not the host's users. The same for every step of a runner. */
+static void users_text(const struct sandbox *sb, char *passwd, size_t psize, char *group,
+		       size_t gsize)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	sandbox_step_owner(sb, &uid, &gid);
+	snprintf(passwd, psize,
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "vend:x:%u:%u:vend step:%s:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 (unsigned)uid, (unsigned)gid, SANDBOX_WORK);
+	snprintf(group, gsize, "root:x:0:\nvend:x:%u:\nnogroup:x:65534:\n", (unsigned)gid);
+}
+
 int sandbox_open(const struct sandbox_config *cfg, const char *jobs_dir,
 		 struct sandbox **out, struct vend_err *err)
 {
@@ -860,9 +836,11 @@ int sandbox_open(const struct sandbox_config *cfg, const char *jobs_dir,
 	}
 	read_top(sb);
 	{
-		static const char *const stubs[] = { "passwd", "group" };
+		char passwd[512], group[256];
+		struct etc_file own[] = { { "passwd", passwd }, { "group", group } };
+		users_text(sb, passwd, sizeof(passwd), group, sizeof(group));
 		rc = etc_copy_open("", jobs_dir, etc_files, sizeof(etc_files) / sizeof(etc_files[0]),
-				   stubs, 2, &sb->etc, err);
+				   own, 2, &sb->etc, err);
 		if (rc)
 			goto fail;
 	}

@@ -126,7 +126,7 @@ struct sandbox_run {
 	char note[512];               /* "" or what was capped, for the log */
 	/* private */
 	char **argv, **envp;
-	int fds[4];
+	int fds[2];
 	struct spawn_limit lim[SPAWN_MAX_LIMITS];
 	struct spawn_stage stage[SPAWN_MAX_STAGE];
 	char *stage_paths[SPAWN_MAX_STAGE];
@@ -157,7 +157,7 @@ struct sandbox_argv_in {
 	bool network;
 	long long shm_size;                /* bytes of /dev/shm */
 	char *const *env;
-	int fd_passwd, fd_group, fd_info;
+	int fd_info;
 };
 char **sandbox_bwrap_args(const struct sandbox_argv_in *in);
 void sandbox_argv_free(char **argv);

@@ -72,8 +72,10 @@ test_expect_success 'a step sees the host'"'"'s /etc/hosts and CA certificates, 
 		cat /etc/hosts
 		test -e /etc/ssl/certs && echo certs-there
 		(: >>/etc/hosts) 2>/dev/null && echo hosts-writable
-		grep -c . /etc/passwd" &&
+		grep -c . /etc/passwd
+		echo \"user \$(id -un) group \$(id -gn)\"" &&
 	grep -qxF "$(head -1 /etc/hosts)" log &&
+	grep -qx "user vend group vend" log &&
 	{ test ! -e /etc/ssl/certs || grep -qx certs-there log; } &&
 	! grep -q hosts-writable log &&
 	grep -qx 3 log

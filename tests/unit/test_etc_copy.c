@@ -32,7 +32,7 @@ static char *fake_root(void)
 
 static const char *const paths[] = { "/etc/hosts", "/etc/localtime", "/etc/ssl/certs",
 				     "/etc/missing" };
-static const char *const stubs[] = { "passwd" };
+static const struct etc_file own[] = { { "passwd", "vend:x:1:1::/:/bin/sh\n" } };
 
 static char *read_text(const char *dir, const char *rel)
 {
@@ -78,7 +78,7 @@ static struct etc_copy *open_copy(const char *root)
 
 	snprintf(parent, sizeof(parent), "%s/jobs", root);
 	CHECK_INT(fs_mkdirs(parent, 0700), 0);
-	CHECK_INT(etc_copy_open(root, parent, paths, 4, stubs, 1, &c, &err), 0);
+	CHECK_INT(etc_copy_open(root, parent, paths, 4, own, 1, &c, &err), 0);
 	return c;
 }
 
@@ -100,7 +100,8 @@ TEST(etc_copy_keeps_files_links_directories_and_modes)
 	CHECK_STR(t = link_of(dir, "ssl/certs/abcd.0"), "ca.pem");
 	free(t);
 	CHECK(mode_of(dir, "missing") == 0);
-	CHECK_STR(t = read_text(dir, "passwd"), "");
+	CHECK_STR(t = read_text(dir, "passwd"), "vend:x:1:1::/:/bin/sh\n");
+	CHECK_INT(mode_of(dir, "passwd"), 0644);
 	free(t);
 	free(dir);
 	etc_copy_free(c);
