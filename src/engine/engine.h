@@ -190,6 +190,12 @@ int engine_job_complete(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
  * as a lost answer to a claim does. */
 int engine_job_complete_next(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 			     json_t *report, json_t **next, struct vend_err *err);
+/* A claimed job its runner stopped before it ended (the runner itself was
+ * stopped): resolved now, as a lapsed lease would be later, with reason
+ * "interrupted" (an idempotent step runs again, another fails its run).
+ * -ESTALE on a stale fence or a job no longer claimed (a repeat). */
+int engine_job_release(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+		       struct vend_err *err);
 /* Ends every claim whose lease lapsed (idempotent steps are re-queued,
  * others fail the run with "runner lost"); *next_ms is the next lease
  * end (wall ms) or 0. */

@@ -1151,6 +1151,33 @@ static int resolve_all(struct vend_ctx *ctx, int64_t now, const char *runner_nam
 	return rc;
 }
 
+int engine_job_release(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
+		       struct vend_err *err)
+{
+	struct store_tx *tx;
+	struct job_row job;
+	int rc = begin_claimed(ctx, job_id, fence, &tx, &job, err);
+
+	if (rc)
+		return rc;
+	rc = resolve_lost(ctx, tx, &job, "interrupted");
+	if (!rc) {
+		store_notify(tx, CHAN_JOBS);
+		rc = store_commit(tx);
+	} else {
+		store_rollback(tx);
+	}
+	if (!rc) {
+		log_run(LOG_WARN, job.run_id, NULL, "job %" PRId64 ": interrupted: its runner "
+			"stopped it", job.id);
+		engine_advance(ctx, job.run_id);
+	} else {
+		err_set(err, rc, "cannot release job %" PRId64 ": %s", job_id, strerror(-rc));
+	}
+	job_row_free(&job);
+	return rc;
+}
+
 int engine__recover_runner(struct vend_ctx *ctx, const char *name)
 {
 	return name ? resolve_all(ctx, 0, name, "interrupted") : 0;

@@ -120,3 +120,17 @@ int api_jobs_complete(struct http_req *req, struct http_resp *resp, struct vend_
 		resp->json = json_pack("{s:b, s:o*}", "ok", 1, "next", next);
 	return rc;
 }
+
+int api_jobs_release(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	int64_t id = 0, fence = 0;
+	int rc = http_param_id(req, 0, &id, err);
+
+	if (!rc)
+		rc = fence_of(req, &fence, err);
+	if (!rc)
+		rc = engine_job_release(req->ctx, id, fence, err);
+	if (!rc)
+		resp->json = json_pack("{s:b}", "ok", 1);
+	return rc;
+}

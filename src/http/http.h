@@ -156,6 +156,7 @@ int api_runners_claim(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_log(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_heartbeat(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_complete(struct http_req *, struct http_resp *, struct vend_err *);
+int api_jobs_release(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_create(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);

@@ -103,6 +103,8 @@ const struct http_route http_routes[] = {
 	  "extend a lease; learn of a cancel", 0 },
 	{ "POST", "/api/v1/jobs/{id}/complete", api_jobs_complete, RUNNERS, 0,
 	  "report how a job ended", 0 },
+	{ "POST", "/api/v1/jobs/{id}/release", api_jobs_release, RUNNERS, 0,
+	  "give back a job stopped unfinished", 0 },
 	{ "GET", "/api/v1/blobs/{hash}", api_blobs_get, RUNNERS, 0, "a template file by hash", 0 },
 
 	{ "GET", "/api/v1/audit/entries", api_audit_entries, AUDITORS, 0,

@@ -1030,6 +1030,35 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 	json_decref(body);
 }
 
+/* How long a stopping runner waits to tell the server of a step it
+ * stopped (release) before it leaves that to the lease. */
+#define RELEASE_WAIT_MS 3000
+
+/* The step was stopped with the runner (runner_stop): the server is told
+ * at once, once, and resolves the job now (interrupted) instead of when
+ * its lease lapses. The worker's client aborts on the stop, so this
+ * request goes without that. */
+static void release(struct job *j)
+{
+	char path[128];
+	struct vend_err err = VEND_ERR_INIT;
+	json_t *body = json_pack("{s:I}", "fence", (json_int_t)j->fence), *resp = NULL;
+	atomic_bool *abort = j->api->abort;
+	long timeout_ms = j->api->timeout_ms;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%" PRId64 "/release", j->id);
+	j->api->abort = NULL;
+	j->api->timeout_ms = RELEASE_WAIT_MS;
+	if (client_call(j->api, "POST", path, body, NULL, NULL, &resp, &err))
+		log_warn("job %" PRId64 ": cannot tell the server that step %s was stopped (%s); "
+			 "it is resolved when its lease lapses", j->id, j->step, err.msg);
+	j->api->abort = abort;
+	j->api->timeout_ms = timeout_ms;
+	json_decref(resp);
+	json_decref(body);
+	err_free(&err);
+}
+
 json_t *runner__execute(struct runner *r, struct client *api, struct worker_slot *slot,
 			json_t *jobj)
 {
@@ -1100,6 +1129,8 @@ json_t *runner__execute(struct runner *r, struct client *api, struct worker_slot
 		flush(&j);
 	if (!j.lost && !atomic_load(&r->stop))
 		report(&j, &o, outputs ? outputs : json_object(), analysis, with_lines, &next);
+	else if (!j.lost)
+		release(&j);
 	log_run(LOG_INFO, j.run_id, j.trace_id, "job %" PRId64 ": step %s %s%s%s%s", j.id, j.step,
 		o.error[0] && o.exit_code < 0 ? "could not run" : o.timed_out ? "timed out"
 		: o.canceled ? "canceled" : o.exit_code == 0 ? "succeeded" : "failed",

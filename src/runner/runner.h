@@ -51,8 +51,9 @@ int runner_busy(struct runner *r);
  * 0 once they have, -ETIMEDOUT if some have not, -ECANCELED if
  * runner_stop came first. */
 int runner_wait(struct runner *r, int64_t timeout_ms);
-/* Asks the workers to stop: claims end, running steps are killed and not
- * reported (the server resolves them as interrupted). */
+/* Asks the workers to stop: claims end, running steps are killed and
+ * their jobs given back unfinished (the server resolves them as
+ * interrupted; as lost if it cannot be told). */
 void runner_stop(struct runner *r);
 /* Waits for the workers and frees. */
 void runner_free(struct runner *r);

@@ -16,8 +16,9 @@ struct runner;
  * Call after the first stop signal (sig_wait_stop; `set` is blocked in
  * every thread). Drains r: it takes no more jobs, its running steps
  * finish and report. Returns once they have, or after drain_ms, or at a
- * second signal from `set`, having stopped what still runs (killed, not
- * reported: the server resolves it). Once per process; r is not freed.
+ * second signal from `set`, having stopped what still runs (killed, its
+ * jobs given back: the server resolves them). Once per process; r is not
+ * freed.
  */
 void runner_shutdown(struct runner *r, const sigset_t *set, int64_t drain_ms);
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Stopping `vend runner` loses no run: SIGTERM drains it (no new jobs; the
 # running steps finish and report), then it exits; a second SIGTERM, or
-# the end of --drain, stops what still runs at once.
+# the end of --drain, stops what still runs at once and gives it back to
+# the server, which resolves it then (not a lease later).
 . "$(dirname "$0")/test-lib.sh"
 
 vend_start server --catalog "$E2E/catalog" || exit 1
@@ -52,15 +53,24 @@ test_expect_success 'a second SIGTERM stops the running step at once' '
 	grep -q "again; stopping the running steps" "$TEST_DIR/runner.log"
 '
 
-test_expect_success 'the end of --drain stops what still runs' '
+# The server's lease is 15 s: a run resolved within 5 s was released by
+# the runner as it stopped the step, not found lapsed.
+test_expect_success 'the stopped step is given back: its run fails at once, interrupted' '
+	wait_for 5 run_finished "$c" &&
+	run_json "$c" | jq -e ".state == \"failed\" and .reason == \"interrupted\"" &&
+	vend logs "$c" | grep -q "interrupted during step sleep, which is not idempotent"
+'
+
+test_expect_success 'the end of --drain stops what still runs, and gives it back' '
 	: >"$TEST_DIR/runner.log" &&
-	vend cancel "$c" >/dev/null &&
 	runner --drain 1s &&
-	d=$(vend run slow -p seconds=60 -o json | jq .id) &&
+	d=$(vend run slow-idempotent -p seconds=60 -p marker="$(share_file d)" -o json | jq .id) &&
 	wait_for 20 step_running "$d" &&
 	kill -TERM "$RUNNER_PID" &&
 	exited "$RUNNER_PID" 10 &&
 	grep -q "the drain time is up; stopping what still runs" "$TEST_DIR/runner.log" &&
+	wait_for 5 eval "test \"\$(run_field $d .steps[0].state)\" = queued" &&
+	vend logs "$d" | grep -q "interrupted during step sleep (attempt 1); it is idempotent" &&
 	vend cancel "$d" >/dev/null
 '
 

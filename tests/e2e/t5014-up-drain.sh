@@ -2,7 +2,8 @@
 # Stopping `vend up` loses no step: SIGTERM drains its runner (no new
 # jobs; the running steps finish and report through the server, which
 # serves them until then), then it exits; a second SIGTERM stops the
-# steps at once, and the next start resolves them (reason interrupted).
+# steps at once and gives them back before the server stops (reason
+# interrupted).
 . "$(dirname "$0")/test-lib.sh"
 
 step_running() {
@@ -43,7 +44,8 @@ test_expect_success 'a second SIGTERM stops the running step at once' '
 	grep -q "again; stopping the running steps" "$TEST_DIR/server.log"
 '
 
-test_expect_success 'the next start resolves the stopped step: the run failed, interrupted' '
+test_expect_success 'the stopped step was given back as vend up stopped: the run failed, interrupted' '
+	grep -q "job [0-9]*: interrupted: its runner stopped it" "$TEST_DIR/server.log" &&
 	vend_up --concurrency 1 &&
 	wait_state "$c" failed &&
 	test "$(run_field "$c" .reason)" = interrupted

@@ -355,6 +355,32 @@ TEST(engine_lapsed_lease_fails_a_plain_step_and_requeues_an_idempotent_one)
 	vend_ctx_free(ctx);
 }
 
+TEST(engine_a_released_job_is_resolved_at_once_and_only_by_its_fence)
+{
+	struct vend_ctx *ctx = setup();
+	struct vend_err err = VEND_ERR_INIT;
+	int64_t runner, id = submit(ctx), job_id, fence;
+	json_t *job, *r;
+	char s[64];
+
+	CHECK_INT(engine_runner_register(ctx, "r1", NULL, &runner), 0);
+	job = claim(ctx, runner);    /* step a is not idempotent */
+	job_id = json_integer_value(json_object_get(job, "job_id"));
+	fence = json_integer_value(json_object_get(job, "fence"));
+	json_decref(job);
+	CHECK_INT(engine_job_release(ctx, job_id, fence + 1, &err), -ESTALE);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "running");
+	CHECK_INT(engine_job_release(ctx, job_id, fence, &err), 0);
+	CHECK_STR(state_of(ctx, id, s, sizeof(s), -1), "failed");
+	CHECK_INT(engine_run_json(ctx, id, &r), 0);
+	CHECK_STR(json_string_value(json_object_get(r, "reason")), "interrupted");
+	json_decref(r);
+	/* a repeat changes nothing */
+	CHECK_INT(engine_job_release(ctx, job_id, fence, &err), -ESTALE);
+	err_free(&err);
+	vend_ctx_free(ctx);
+}
+
 TEST(engine_cancel_reaches_the_runner_through_the_heartbeat)
 {
 	struct vend_ctx *ctx = setup();
