@@ -11,6 +11,7 @@
 #include "audit/audit_int.h"
 #include "audit/entry.h"
 #include "audit/verify.h"
+#include "util/json_text.h"
 #include "util/xalloc.h"
 
 struct pending {
@@ -648,7 +649,7 @@ int audit_export_checkpoint(const char *note, size_t len, struct buf *out)
 		json_decref(j);
 		return -EINVAL; /* not UTF-8 */
 	}
-	s = json_dumps(j, JSON_COMPACT);
+	s = json_text(j);
 	json_decref(j);
 	if (!s)
 		return -EINVAL;

@@ -9,6 +9,7 @@
 
 #include "cel/cel_int.h"
 #include "util/buf.h"
+#include "util/json_text.h"
 #include "util/xalloc.h"
 
 #define MAX_DEPTH 1000
@@ -342,7 +343,7 @@ static struct cel_value *from_typed(json_t *j, int depth, struct cel_error *err)
 	}
 bad:
 	if (!err->message[0]) {
-		char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *s = json_text(j);
 		snprintf(err->message, sizeof(err->message),
 			 "unsupported or invalid typed value: %.120s", s ? s : "?");
 		free(s);

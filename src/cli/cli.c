@@ -1,6 +1,7 @@
 /* Shared CLI plumbing (see cli.h). */
 #include "cli/cli.h"
 #include "cli/render.h"
+#include "util/json_text.h"
 #include "util/spell.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -128,7 +129,7 @@ void cli_join(json_t *a, struct buf *out)
 
 void cli_print_json(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_text(j);
 	printf("%s\n", s ? s : "null");
 	free(s);
 }

@@ -7,6 +7,7 @@
 #include "audit/verify.h"
 #include "cli/cli.h"
 #include "commands.h"
+#include "util/json_text.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -266,7 +267,7 @@ static int export_entry(void *ctx, uint64_t index, const struct buf *data, json_
 				  sodium_base64_VARIANT_ORIGINAL);
 		json_object_set_new(j, "data", json_string(b));
 		free(b);
-		t = json_dumps(j, JSON_COMPACT);
+		t = json_text(j);
 		buf_reset(&line);
 		rc = buf_adds(&line, t);
 		free(t);

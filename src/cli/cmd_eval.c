@@ -12,6 +12,7 @@
 #include "cel/cel.h"
 #include "commands.h"
 #include "util/buf.h"
+#include "util/json_text.h"
 
 static void usage(FILE *f)
 {
@@ -137,7 +138,7 @@ static void dump_json(json_t *j, struct buf *b)
 		return;
 	}
 	default:
-		s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		s = json_text(j);
 		buf_adds(b, s ? s : "null");
 		free(s);
 	}

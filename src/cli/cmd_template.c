@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "commands.h"
 #include "template/template.h"
+#include "util/json_text.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -61,7 +62,7 @@ static void show_params(json_t *t)
 			if (!strcmp(k, "name") || !strcmp(k, "type") || !strcmp(k, "required") ||
 			    !strcmp(k, "description") || json_is_null(v))
 				continue;
-			s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			s = json_text(v);
 			printf(" %s=%s", k, s ? s : "");
 			free(s);
 		}
@@ -115,7 +116,7 @@ static void show_schedule(json_t *t)
 	if (json_array_size(v)) {
 		printf("schedule:\n");
 		json_array_foreach(v, i, s) {
-			char *params = json_dumps(json_object_get(s, "params"), JSON_COMPACT);
+			char *params = json_text(json_object_get(s, "params"));
 			printf("  - %s (%s)", json_string_value(json_object_get(s, "cron")),
 			       json_string_value(json_object_get(s, "timezone")) ?: "UTC");
 			if (params && strcmp(params, "{}"))

@@ -1,6 +1,7 @@
 /* Human output for runs and logs (see render.h). Colours only on a TTY. */
 #include "cli/cli.h"
 #include "cli/render.h"
+#include "util/json_text.h"
 
 #define RESET "\033[0m"
 #define BOLD "\033[1m"
@@ -123,7 +124,7 @@ static void render_governance(FILE *f, json_t *run, bool color)
 	if (json_array_size(json_object_get(run, "approvals"))) {
 		fprintf(f, "  approvals:\n");
 		json_array_foreach(json_object_get(run, "approvals"), i, g) {
-			char *groups = json_dumps(json_object_get(g, "approvers"), JSON_COMPACT);
+			char *groups = json_text(json_object_get(g, "approvers"));
 			const char *st = str(g, "state");
 			fprintf(f, "    %-22s %s%-9s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
 				   " of %s%s%s\n",

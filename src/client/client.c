@@ -4,6 +4,7 @@
 
 #include "client/client.h"
 #include "util/fsutil.h"
+#include "util/json_text.h"
 #include "util/version.h"
 #include "util/xalloc.h"
 
@@ -219,7 +220,7 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 	buf_init(&resp, MAX_RESPONSE);
 	setup(c, method, path, &resp, h);
 	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
+		text = json_text(body);
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
 	} else if (!strcmp(method, "POST")) {

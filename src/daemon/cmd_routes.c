@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "engine/auth.h"
 #include "http/http.h"
+#include "util/json_text.h"
 
 static const char usage[] =
 	"usage: vend routes [-o json]\n"
@@ -29,11 +30,11 @@ int cmd_routes(int argc, char **argv)
 	for (size_t i = 0; i < http_route_count; i++) {
 		const struct http_route *r = &http_routes[i];
 		json_t *roles = roles_to_json(r->roles);
-		char *text = json_dumps(roles, JSON_COMPACT);
+		char *text = json_text(roles);
 		if (json) {
 			json_t *o = json_pack("{s:s, s:s, s:O, s:s}", "method", r->method, "path",
 					      r->pattern, "roles", roles, "summary", r->summary);
-			char *line = json_dumps(o, JSON_COMPACT);
+			char *line = json_text(o);
 			printf("%s\n", line);
 			free(line);
 			json_decref(o);

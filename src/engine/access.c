@@ -10,6 +10,7 @@
  * see does not exist for it (404), so nothing leaks across teams.
  */
 #include "engine/engine_int.h"
+#include "util/json_text.h"
 
 bool engine__is_admin(const struct principal *who)
 {
@@ -27,7 +28,7 @@ int engine__visible(struct vend_ctx *ctx, struct store_tx *tx, const struct prin
 	*yes = engine__is_admin(who) || !strcmp(run->requester, who->name);
 	if (*yes)
 		return 0;
-	teams = json_dumps(who->teams, JSON_COMPACT);
+	teams = json_text(who->teams);
 	rc = store_run_in_teams(tx, run->id, teams ? teams : "[]", yes);
 	free(teams);
 	if (rc || *yes)
@@ -66,7 +67,7 @@ bool engine__permitted(const struct template *t, const char *op, const struct pr
 int engine__forbidden(const struct template *t, const char *op, const struct principal *who,
 		      struct vend_err *err)
 {
-	char *groups = json_dumps(json_object_get(t->permissions, op), JSON_COMPACT);
+	char *groups = json_text(json_object_get(t->permissions, op));
 	err_set(err, -EACCES, "%s may not %s %s: its permissions.%s allows %s (and admins)",
 		who->name, op, t->name, op, groups ? groups : "nobody");
 	free(groups);

@@ -4,6 +4,7 @@
 #include "engine/auth.h"
 #include "engine/engine_int.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -220,8 +221,8 @@ int auth_token_create(struct vend_ctx *ctx, const struct token_spec *spec, bool 
 	teams = spec->teams ? json_incref(spec->teams) : json_array();
 	row.name = (char *)spec->name;
 	row.hash = hash;
-	row.roles = json_dumps(spec->roles, JSON_COMPACT);
-	row.teams = json_dumps(teams, JSON_COMPACT);
+	row.roles = json_text(spec->roles);
+	row.teams = json_text(teams);
 	row.expires_at = spec->expires_at;
 	json_decref(teams);
 	rc = store_begin(ctx->store, STORE_WRITE, &tx);

@@ -11,6 +11,7 @@
 #include "engine/governance.h"
 #include "engine/ops.h"
 #include "template/catalog.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -144,7 +145,7 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct principal *who,
 		rows[i].kind = cat->docs[i].kind;
 		rows[i].name = cat->docs[i].name;
 		rows[i].path = cat->docs[i].path;
-		rows[i].doc = json_dumps(cat->docs[i].doc, JSON_COMPACT);
+		rows[i].doc = json_text(cat->docs[i].doc);
 	}
 	rc = governance_build(rows, cat->n_docs, &gov, d);
 	if (rc) {
@@ -196,7 +197,7 @@ int engine_catalog_apply(struct vend_ctx *ctx, const struct principal *who,
 		row.source = ct->tpl->source;
 		row.path = ct->tpl->path;
 		row.dir = ct->tpl->dir;
-		row.files = json_dumps(fj, JSON_COMPACT);
+		row.files = json_text(fj);
 		row.manifest = ct->manifest;
 		row.created_at = now_ms();
 		if (!rc)

@@ -22,6 +22,7 @@
 #include "engine/obs.h"
 #include "secrets/redact.h"
 #include "util/cron.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -319,7 +320,7 @@ int engine__drift_complete(struct vend_ctx *ctx, struct store_tx *tx, const stru
 	if (rc)
 		return rc;
 	if (report) {
-		text = json_dumps(report, JSON_COMPACT);
+		text = json_text(report);
 		rc = store_job_finish(tx, job->id, "done", text);
 		free(text);
 		if (rc)

@@ -12,6 +12,7 @@
 #include "engine/obs.h"
 #include "template/params.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -131,7 +132,7 @@ int64_t engine__read_time(struct vend_ctx *ctx, int (*read)(struct store_tx *tx,
 
 int engine__event(struct store_tx *tx, int64_t run_id, const char *type, json_t *detail)
 {
-	char *text = json_dumps(detail, JSON_COMPACT);
+	char *text = json_text(detail);
 	int rc = store_event_append(tx, run_id, now_ms(), type, text ? text : "{}");
 	free(text);
 	json_decref(detail);
@@ -705,7 +706,7 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	run.template = t->name;
 	run.version = (char *)t->version;
 	run.state = "pending";
-	run.params = json_dumps(masked, JSON_COMPACT);
+	run.params = json_text(masked);
 	run.requester = who->name;
 	/* An expression that gives "" means none: `lock: "${{ c ? 'k' : '' }}"`. */
 	run.environment = t->environment && environment.len ? environment.data : NULL;
@@ -714,9 +715,9 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 	run.idempotency_key = (char *)req->idempotency_key;
 	run.request_hash = hash;
 	run.created_at = now_ms();
-	run.requester_roles = who->role_names ? json_dumps(who->role_names, JSON_COMPACT)
+	run.requester_roles = who->role_names ? json_text(who->role_names)
 					      : xstrdup("[]");
-	run.requester_teams = who->teams ? json_dumps(who->teams, JSON_COMPACT) : xstrdup("[]");
+	run.requester_teams = who->teams ? json_text(who->teams) : xstrdup("[]");
 	run.has_cost = has_cost;
 	run.cost_micros = (int64_t)llround(cost_usd * 1e6);
 	if (req->break_glass) {
@@ -724,7 +725,7 @@ static int submit(struct vend_ctx *ctx, const struct principal *who,
 		json_t *bg;
 		time_format(run.created_at, at, sizeof(at));
 		bg = json_pack("{s:s, s:s, s:s}", "by", who->name, "reason", req->break_glass, "at", at);
-		run.break_glass = json_dumps(bg, JSON_COMPACT);
+		run.break_glass = json_text(bg);
 		json_decref(bg);
 	}
 

@@ -11,6 +11,7 @@
 #include "engine/expr.h"
 #include "secrets/redact.h"
 #include "store/store_obs.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -201,11 +202,11 @@ static int insert_job(struct vend_ctx *ctx, struct store_tx *tx, const struct ru
 	job.attempt = attempt;
 	job.available_at = now + delay_ms;
 	job.created_at = now;
-	job.spec = json_dumps(spec, JSON_COMPACT);
+	job.spec = json_text(spec);
 	job.idempotent = sp->idempotent;
 	/* The step's labels, or the template's: which runners may take it. */
-	job.labels = sp->labels ? json_dumps(sp->labels, JSON_COMPACT)
-		     : t && t->labels ? json_dumps(t->labels, JSON_COMPACT) : NULL;
+	job.labels = sp->labels ? json_text(sp->labels)
+		     : t && t->labels ? json_text(t->labels) : NULL;
 	json_decref(spec);
 	rc = store_job_insert(tx, &job, &id);
 	free(job.spec);
@@ -351,7 +352,7 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 			   int64_t *id)
 {
 	struct store_tx *tx;
-	char *text = json_dumps(labels ? labels : json_array(), JSON_COMPACT);
+	char *text = json_text(labels ? labels : json_array());
 	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
 
 	if (!rc) {
@@ -799,7 +800,7 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 	if (rc)
 		goto out;
 	sp = engine__step_spec(t, job->phase, job->step_idx);
-	text = json_dumps(report, JSON_COMPACT);
+	text = json_text(report);
 	rc = store_job_finish(tx, job->id, "done", text);
 	free(text);
 	if (rc)
@@ -808,7 +809,7 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 	if (sp && sp->analysis && json_is_object(analysis)) {
 		json_t *a = json_deep_copy(analysis);
 		json_object_set_new(a, "step", json_string(step.name));
-		text = json_dumps(a, JSON_COMPACT);
+		text = json_text(a);
 		json_decref(a);
 		rc = text ? store_run_set_analysis(tx, run.id, text) : -ENOMEM;
 		free(text);
@@ -827,7 +828,7 @@ static int record_completion(struct vend_ctx *ctx, struct store_tx *tx,
 	step.exit_code = step.has_exit ? (int)json_integer_value(code) : 0;
 	step.finished_at = now;
 	free(step.outputs);
-	step.outputs = json_is_object(outputs) ? json_dumps(outputs, JSON_COMPACT) : NULL;
+	step.outputs = json_is_object(outputs) ? json_text(outputs) : NULL;
 	free(step.error);
 	step.error = NULL;
 	free(step.state);

@@ -6,6 +6,7 @@
  */
 #include "engine/engine_int.h"
 #include "engine/governance.h"
+#include "util/json_text.h"
 #include "util/timeutil.h"
 #include "util/tz.h"
 
@@ -38,7 +39,7 @@ static double team_month_usd(struct vend_ctx *ctx, struct store_tx *in_tx,
 	    tz_to_local(tz_utc(), now_ms() / 1000, &tm))
 		return 0.0;
 	start = tz_days_from_civil(tm.year, tm.mon, 1) * 86400000LL;
-	teams = json_dumps(who->teams, JSON_COMPACT);
+	teams = json_text(who->teams);
 	if (tx || store_begin(ctx->store, STORE_READ, &tx) == 0) {
 		if (store_team_spend(tx, teams, start, &micros))
 			micros = 0;

@@ -30,6 +30,7 @@
 #include "engine/obs.h"
 #include "util/buf.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -99,7 +100,7 @@ static char *cloudevent(const struct run_row *run, const char *to, const char *r
 		obs_traceparent(run->trace_id, span, tp);
 		json_object_set_new(ev, "traceparent", json_string(tp));
 	}
-	body = json_dumps(ev, JSON_COMPACT);
+	body = json_text(ev);
 	json_decref(ev);
 	return body;
 }
@@ -200,7 +201,7 @@ static char *drift_cloudevent(const struct drift_row *d, int64_t now)
 		       "report", d->report ? d->report : "", "checked_at", iso_time(d->checked_at));
 	if (!ev)
 		return NULL;
-	body = json_dumps(ev, JSON_COMPACT);
+	body = json_text(ev);
 	json_decref(ev);
 	return body;
 }
@@ -437,7 +438,7 @@ static void deliver(struct vend_ctx *ctx, struct delivery_row *d)
 					     iso_time(now), "status",
 					     status ? json_integer(status) : json_null(), "error",
 					     rc ? json_string(err) : json_null()));
-	text = json_dumps(log, JSON_COMPACT);
+	text = json_text(log);
 	json_decref(log);
 	if (store_begin(ctx->store, STORE_WRITE, &tx) == 0) {
 		if (store_delivery_update(tx, d->id, state, tries, next, text ? text : "[]") ||

@@ -9,6 +9,7 @@
 #include "engine/ops.h"
 #include "template/catalog.h"
 #include "util/cron.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/tz.h"
@@ -108,7 +109,7 @@ int engine__schedules_sync(struct store_tx *tx, const struct catalog *cat)
 			rc = store_schedules_retain(tx, t->name, (int)t->n_schedules);
 		json_array_append_new(names, json_string(t->name));
 	}
-	text = json_dumps(names, JSON_COMPACT);
+	text = json_text(names);
 	if (!rc)
 		rc = store_schedules_keep_only(tx, text);
 	free(text);

@@ -8,6 +8,7 @@
 #include "engine/engine_int.h"
 #include "engine/expr.h"
 #include "engine/governance.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -37,7 +38,7 @@ static int add_gate(struct store_tx *tx, const struct run_row *run, const char *
 	g.source = (char *)source;
 	g.phase = (char *)phase;
 	g.step_idx = step_idx;
-	g.approvers = json_dumps(approvers, JSON_COMPACT);
+	g.approvers = json_text(approvers);
 	g.count = count;
 	g.allow_self = allow_self;
 	g.message = (char *)message;
@@ -112,7 +113,7 @@ static int govern(struct vend_ctx *ctx, struct store_tx *tx, const struct run_ro
 			      json_string_value(json_object_get(gate, "message")), in.break_glass,
 			      NULL, -1);
 	}
-	text = json_dumps(v.decisions, JSON_COMPACT);
+	text = json_text(v.decisions);
 	if (!rc)
 		rc = store_run_set_decisions(tx, run->id, text);
 	if (!rc)

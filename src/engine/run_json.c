@@ -5,6 +5,7 @@
 #include "engine/engine_int.h"
 #include "engine/expr.h"
 #include "engine/obs.h"
+#include "util/json_text.h"
 #include "util/timeutil.h"
 
 json_t *engine__time_json(int64_t ms)
@@ -249,7 +250,7 @@ int engine_run_list(struct vend_ctx *ctx, const struct principal *who, struct ru
 	struct run_row *rows;
 	size_t n;
 	json_t *list;
-	char *teams = json_dumps(who->teams, JSON_COMPACT);
+	char *teams = json_text(who->teams);
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
 
 	if (rc) {

@@ -26,6 +26,7 @@
 #include "engine/secrets.h"
 #include "secrets/redact.h"
 #include "secrets/vault.h"
+#include "util/json_text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -360,7 +361,7 @@ int engine__secrets_store(struct vend_ctx *ctx, struct store_tx *tx, int64_t run
 	vault_key_random(&run_key);
 	snprintf(ad, sizeof(ad), "run-key:%" PRId64, run_id);
 	rc = vault_seal(ctx->master_key, ad, run_key.k, sizeof(run_key.k), &wrapped);
-	text = json_dumps(secret_params, JSON_COMPACT);
+	text = json_text(secret_params);
 	snprintf(ad, sizeof(ad), "run-params:%" PRId64, run_id);
 	if (!rc)
 		rc = vault_seal(&run_key, ad, text, strlen(text), &sealed);

@@ -17,6 +17,7 @@
 #include "engine/obs.h"
 #include "store/store_obs.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/version.h"
@@ -314,7 +315,7 @@ static void export_batch(const int64_t *ids, size_t n, int tries)
 			"resource", "attributes", attr_s("service.name", "vend"),
 			attr_s("service.version", VEND_VERSION), "scopeSpans", "scope", "name",
 			"vend", "version", VEND_VERSION, "spans", spans);
-	body = json_dumps(doc, JSON_COMPACT);
+	body = json_text(doc);
 	json_decref(doc);
 	for (int t = 0; body && t < tries; t++) {
 		if (post(ex.url, body, &status) == 0)

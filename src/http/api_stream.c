@@ -7,6 +7,7 @@
  */
 #include "engine/engine.h"
 #include "http/http.h"
+#include "util/json_text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -32,7 +33,7 @@ static void stream_free(void *cls)
 
 static void sse_event(struct buf *b, int64_t id, const char *event, json_t *data)
 {
-	char *text = json_dumps(data, JSON_COMPACT);
+	char *text = json_text(data);
 	if (id > 0)
 		buf_printf(b, "id: %" PRId64 "\n", id);
 	buf_printf(b, "event: %s\ndata: %s\n\n", event, text ? text : "{}");
@@ -260,7 +261,7 @@ static int watch_fill(struct watch *w)
 	rc = engine_run_list(w->ctx, &w->who, &f, &list);
 	if (rc)
 		return rc;
-	text = json_dumps(list, JSON_COMPACT);
+	text = json_text(list);
 	json_decref(list);
 	if (!text)
 		return -ENOMEM;

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/query.h"
 #include "util/xalloc.h"
@@ -152,7 +153,7 @@ static enum MHD_Result send_portal(struct MHD_Connection *conn, struct http_req 
 static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_req *req,
 				 int status, json_t *j, const char *ctype, const char *location)
 {
-	char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = json_text(j);
 	size_t len = text ? strlen(text) : 0;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -359,7 +360,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 			return rc;
 		if (!(req->who.roles & route->roles)) {
 			json_t *need = roles_to_json(route->roles);
-			char *names = json_dumps(need, JSON_COMPACT);
+			char *names = json_text(need);
 			err_set(err, -EACCES, "%s may not %s (%s %s needs one of the roles %s)",
 				req->who.name, route->summary, req->method, route->pattern,
 				names ? names : "?");

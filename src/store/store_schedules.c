@@ -5,6 +5,7 @@
  * everything that hangs off them; audit entries are never touched).
  */
 #include "store/store_int.h"
+#include "util/json_text.h"
 #include "util/xalloc.h"
 
 void schedule_row_free(struct schedule_row *r)
@@ -152,7 +153,7 @@ int store_runs_prune(struct store_tx *tx, int64_t before_ms, int limit, size_t *
 	store__done(tx, s);
 	if (rc < 0 || !json_array_size(ids))
 		goto out;
-	text = json_dumps(ids, JSON_COMPACT);
+	text = json_text(ids);
 	for (size_t i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
 		rc = store__exec(tx, deletes[i], "s", text);
 		if (rc < 0)
