@@ -13,7 +13,14 @@ export async function runnersView(root, _args, ctx) {
   const rs = d.runners || [];
   replace(body, rs.length
     ? table(null, ['Name', 'Status', 'Busy jobs', 'Last seen', 'Labels'], rs.map((r) => [
-      r.name, badge(r.status), String(r.busy_jobs), fmtTime(r.last_seen),
+      r.name,
+      r.cordon
+        ? h('span', {}, badge(r.status), ' ', h('span', {
+          class: 'badge st-offline',
+          title: `cordoned by ${r.cordon.by}${r.cordon.reason ? ': ' + r.cordon.reason : ''}; it takes no new job`,
+        }, 'cordoned'))
+        : badge(r.status),
+      String(r.busy_jobs), fmtTime(r.last_seen),
       (r.labels || []).length ? r.labels.join(', ') : '–']))
     : h('p', { class: 'empty' }, 'No runner has been heard from. Start one with vend runner --server URL --token-file FILE.'));
 }

@@ -143,6 +143,7 @@ function runnerWait(r) {
     const w = s.runner_wait;
     const labels = (w.labels || []).join(',');
     if (!w.connected) return `step ${s.name}: no runner is connected`;
+    if (!w.fitting && w.cordoned) return `step ${s.name}: a runner that is not cordoned (the ${w.cordoned} that could take it are)`;
     if (!w.fitting) return `step ${s.name}: a runner with labels ${labels} (none of ${w.connected} connected has them all)`;
     return `step ${s.name}: a free runner (${w.fitting} of ${w.connected} connected can take it)`;
   });

@@ -54,7 +54,7 @@ static void render_runner_wait(FILE *f, json_t *run)
 	size_t i;
 
 	json_array_foreach(json_object_get(run, "steps"), i, s) {
-		json_int_t connected, fitting;
+		json_int_t connected, fitting, cordoned;
 		bool any;
 		struct buf labels = BUF_INIT;
 
@@ -62,6 +62,7 @@ static void render_runner_wait(FILE *f, json_t *run)
 			continue;
 		connected = json_integer_value(json_object_get(w, "connected"));
 		fitting = json_integer_value(json_object_get(w, "fitting"));
+		cordoned = json_integer_value(json_object_get(w, "cordoned"));
 		any = json_array_size(json_object_get(w, "labels")) > 0;
 		buf_init(&labels, 4096);
 		cli_join(json_object_get(w, "labels"), &labels);
@@ -69,6 +70,10 @@ static void render_runner_wait(FILE *f, json_t *run)
 			fprintf(f, "  waiting:     step %s: no runner is connected; start one "
 				   "(vend runner%s%s)\n", str(s, "name"),
 				any ? " --labels " : "", any ? labels.data : "");
+		else if (!fitting && cordoned)
+			fprintf(f, "  waiting:     step %s: every connected runner that can take "
+				   "it is cordoned (%" JSON_INTEGER_FORMAT "); vend runners "
+				   "uncordon NAME\n", str(s, "name"), cordoned);
 		else if (!fitting)
 			fprintf(f, "  waiting:     step %s needs a runner with labels %s; no "
 				   "connected runner has them all (%" JSON_INTEGER_FORMAT

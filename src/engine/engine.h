@@ -159,8 +159,15 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 			   int64_t *id);
 /* The runners heard from in the last day, by name, as a new JSON object
  * {"runners": [{name, status, labels, connected, busy_jobs, last_seen,
- * registered_at}]} (docs/sandbox.md). Store errors. */
+ * registered_at, cordon}]} (docs/sandbox.md). Store errors. */
 int engine_runners_list(struct vend_ctx *ctx, json_t **out);
+/* Cordons (or uncordons) the runners named name, as kubectl cordons a
+ * node: a cordoned runner takes no new job (its running ones go on), its
+ * registrations to come included. Admins only; an audit entry when it
+ * changes anything. *out is {name, cordoned, changed}. -ENOENT for a
+ * name no runner registered with. */
+int engine_runner_cordon(struct vend_ctx *ctx, const struct principal *who, const char *name,
+			 bool cordon, const char *reason, json_t **out, struct vend_err *err);
 /* Waits up to wait_ms for a job and claims it: *out is the job payload
  * (new), or NULL when none came. */
 int engine_claim(struct vend_ctx *ctx, int64_t runner_id, int64_t wait_ms, json_t **out);

@@ -14,6 +14,7 @@
 #include "util/json_text.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define MAX_BACKOFF_MS (3600 * 1000LL)
@@ -314,6 +315,71 @@ static int follow_step(struct vend_ctx *ctx, struct store_tx *tx, struct run_row
 	return rc;
 }
 
+/* A runner's cordon as the API shows it: {by, reason, at}, or null. */
+static json_t *cordon_json(const char *by, const char *reason, int64_t at)
+{
+	if (!by)
+		return json_null();
+	return json_pack("{s:s, s:s?, s:o}", "by", by, "reason", reason, "at",
+			 engine__time_json(at));
+}
+
+#define CORDON_REASON_MAX 500
+
+int engine_runner_cordon(struct vend_ctx *ctx, const struct principal *who, const char *name,
+			 bool cordon, const char *reason, json_t **out, struct vend_err *err)
+{
+	struct store_tx *tx;
+	int64_t now = now_ms();
+	bool changed;
+	int rc;
+
+	if (!engine__is_admin(who))
+		return err_set(err, -EACCES, "only admins may cordon runners; %s is not one",
+			       who->name);
+	if (reason && (strlen(reason) > CORDON_REASON_MAX || !utf8_valid(reason, strlen(reason))))
+		return err_field(err, "reason", "must be UTF-8 text of at most %d bytes",
+				 CORDON_REASON_MAX);
+	rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	if (rc)
+		return err_set(err, rc, "store unavailable");
+	rc = store_runner_known(tx, name);
+	if (rc == -ENOENT) {
+		err_set(err, rc, "no runner named %s has registered (vend runners lists them)",
+			name);
+		goto fail;
+	}
+	if (!rc)
+		rc = cordon ? store_runner_cordon(tx, name, who->name, reason, now)
+			    : store_runner_uncordon(tx, name);
+	changed = rc == 0;
+	if (rc == -EEXIST || rc == -ENOENT)
+		rc = 0; /* already so: nothing to record */
+	if (!rc && changed)
+		rc = engine__audit_use(ctx, tx, who);
+	if (!rc && changed)
+		rc = engine__audit(ctx, tx, who, cordon ? "runner.cordon" : "runner.uncordon", name,
+				   cordon ? "cordoned" : "uncordoned", 0, NULL,
+				   json_pack("{s:s?}", "reason", cordon ? reason : NULL));
+	if (rc) {
+		err_set(err, rc, "cannot %scordon %s: %s", cordon ? "" : "un", name, strerror(-rc));
+		goto fail;
+	}
+	if (changed)
+		store_notify(tx, CHAN_JOBS); /* its long polls look again */
+	rc = store_commit(tx);
+	if (rc)
+		return err_set(err, rc, "cannot %scordon %s: %s", cordon ? "" : "un", name,
+			       strerror(-rc));
+	if (changed)
+		engine__audit_use_done(who);
+	*out = json_pack("{s:s, s:b, s:b}", "name", name, "cordoned", cordon, "changed", changed);
+	return 0;
+fail:
+	store_rollback(tx);
+	return rc;
+}
+
 int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 {
 	struct store_tx *tx;
@@ -336,12 +402,14 @@ int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 		/* As GitHub names a runner's status: idle, active or offline. */
 		const char *status = !up ? "offline" : v[i].busy ? "active" : "idle";
 		json_array_append_new(list,
-				      json_pack("{s:s, s:s, s:o, s:b, s:I, s:o, s:o}", "name",
+				      json_pack("{s:s, s:s, s:o, s:b, s:I, s:o, s:o, s:o}", "name",
 						v[i].name, "status", status, "labels",
 						labels ? labels : json_array(), "connected", up,
 						"busy_jobs", (json_int_t)v[i].busy, "last_seen",
 						engine__time_json(v[i].last_seen), "registered_at",
-						engine__time_json(v[i].registered_at)));
+						engine__time_json(v[i].registered_at), "cordon",
+						cordon_json(v[i].cordoned_by, v[i].cordon_reason,
+							    v[i].cordoned_at)));
 	}
 	obs_runners_free(v, n);
 	*out = json_pack("{s:o}", "runners", list);
@@ -412,9 +480,11 @@ static int claim_in(struct vend_ctx *ctx, struct store_tx *tx, int64_t runner_id
 	int64_t now = now_ms();
 	int rc;
 
-	rc = store_runner_labels(tx, runner_id, &labels);
+	rc = store_runner_claim_labels(tx, runner_id, &labels);
 	if (rc == -ENOENT)
 		rc = -ENXIO; /* not "no job": this runner is unknown */
+	else if (!rc && !labels)
+		rc = -ENOENT; /* cordoned: no job for it */
 	if (!rc)
 		rc = store_job_claim(tx, runner_id, labels, now, now + ctx->lease_ms, &job);
 	free(labels);

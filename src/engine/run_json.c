@@ -28,16 +28,18 @@ static json_t *parsed_or(const char *text, json_t *fallback)
 }
 
 /* What a queued step's job waits for, when it waits for a runner: the
- * labels it needs, the runners connected and how many of them have every
- * label (none: nothing will take it until one comes). Else null. */
+ * labels it needs, the runners connected, how many of them have every
+ * label and may take work (none: nothing will take it until one comes),
+ * and how many more have the labels but are cordoned. Else null. */
 static json_t *runner_wait_json(const struct step_row *s, const struct job_wait *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (w[i].step_idx == s->idx && !strcmp(w[i].phase, s->phase))
-			return json_pack("{s:o, s:I, s:I}", "labels",
+			return json_pack("{s:o, s:I, s:I, s:I}", "labels",
 					 parsed_or(w[i].labels, json_array()), "connected",
 					 (json_int_t)w[i].connected, "fitting",
-					 (json_int_t)w[i].fitting);
+					 (json_int_t)w[i].fitting, "cordoned",
+					 (json_int_t)w[i].cordoned);
 	return json_null();
 }
 

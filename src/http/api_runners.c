@@ -121,6 +121,27 @@ int api_jobs_complete(struct http_req *req, struct http_resp *resp, struct vend_
 	return rc;
 }
 
+/* PUT /api/v1/cordons/{name} {reason?}; DELETE it to uncordon. */
+static int cordon(struct http_req *req, struct http_resp *resp, bool on, struct vend_err *err)
+{
+	json_t *reason = json_object_get(req->json, "reason");
+
+	if (reason && !json_is_null(reason) && !json_is_string(reason))
+		return err_field(err, "reason", "must be a string");
+	return engine_runner_cordon(req->ctx, &req->who, req->params[0], on,
+				    json_string_value(reason), &resp->json, err);
+}
+
+int api_runners_cordon(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return cordon(req, resp, true, err);
+}
+
+int api_runners_uncordon(struct http_req *req, struct http_resp *resp, struct vend_err *err)
+{
+	return cordon(req, resp, false, err);
+}
+
 int api_jobs_release(struct http_req *req, struct http_resp *resp, struct vend_err *err)
 {
 	int64_t id = 0, fence = 0;

@@ -157,6 +157,8 @@ int api_jobs_log(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_heartbeat(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_complete(struct http_req *, struct http_resp *, struct vend_err *);
 int api_jobs_release(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runners_cordon(struct http_req *, struct http_resp *, struct vend_err *);
+int api_runners_uncordon(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_create(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_list(struct http_req *, struct http_resp *, struct vend_err *);
 int api_tokens_revoke(struct http_req *, struct http_resp *, struct vend_err *);

@@ -30,6 +30,10 @@ const struct http_route http_routes[] = {
 	{ "GET", "/metrics", api_metrics, 0, 0, "Prometheus metrics of the cluster", 0 },
 	{ "GET", "/api/v1/runners", api_runners_list, USERS, 0,
 	  "runners heard from in the last day: labels, connected, busy jobs", 0 },
+	{ "PUT", "/api/v1/cordons/{name}", api_runners_cordon, ADMINS, 0,
+	  "cordon a runner: it takes no new job", 0 },
+	{ "DELETE", "/api/v1/cordons/{name}", api_runners_uncordon, ADMINS, 0,
+	  "uncordon a runner", 0 },
 	{ "GET", "/api/v1/insights", api_insights, USERS, 0,
 	  "delivery insights: success rate, time to deploy, change failure rate", 0 },
 

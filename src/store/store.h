@@ -434,6 +434,16 @@ int store_runner_touch(struct store_tx *tx, int64_t id, int64_t now, int64_t bef
 int store_runner_name(struct store_tx *tx, int64_t id, char **name);
 /* The labels a runner registered with (JSON array). */
 int store_runner_labels(struct store_tx *tx, int64_t id, char **labels);
+/* The labels a claim by runner id matches jobs against: as above, but
+ * *labels is NULL when the runner's name is cordoned (it takes no job). */
+int store_runner_claim_labels(struct store_tx *tx, int64_t id, char **labels);
+/* Cordons the runners named name (every registration, and later ones):
+ * -EEXIST if they are already. Uncordon: -ENOENT if they were not. */
+int store_runner_cordon(struct store_tx *tx, const char *name, const char *by,
+			const char *reason, int64_t now);
+int store_runner_uncordon(struct store_tx *tx, const char *name);
+/* 0 if a runner of that name ever registered, else -ENOENT. */
+int store_runner_known(struct store_tx *tx, const char *name);
 
 /* A run's jobs that wait for a runner now (queued, available by now),
  * oldest first: the labels each needs, and how many runners (by name)
@@ -443,7 +453,8 @@ struct job_wait {
 	char *phase;
 	int step_idx;
 	char *labels;       /* JSON array */
-	int64_t connected, fitting;
+	int64_t connected, fitting; /* runners seen; of them, able to take it */
+	int64_t cordoned;           /* would fit, but are cordoned */
 };
 int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t since,
 		       struct job_wait **out, size_t *n);

@@ -133,3 +133,44 @@ int store_runner_labels(struct store_tx *tx, int64_t id, char **labels)
 
 	return rc ? rc : store__one(tx, s, read_text, labels);
 }
+
+/* Labels, or NULL for a cordoned runner. */
+static void read_claim_labels(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	*(char **)out = store__int(tx, s, 1) ? NULL : store__str(tx, s, 0);
+}
+
+int store_runner_claim_labels(struct store_tx *tx, int64_t id, char **labels)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT r.labels, (SELECT COUNT(*) FROM runner_cordons c "
+				 "WHERE c.name = r.name) FROM runners r WHERE r.id = ?", &s, "i", id);
+
+	return rc ? rc : store__one(tx, s, read_claim_labels, labels);
+}
+
+int store_runner_cordon(struct store_tx *tx, const char *name, const char *by,
+			const char *reason, int64_t now)
+{
+	int rc = store__exec(tx, "INSERT INTO runner_cordons (name, cordoned_by, reason, "
+				 "cordoned_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+			     "sssi", name, by, reason, now);
+	return rc < 0 ? rc : rc == 1 ? 0 : -EEXIST;
+}
+
+int store_runner_uncordon(struct store_tx *tx, const char *name)
+{
+	int rc = store__exec(tx, "DELETE FROM runner_cordons WHERE name = ?", "s", name);
+	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+}
+
+int store_runner_known(struct store_tx *tx, const char *name)
+{
+	struct store_stmt *s;
+	int64_t n = 0;
+	int rc = store__stmt(tx, "SELECT COUNT(*) FROM runners WHERE name = ?", &s, "s", name);
+
+	if (!rc)
+		rc = store__int1(tx, s, &n);
+	return rc ? rc : n > 0 ? 0 : -ENOENT;
+}

@@ -119,6 +119,7 @@ static void read_wait(struct store_tx *tx, struct store_stmt *s, void *out)
 	w->labels = store__str(tx, s, 2);
 	w->connected = store__int(tx, s, 3);
 	w->fitting = store__int(tx, s, 4);
+	w->cordoned = store__int(tx, s, 5);
 }
 
 /* A runner that registered again under its name counts once. */
@@ -129,10 +130,14 @@ int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t
 	int rc = store__stmt(tx, "SELECT j.phase, j.step_idx, j.labels, "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ?), "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
-				 " AND " STORE_LABELS_FIT("j.labels", "r.labels") ") "
+				 " AND " STORE_LABELS_FIT("j.labels", "r.labels")
+				 " AND " STORE_NOT_CORDONED("r.name") "), "
+				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
+				 " AND " STORE_LABELS_FIT("j.labels", "r.labels")
+				 " AND r.name IN (SELECT name FROM runner_cordons)) "
 				 "FROM jobs j WHERE j.run_id = ? AND j.state = 'queued' "
 				 "AND j.available_at <= ? ORDER BY j.id",
-			     &s, "iiii", since, since, run_id, now);
+			     &s, "iiiii", since, since, since, run_id, now);
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_wait, free_wait, (void **)out, n);
 }
 

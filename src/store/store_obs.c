@@ -191,6 +191,8 @@ static void free_runner(void *p)
 	struct obs_runner *e = p;
 	free(e->name);
 	free(e->labels);
+	free(e->cordoned_by);
+	free(e->cordon_reason);
 }
 
 void obs_runners_free(struct obs_runner *v, size_t n)
@@ -208,6 +210,9 @@ static void read_runner(struct store_tx *tx, struct store_stmt *s, void *out)
 	e->busy = store__int(tx, s, 2);
 	e->labels = store__str(tx, s, 3);
 	e->registered_at = store__int(tx, s, 4);
+	e->cordoned_by = store__str(tx, s, 5);
+	e->cordon_reason = store__str(tx, s, 6);
+	e->cordoned_at = store__int(tx, s, 7);
 }
 
 int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **out, size_t *n)
@@ -217,8 +222,10 @@ int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **ou
 				 "(SELECT COUNT(*) FROM jobs j JOIN runners v ON v.id = j.runner_id "
 				 " WHERE v.name = u.name AND j.state = 'claimed'), "
 				 "(SELECT l.labels FROM runners l WHERE l.name = u.name "
-				 " ORDER BY l.id DESC LIMIT 1), MAX(u.registered_at) "
-				 "FROM runners u WHERE u.last_seen >= ? GROUP BY u.name ORDER BY u.name",
+				 " ORDER BY l.id DESC LIMIT 1), MAX(u.registered_at), "
+				 "MAX(c.cordoned_by), MAX(c.reason), MAX(c.cordoned_at) "
+				 "FROM runners u LEFT JOIN runner_cordons c ON c.name = u.name "
+				 "WHERE u.last_seen >= ? GROUP BY u.name ORDER BY u.name",
 			     &s, "i", since);
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_runner, free_runner, (void **)out, n);
 }
@@ -236,7 +243,8 @@ int store_obs_queue_unschedulable(struct store_tx *tx, int64_t now, int64_t sinc
 	struct store_stmt *s;
 	int rc = store__stmt(tx, "SELECT COUNT(*) FROM jobs j WHERE j.state = 'queued' "
 				 "AND j.available_at <= ? AND NOT EXISTS (SELECT 1 FROM runners r "
-				 "WHERE r.last_seen >= ? AND " STORE_LABELS_FIT("j.labels", "r.labels") ")",
+				 "WHERE r.last_seen >= ? AND " STORE_LABELS_FIT("j.labels", "r.labels")
+				 " AND " STORE_NOT_CORDONED("r.name") ")",
 			     &s, "ii", now, since);
 	return rc ? rc : store__int1(tx, s, out);
 }

@@ -68,6 +68,9 @@ struct obs_runner {
 	int64_t last_seen, busy;
 	char *labels;          /* JSON array */
 	int64_t registered_at;
+	char *cordoned_by;     /* NULL unless cordoned */
+	char *cordon_reason;   /* or NULL */
+	int64_t cordoned_at;
 };
 void obs_runners_free(struct obs_runner *v, size_t n);
 int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **out, size_t *n);

@@ -256,6 +256,9 @@ static const char *const migrations[] = {
 	"INSERT INTO audit_tree (key, hash)"
 	"  SELECT (((idx + 1) << level::int) - 1) * 64 + level, hash FROM audit_nodes ORDER BY 1;"
 	"DROP TABLE audit_nodes;",
+	/* 12: cordoned runners (see store_sqlite.c) */
+	"CREATE TABLE runner_cordons (name TEXT PRIMARY KEY, cordoned_by TEXT NOT NULL,"
+	"  reason TEXT, cordoned_at BIGINT NOT NULL);",
 	NULL,
 };
 

@@ -257,6 +257,10 @@ static const char *const migrations[] = {
 	"INSERT INTO audit_tree (key, hash)"
 	"  SELECT (((idx + 1) << level) - 1) * 64 + level, hash FROM audit_nodes ORDER BY 1;"
 	"DROP TABLE audit_nodes;",
+	/* 12: runners an admin cordoned, by name (every registration of it):
+	 * they take no new job (engine/jobs.c), as kubectl cordon does */
+	"CREATE TABLE runner_cordons (name TEXT PRIMARY KEY, cordoned_by TEXT NOT NULL,"
+	"  reason TEXT, cordoned_at INTEGER NOT NULL);",
 	NULL,
 };
 

@@ -13,7 +13,7 @@ test_expect_success 'a job labelled gpu waits while a runner without the label w
 '
 
 test_expect_success 'vend show and the API say which labels no connected runner has' '
-	run_json "$id" | jq -e ".steps[0].runner_wait == {\"labels\": [\"gpu\"], \"connected\": 1, \"fitting\": 0}" &&
+	run_json "$id" | jq -e ".steps[0].runner_wait == {\"labels\": [\"gpu\"], \"connected\": 1, \"fitting\": 0, \"cordoned\": 0}" &&
 	vend show "$id" >show.out &&
 	grep -q "waiting: *step train needs a runner with labels gpu; no connected runner has them all (1 connected)" show.out
 '

@@ -277,11 +277,20 @@ test_skip() {
 	echo "ok $test_count - $1 # SKIP $2"
 }
 
+# test_body_ BODY: BODY in a function of its own, so that a `return 1` in
+# it (leaving a loop early) fails the test; eval'd straight inside
+# test_expect_success it returned from that, and the test vanished without
+# an "ok" or a "not ok", its failure uncounted. Variables it sets stay
+# global, for the tests after it.
+test_body_() {
+	eval "$1"
+}
+
 test_expect_success() {
 	local desc=$1 body=$2 out
 	test_count=$((test_count + 1))
 	out="$TEST_DIR/test-$test_count.out"
-	if eval "$body" >"$out" 2>&1; then
+	if test_body_ "$body" >"$out" 2>&1; then
 		echo "ok $test_count - $desc"
 	else
 		echo "not ok $test_count - $desc"
