@@ -146,6 +146,17 @@ const phases = {
     await page.screenshot({ path: `${OUT}/portal-runners.png`, fullPage: true });
   },
 
+  // The same runner cordoned (vend runners cordon): said beside its status.
+  async runners_cordoned(page) {
+    await signIn(page);
+    await page.locator('#nav').getByRole('link', { name: 'Runners' }).click();
+    const row = page.locator('tr', { hasText: /^embedded-/ });
+    await row.waitFor({ timeout: T });
+    check(await row.locator('td').nth(1).textContent() === 'idle cordoned', 'it shows as idle and cordoned');
+    const title = await row.locator('td').nth(1).locator('span[title]').getAttribute('title');
+    check(/^cordoned by admin: patching;/.test(title || ''), 'who cordoned it, and why');
+  },
+
   // The audit log: the tree head, and one entry's proof checked in the browser.
   async audit(page) {
     await signIn(page);

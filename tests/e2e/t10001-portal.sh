@@ -132,8 +132,12 @@ if [ -n "$have_browser" ]; then
 		vend cancel "$stuck" >/dev/null
 	'
 
-	test_expect_success 'Runners: the embedded runner, idle, with its labels' '
-		TOKEN=$ADMIN browse runners
+	test_expect_success 'Runners: the embedded runner, idle, with its labels; cordoned, it says so' '
+		TOKEN=$ADMIN browse runners &&
+		emb=$(vend runners -o json | jq -r ".runners[0].name") &&
+		vend runners cordon "$emb" --reason patching >/dev/null &&
+		TOKEN=$ADMIN browse runners_cordoned &&
+		vend runners uncordon "$emb" >/dev/null
 	'
 
 	test_expect_success 'Audit: the signed tree head, filters, an entry verified in the browser' '
