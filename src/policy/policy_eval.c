@@ -284,20 +284,6 @@ json_t *policy_result_to_json(const struct policy_result *r)
  * rest of an evaluation. */
 #define ADD_LIT(b, lit) buf_add((b), (lit), sizeof(lit) - 1)
 
-static void add_int(struct buf *b, long long v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
 /* A JSON string (RFC 8259 §7); s is valid UTF-8 (see own()). */
 static void write_str(struct buf *b, const char *s)
 {
@@ -347,7 +333,7 @@ static void write_decision(struct buf *b, const struct policy_result *r,
 	ADD_LIT(b, "{\"policy\":");
 	write_str(b, d->policy);
 	ADD_LIT(b, ",\"rule\":");
-	add_int(b, (long long)d->rule);
+	buf_add_int(b, (long long)d->rule);
 	ADD_LIT(b, ",\"effect\":\"");
 	buf_adds(b, policy_effect_name(d->effect));
 	ADD_LIT(b, "\",\"matched\":");
@@ -376,12 +362,12 @@ static void write_decision(struct buf *b, const struct policy_result *r,
 			write_str(b, d->approvers[k]);
 		}
 		ADD_LIT(b, "],\"count\":");
-		add_int(b, d->count);
+		buf_add_int(b, d->count);
 		ADD_LIT(b, ",\"expires_ms\":");
 		if (d->expires_ms < 0)
 			ADD_LIT(b, "null");
 		else
-			add_int(b, d->expires_ms);
+			buf_add_int(b, d->expires_ms);
 	}
 	ADD_LIT(b, ",\"bundle\":\"");
 	buf_add(b, r->bundle, strlen(r->bundle));
@@ -423,7 +409,7 @@ int policy_result_write_json(const struct policy_result *r, struct buf *out)
 	write_fired(out, r, "approvals", POLICY_REQUIRE_APPROVAL);
 	write_fired(out, r, "warnings", POLICY_WARN);
 	ADD_LIT(out, ",\"errors\":");
-	add_int(out, (long long)r->n_errors);
+	buf_add_int(out, (long long)r->n_errors);
 	ADD_LIT(out, ",\"decisions\":[");
 	for (size_t i = 0; i < r->n_decisions; i++) {
 		if (i)

@@ -123,3 +123,24 @@ void buf_truncate(struct buf *b, size_t len)
 	b->len = len;
 	b->data[len] = '\0';
 }
+
+char *int_decimal(long long v, char tmp[INT_DECIMAL_MAX])
+{
+	char *p = tmp + INT_DECIMAL_MAX;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+int buf_add_int(struct buf *b, long long v)
+{
+	char tmp[INT_DECIMAL_MAX], *p = int_decimal(v, tmp);
+
+	return buf_add(b, p, (size_t)(tmp + INT_DECIMAL_MAX - p));
+}

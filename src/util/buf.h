@@ -40,4 +40,11 @@ int buf_grow(struct buf *b, size_t extra); /* room for extra more bytes */
 
 void buf_truncate(struct buf *b, size_t len); /* len <= b->len */
 
+/* v in decimal without printf (which costs more than the rest of a small
+ * JSON text): written backwards to end at tmp + INT_DECIMAL_MAX (no NUL);
+ * returns where it starts. buf_add_int appends it. */
+#define INT_DECIMAL_MAX 24
+char *int_decimal(long long v, char tmp[INT_DECIMAL_MAX]);
+int buf_add_int(struct buf *b, long long v);
+
 #endif

@@ -105,16 +105,9 @@ static int put_string(struct out *o, const char *s, size_t len)
 
 static void put_integer(struct out *o, json_int_t v)
 {
-	char digits[24], *p = digits + sizeof(digits);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char tmp[INT_DECIMAL_MAX], *p = int_decimal(v, tmp);
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	put(o, p, (size_t)(digits + sizeof(digits) - p));
+	put(o, p, (size_t)(tmp + INT_DECIMAL_MAX - p));
 }
 
 /* "%.17g", reading as a real (".0" added to "1"), its exponent without

@@ -68,3 +68,21 @@ TEST(buf_grows_large)
 	CHECK_INT(b.data[100000], 0);
 	buf_release(&b);
 }
+
+TEST(buf_add_int_writes_decimal)
+{
+	struct buf b = BUF_INIT;
+
+	buf_init(&b, 0);
+	buf_add_int(&b, 0);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, -1);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, 1234567890123LL);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, INT64_MIN);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, INT64_MAX);
+	CHECK_STR(b.data, "0 -1 1234567890123 -9223372036854775808 9223372036854775807");
+	buf_release(&b);
+}
