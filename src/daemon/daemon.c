@@ -3,7 +3,7 @@
  * blocked in every thread and taken by sigwait() in the main one, so that
  * no thread is interrupted at a bad moment and shutdown runs in order:
  * drain the runner (its running steps finish and report; a second signal
- * or the end of --drain kills them, and the next start resolves them as
+ * or the end of --drain kills them and gives them back, resolved as
  * interrupted), stop taking work, stop serving, close the store.
  */
 #include <fcntl.h>
