@@ -146,15 +146,23 @@ const phases = {
     await page.screenshot({ path: `${OUT}/portal-runners.png`, fullPage: true });
   },
 
-  // The same runner cordoned (vend runners cordon): said beside its status.
-  async runners_cordoned(page) {
+  // An admin cordons it with a reason, sees it said beside its status,
+  // and uncordons it (vend runners cordon / uncordon).
+  async runners_cordon(page) {
     await signIn(page);
     await page.locator('#nav').getByRole('link', { name: 'Runners' }).click();
     const row = page.locator('tr', { hasText: /^embedded-/ });
     await row.waitFor({ timeout: T });
+    await row.getByLabel(/^Why cordon embedded-/).fill('patching');
+    await row.getByRole('button', { name: /^Cordon embedded-/ }).click();
+    await row.getByRole('button', { name: /^Uncordon embedded-/ }).waitFor({ timeout: T });
     check(await row.locator('td').nth(1).textContent() === 'idle cordoned', 'it shows as idle and cordoned');
     const title = await row.locator('td').nth(1).locator('span[title]').getAttribute('title');
     check(/^cordoned by admin: patching;/.test(title || ''), 'who cordoned it, and why');
+    await page.screenshot({ path: `${OUT}/portal-runners-cordoned.png`, fullPage: true });
+    await row.getByRole('button', { name: /^Uncordon embedded-/ }).click();
+    await row.getByRole('button', { name: /^Cordon embedded-/ }).waitFor({ timeout: T });
+    check(await row.locator('td').nth(1).textContent() === 'idle', 'uncordoned, it is idle again');
   },
 
   // The audit log: the tree head, and one entry's proof checked in the browser.

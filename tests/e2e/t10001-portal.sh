@@ -132,12 +132,14 @@ if [ -n "$have_browser" ]; then
 		vend cancel "$stuck" >/dev/null
 	'
 
-	test_expect_success 'Runners: the embedded runner, idle, with its labels; cordoned, it says so' '
+	test_expect_success 'Runners: the embedded runner, idle, with its labels; an admin cordons and uncordons it' '
 		TOKEN=$ADMIN browse runners &&
-		emb=$(vend runners -o json | jq -r ".runners[0].name") &&
-		vend runners cordon "$emb" --reason patching >/dev/null &&
-		TOKEN=$ADMIN browse runners_cordoned &&
-		vend runners uncordon "$emb" >/dev/null
+		TOKEN=$ADMIN browse runners_cordon &&
+		vend runners -o json | jq -e ".runners[0].cordon == null" &&
+		vend audit export | jq -c "select(.entry) | .entry" >entries &&
+		jq -se "[.[] | select(.action == \"runner.cordon\")][0] |
+			.actor == \"admin\" and .details.reason == \"patching\"" entries &&
+		jq -se "[.[] | select(.action == \"runner.uncordon\")] | length == 1" entries
 	'
 
 	test_expect_success 'Audit: the signed tree head, filters, an entry verified in the browser' '
