@@ -14,8 +14,9 @@ static const char usage[] =
 	"\n"
 	"The runners the server has heard from in the last day, by name: their\n"
 	"status (idle or active when connected, offline when not heard from for\n"
-	"max(90 s, 3 leases); \"cordoned\" after it when they are), the jobs they\n"
-	"hold, when they were last heard from and their labels. A step waits for\n"
+	"max(90 s, 3 leases); \"cordoned\" after it when they are), how many jobs\n"
+	"they hold, when they were last heard from, their labels, and what they\n"
+	"run (RUNNING: run id and step, e.g. 42:build). A step waits for\n"
 	"a runner that has all of its labels; vend show says so when no connected\n"
 	"runner has them. Listing needs any user token.\n"
 	"\n"
@@ -33,18 +34,28 @@ static void print_runners(json_t *resp, void *ctx)
 		{ "STATUS", "shown_status", 17, CLI_STR, 0, NULL },
 		{ "BUSY", "busy_jobs", 5, CLI_INT, 0, NULL },
 		{ "LAST SEEN", "last_seen", 18, CLI_TIME, 0, NULL },
-		{ "LABELS", "labels", 0, CLI_LIST, 0, NULL },
+		{ "LABELS", "labels", 20, CLI_LIST, 0, NULL },
+		{ "RUNNING", "shown_jobs", 0, CLI_LIST, 0, NULL },
 	};
-	json_t *rows = json_object_get(resp, "runners"), *r;
-	size_t i;
+	json_t *rows = json_object_get(resp, "runners"), *r, *job;
+	size_t i, k;
 
 	(void)ctx;
-	/* "idle,cordoned" as kubectl shows "Ready,SchedulingDisabled". */
 	json_array_foreach(rows, i, r) {
 		const char *status = json_string_value(json_object_get(r, "status"));
 		bool cordoned = json_is_object(json_object_get(r, "cordon"));
+		json_t *shown = json_array();
+		/* "idle,cordoned" as kubectl shows "Ready,SchedulingDisabled". */
 		json_object_set_new(r, "shown_status", json_sprintf("%s%s", status ? status : "?",
 								     cordoned ? ",cordoned" : ""));
+		/* What it runs: run 42's step build as "42:build". */
+		json_array_foreach(json_object_get(r, "jobs"), k, job) {
+			const char *step = json_string_value(json_object_get(job, "step"));
+			json_array_append_new(shown, json_sprintf("%" JSON_INTEGER_FORMAT ":%s",
+					json_integer_value(json_object_get(job, "run_id")),
+					step ? step : json_string_value(json_object_get(job, "phase"))));
+		}
+		json_object_set_new(r, "shown_jobs", shown);
 	}
 	CLI_PRINT_TABLE(stdout, rows, cols);
 }

@@ -159,7 +159,7 @@ int engine_runner_register(struct vend_ctx *ctx, const char *name, json_t *label
 			   int64_t *id);
 /* The runners heard from in the last day, by name, as a new JSON object
  * {"runners": [{name, status, labels, connected, busy_jobs, last_seen,
- * registered_at, cordon}]} (docs/sandbox.md). Store errors. */
+ * registered_at, cordon, jobs}]} (docs/sandbox.md). Store errors. */
 int engine_runners_list(struct vend_ctx *ctx, json_t **out);
 /* Cordons (or uncordons) the runners named name, as kubectl cordons a
  * node: a cordoned runner takes no new job (its running ones go on), its

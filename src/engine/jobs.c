@@ -380,11 +380,26 @@ fail:
 	return rc;
 }
 
+/* What runner name runs now: [{run_id, phase, step}] (step null for a
+ * drift check), from jobs sorted by runner name. */
+static json_t *runner_jobs_json(const char *name, const struct obs_runner_job *jobs, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(jobs[i].runner, name))
+			json_array_append_new(a, json_pack("{s:I, s:s, s:s?}", "run_id",
+							   (json_int_t)jobs[i].run_id, "phase",
+							   jobs[i].phase, "step", jobs[i].step));
+	return a;
+}
+
 int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 {
 	struct store_tx *tx;
 	struct obs_runner *v = NULL;
-	size_t n = 0;
+	struct obs_runner_job *jobs = NULL;
+	size_t n = 0, nj = 0;
 	int64_t now = now_ms(), fresh = obs_runners_seen_since(now, ctx->lease_ms);
 	json_t *list;
 	int rc = store_begin(ctx->store, STORE_READ, &tx);
@@ -392,9 +407,13 @@ int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 	if (rc)
 		return rc;
 	rc = store_obs_runners(tx, now - OBS_RUNNER_FORGET_MS, &v, &n);
+	if (!rc)
+		rc = store_obs_runner_jobs(tx, &jobs, &nj);
 	store_rollback(tx);
-	if (rc)
+	if (rc) {
+		obs_runners_free(v, n);
 		return rc;
+	}
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *labels = v[i].labels ? json_loads(v[i].labels, 0, NULL) : NULL;
@@ -410,8 +429,11 @@ int engine_runners_list(struct vend_ctx *ctx, json_t **out)
 						engine__time_json(v[i].registered_at), "cordon",
 						cordon_json(v[i].cordoned_by, v[i].cordon_reason,
 							    v[i].cordoned_at)));
+		json_object_set_new(json_array_get(list, i), "jobs",
+				    runner_jobs_json(v[i].name, jobs, nj));
 	}
 	obs_runners_free(v, n);
+	obs_runner_jobs_free(jobs, nj);
 	*out = json_pack("{s:o}", "runners", list);
 	return 0;
 }

@@ -230,6 +230,42 @@ int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **ou
 	return rc ? rc : store__all(tx, s, sizeof(**out), read_runner, free_runner, (void **)out, n);
 }
 
+static void free_runner_job(void *p)
+{
+	struct obs_runner_job *e = p;
+	free(e->runner);
+	free(e->phase);
+	free(e->step);
+}
+
+void obs_runner_jobs_free(struct obs_runner_job *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free_runner_job(&v[i]);
+	free(v);
+}
+
+static void read_runner_job(struct store_tx *tx, struct store_stmt *s, void *out)
+{
+	struct obs_runner_job *e = out;
+	e->runner = store__str(tx, s, 0);
+	e->run_id = store__int(tx, s, 1);
+	e->phase = store__str(tx, s, 2);
+	e->step = store__str(tx, s, 3);
+}
+
+int store_obs_runner_jobs(struct store_tx *tx, struct obs_runner_job **out, size_t *n)
+{
+	struct store_stmt *s;
+	int rc = store__stmt(tx, "SELECT v.name, j.run_id, j.phase, s.name FROM jobs j "
+				 "JOIN runners v ON v.id = j.runner_id LEFT JOIN steps s ON "
+				 "s.run_id = j.run_id AND s.phase = j.phase AND s.idx = j.step_idx "
+				 "WHERE j.state = 'claimed' ORDER BY v.name, j.id LIMIT ?",
+			     &s, "i", (int64_t)OBS_RUNNER_JOBS_MAX);
+	return rc ? rc : store__all(tx, s, sizeof(**out), read_runner_job, free_runner_job,
+				    (void **)out, n);
+}
+
 int store_obs_queue_depth(struct store_tx *tx, int64_t *out)
 {
 	struct store_stmt *s;

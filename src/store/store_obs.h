@@ -73,6 +73,15 @@ struct obs_runner {
 	int64_t cordoned_at;
 };
 void obs_runners_free(struct obs_runner *v, size_t n);
+/* The jobs runners hold now, by runner name then job: at most
+ * OBS_RUNNER_JOBS_MAX. step is NULL for a drift check's job. */
+#define OBS_RUNNER_JOBS_MAX 1000
+struct obs_runner_job {
+	char *runner, *phase, *step;
+	int64_t run_id;
+};
+int store_obs_runner_jobs(struct store_tx *tx, struct obs_runner_job **out, size_t *n);
+void obs_runner_jobs_free(struct obs_runner_job *v, size_t n);
 int store_obs_runners(struct store_tx *tx, int64_t since, struct obs_runner **out, size_t *n);
 
 /* Jobs waiting for a runner (queued, available now or later). */

@@ -69,11 +69,15 @@ test_expect_success 'uncordon: the waiting step runs at once' '
 	test "$(run_field "$w" .steps[0].runner)" = b
 '
 
-test_expect_success 'a runner cordoned while it runs a step finishes it' '
+test_expect_success 'vend runners says what each runs; cordoned while it runs a step, it finishes it' '
 	vend runners uncordon a >/dev/null &&
 	vend runners cordon b >/dev/null &&
 	s=$(vend run slow -p seconds=2 -o json | jq .id) &&
 	wait_for 20 step_running "$s" &&
+	vend runners -o json | jq -e ".runners[] | select(.name == \"a\") |
+		.jobs == [{\"run_id\": $s, \"phase\": \"main\", \"step\": \"sleep\"}]" &&
+	vend runners -o json | jq -e ".runners[] | select(.name == \"b\") | .jobs == []" &&
+	vend runners | grep -Eq "^a +active .* $s:sleep\$" &&
 	vend runners cordon a >/dev/null &&
 	vend runners uncordon b >/dev/null &&
 	wait_state "$s" succeeded &&
