@@ -18,13 +18,21 @@ export async function runnersView(root, _args, ctx) {
     const head = ['Name', 'Status', 'Busy jobs', 'Last seen', 'Labels'];
     replace(body, rs.length
       ? table(null, admin ? [...head, 'Cordon'] : head, rs.map((r) => {
-        const row = [r.name, statusCell(r), String(r.busy_jobs), fmtTime(r.last_seen),
+        const row = [r.name, statusCell(r), jobsCell(r), fmtTime(r.last_seen),
           (r.labels || []).length ? r.labels.join(', ') : '–'];
         return admin ? [...row, cordonCell(r, status, load)] : row;
       }))
       : h('p', { class: 'empty' }, 'No runner has been heard from. Start one with vend runner --server URL --token-file FILE.'));
   };
   await load();
+}
+
+// How many jobs it holds, each a link to its run: "1: #41 build".
+function jobsCell(r) {
+  const jobs = r.jobs || [];
+  if (!jobs.length) return String(r.busy_jobs);
+  const links = jobs.flatMap((j, i) => [i ? ', ' : '', h('a', { href: `#/runs/${j.run_id}` }, `#${j.run_id} ${j.step || j.phase}`)]);
+  return h('span', {}, `${r.busy_jobs}: `, ...links);
 }
 
 function statusCell(r) {
