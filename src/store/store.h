@@ -432,10 +432,9 @@ int store_runner_seen(struct store_tx *tx, int64_t id, int64_t now);
  * 1 if it was (and is now), 0 if not. */
 int store_runner_touch(struct store_tx *tx, int64_t id, int64_t now, int64_t before);
 int store_runner_name(struct store_tx *tx, int64_t id, char **name);
-/* The labels a runner registered with (JSON array). */
-int store_runner_labels(struct store_tx *tx, int64_t id, char **labels);
-/* The labels a claim by runner id matches jobs against: as above, but
- * *labels is NULL when the runner's name is cordoned (it takes no job). */
+/* The labels a claim by runner id matches jobs against (the JSON array it
+ * registered with), or *labels NULL when its name is cordoned (it takes
+ * no job). */
 int store_runner_claim_labels(struct store_tx *tx, int64_t id, char **labels);
 /* Cordons the runners named name (every registration, and later ones):
  * -EEXIST if they are already. Uncordon: -ENOENT if they were not. */

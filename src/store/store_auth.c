@@ -126,14 +126,6 @@ int store_runner_name(struct store_tx *tx, int64_t id, char **name)
 	return rc ? rc : store__one(tx, s, read_text, name);
 }
 
-int store_runner_labels(struct store_tx *tx, int64_t id, char **labels)
-{
-	struct store_stmt *s;
-	int rc = store__stmt(tx, "SELECT labels FROM runners WHERE id = ?", &s, "i", id);
-
-	return rc ? rc : store__one(tx, s, read_text, labels);
-}
-
 /* Labels, or NULL for a cordoned runner. */
 static void read_claim_labels(struct store_tx *tx, struct store_stmt *s, void *out)
 {
@@ -143,8 +135,8 @@ static void read_claim_labels(struct store_tx *tx, struct store_stmt *s, void *o
 int store_runner_claim_labels(struct store_tx *tx, int64_t id, char **labels)
 {
 	struct store_stmt *s;
-	int rc = store__stmt(tx, "SELECT r.labels, (SELECT COUNT(*) FROM runner_cordons c "
-				 "WHERE c.name = r.name) FROM runners r WHERE r.id = ?", &s, "i", id);
+	int rc = store__stmt(tx, "SELECT r.labels, CASE WHEN " STORE_CORDONED("r.name")
+				 " THEN 1 ELSE 0 END FROM runners r WHERE r.id = ?", &s, "i", id);
 
 	return rc ? rc : store__one(tx, s, read_claim_labels, labels);
 }

@@ -25,9 +25,9 @@ struct store_backend;
 #define STORE_LABELS_FIT(JOB_LABELS, RUNNER_LABELS)                              \
 	"NOT EXISTS (SELECT 1 FROM json_each(" JOB_LABELS ") l WHERE l.value "   \
 	"NOT IN (SELECT value FROM json_each(" RUNNER_LABELS ")))"
-/* ... and may take work: its name is not cordoned. */
-#define STORE_NOT_CORDONED(RUNNER_NAME) \
-	RUNNER_NAME " NOT IN (SELECT name FROM runner_cordons)"
+/* A runner (its name) an admin cordoned: it takes no work. */
+#define STORE_CORDONED(RUNNER_NAME) \
+	"(" RUNNER_NAME " IN (SELECT name FROM runner_cordons))"
 
 /* Channels as a bit set (store_notify's marks). */
 #define STORE_CHAN_WORDS ((CHAN_COUNT + 63) / 64)

@@ -131,10 +131,10 @@ int store_jobs_waiting(struct store_tx *tx, int64_t run_id, int64_t now, int64_t
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ?), "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
 				 " AND " STORE_LABELS_FIT("j.labels", "r.labels")
-				 " AND " STORE_NOT_CORDONED("r.name") "), "
+				 " AND NOT " STORE_CORDONED("r.name") "), "
 				 "(SELECT COUNT(DISTINCT r.name) FROM runners r WHERE r.last_seen >= ? "
 				 " AND " STORE_LABELS_FIT("j.labels", "r.labels")
-				 " AND r.name IN (SELECT name FROM runner_cordons)) "
+				 " AND " STORE_CORDONED("r.name") ") "
 				 "FROM jobs j WHERE j.run_id = ? AND j.state = 'queued' "
 				 "AND j.available_at <= ? ORDER BY j.id",
 			     &s, "iiiii", since, since, since, run_id, now);

@@ -280,7 +280,7 @@ int store_obs_queue_unschedulable(struct store_tx *tx, int64_t now, int64_t sinc
 	int rc = store__stmt(tx, "SELECT COUNT(*) FROM jobs j WHERE j.state = 'queued' "
 				 "AND j.available_at <= ? AND NOT EXISTS (SELECT 1 FROM runners r "
 				 "WHERE r.last_seen >= ? AND " STORE_LABELS_FIT("j.labels", "r.labels")
-				 " AND " STORE_NOT_CORDONED("r.name") ")",
+				 " AND NOT " STORE_CORDONED("r.name") ")",
 			     &s, "ii", now, since);
 	return rc ? rc : store__int1(tx, s, out);
 }
