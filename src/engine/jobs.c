@@ -1212,22 +1212,20 @@ static int resolve_lost(struct vend_ctx *ctx, struct store_tx *tx, const struct 
 	return rc;
 }
 
-static int resolve_all(struct vend_ctx *ctx, int64_t now, const char *runner_name,
-		       const char *reason)
+/* Resolves jobs[0..n) (claimed jobs whose runner is gone) in tx and
+ * commits, or rolls back what it did on an error; then moves their runs
+ * on. Each is logged as "job N: note". Frees the jobs' rows, not the
+ * array. */
+static int resolve_commit(struct vend_ctx *ctx, struct store_tx *tx, struct job_row *jobs,
+			  size_t n, const char *reason, const char *note)
 {
-	struct store_tx *tx;
-	struct job_row *jobs = NULL;
-	size_t n = 0;
-	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	rc = store_jobs_lapsed(tx, now, runner_name, &jobs, &n);
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = resolve_lost(ctx, tx, &jobs[i], reason);
 		if (!rc)
 			log_run(LOG_WARN, jobs[i].run_id, NULL, "job %" PRId64 ": %s", jobs[i].id,
-				reason);
+				note);
 	}
 	if (!rc && n) {
 		store_notify(tx, CHAN_JOBS);
@@ -1240,6 +1238,24 @@ static int resolve_all(struct vend_ctx *ctx, int64_t now, const char *runner_nam
 			engine_advance(ctx, jobs[i].run_id);
 		job_row_free(&jobs[i]);
 	}
+	return rc;
+}
+
+static int resolve_all(struct vend_ctx *ctx, int64_t now, const char *runner_name,
+		       const char *reason)
+{
+	struct store_tx *tx;
+	struct job_row *jobs = NULL;
+	size_t n = 0;
+	int rc = store_begin(ctx->store, STORE_WRITE, &tx);
+
+	if (rc)
+		return rc;
+	rc = store_jobs_lapsed(tx, now, runner_name, &jobs, &n);
+	if (rc)
+		store_rollback(tx);
+	else
+		rc = resolve_commit(ctx, tx, jobs, n, reason, reason);
 	free(jobs);
 	return rc;
 }
@@ -1253,21 +1269,9 @@ int engine_job_release(struct vend_ctx *ctx, int64_t job_id, int64_t fence,
 
 	if (rc)
 		return rc;
-	rc = resolve_lost(ctx, tx, &job, "interrupted");
-	if (!rc) {
-		store_notify(tx, CHAN_JOBS);
-		rc = store_commit(tx);
-	} else {
-		store_rollback(tx);
-	}
-	if (!rc) {
-		log_run(LOG_WARN, job.run_id, NULL, "job %" PRId64 ": interrupted: its runner "
-			"stopped it", job.id);
-		engine_advance(ctx, job.run_id);
-	} else {
+	rc = resolve_commit(ctx, tx, &job, 1, "interrupted", "interrupted: its runner stopped it");
+	if (rc)
 		err_set(err, rc, "cannot release job %" PRId64 ": %s", job_id, strerror(-rc));
-	}
-	job_row_free(&job);
 	return rc;
 }
 
