@@ -42,13 +42,16 @@ test_expect_success 'a cordoned runner takes no new job; the other takes them al
 	vend runners -o json | jq -e ".runners[] | select(.name == \"b\") | .cordon == null"
 '
 
-test_expect_success 'cordoning again changes nothing; only admins may; the name must exist' '
+test_expect_success 'cordoning again changes nothing; only admins may; the name must exist; a reason is short' '
 	vend runners cordon a >out &&
 	grep -qx "runner a was already cordoned: it takes no new job" out &&
 	! VEND_TOKEN=$(cat olga) vend runners cordon b 2>err &&
 	grep -q "olga may not cordon a runner" err &&
 	! vend runners cordon nobody 2>err &&
-	grep -q "no runner named nobody has registered" err
+	grep -q "no runner named nobody has registered" err &&
+	! vend runners cordon b --reason "$(head -c 501 /dev/zero | tr "\0" x)" 2>err &&
+	grep -q "reason.*at most 500 bytes" err &&
+	vend runners -o json | jq -e ".runners[] | select(.name == \"b\") | .cordon == null"
 '
 
 test_expect_success 'with every runner cordoned a step waits, and vend show says why' '
