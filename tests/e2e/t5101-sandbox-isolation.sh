@@ -137,7 +137,7 @@ test_expect_success 'a symlink as $VEND_OUTPUT is not followed by the runner' '
 
 # The limits of probe-limits: cpu 2s, memory 128Mi, files 64, processes 32.
 test_expect_success 'a memory hog fails at its limit, and the log says why' '
-	! probe probe-limits "x=\$(head -c 300000000 /dev/zero | tr \"\\0\" a); echo len \${#x}" &&
+	! probe probe-memory "x=\$(head -c 300000000 /dev/zero | tr \"\\0\" a); echo len \${#x}" &&
 	! grep -q "^len" log &&
 	grep -q "memory limit is 128Mi" log
 '
