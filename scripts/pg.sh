@@ -10,6 +10,8 @@
 #   dir=$(scripts/pg.sh start)     prints the cluster's directory
 #   scripts/pg.sh url DIR          postgres://postgres@127.0.0.1:PORT/postgres
 #   scripts/pg.sh psql DIR [ARGS]  psql on the cluster's postgres database
+#   scripts/pg.sh crash DIR        immediate shutdown (a crash to its clients)
+#   scripts/pg.sh restart DIR      starts it again on its port
 #   scripts/pg.sh stop DIR         fast shutdown, waits, removes DIR
 set -eu
 
@@ -40,6 +42,16 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# launch DIR PORT: starts the cluster in DIR on PORT and waits until it
+# accepts connections (after its crash recovery, if it crashed).
+launch() {
+	as_pg "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start -o \
+		"-c listen_addresses=127.0.0.1 -c port=$2 -c unix_socket_directories=$1 \
+		 -c fsync=on -c max_connections=300 -c shared_buffers=64MB \
+		 -c log_min_messages=warning -c log_min_error_statement=panic" \
+		>>"$1/start.log" 2>&1
+}
+
 start() {
 	bin=$(bindir) || {
 		"$top/scripts/deps.sh" >&2 || die "cannot install postgresql"
@@ -65,11 +77,7 @@ start() {
 		tries=$((tries + 1))
 		port=$(( (($$ * 7919 + tries * 104729 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 30000) + 20000 ))
 		port_free "$port" || continue
-		if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-			"-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
-			 -c fsync=on -c max_connections=300 -c shared_buffers=64MB \
-			 -c log_min_messages=warning -c log_min_error_statement=panic" \
-			>>"$dir/start.log" 2>&1; then
+		if launch "$dir" "$port"; then
 			break
 		fi
 		[ "$tries" -ge 5 ] && { cat "$dir/server.log" >&2; rm -rf "$dir"; die "cannot start"; }
@@ -103,8 +111,28 @@ stop() {
 	esac
 }
 
+# crash DIR: an immediate shutdown, as a crash looks to its clients: every
+# process exits at once, connections drop, nothing is checkpointed (the
+# next start replays the WAL). The tests use it to take the database away
+# under load.
+crash() {
+	[ -f "$1/port" ] || die "$1 is not a cluster made by pg.sh start"
+	bin=$(bindir) || die "no PostgreSQL"
+	as_pg "$bin/pg_ctl" -D "$1/data" -m immediate -w -t 60 stop >>"$1/start.log" 2>&1 ||
+		die "cannot stop the cluster in $1"
+}
+
+# restart DIR: starts a stopped (or crashed) cluster again on its port.
+restart() {
+	[ -f "$1/port" ] || die "$1 is not a cluster made by pg.sh start"
+	bin=$(bindir) || die "no PostgreSQL"
+	launch "$1" "$(cat "$1/port")" || { tail -5 "$1/server.log" >&2; die "cannot restart the cluster in $1"; }
+}
+
 case "${1:-}" in
 start) start ;;
+crash) [ $# -eq 2 ] || die "usage: pg.sh crash DIR"; crash "$2" ;;
+restart) [ $# -eq 2 ] || die "usage: pg.sh restart DIR"; restart "$2" ;;
 url) [ $# -eq 2 ] || die "usage: pg.sh url DIR"; url "$2" ;;
 psql)
 	[ $# -ge 2 ] || die "usage: pg.sh psql DIR [ARGS...]"
@@ -113,5 +141,5 @@ psql)
 	bin=$(bindir) || die "no PostgreSQL"
 	"$bin/psql" -X -q -v ON_ERROR_STOP=1 "$(url "$d")" "$@" ;;
 stop) [ $# -eq 2 ] || die "usage: pg.sh stop DIR"; stop "$2" ;;
-*) die "usage: pg.sh start | url DIR | psql DIR [ARGS...] | stop DIR" ;;
+*) die "usage: pg.sh start | url DIR | psql DIR [ARGS...] | crash DIR | restart DIR | stop DIR" ;;
 esac

@@ -168,6 +168,10 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_
 		MHD_add_response_header(r, "Location", location);
 	if (status == 401)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"vend\"");
+	/* What a 503 means here: the database or the audit log cannot be
+	 * used for now; clients that retry should wait a little. */
+	if (status == 503)
+		MHD_add_response_header(r, "Retry-After", "2");
 	add_common_headers(r, req);
 	ret = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
@@ -343,6 +347,19 @@ static int guard_mutation(struct http_req *req, const struct http_route *route,
 		  : 0;
 }
 
+/* A request that failed because the database cannot be used says so and
+ * what to do, whatever step failed first ("cannot check the token now:
+ * Resource temporarily unavailable" or "store unavailable" told nobody
+ * either). */
+static int say_unavailable(struct http_req *req, int rc, struct vend_err *err)
+{
+	char why[320];
+
+	if ((rc == -EAGAIN || rc == -EIO) && store_unavailable(req->ctx->store, why, sizeof(why)))
+		err_set(err, rc, "the database is unavailable: %s", why);
+	return rc;
+}
+
 /*
  * A request once it is in, over HTTP or from this process: authenticate
  * (authorization: the header's value), authorize from the route table,
@@ -357,7 +374,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 	if (route->roles) {
 		rc = authenticate(req, authorization, err);
 		if (rc)
-			return rc;
+			return say_unavailable(req, rc, err);
 		if (!(req->who.roles & route->roles)) {
 			json_t *need = roles_to_json(route->roles);
 			char *names = json_text(need);
@@ -375,7 +392,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 	if (route->roles && strcmp(req->method, "GET")) {
 		rc = guard_mutation(req, route, err);
 		if (rc)
-			return rc;
+			return say_unavailable(req, rc, err);
 	}
 	if (!req->json && req->body.len) {
 		json_error_t je;
@@ -384,7 +401,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 			return err_set(err, -EINVAL, "the body is not valid JSON: %s (line %d, "
 				       "column %d)", je.text, je.line, je.column);
 	}
-	rc = route->handler(req, resp, err);
+	rc = say_unavailable(req, route->handler(req, resp, err), err);
 	/* (a stale fence is answered 409: a runner's lost claim, not ours) */
 	if (rc && err_http_status(rc) >= 500 && rc != -EAGAIN && rc != -ESTALE)
 		log_error("%s %s: %s (request %s)", req->method, req->path,

@@ -124,6 +124,11 @@ const char *store_backend_name(const struct store *st)
 	return st->ops->name;
 }
 
+bool store_unavailable(struct store *st, char *why, size_t size)
+{
+	return st->ops->unavailable(st->be, why, size);
+}
+
 int store_begin(struct store *st, enum store_mode mode, struct store_tx **out)
 {
 	void *conn;

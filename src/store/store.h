@@ -34,6 +34,11 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * the schema. Returns new in *out, caller frees with store_close. */
 int store_open(const char *url, struct store **out, struct vend_err *err);
 void store_close(struct store *st);
+
+/* Whether the database cannot be used now (its server is gone, an fsync
+ * failed); if so, why and what to do, in `why`. Transactions meanwhile
+ * fail with -EAGAIN. */
+bool store_unavailable(struct store *st, char *why, size_t size);
 const char *store_backend_name(const struct store *st);
 
 int store_begin(struct store *st, enum store_mode mode, struct store_tx **out);

@@ -71,6 +71,10 @@ struct store_ops {
 	/* Schema: each migration is one SQL script, applied in order. The
 	 * lists of the backends give the same tables, columns and indexes. */
 	const char *const *migrations;
+	/* Whether the database cannot be used now, and why, with what to do
+	 * (a lost PostgreSQL server, a failed fsync): for the answers of the
+	 * requests that fail meanwhile. */
+	bool (*unavailable)(struct store_backend *be, char *why, size_t size);
 	/* The backend has SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL):
 	 * store_job_claim locks the row it claims and passes over rows other
 	 * transactions hold. */

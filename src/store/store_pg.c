@@ -98,6 +98,10 @@ struct store_backend {
 	pthread_mutex_t write_lock;
 	struct pg_conn *conns[POOL_MAX];
 	int n, opening;
+	/* The server was lost (a connection dropped or would not open) and
+	 * no transaction has begun since: why, for store_unavailable. */
+	atomic_bool down;
+	char down_why[256];
 	pthread_t listener;
 	bool listener_started;
 	PGconn *listen_pg;          /* handed to the listener thread */
@@ -443,12 +447,34 @@ static int conn_connect(const char *url, PGconn **out, char *why, size_t why_siz
 	return 0;
 }
 
+/* Called with be->lock held: the server is lost, libpq says why (its
+ * first line; the rest is advice for psql users). */
+static void note_down(struct store_backend *be, const char *msg)
+{
+	size_t len = strcspn(msg, "\n");
+
+	atomic_store(&be->down, true);
+	if (len && len < sizeof(be->down_why) - 40)
+		snprintf(be->down_why, sizeof(be->down_why), "%.*s; try again once it is back",
+			 (int)len, msg);
+	else
+		snprintf(be->down_why, sizeof(be->down_why),
+			 "the PostgreSQL server does not answer; try again once it is back");
+}
+
 static int conn_open(struct store_backend *be, struct pg_conn **out)
 {
 	struct pg_conn *c;
 	PGconn *pg;
-	int rc = conn_connect(be->url, &pg, NULL, 0);
+	char why[256] = "";
+	int rc = conn_connect(be->url, &pg, why, sizeof(why));
 
+	pthread_mutex_lock(&be->lock);
+	if (rc == -EAGAIN)
+		note_down(be, why);
+	else if (!rc)
+		atomic_store(&be->down, false);
+	pthread_mutex_unlock(&be->lock);
 	if (rc)
 		return rc;
 	c = XNEW(struct pg_conn, 1);
@@ -510,7 +536,10 @@ static int acquire(struct store_backend *be, struct pg_conn **out)
 }
 
 /* Back to the pool (and the write lock back); a broken connection is
- * closed instead. */
+ * closed instead. (Its idle siblings, dead too after a database restart,
+ * go the same way at their next use: pg_begin tries once more on a fresh
+ * connection, and the listener's lost connection wakes every waiter to
+ * find them, before a request does.) */
 static void release(struct store_backend *be, struct pg_conn *c)
 {
 	bool drop = c->broken || PQstatus(c->pg) != CONNECTION_OK;
@@ -524,6 +553,7 @@ static void release(struct store_backend *be, struct pg_conn *c)
 	c->in_use = false;
 	c->failed = 0;
 	if (drop) {
+		note_down(be, PQerrorMessage(c->pg));
 		for (int i = 0; i < be->n; i++) {
 			if (be->conns[i] == c) {
 				be->conns[i] = be->conns[--be->n];
@@ -535,6 +565,18 @@ static void release(struct store_backend *be, struct pg_conn *c)
 	pthread_mutex_unlock(&be->lock);
 	if (drop)
 		conn_close(c);
+}
+
+static bool pg_unavailable(struct store_backend *be, char *why, size_t size)
+{
+	bool down;
+
+	pthread_mutex_lock(&be->lock);
+	down = atomic_load(&be->down);
+	if (down)
+		snprintf(why, size, "%s", be->down_why);
+	pthread_mutex_unlock(&be->lock);
+	return down;
 }
 
 /* ---- the listener ------------------------------------------------------ */
@@ -754,6 +796,8 @@ static int pg_begin(struct store_backend *be, enum store_mode mode, void **conn)
 		c->writing = mode == STORE_WRITE;
 		rc = run(c, sql, want);
 		if (!rc) {
+			if (atomic_load(&be->down)) /* it answers again */
+				atomic_store(&be->down, false);
 			*conn = c;
 			return 0;
 		}
@@ -1076,6 +1120,7 @@ const struct store_ops store_pg_ops = {
 	.col_blob = pg_col_blob,
 	.reset = pg_reset,
 	.exec_script = pg_exec_script,
+	.unavailable = pg_unavailable,
 	.migrations = migrations,
 	.skip_locked = true,
 };

@@ -528,7 +528,9 @@ static int write_begin(struct store_backend *be, void **conn)
 		pthread_cond_wait(&g->turn, &g->m);
 	g->waiting--;
 	if (g->sync_err) {
-		rc = g->sync_err;
+		/* Unavailable until a restart (503), where the write whose
+		 * sync failed had an error of unknown outcome (500). */
+		rc = -EAGAIN;
 		pthread_cond_signal(&g->turn);
 		pthread_mutex_unlock(&g->m);
 		return rc;
@@ -680,6 +682,21 @@ static int write_end(struct store_backend *be, struct sq_tx *h, bool member)
 	pthread_cond_broadcast(&g->durable);
 	pthread_mutex_unlock(&g->m);
 	return member ? rc : 0;
+}
+
+/* A failed fsync is final (see the top): every write fails until a
+ * restart, which reopens the database from what is on disk. */
+static bool sq_unavailable(struct store_backend *be, char *why, size_t size)
+{
+	int err;
+
+	pthread_mutex_lock(&be->w.m);
+	err = be->w.sync_err;
+	pthread_mutex_unlock(&be->w.m);
+	if (err)
+		snprintf(why, size, "an fsync of its write-ahead log failed (%s), so no write "
+			 "can be trusted; restart the server", strerror(-err));
+	return err != 0;
 }
 
 static int sq_begin(struct store_backend *be, enum store_mode mode, void **conn)
@@ -879,5 +896,6 @@ const struct store_ops store_sqlite_ops = {
 	.col_blob = sq_col_blob,
 	.reset = sq_reset,
 	.exec_script = sq_exec_script,
+	.unavailable = sq_unavailable,
 	.migrations = migrations,
 };
