@@ -163,6 +163,24 @@ const phases = {
     await row.getByRole('button', { name: /^Uncordon embedded-/ }).click();
     await row.getByRole('button', { name: /^Cordon embedded-/ }).waitFor({ timeout: T });
     check(await row.locator('td').nth(1).textContent() === 'idle', 'uncordoned, it is idle again');
+    // What it runs: a link to each job's run.
+    const r = await fetch(`${VEND_URL}/api/v1/runs`, {
+      method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ template: 'nap', params: {} }) });
+    const { id, detail } = await r.json();
+    check(r.status === 201, `a long run requested (${r.status} ${detail || ''})`);
+    const link = row.getByRole('link', { name: `#${id} sleep` });
+    for (let i = 0; i < 50 && !(await link.count()); i++) {
+      await page.waitForTimeout(200);
+      await page.locator('#nav').getByRole('link', { name: 'Runs' }).click();
+      await page.locator('#nav').getByRole('link', { name: 'Runners' }).click();
+      await row.waitFor({ timeout: T });
+    }
+    check(await row.locator('td').nth(1).textContent() === 'active', 'the runner shows as active');
+    await link.click();
+    await page.waitForURL(new RegExp(`#/runs/${id}$`), { timeout: T });
+    check(true, 'the runner\'s job links to its run');
+    await fetch(`${VEND_URL}/api/v1/runs/${id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
   },
 
   // The audit log: the tree head, and one entry's proof checked in the browser.

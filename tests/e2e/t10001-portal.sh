@@ -60,6 +60,15 @@ spec:
     - name: train
       run: echo trained
 YAML
+write_file catalog/templates/nap.yaml <<'YAML'
+apiVersion: vend/v1
+kind: Template
+metadata: {name: nap}
+spec:
+  steps:
+    - name: sleep
+      run: sleep 60
+YAML
 write_file catalog/environments/prod.yaml <<'YAML'
 apiVersion: vend/v1
 kind: Environment
