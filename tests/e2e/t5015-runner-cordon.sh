@@ -75,7 +75,7 @@ test_expect_success 'uncordon: the waiting step runs at once' '
 test_expect_success 'vend runners says what each runs; cordoned while it runs a step, it finishes it' '
 	vend runners uncordon a >/dev/null &&
 	vend runners cordon b >/dev/null &&
-	s=$(vend run slow -p seconds=2 -o json | jq .id) &&
+	s=$(vend run slow -p seconds=8 -o json | jq .id) &&
 	wait_for 20 step_running "$s" &&
 	vend runners -o json | jq -e ".runners[] | select(.name == \"a\") |
 		.jobs == [{\"run_id\": $s, \"phase\": \"main\", \"step\": \"sleep\"}]" &&

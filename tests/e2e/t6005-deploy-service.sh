@@ -27,10 +27,13 @@ watch_stable() {
 
 # stop_watching: after one more answer, so that the answers span the whole
 # rollout, however few a loaded machine lets the loop make.
+answered_more_than() {
+	test "$(wc -l <stable.log)" -gt "$1"
+}
+
 stop_watching() {
-	local n rc
-	n=$(wc -l <stable.log)
-	wait_for 10 test "$(wc -l <stable.log)" -gt "$n"
+	local rc
+	wait_for 10 answered_more_than "$(wc -l <stable.log)"
 	rc=$?
 	kill "$WATCH" && wait "$WATCH" 2>/dev/null
 	return $rc
