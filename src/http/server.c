@@ -347,16 +347,21 @@ static int guard_mutation(struct http_req *req, const struct http_route *route,
 		  : 0;
 }
 
-/* A request that failed because the database cannot be used says so and
- * what to do, whatever step failed first ("cannot check the token now:
- * Resource temporarily unavailable" or "store unavailable" told nobody
- * either). */
+/* A request that failed because the database cannot be used, or its disk
+ * is full, says so and what to do, whatever step failed first ("cannot
+ * check the token now: Resource temporarily unavailable" or "store
+ * unavailable" told nobody either). */
 static int say_unavailable(struct http_req *req, int rc, struct vend_err *err)
 {
 	char why[320];
 
-	if ((rc == -EAGAIN || rc == -EIO) && store_unavailable(req->ctx->store, why, sizeof(why)))
+	if ((rc == -EAGAIN || rc == -EIO) && store_unavailable(req->ctx->store, why, sizeof(why))) {
 		err_set(err, rc, "the database is unavailable: %s", why);
+	} else if (rc == -ENOSPC) {
+		snprintf(why, sizeof(why), "%s", err->msg[0] ? err->msg : strerror(ENOSPC));
+		err_set(err, rc, "%s: the disk that holds the database is full; free space "
+			"there and try again", why);
+	}
 	return rc;
 }
 

@@ -1014,7 +1014,8 @@ static void report(struct job *j, const struct outcome *o, json_t *outputs, json
 		if (rc == 0 && json_is_object(json_object_get(resp, "next")))
 			*next = json_incref(json_object_get(resp, "next"));
 		json_decref(resp);
-		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO)) {
+		if (rc == 0 || (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EIO &&
+				rc != -ENOSPC)) {
 			if (rc == -ESTALE || rc == -ENOENT)
 				j->lost = true; /* as a log batch would have found */
 			else if (rc)

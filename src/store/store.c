@@ -182,7 +182,7 @@ int store_commit(struct store_tx *tx)
 int store_tx_defer(struct store_tx *tx, store_defer_fn run, void (*drop)(void *), void *arg)
 {
 	if (tx->ndefer == STORE_DEFER_MAX)
-		return -ENOSPC;
+		return -EOVERFLOW; /* a bug, not a full disk (-ENOSPC) */
 	tx->defer[tx->ndefer].run = run;
 	tx->defer[tx->ndefer].drop = drop;
 	tx->defer[tx->ndefer].arg = arg;

@@ -53,7 +53,7 @@ void store_rollback(struct store_tx *tx); /* frees tx; NULL is fine */
  * just before it commits, and its error fails the commit; drop(arg) frees
  * arg after run or when the transaction is rolled back instead. At most
  * one piece of work per run function; store_tx_deferred finds its arg.
- * -ENOSPC past STORE_DEFER_MAX pieces (drop is not called).
+ * -EOVERFLOW past STORE_DEFER_MAX pieces (drop is not called).
  */
 typedef int (*store_defer_fn)(struct store_tx *tx, void *arg);
 #define STORE_DEFER_MAX 2

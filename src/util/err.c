@@ -18,6 +18,9 @@ static const struct {
 	{ -EBUSY, 409, "busy", "Conflict", 1 },
 	{ -E2BIG, 413, "too-large", "Content Too Large", 2 },
 	{ -EAGAIN, 503, "unavailable", "Service Unavailable", 3 },
+	/* The database's disk (or PostgreSQL's) is full: nothing was changed,
+	 * and the same request works once there is room again. */
+	{ -ENOSPC, 507, "insufficient-storage", "Insufficient Storage", 3 },
 	{ -ECONNREFUSED, 0, "unreachable", "Cannot reach the server", 3 },
 	{ -EHOSTUNREACH, 0, "unreachable", "Cannot reach the server", 3 },
 	{ -ETIMEDOUT, 504, "timeout", "Timed out", 3 },
@@ -109,6 +112,7 @@ int err_from_http_status(int status)
 	case 409: return -EEXIST;
 	case 413: return -E2BIG;
 	case 503: return -EAGAIN;
+	case 507: return -ENOSPC;
 	case 504: return -ETIMEDOUT;
 	default: return status >= 400 ? -EIO : 0;
 	}

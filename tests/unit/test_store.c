@@ -1220,7 +1220,7 @@ TEST(store_deferred_work_runs_before_the_commit_and_fails_it)
 	CHECK_INT(store_begin(st, STORE_WRITE, &tx), 0);
 	CHECK_INT(store_tx_defer(tx, probe_run, probe_drop, "a"), 0);
 	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "b"), 0);
-	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "c"), -ENOSPC);
+	CHECK_INT(store_tx_defer(tx, probe_other, probe_drop, "c"), -EOVERFLOW);
 	CHECK(!strcmp(store_tx_deferred(tx, probe_other), "b"));
 	CHECK_INT(store_commit(tx), 0);
 	CHECK_STR(probe.log, "ab");

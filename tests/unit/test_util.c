@@ -42,10 +42,13 @@ TEST(err_table_maps_codes_to_status_and_exit)
 	CHECK_INT(err_http_status(-E2BIG), 413);
 	CHECK_INT(err_http_status(-EIO), 500);
 	CHECK_INT(err_exit_code(-ECONNREFUSED), 3);
+	/* a full disk: its own status, and the client knows it again */
+	CHECK_INT(err_http_status(-ENOSPC), 507);
+	CHECK_INT(err_exit_code(-ENOSPC), 3);
 	for (int s = 400; s < 600; s++) {
 		int code = err_from_http_status(s);
 		if (code == -EINVAL || code == -EPROTO || code == -EACCES || code == -ENOENT ||
-		    code == -E2BIG)
+		    code == -E2BIG || code == -ENOSPC || code == -EAGAIN)
 			CHECK_INT(err_http_status(code), s == 422 ? 400 : s);
 	}
 }
