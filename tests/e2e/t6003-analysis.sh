@@ -17,7 +17,7 @@ test_expect_success 'set up: demo services and a server' '
 	demo "$GOOD2" --version 2 --latency-ms 5 --jitter-ms 2 &&
 	demo "$ERRS" --version 2-errors --latency-ms 5 --jitter-ms 2 --error-rate 0.3 &&
 	demo "$SLOW" --version 2-slow --latency-ms 60 --jitter-ms 2 &&
-	demo "$LAGGY" --version 2-laggy --latency-ms 150 &&
+	demo "$LAGGY" --version 2-laggy --latency-ms 1000 &&
 	vend_up
 '
 
@@ -67,6 +67,8 @@ test_expect_success 'a slower canary fails on latency' '
 	run_field "$id" .reason | grep -q "latency: "
 '
 
+# LAGGY answers in 1 s: its analysis (60 probes, 4 at once) takes 15 s, long
+# enough for a slow CLI to see it verifying and cancel it.
 test_expect_success 'the run is verifying while the analysis runs, and can be canceled' '
 	id=$(canary "$GOOD" "$LAGGY") &&
 	wait_state "$id" verifying 30 &&
