@@ -20,7 +20,7 @@ step_running() {
 
 test_expect_success 'SIGTERM: the running step finishes and reports; no new job is taken' '
 	runner --drain 30s &&
-	a=$(vend run slow -p seconds=3 -o json | jq .id) &&
+	a=$(vend run slow -p seconds=6 -o json | jq .id) &&
 	wait_for 20 step_running "$a" &&
 	b=$(vend run echo -p msg=later -o json | jq .id) &&
 	kill -TERM "$RUNNER_PID" &&

@@ -13,7 +13,7 @@ step_running() {
 test_expect_success 'SIGTERM: the running step finishes and reports before vend up exits' '
 	vend_up --concurrency 1 --drain 30s &&
 	marker=$(share_file a) &&
-	a=$(vend run slow -p seconds=3 -p marker="$marker" -o json | jq .id) &&
+	a=$(vend run slow -p seconds=6 -p marker="$marker" -o json | jq .id) &&
 	wait_for 20 step_running "$a" &&
 	b=$(vend run echo -p msg=later -o json | jq .id) &&
 	kill -TERM "$VEND_PID" &&
