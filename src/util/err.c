@@ -18,8 +18,8 @@ static const struct {
 	{ -EBUSY, 409, "busy", "Conflict", 1 },
 	{ -E2BIG, 413, "too-large", "Content Too Large", 2 },
 	{ -EAGAIN, 503, "unavailable", "Service Unavailable", 3 },
-	/* The database's disk (or PostgreSQL's) is full: nothing was changed,
-	 * and the same request works once there is room again. */
+	/* The database's disk (or PostgreSQL's) is full: the transaction was
+	 * rolled back, and the same request works once there is room. */
 	{ -ENOSPC, 507, "insufficient-storage", "Insufficient Storage", 3 },
 	{ -ECONNREFUSED, 0, "unreachable", "Cannot reach the server", 3 },
 	{ -EHOSTUNREACH, 0, "unreachable", "Cannot reach the server", 3 },
