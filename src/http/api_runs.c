@@ -135,14 +135,14 @@ int api_healthz(struct http_req *req, struct http_resp *resp, struct vend_err *e
 	struct store_tx *tx;
 
 	if (!strcmp(req->path, "/readyz")) {
-		char why[320];
 		if (store_begin(req->ctx->store, STORE_READ, &tx))
 			return err_set(err, -EAGAIN, "the store does not answer");
 		store_rollback(tx);
 		/* Reads may still work where writes cannot (a failed fsync):
-		 * not ready either, so a load balancer sends work elsewhere. */
-		if (store_unavailable(req->ctx->store, why, sizeof(why)))
-			return err_set(err, -EAGAIN, "the database is unavailable: %s", why);
+		 * not ready either, so a load balancer sends work elsewhere.
+		 * (serve() words the answer, as for every request.) */
+		if (store_unavailable(req->ctx->store, NULL, 0))
+			return err_set(err, -EAGAIN, "the store takes no writes");
 	}
 	resp->json = json_pack("{s:s}", "status", "ok");
 	return 0;

@@ -351,7 +351,7 @@ static int guard_mutation(struct http_req *req, const struct http_route *route,
  * is full, says so and what to do, whatever step failed first ("cannot
  * check the token now: Resource temporarily unavailable" or "store
  * unavailable" told nobody either). */
-static int say_unavailable(struct http_req *req, int rc, struct vend_err *err)
+static int explain_store_error(struct http_req *req, int rc, struct vend_err *err)
 {
 	char why[320];
 
@@ -379,7 +379,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 	if (route->roles) {
 		rc = authenticate(req, authorization, err);
 		if (rc)
-			return say_unavailable(req, rc, err);
+			return explain_store_error(req, rc, err);
 		if (!(req->who.roles & route->roles)) {
 			json_t *need = roles_to_json(route->roles);
 			char *names = json_text(need);
@@ -397,7 +397,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 	if (route->roles && strcmp(req->method, "GET")) {
 		rc = guard_mutation(req, route, err);
 		if (rc)
-			return say_unavailable(req, rc, err);
+			return explain_store_error(req, rc, err);
 	}
 	if (!req->json && req->body.len) {
 		json_error_t je;
@@ -406,7 +406,7 @@ static int serve(struct http_req *req, const struct http_route *route,
 			return err_set(err, -EINVAL, "the body is not valid JSON: %s (line %d, "
 				       "column %d)", je.text, je.line, je.column);
 	}
-	rc = say_unavailable(req, route->handler(req, resp, err), err);
+	rc = explain_store_error(req, route->handler(req, resp, err), err);
 	/* (a stale fence is answered 409: a runner's lost claim, not ours) */
 	if (rc && err_http_status(rc) >= 500 && rc != -EAGAIN && rc != -ESTALE)
 		log_error("%s %s: %s (request %s)", req->method, req->path,

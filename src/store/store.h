@@ -36,8 +36,8 @@ int store_open(const char *url, struct store **out, struct vend_err *err);
 void store_close(struct store *st);
 
 /* Whether the database cannot be used now (its server is gone, an fsync
- * failed); if so, why and what to do, in `why`. Transactions meanwhile
- * fail with -EAGAIN. */
+ * failed); if so, why and what to do, in `why` (NULL with size 0: only
+ * whether). Transactions meanwhile fail with -EAGAIN. */
 bool store_unavailable(struct store *st, char *why, size_t size);
 const char *store_backend_name(const struct store *st);
 
